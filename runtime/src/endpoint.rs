@@ -1,0 +1,212 @@
+//! The contract between generated endpoint code and the hand-written client.
+//!
+//! Generated code (see `tim-codegen`) implements these traits and fills these
+//! tables; everything that sends, retries, throttles or decodes lives in the
+//! runtime and only ever looks at an endpoint through them.
+
+use std::fmt;
+use std::time::Duration;
+
+/// How often an endpoint may be called, as documented by Tencent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Calls allowed per `per`.
+    pub calls: u32,
+    /// Length of the window the calls are counted over.
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// `calls` per second.
+    pub const fn per_second(calls: u32) -> Self {
+        Self { calls, per: Duration::from_secs(1) }
+    }
+    /// `calls` per minute.
+    pub const fn per_minute(calls: u32) -> Self {
+        Self { calls, per: Duration::from_secs(60) }
+    }
+    /// `calls` per day.
+    pub const fn per_day(calls: u32) -> Self {
+        Self { calls, per: Duration::from_secs(86_400) }
+    }
+    /// The steady-state gap between two calls.
+    pub fn interval(&self) -> Duration {
+        self.per / self.calls.max(1)
+    }
+}
+
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s",
+            60 => "min",
+            86_400 => "day",
+            _ => return write!(f, "{}/{}s", self.calls, self.per.as_secs()),
+        };
+        write!(f, "{}/{}", self.calls, unit)
+    }
+}
+
+/// One documented error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorMeta {
+    /// The `ErrorCode` value.
+    pub code: i64,
+    /// Rust variant name of the code.
+    pub name: &'static str,
+    /// What the code means, in the spec's words.
+    pub meaning: &'static str,
+    /// Whether the same request may succeed when sent again.
+    pub retryable: bool,
+}
+
+/// Whether an endpoint applies to a built-in group type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupTypeSupport {
+    /// Group type ID (`Private`, `Public`, `ChatRoom`, `AVChatRoom`, `Community`).
+    pub group_type: &'static str,
+    /// Whether the endpoint acts on groups of this type.
+    pub supported: bool,
+    /// Behaviour for this type when it differs from the plain yes/no.
+    pub note: &'static str,
+}
+
+/// Everything the runtime, CLI and mock server know about one endpoint.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct EndpointMeta {
+    /// Path without leading slash, e.g. `v4/openim/admin_set_msg_read`.
+    pub path: &'static str,
+    /// One-line title.
+    pub title: &'static str,
+    /// Documented maximum call frequency.
+    pub rate_limit: RateLimit,
+    /// Whether sending the same request twice is harmless, so it may be retried.
+    pub idempotent: bool,
+    /// The endpoint's own error codes.
+    pub errors: &'static [ErrorMeta],
+    /// Shared error tables that also apply.
+    pub shared_errors: &'static [&'static [ErrorMeta]],
+    /// Group-type applicability table (empty when the endpoint is not about groups).
+    pub group_types: &'static [GroupTypeSupport],
+    /// Documented sample request body (JSON).
+    pub sample_request: &'static str,
+    /// Documented sample response body (JSON).
+    pub sample_response: &'static str,
+}
+
+impl EndpointMeta {
+    /// Builds the metadata; used by generated code.
+    #[allow(clippy::too_many_arguments)]
+    #[doc(hidden)]
+    pub const fn new(
+        path: &'static str,
+        title: &'static str,
+        rate_limit: RateLimit,
+        idempotent: bool,
+        errors: &'static [ErrorMeta],
+        shared_errors: &'static [&'static [ErrorMeta]],
+        group_types: &'static [GroupTypeSupport],
+        sample_request: &'static str,
+        sample_response: &'static str,
+    ) -> Self {
+        Self {
+            path,
+            title,
+            rate_limit,
+            idempotent,
+            errors,
+            shared_errors,
+            group_types,
+            sample_request,
+            sample_response,
+        }
+    }
+
+    /// Looks a code up in the endpoint's own table first, then the shared ones.
+    pub fn error(&self, code: i64) -> Option<&'static ErrorMeta> {
+        self.errors
+            .iter()
+            .chain(self.shared_errors.iter().flat_map(|t| t.iter()))
+            .find(|e| e.code == code)
+    }
+
+    /// Support for a group type, if the endpoint documents one.
+    pub fn group_type(&self, group_type: &str) -> Option<&'static GroupTypeSupport> {
+        self.group_types.iter().find(|g| g.group_type == group_type)
+    }
+}
+
+/// A local check failed: names the JSON path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid field `{path}`: {reason}")]
+pub struct ValidationError {
+    /// Wire path, e.g. `C2CMsgInfo[2].MsgKey`.
+    pub path: String,
+    /// Why the value is rejected.
+    pub reason: String,
+}
+
+impl ValidationError {
+    /// A new error at `path`.
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { path: path.into(), reason: reason.into() }
+    }
+}
+
+/// Constraints the spec states beyond what the Rust type already enforces.
+pub trait Validate {
+    /// Checks `self`, with `path` the wire path of this value ("" at the root).
+    fn validate_at(&self, path: &str) -> Result<(), ValidationError>;
+
+    /// Checks `self` as a request body.
+    fn validate(&self) -> Result<(), ValidationError> {
+        self.validate_at("")
+    }
+}
+
+impl<T: Validate> Validate for Vec<T> {
+    fn validate_at(&self, path: &str) -> Result<(), ValidationError> {
+        self.iter()
+            .enumerate()
+            .try_for_each(|(i, v)| v.validate_at(&format!("{path}[{i}]")))
+    }
+}
+
+impl<T: Validate> Validate for Option<T> {
+    fn validate_at(&self, path: &str) -> Result<(), ValidationError> {
+        self.as_ref().map_or(Ok(()), |v| v.validate_at(path))
+    }
+}
+
+/// An endpoint's error enum: documented codes, shared codes and `Unknown`.
+pub trait ApiErrorKind: fmt::Debug + fmt::Display + Send + Sync + 'static {
+    /// Classifies a failed reply.
+    fn from_reply(code: i64, info: String) -> Self;
+    /// The `ErrorCode` value.
+    fn code(&self) -> i64;
+    /// The `ErrorInfo` text the server sent.
+    fn info(&self) -> &str;
+    /// The documented entry for the code, if any.
+    fn meta(&self) -> Option<&'static ErrorMeta>;
+    /// Whether sending the request again may succeed.
+    fn is_retryable(&self) -> bool {
+        self.meta().is_some_and(|m| m.retryable)
+    }
+}
+
+/// A request body of one endpoint; the type ties it to its response and errors.
+pub trait ApiRequest: serde::Serialize + Validate + Send + Sync {
+    /// The typed body of a successful reply.
+    type Response: serde::de::DeserializeOwned + serde::Serialize + Send + 'static;
+    /// The endpoint's error enum.
+    type Error: ApiErrorKind;
+    /// The endpoint's metadata.
+    const META: &'static EndpointMeta;
+}
+
+/// A field in a response that the spec types as an enum: keeps values it does not know.
+pub trait OpenEnum: Sized {
+    /// Whether this value is one the spec names.
+    fn is_known(&self) -> bool;
+}
