@@ -210,3 +210,66 @@ pub trait OpenEnum: Sized {
     /// Whether this value is one the spec names.
     fn is_known(&self) -> bool;
 }
+
+/// Joins a wire path and a field name: `join_path("A[0]", "B")` is `A[0].B`.
+pub fn join_path(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Formats an API error as `code: ErrorInfo (documented meaning)`.
+pub fn fmt_api_error<E: ApiErrorKind + ?Sized>(e: &E, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "error {}", e.code())?;
+    if !e.info().is_empty() {
+        write!(f, ": {}", e.info())?;
+    }
+    match e.meta() {
+        Some(meta) => write!(f, " ({})", meta.meaning),
+        None => write!(f, " (code not documented for this endpoint)"),
+    }
+}
+
+/// Constraint checks called by generated `Validate` impls.
+pub mod check {
+    use super::ValidationError;
+
+    /// Checks `min <= value <= max`.
+    pub fn range(
+        value: i128,
+        min: Option<i64>,
+        max: Option<i64>,
+        at: impl FnOnce() -> String,
+    ) -> Result<(), ValidationError> {
+        if min.is_some_and(|m| value < i128::from(m)) || max.is_some_and(|m| value > i128::from(m)) {
+            let want = match (min, max) {
+                (Some(a), Some(b)) => format!("between {a} and {b}"),
+                (Some(a), None) => format!("at least {a}"),
+                (None, Some(b)) => format!("at most {b}"),
+                (None, None) => unreachable!("checked above"),
+            };
+            return Err(ValidationError::new(at(), format!("must be {want}, got {value}")));
+        }
+        Ok(())
+    }
+
+    /// Checks `min <= len <= max`; `unit` is `bytes` or `items`.
+    pub fn len(
+        len: usize,
+        min: Option<u64>,
+        max: Option<u64>,
+        unit: &str,
+        at: impl FnOnce() -> String,
+    ) -> Result<(), ValidationError> {
+        let len64 = len as u64;
+        if let Some(m) = min.filter(|m| len64 < *m) {
+            return Err(ValidationError::new(at(), format!("needs at least {m} {unit}, got {len}")));
+        }
+        if let Some(m) = max.filter(|m| len64 > *m) {
+            return Err(ValidationError::new(at(), format!("allows at most {m} {unit}, got {len}")));
+        }
+        Ok(())
+    }
+}

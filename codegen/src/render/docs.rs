@@ -1,0 +1,107 @@
+//! Rustdoc text drawn from the spec: endpoint summaries, tables, field notes.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::load::Endpoint;
+use crate::model::{ErrorSpec, FieldSpec};
+use crate::names::GROUP_TYPES;
+
+/// `#[doc = ...]` attributes, one per line of `text`.
+pub(crate) fn attrs(text: &str) -> TokenStream {
+    let lines = text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned());
+    quote!(#( #[doc = #lines] )*)
+}
+
+/// Inner `#![doc = ...]` attributes, for module docs.
+pub(crate) fn inner_attrs(text: &str) -> TokenStream {
+    let lines = text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned());
+    quote!(#( #![doc = #lines] )*)
+}
+
+/// Markdown table of error codes.
+pub(crate) fn error_table(errors: &[ErrorSpec]) -> String {
+    let mut s = String::from("| Code | Variant | Meaning | Retryable |\n|---|---|---|---|\n");
+    for e in errors {
+        let name = e.name.clone().unwrap_or_else(|| format!("Code{}", e.code));
+        let retry = if e.retryable { "yes" } else { "no" };
+        s.push_str(&format!("| {} | `{name}` | {} | {retry} |\n", e.code, escape_cell(&e.meaning)));
+    }
+    s
+}
+
+fn escape_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The module doc of an endpoint: what it does, how to call it, its limits.
+pub(crate) fn endpoint_module(ep: &Endpoint, shared_tables: &[(String, String)]) -> String {
+    let s = &ep.spec;
+    let mut d = format!("{}\n\n{}\n\n", s.title, s.description.trim());
+    if let Some(why) = &s.deprecated {
+        d.push_str(&format!("**Deprecated:** {why}\n\n"));
+    }
+    d.push_str(&format!(
+        "| | |\n|---|---|\n| Path | `POST /{}` |\n| Rate limit | {} calls |\n| Retry-safe | {} |\n\n",
+        s.path,
+        s.rate_limit,
+        if s.idempotent { "yes (idempotent)" } else { "no" }
+    ));
+    if !s.group_types.is_empty() {
+        d.push_str("# Group types\n\n| Group type | Supported | Notes |\n|---|---|---|\n");
+        for t in GROUP_TYPES {
+            if let Some(g) = s.group_types.get(*t) {
+                let yes = if g.supported { "yes" } else { "no" };
+                let note = g.note.as_deref().map(escape_cell).unwrap_or_default();
+                d.push_str(&format!("| {t} | {yes} | {note} |\n"));
+            }
+        }
+        d.push('\n');
+    }
+    d.push_str("# Errors\n\n");
+    if s.errors.is_empty() {
+        d.push_str("The endpoint documents no codes of its own.\n\n");
+    } else {
+        d.push_str(&error_table(&s.errors));
+        d.push('\n');
+    }
+    for (name, doc) in shared_tables {
+        d.push_str(&format!("Shared table `{name}` also applies: {doc}\n\n"));
+    }
+    if let Some(sample) = s.samples.first() {
+        let req = serde_json::to_string_pretty(&sample.request).unwrap_or_default();
+        d.push_str(&format!("# Sample request\n\n{}:\n\n```json\n{req}\n```\n", sample.name));
+    }
+    if let Some(note) = &s.note {
+        d.push_str(&format!("\n# Note\n\n{note}\n"));
+    }
+    d
+}
+
+/// Doc of one field: description, wire name, constraints, remarks.
+pub(crate) fn field(f: &FieldSpec, wire: &str) -> String {
+    let mut d = f.doc.clone().unwrap_or_else(|| format!("The `{wire}` field."));
+    d = d.trim_end().to_owned();
+    d.push_str(&format!("\n\nWire name: `{wire}`"));
+    d.push_str(if f.required { " (required)." } else { " (optional)." });
+    let mut limits = Vec::new();
+    if let Some(v) = f.min {
+        limits.push(format!("at least {v}"));
+    }
+    if let Some(v) = f.max {
+        limits.push(format!("at most {v}"));
+    }
+    if let Some(v) = f.min_len {
+        limits.push(format!("length at least {v}"));
+    }
+    if let Some(v) = f.max_len {
+        limits.push(format!("length at most {v}"));
+    }
+    if !limits.is_empty() {
+        d.push_str(&format!(" Constraints: {}.", limits.join(", ")));
+    }
+    if let Some(note) = &f.note {
+        d.push_str(&format!("\n\nNote: {note}"));
+    }
+    d
+}

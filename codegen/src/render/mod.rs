@@ -1,0 +1,97 @@
+//! Turns a validated [`SpecSet`] into Rust tokens, split into modules.
+//!
+//! Both front ends use [`render`]: the xtask writes each module to its own
+//! file, the proc-macro inlines them (see [`Rendered::inline`]).
+
+mod docs;
+mod endpoint;
+mod errors;
+mod regions;
+mod types;
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::load::SpecSet;
+use crate::names::{ident, snake};
+use types::{Role, TypeCx};
+
+/// Generated code: root items plus named child modules.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Items of the root module (the `ENDPOINTS` registry, `Region` re-export).
+    pub root: TokenStream,
+    /// Child modules, by module name, in output order.
+    pub modules: Vec<(String, TokenStream)>,
+}
+
+impl Rendered {
+    /// Everything in one token stream, child modules inlined.
+    pub fn inline(&self) -> TokenStream {
+        let root = &self.root;
+        let mods = self.modules.iter().map(|(name, body)| {
+            let name = ident(name);
+            quote!(pub mod #name { #body })
+        });
+        quote!(#root #(#mods)*)
+    }
+}
+
+/// Renders every module of a spec set.
+pub fn render(set: &SpecSet) -> Rendered {
+    let mut modules = Vec::new();
+
+    let tables: Vec<_> = set.error_tables.iter().collect();
+    let errors_doc = docs::inner_attrs("Error tables shared by several endpoints (`shared/errors.yaml`).");
+    let errors_body = errors::shared_module(&tables);
+    modules.push(("errors".to_owned(), quote!(#errors_doc #errors_body)));
+
+    if !set.regions.is_empty() {
+        let doc = docs::inner_attrs("Data-center regions (`shared/regions.yaml`).");
+        let body = regions::region_enum(&set.regions);
+        modules.push(("regions".to_owned(), quote!(#doc #body)));
+    }
+
+    let mut shared = TypeCx { set, role: Role::Shared, types_path: quote!(self), items: Vec::new() };
+    for (name, ty) in &set.types {
+        let doc = ty.doc.clone().unwrap_or_else(|| format!("The shared `{name}` type."));
+        match ty.ty.as_str() {
+            "object" => shared.struct_def(name, &doc, ty.fields.as_deref().unwrap_or_default()),
+            "enum" => shared.enum_def(name, &doc, ty.values.as_deref().unwrap_or_default()),
+            "union" => shared.union_def(name, &doc, ty),
+            _ => {
+                let id = ident(name);
+                let target = shared.value_type(ty, name);
+                let doc = docs::attrs(&doc);
+                shared.items.push(quote!(#doc pub type #id = #target;));
+            }
+        }
+    }
+    let types_doc = docs::inner_attrs("Types shared by several endpoints (`shared/types.yaml`).");
+    let types_items = shared.items;
+    modules.push(("types".to_owned(), quote!(#types_doc #(#types_items)*)));
+
+    let mut services: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
+    let mut entries = Vec::new();
+    for ep in &set.endpoints {
+        let service = snake(&ep.service);
+        services.entry(service.clone()).or_default().push(endpoint::module(set, ep));
+        let (s, c) = (ident(&service), ident(&snake(&ep.command)));
+        entries.push(quote!(::tim_runtime::dynamic::EndpointEntry::of::<#s::#c::Request>()));
+    }
+    for (service, mods) in services {
+        let doc = docs::inner_attrs(&format!("Endpoints under `v4/{service}/`."));
+        modules.push((service, quote!(#doc #(#mods)*)));
+    }
+
+    let region_use = (!set.regions.is_empty()).then(|| quote!(pub use regions::Region;));
+    let root = quote! {
+        #region_use
+
+        /// Every endpoint of these specs, for calls by path (CLI, mock server).
+        pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[#(#entries),*];
+    };
+    Rendered { root, modules }
+}

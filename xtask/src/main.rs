@@ -1,0 +1,46 @@
+//! Maintainer tasks. `cargo xtask codegen [--check]` regenerates (or checks)
+//! the checked-in API of `tim-runtime` from `specs/`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+fn codegen(check: bool) -> ExitCode {
+    let root = root();
+    let specs = root.join("specs");
+    let out = root.join("runtime/src/api");
+    match tim_codegen::output::sync(&specs, &out, check) {
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+        Ok(report) if check && (!report.stale.is_empty() || !report.extra.is_empty()) => {
+            eprintln!(
+                "generated code is stale (stale: {:?}, not produced by any spec: {:?}); run `cargo xtask codegen`",
+                report.stale, report.extra
+            );
+            ExitCode::FAILURE
+        }
+        Ok(report) => {
+            if !check {
+                println!("wrote {} file(s), removed {}", report.stale.len(), report.extra.len());
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["codegen"] => codegen(false),
+        ["codegen", "--check"] => codegen(true),
+        _ => {
+            eprintln!("usage: cargo xtask codegen [--check]");
+            ExitCode::FAILURE
+        }
+    }
+}
