@@ -53,11 +53,30 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
     let error_tables: BTreeMap<String, ErrorTableSpec> = read_shared("errors.yaml")
         .and_then(|(f, t)| parse(&f, &t).map_err(|e| errors.push(e)).ok())
         .unwrap_or_default();
-    let types_src = read_shared("types.yaml");
-    let types: BTreeMap<String, FieldSpec> = types_src
-        .as_ref()
-        .and_then(|(f, t)| parse(f, t).map_err(|e| errors.push(e)).ok())
-        .unwrap_or_default();
+    // Shared types may be split over `shared/types*.yaml` (one file per area).
+    let mut type_files = Vec::new();
+    let mut types: BTreeMap<String, FieldSpec> = BTreeMap::new();
+    let mut type_file_names: Vec<String> = fs::read_dir(&shared)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("types") && n.ends_with(".yaml"))
+        .collect();
+    type_file_names.sort();
+    for name in type_file_names {
+        let Some((file, text)) = read_shared(&name) else { continue };
+        let Ok(parsed) = parse::<BTreeMap<String, FieldSpec>>(&file, &text).map_err(|e| errors.push(e)) else {
+            continue;
+        };
+        let names: Vec<String> = parsed.keys().cloned().collect();
+        for (k, v) in parsed {
+            if types.insert(k.clone(), v).is_some() {
+                errors.push(file_error(&file, format!("shared type `{k}` is defined in more than one file")));
+            }
+        }
+        type_files.push((file, text, names));
+    }
     let regions: Vec<RegionSpec> = read_shared("regions.yaml")
         .and_then(|(f, t)| parse(&f, &t).map_err(|e| errors.push(e)).ok())
         .unwrap_or_default();
@@ -90,8 +109,8 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
     }
 
     let set = SpecSet { endpoints, error_tables, types, regions, files };
-    if let Some((file, text)) = &types_src {
-        validate::shared_types(&set, file, text, &mut errors);
+    for (file, text, names) in &type_files {
+        validate::shared_types(&set, file, text, names, &mut errors);
     }
     for (ep, text) in set.endpoints.iter().zip(&sources) {
         validate::endpoint(&set, ep, text, &mut errors);

@@ -259,9 +259,9 @@ fn last_segment(path: &str) -> &str {
 }
 
 /// Checks `shared/types.yaml`.
-pub(crate) fn shared_types(set: &SpecSet, file: &Path, text: &str, errors: &mut Vec<SpecError>) {
+pub(crate) fn shared_types(set: &SpecSet, file: &Path, text: &str, names: &[String], errors: &mut Vec<SpecError>) {
     let mut c = Checker { set, file, loc: Locator::new(text), errors, type_names: HashSet::new() };
-    for (name, ty) in &set.types {
+    for (name, ty) in names.iter().filter_map(|n| set.types.get_key_value(n)) {
         let pos = c.loc.key(name);
         if !is_camel_ident(name) || RESERVED_TYPE_NAMES.contains(&name.as_str()) {
             c.err(pos, name.clone(), "shared type names must be UpperCamelCase and not reserved".into());

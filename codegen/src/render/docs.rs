@@ -42,7 +42,7 @@ pub(crate) fn endpoint_module(ep: &Endpoint, shared_tables: &[(String, String)])
         d.push_str(&format!("**Deprecated:** {why}\n\n"));
     }
     d.push_str(&format!(
-        "| | |\n|---|---|\n| Path | `POST /{}` |\n| Rate limit | {} calls |\n| Retry-safe | {} |\n\n",
+        "| | |\n|---|---|\n| Path | `POST /{}` |\n| Rate limit | at most {} |\n| Retry-safe | {} |\n\n",
         s.path,
         s.rate_limit,
         if s.idempotent { "yes (idempotent)" } else { "no" }

@@ -1,6 +1,6 @@
 //! One endpoint module: metadata, `Request`, `Response`, `Error`, nested types.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::types::{Role, TypeCx};
@@ -35,7 +35,7 @@ pub(crate) fn module(set: &SpecSet, ep: &Endpoint) -> TokenStream {
     let error_enum = errors::endpoint_enum(&s.errors, &s.shared_errors, &errors_path);
 
     let (path, title, idempotent) = (&s.path, s.title.trim(), s.idempotent);
-    let rate = match parse_rate_limit(&s.rate_limit) {
+    let rate = match parse_rate_limit(&s.rate_limit).map(|(n, p)| (Literal::u32_unsuffixed(n), p)) {
         Some((n, Per::Second)) => quote!(::tim_runtime::RateLimit::per_second(#n)),
         Some((n, Per::Minute)) => quote!(::tim_runtime::RateLimit::per_minute(#n)),
         Some((n, Per::Day)) => quote!(::tim_runtime::RateLimit::per_day(#n)),

@@ -1,6 +1,6 @@
 //! Error tables and error enums: shared tables and each endpoint's own enum.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs;
@@ -14,8 +14,8 @@ fn variant(e: &ErrorSpec) -> proc_macro2::Ident {
 /// `&[ErrorMeta]` literal for a table.
 fn meta_array(errors: &[ErrorSpec]) -> TokenStream {
     let rows = errors.iter().map(|e| {
-        let (code, name, meaning, retry) =
-            (e.code, variant(e).to_string(), e.meaning.trim(), e.retryable);
+        let code = Literal::i64_unsuffixed(e.code);
+        let (name, meaning, retry) = (variant(e).to_string(), e.meaning.trim(), e.retryable);
         quote! {
             ::tim_runtime::ErrorMeta { code: #code, name: #name, meaning: #meaning, retryable: #retry }
         }
@@ -43,7 +43,7 @@ pub(crate) fn shared_module(tables: &[(&String, &ErrorTableSpec)]) -> TokenStrea
         let cdoc = format!(" Metadata of the `{name}` error table.");
         let variants: Vec<_> = table.codes.iter().map(variant).collect();
         let vdocs = table.codes.iter().map(variant_docs);
-        let codes: Vec<_> = table.codes.iter().map(|e| e.code).collect();
+        let codes: Vec<_> = table.codes.iter().map(|e| Literal::i64_unsuffixed(e.code)).collect();
         let idx = 0..table.codes.len();
         quote! {
             #[doc = #cdoc]
@@ -87,7 +87,7 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
     let array = meta_array(own);
     let variants: Vec<_> = own.iter().map(variant).collect();
     let vdocs = own.iter().map(variant_docs);
-    let codes: Vec<_> = own.iter().map(|e| e.code).collect();
+    let codes: Vec<_> = own.iter().map(|e| Literal::i64_unsuffixed(e.code)).collect();
     let idx = 0..own.len();
     let shared_variants: Vec<_> = shared.iter().map(|s| ident(&camel(s))).collect();
     let shared_docs = shared.iter().map(|s| format!(" A code of the shared `{s}` table."));

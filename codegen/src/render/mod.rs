@@ -35,7 +35,7 @@ impl Rendered {
             let name = ident(name);
             quote!(pub mod #name { #body })
         });
-        quote!(#root #(#mods)*)
+        quote!(#(#mods)* #root)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs;
@@ -178,11 +178,17 @@ impl TypeCx<'_> {
     fn checks(&self, f: &FieldSpec, value: &TokenStream, at: &TokenStream) -> TokenStream {
         let check = quote!(::tim_runtime::endpoint::check);
         let opt = |v: Option<i64>| match v {
-            Some(v) => quote!(::std::option::Option::Some(#v)),
+            Some(v) => {
+                let v = Literal::i64_unsuffixed(v);
+                quote!(::std::option::Option::Some(#v))
+            }
             None => quote!(::std::option::Option::None),
         };
         let opt_len = |v: Option<u64>| match v {
-            Some(v) => quote!(::std::option::Option::Some(#v)),
+            Some(v) => {
+                let v = Literal::u64_unsuffixed(v);
+                quote!(::std::option::Option::Some(#v))
+            }
             None => quote!(::std::option::Option::None),
         };
         let mut out = TokenStream::new();
@@ -265,7 +271,7 @@ impl TypeCx<'_> {
             let lits: Vec<TokenStream> = values
                 .iter()
                 .map(|v| {
-                    let n = v.value.as_i64().unwrap_or_default();
+                    let n = Literal::i64_unsuffixed(v.value.as_i64().unwrap_or_default());
                     quote!(#n)
                 })
                 .collect();

@@ -11,7 +11,7 @@ pub mod set_unread_msg_num {
     //! | | |
     //! |---|---|
     //! | Path | `POST /v4/group_open_http_svc/set_unread_msg_num` |
-    //! | Rate limit | 200/s calls |
+    //! | Rate limit | at most 200/s |
     //! | Retry-safe | yes (idempotent) |
     //!
     //! # Group types
@@ -52,7 +52,7 @@ pub mod set_unread_msg_num {
     pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
         "v4/group_open_http_svc/set_unread_msg_num",
         "Set the unread message count of a group member",
-        ::tim_runtime::RateLimit::per_second(200u32),
+        ::tim_runtime::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -175,37 +175,37 @@ pub mod set_unread_msg_num {
     /// The endpoint's own error codes.
     pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
         ::tim_runtime::ErrorMeta {
-            code: 10002i64,
+            code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
         },
         ::tim_runtime::ErrorMeta {
-            code: 10003i64,
+            code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 10004i64,
+            code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 10007i64,
+            code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 10010i64,
+            code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 10015i64,
+            code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
@@ -247,12 +247,12 @@ pub mod set_unread_msg_num {
     impl ::tim_runtime::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
-                10002i64 => return Self::ServerError(info),
-                10003i64 => return Self::InvalidCommand(info),
-                10004i64 => return Self::InvalidParameter(info),
-                10007i64 => return Self::NoPermission(info),
-                10010i64 => return Self::GroupNotFound(info),
-                10015i64 => return Self::InvalidGroupId(info),
+                10002 => return Self::ServerError(info),
+                10003 => return Self::InvalidCommand(info),
+                10004 => return Self::InvalidParameter(info),
+                10007 => return Self::NoPermission(info),
+                10010 => return Self::GroupNotFound(info),
+                10015 => return Self::InvalidGroupId(info),
                 _ => {}
             }
             let info = match super::super::errors::Public::try_from_reply(code, info) {
@@ -263,12 +263,12 @@ pub mod set_unread_msg_num {
         }
         fn code(&self) -> i64 {
             match self {
-                Self::ServerError(_) => 10002i64,
-                Self::InvalidCommand(_) => 10003i64,
-                Self::InvalidParameter(_) => 10004i64,
-                Self::NoPermission(_) => 10007i64,
-                Self::GroupNotFound(_) => 10010i64,
-                Self::InvalidGroupId(_) => 10015i64,
+                Self::ServerError(_) => 10002,
+                Self::InvalidCommand(_) => 10003,
+                Self::InvalidParameter(_) => 10004,
+                Self::NoPermission(_) => 10007,
+                Self::GroupNotFound(_) => 10010,
+                Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
                 Self::Unknown(code, _) => *code,
             }

@@ -11,7 +11,7 @@ pub mod admin_set_msg_read {
     //! | | |
     //! |---|---|
     //! | Path | `POST /v4/openim/admin_set_msg_read` |
-    //! | Rate limit | 200/s calls |
+    //! | Rate limit | at most 200/s |
     //! | Retry-safe | yes (idempotent) |
     //!
     //! # Errors
@@ -38,7 +38,7 @@ pub mod admin_set_msg_read {
     pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
         "v4/openim/admin_set_msg_read",
         "Mark one-to-one messages as read",
-        ::tim_runtime::RateLimit::per_second(200u32),
+        ::tim_runtime::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -150,19 +150,19 @@ pub mod admin_set_msg_read {
     /// The endpoint's own error codes.
     pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
         ::tim_runtime::ErrorMeta {
-            code: 90001i64,
+            code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90003i64,
+            code: 90003,
             name: "ToAccountInvalid",
             meaning: "The peer account field is missing or names an account that does not exist.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90008i64,
+            code: 90008,
             name: "FromAccountInvalid",
             meaning: "The reporting account field is missing or names an account that does not exist.",
             retryable: false,
@@ -192,9 +192,9 @@ pub mod admin_set_msg_read {
     impl ::tim_runtime::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
-                90001i64 => return Self::InvalidJson(info),
-                90003i64 => return Self::ToAccountInvalid(info),
-                90008i64 => return Self::FromAccountInvalid(info),
+                90001 => return Self::InvalidJson(info),
+                90003 => return Self::ToAccountInvalid(info),
+                90008 => return Self::FromAccountInvalid(info),
                 _ => {}
             }
             let info = match super::super::errors::Public::try_from_reply(code, info) {
@@ -205,9 +205,9 @@ pub mod admin_set_msg_read {
         }
         fn code(&self) -> i64 {
             match self {
-                Self::InvalidJson(_) => 90001i64,
-                Self::ToAccountInvalid(_) => 90003i64,
-                Self::FromAccountInvalid(_) => 90008i64,
+                Self::InvalidJson(_) => 90001,
+                Self::ToAccountInvalid(_) => 90003,
+                Self::FromAccountInvalid(_) => 90008,
                 Self::Public(e) => e.code(),
                 Self::Unknown(code, _) => *code,
             }
@@ -250,7 +250,7 @@ pub mod c2c_msg_read_receipt {
     //! | | |
     //! |---|---|
     //! | Path | `POST /v4/openim/c2c_msg_read_receipt` |
-    //! | Rate limit | 200/s calls |
+    //! | Rate limit | at most 200/s |
     //! | Retry-safe | yes (idempotent) |
     //!
     //! # Errors
@@ -302,7 +302,7 @@ pub mod c2c_msg_read_receipt {
     pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
         "v4/openim/c2c_msg_read_receipt",
         "Send read receipts for one-to-one messages",
-        ::tim_runtime::RateLimit::per_second(200u32),
+        ::tim_runtime::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -451,127 +451,127 @@ pub mod c2c_msg_read_receipt {
     /// The endpoint's own error codes.
     pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
         ::tim_runtime::ErrorMeta {
-            code: 20001i64,
+            code: 20001,
             name: "InvalidPacket",
             meaning: "The request packet is invalid.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 20002i64,
+            code: 20002,
             name: "InvalidUserSig",
             meaning: "The UserSig or A2 ticket is invalid.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 20003i64,
+            code: 20003,
             name: "InvalidUserId",
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 20004i64,
+            code: 20004,
             name: "NetworkError",
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
         },
         ::tim_runtime::ErrorMeta {
-            code: 20005i64,
+            code: 20005,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
         },
         ::tim_runtime::ErrorMeta {
-            code: 20006i64,
+            code: 20006,
             name: "BlockedByCallback",
             meaning: "The app backend's before-send callback refused delivery.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90001i64,
+            code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90002i64,
+            code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90003i64,
+            code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90005i64,
+            code: 90005,
             name: "MsgRandomInvalid",
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90007i64,
+            code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90009i64,
+            code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90010i64,
+            code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90012i64,
+            code: 90012,
             name: "ToAccountNotFound",
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90026i64,
+            code: 90026,
             name: "OfflineStorageTime",
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90031i64,
+            code: 90031,
             name: "SyncOtherMachineInvalid",
             meaning: "SyncOtherMachine is not an integer.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90044i64,
+            code: 90044,
             name: "MsgLifeTimeInvalid",
             meaning: "MsgLifeTime is not an integer.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90048i64,
+            code: 90048,
             name: "AccountNotFound",
             meaning: "The requested account does not exist.",
             retryable: false,
         },
         ::tim_runtime::ErrorMeta {
-            code: 90992i64,
+            code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
         },
         ::tim_runtime::ErrorMeta {
-            code: 91000i64,
+            code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
         },
         ::tim_runtime::ErrorMeta {
-            code: 93000i64,
+            code: 93000,
             name: "PacketTooLarge",
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
             retryable: false,
@@ -673,27 +673,27 @@ pub mod c2c_msg_read_receipt {
     impl ::tim_runtime::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
-                20001i64 => return Self::InvalidPacket(info),
-                20002i64 => return Self::InvalidUserSig(info),
-                20003i64 => return Self::InvalidUserId(info),
-                20004i64 => return Self::NetworkError(info),
-                20005i64 => return Self::ServerError(info),
-                20006i64 => return Self::BlockedByCallback(info),
-                90001i64 => return Self::InvalidJson(info),
-                90002i64 => return Self::InvalidMsgBody(info),
-                90003i64 => return Self::ToAccountInvalid(info),
-                90005i64 => return Self::MsgRandomInvalid(info),
-                90007i64 => return Self::MsgBodyNotArray(info),
-                90009i64 => return Self::AdminRequired(info),
-                90010i64 => return Self::InvalidMessageFormat(info),
-                90012i64 => return Self::ToAccountNotFound(info),
-                90026i64 => return Self::OfflineStorageTime(info),
-                90031i64 => return Self::SyncOtherMachineInvalid(info),
-                90044i64 => return Self::MsgLifeTimeInvalid(info),
-                90048i64 => return Self::AccountNotFound(info),
-                90992i64 => return Self::InternalErrorCallback(info),
-                91000i64 => return Self::InternalError(info),
-                93000i64 => return Self::PacketTooLarge(info),
+                20001 => return Self::InvalidPacket(info),
+                20002 => return Self::InvalidUserSig(info),
+                20003 => return Self::InvalidUserId(info),
+                20004 => return Self::NetworkError(info),
+                20005 => return Self::ServerError(info),
+                20006 => return Self::BlockedByCallback(info),
+                90001 => return Self::InvalidJson(info),
+                90002 => return Self::InvalidMsgBody(info),
+                90003 => return Self::ToAccountInvalid(info),
+                90005 => return Self::MsgRandomInvalid(info),
+                90007 => return Self::MsgBodyNotArray(info),
+                90009 => return Self::AdminRequired(info),
+                90010 => return Self::InvalidMessageFormat(info),
+                90012 => return Self::ToAccountNotFound(info),
+                90026 => return Self::OfflineStorageTime(info),
+                90031 => return Self::SyncOtherMachineInvalid(info),
+                90044 => return Self::MsgLifeTimeInvalid(info),
+                90048 => return Self::AccountNotFound(info),
+                90992 => return Self::InternalErrorCallback(info),
+                91000 => return Self::InternalError(info),
+                93000 => return Self::PacketTooLarge(info),
                 _ => {}
             }
             let info = match super::super::errors::Public::try_from_reply(code, info) {
@@ -704,27 +704,27 @@ pub mod c2c_msg_read_receipt {
         }
         fn code(&self) -> i64 {
             match self {
-                Self::InvalidPacket(_) => 20001i64,
-                Self::InvalidUserSig(_) => 20002i64,
-                Self::InvalidUserId(_) => 20003i64,
-                Self::NetworkError(_) => 20004i64,
-                Self::ServerError(_) => 20005i64,
-                Self::BlockedByCallback(_) => 20006i64,
-                Self::InvalidJson(_) => 90001i64,
-                Self::InvalidMsgBody(_) => 90002i64,
-                Self::ToAccountInvalid(_) => 90003i64,
-                Self::MsgRandomInvalid(_) => 90005i64,
-                Self::MsgBodyNotArray(_) => 90007i64,
-                Self::AdminRequired(_) => 90009i64,
-                Self::InvalidMessageFormat(_) => 90010i64,
-                Self::ToAccountNotFound(_) => 90012i64,
-                Self::OfflineStorageTime(_) => 90026i64,
-                Self::SyncOtherMachineInvalid(_) => 90031i64,
-                Self::MsgLifeTimeInvalid(_) => 90044i64,
-                Self::AccountNotFound(_) => 90048i64,
-                Self::InternalErrorCallback(_) => 90992i64,
-                Self::InternalError(_) => 91000i64,
-                Self::PacketTooLarge(_) => 93000i64,
+                Self::InvalidPacket(_) => 20001,
+                Self::InvalidUserSig(_) => 20002,
+                Self::InvalidUserId(_) => 20003,
+                Self::NetworkError(_) => 20004,
+                Self::ServerError(_) => 20005,
+                Self::BlockedByCallback(_) => 20006,
+                Self::InvalidJson(_) => 90001,
+                Self::InvalidMsgBody(_) => 90002,
+                Self::ToAccountInvalid(_) => 90003,
+                Self::MsgRandomInvalid(_) => 90005,
+                Self::MsgBodyNotArray(_) => 90007,
+                Self::AdminRequired(_) => 90009,
+                Self::InvalidMessageFormat(_) => 90010,
+                Self::ToAccountNotFound(_) => 90012,
+                Self::OfflineStorageTime(_) => 90026,
+                Self::SyncOtherMachineInvalid(_) => 90031,
+                Self::MsgLifeTimeInvalid(_) => 90044,
+                Self::AccountNotFound(_) => 90048,
+                Self::InternalErrorCallback(_) => 90992,
+                Self::InternalError(_) => 91000,
+                Self::PacketTooLarge(_) => 93000,
                 Self::Public(e) => e.code(),
                 Self::Unknown(code, _) => *code,
             }

@@ -1,0 +1,125 @@
+//! A malformed spec gets an error naming the file, the position and the field.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const GOOD: &str = "path: v4/demo/ping
+title: Ping
+description: Checks the service.
+rate_limit: 200/s
+idempotent: true
+shared_errors: [public]
+request:
+  - name: User_Account
+    type: string
+    required: true
+  - name: Count
+    type: u32
+response: []
+samples:
+  - name: ping
+    request: {\"User_Account\": \"a\"}
+    response: {\"ActionStatus\": \"OK\", \"ErrorInfo\": \"\", \"ErrorCode\": 0}
+";
+
+const ERRORS: &str = "public:\n  doc: Public codes.\n  codes:\n    - {code: 60007, meaning: Too fast., retryable: true}\n";
+
+fn spec_dir(name: &str, spec: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tim-codegen-test-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("demo")).unwrap();
+    fs::create_dir_all(dir.join("shared")).unwrap();
+    fs::write(dir.join("shared/errors.yaml"), ERRORS).unwrap();
+    fs::write(dir.join("demo/ping.yaml"), spec).unwrap();
+    dir
+}
+
+fn error_of(name: &str, spec: &str) -> String {
+    let dir = spec_dir(name, spec);
+    let err = tim_codegen::load_dir(&dir, Path::new("specs")).expect_err("spec should be rejected");
+    fs::remove_dir_all(&dir).ok();
+    err.to_string()
+}
+
+#[test]
+fn good_spec_loads_and_renders() {
+    let dir = spec_dir("good", GOOD);
+    let set = tim_codegen::load_dir(&dir, Path::new("specs")).unwrap();
+    assert_eq!(set.endpoints.len(), 1);
+    let code = tim_codegen::render(&set).inline().to_string();
+    assert!(code.contains("\"User_Account\""));
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn unknown_type_names_file_line_and_field() {
+    let e = error_of("unknown-type", &GOOD.replace("type: u32", "type: u33"));
+    assert_eq!(e, "specs/demo/ping.yaml:12:5: `request.Count`: unknown type `u33` (not built in, not in shared/types.yaml)");
+}
+
+#[test]
+fn duplicate_field() {
+    let e = error_of("dup", &GOOD.replace("name: Count", "name: User_Account"));
+    assert!(e.starts_with("specs/demo/ping.yaml:11:5: `request.User_Account`: duplicate field"), "{e}");
+}
+
+#[test]
+fn missing_required_key() {
+    let e = error_of("missing", &GOOD.replace("title: Ping\n", ""));
+    assert!(e.starts_with("specs/demo/ping.yaml:"), "{e}");
+    assert!(e.contains("missing field `title`"), "{e}");
+}
+
+#[test]
+fn missing_key_in_a_field_names_the_field_path() {
+    let e = error_of("missing-type", &GOOD.replace("    type: u32\n", ""));
+    assert!(e.contains("request[1]"), "{e}");
+    assert!(e.contains("missing field `type`"), "{e}");
+}
+
+#[test]
+fn unknown_key_is_rejected() {
+    let e = error_of("unknown-key", &GOOD.replace("    required: true\n", "    requird: true\n"));
+    assert!(e.contains("unknown field `requird`"), "{e}");
+    assert!(e.contains(":10:"), "{e}");
+}
+
+#[test]
+fn unknown_shared_reference() {
+    let e = error_of("unknown-shared", &GOOD.replace("[public]", "[public, nosuch]"));
+    assert!(e.contains("`shared_errors`: unknown shared error table `nosuch`"), "{e}");
+    let e = error_of("unknown-shared-type", &GOOD.replace("type: u32", "type: NoSuchType"));
+    assert!(e.contains("`request.Count`: unknown type `NoSuchType`"), "{e}");
+}
+
+#[test]
+fn bad_path() {
+    let e = error_of("bad-path", &GOOD.replace("v4/demo/ping", "v4/demo"));
+    assert!(e.starts_with("specs/demo/ping.yaml:1:1: `path`: `v4/demo` is not of the form"), "{e}");
+    let e = error_of("moved", &GOOD.replace("v4/demo/ping", "v4/demo/pong"));
+    assert!(e.contains("must live in `demo/pong.yaml`"), "{e}");
+}
+
+#[test]
+fn key_that_does_not_fit_the_type() {
+    let e = error_of("items-on-string", &GOOD.replace("type: u32", "type: string\n    items: {type: string}"));
+    assert!(e.contains("`request.Count`: `items` does not apply to type `string`"), "{e}");
+}
+
+#[test]
+fn bad_rate_limit_and_duplicate_error_code() {
+    let spec = GOOD.replace("200/s", "fast").replacen(
+        "\nrequest:",
+        "\nerrors:\n  - {code: 1, meaning: a}\n  - {code: 1, meaning: b}\nrequest:",
+        1,
+    );
+    let e = error_of("rate", &spec);
+    assert!(e.contains(":4:1: `rate_limit`: `fast` is not N/s"), "{e}");
+    assert!(e.contains("`errors.1`: duplicate error code"), "{e}");
+}
+
+#[test]
+fn yaml_syntax_error_has_position() {
+    let e = error_of("syntax", &GOOD.replace("title: Ping", "title: [Ping"));
+    assert!(e.starts_with("specs/demo/ping.yaml:"), "{e}");
+}
