@@ -1,1 +1,487 @@
-fn main() {}
+//! `tim`: call Tencent Cloud IM REST endpoints, make and check UserSigs, and
+//! run the spec-driven mock server.
+//!
+//! Exit codes: 0 success, 1 the call or check failed (API error, transport
+//! error, invalid UserSig), 2 bad usage or input (missing configuration,
+//! unknown endpoint, request body that does not fit the endpoint).
+
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Value};
+use tim_runtime::api::ENDPOINTS;
+use tim_runtime::dynamic::{self, EndpointEntry, RequestError};
+use tim_runtime::{Client, DynApiError, Error, Region, UserSigKey, USERSIG_ERROR_CODES};
+
+/// SDKAppID the mock accepts when none is configured.
+const MOCK_SDKAPPID: u64 = 1_400_000_000;
+/// Admin account the mock accepts when none is configured.
+const MOCK_IDENTIFIER: &str = "administrator";
+/// Secret key the mock accepts when none is configured (a public demo value).
+const MOCK_SECRET_KEY: &str = "tim-mock-demo-secret-key-0123456789abcdef";
+
+/// Command-line interface of the Tencent Cloud IM (Chat) REST API.
+#[derive(Parser)]
+#[command(name = "tim", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// App credentials and where to send requests.
+///
+/// Deliberately not `Debug`: it holds the secret key.
+#[derive(Args)]
+struct Config {
+    /// SDKAppID of the app.
+    #[arg(long, env = "TIM_SDKAPPID", global = true)]
+    sdkappid: Option<u64>,
+    /// Admin account (UserID) requests are made as.
+    #[arg(long, env = "TIM_IDENTIFIER", global = true)]
+    identifier: Option<String>,
+    /// Secret key of the app, used to sign UserSigs.
+    #[arg(long, env = "TIM_SECRET_KEY", global = true, hide_env_values = true)]
+    secret_key: Option<String>,
+    /// Data-center region: china, singapore, seoul, tokyo, frankfurt, india,
+    /// silicon-valley, jakarta.
+    #[arg(long, env = "TIM_REGION", global = true, value_parser = parse_region)]
+    region: Option<Region>,
+    /// Explicit API base URL (https, or http for loopback); wins over --region.
+    #[arg(long, env = "TIM_BASE_URL", global = true)]
+    base_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Call an endpoint with a JSON body and print the JSON reply.
+    Call(CallArgs),
+    /// Generate or verify UserSigs (needs only the SDKAppID and secret key).
+    #[command(subcommand)]
+    Usersig(UsersigCommand),
+    /// List the endpoints this build knows.
+    Endpoints {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the spec-driven mock server on 127.0.0.1 until Ctrl-C.
+    Mock {
+        /// Port to listen on (default: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[derive(Args)]
+struct CallArgs {
+    /// Endpoint path, e.g. v4/openim/admin_set_msg_read (leading `/` optional).
+    path: String,
+    /// Request body: JSON text, `@file.json`, or `@-` for standard input.
+    #[arg(long, short = 'd', default_value = "{}")]
+    data: String,
+    /// Seconds allowed for each attempt.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    timeout: Duration,
+    /// Do not wait to stay within the endpoint's documented rate limit.
+    #[arg(long)]
+    no_rate_limit: bool,
+    /// Attempts for idempotent endpoints, counting the first.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_attempts: u32,
+}
+
+#[derive(Subcommand)]
+enum UsersigCommand {
+    /// Print a new UserSig for a user.
+    Gen {
+        /// UserID the sig is for.
+        #[arg(long)]
+        user: String,
+        /// Lifetime in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+        expire: u64,
+        /// Opaque user data to embed in the sig.
+        #[arg(long)]
+        userbuf: Option<String>,
+    },
+    /// Check a UserSig; exit 0 only if it is valid for the user, app and key and not expired.
+    Verify {
+        /// UserID the sig must be for.
+        #[arg(long)]
+        user: String,
+        /// The UserSig, or `-` to read it from standard input.
+        sig: String,
+    },
+}
+
+/// Why a command failed, with its exit code.
+enum Failure {
+    /// Bad usage or input; nothing was sent. Exit code 2.
+    Usage(String),
+    /// The operation itself failed. Exit code 1.
+    Failed(String),
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure::Usage(msg.into())
+}
+
+fn failed(msg: impl Into<String>) -> Failure {
+    Failure::Failed(msg.into())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Call(args) => call(&cli.config, args),
+        Command::Usersig(cmd) => usersig(&cli.config, cmd),
+        Command::Endpoints { json } => endpoints(json),
+        Command::Mock { port } => mock(&cli.config, port),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("tim: error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(msg)) => {
+            eprintln!("tim: error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn parse_region(s: &str) -> Result<Region, String> {
+    s.trim().parse()
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(secs > 0.0) {
+        return Err("must be positive".into());
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+/// Writes to stdout; a closed pipe (e.g. `| head`) ends output quietly.
+fn print_out(text: &str) -> Result<(), Failure> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(failed(format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Treats empty values (e.g. `TIM_REGION=`) as unset.
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Config {
+    fn missing(name: &str, var: &str) -> String {
+        format!("--{name} (or {var})")
+    }
+
+    /// The SDKAppID and secret key, or a usage error naming what is missing.
+    fn key(&self) -> Result<UserSigKey, Failure> {
+        let mut missing = Vec::new();
+        if self.sdkappid.is_none() {
+            missing.push(Self::missing("sdkappid", "TIM_SDKAPPID"));
+        }
+        let secret = self.secret_key.as_deref().filter(|s| !s.is_empty());
+        if secret.is_none() {
+            missing.push(Self::missing("secret-key", "TIM_SECRET_KEY"));
+        }
+        match (self.sdkappid, secret) {
+            (Some(appid), Some(secret)) => Ok(UserSigKey::new(appid, secret)),
+            _ => Err(usage(format!("missing configuration: {}", missing.join(", ")))),
+        }
+    }
+
+    /// A client for `tim call`, or a usage error naming every missing setting.
+    fn client(&self, args: &CallArgs) -> Result<Client, Failure> {
+        let identifier = non_empty(&self.identifier);
+        let secret = self.secret_key.as_deref().filter(|s| !s.is_empty());
+        let base_url = non_empty(&self.base_url);
+        let mut missing = Vec::new();
+        if self.sdkappid.is_none() {
+            missing.push(Self::missing("sdkappid", "TIM_SDKAPPID"));
+        }
+        if identifier.is_none() {
+            missing.push(Self::missing("identifier", "TIM_IDENTIFIER"));
+        }
+        if secret.is_none() {
+            missing.push(Self::missing("secret-key", "TIM_SECRET_KEY"));
+        }
+        if self.region.is_none() && base_url.is_none() {
+            missing.push("--region (or TIM_REGION) or --base-url (or TIM_BASE_URL)".into());
+        }
+        let (Some(appid), Some(identifier), Some(secret)) = (self.sdkappid, identifier, secret) else {
+            return Err(usage(format!("missing configuration: {}", missing.join(", "))));
+        };
+        if !missing.is_empty() {
+            return Err(usage(format!("missing configuration: {}", missing.join(", "))));
+        }
+        let mut builder = Client::builder(appid, identifier, secret)
+            .timeout(args.timeout)
+            .max_attempts(args.max_attempts)
+            .rate_limit(!args.no_rate_limit);
+        match (base_url, self.region) {
+            (Some(url), _) => builder = builder.base_url(url),
+            (None, Some(region)) => builder = builder.region(region),
+            (None, None) => {}
+        }
+        builder.build().map_err(|e| usage(format!("configuration: {e}")))
+    }
+}
+
+fn unknown_endpoint(path: &str) -> Failure {
+    let wanted = path.trim_matches('/');
+    let last = wanted.rsplit('/').next().unwrap_or(wanted);
+    let similar: Vec<&str> = ENDPOINTS
+        .iter()
+        .map(|e| e.meta.path)
+        .filter(|p| !last.is_empty() && (p.ends_with(&format!("/{last}")) || p.contains(wanted)))
+        .collect();
+    let mut msg = format!("unknown endpoint `{path}`");
+    if !similar.is_empty() {
+        let _ = write!(msg, "; did you mean {}?", similar.join(" or "));
+    }
+    msg.push_str("\nhint: run `tim endpoints` to list the known endpoints");
+    usage(msg)
+}
+
+fn read_body(data: &str) -> Result<Vec<u8>, Failure> {
+    match data.strip_prefix('@') {
+        Some("-") => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| usage(format!("cannot read request body from standard input: {e}")))?;
+            Ok(buf)
+        }
+        Some(file) => std::fs::read(file)
+            .map_err(|e| usage(format!("cannot read request body from file `{file}`: {e}"))),
+        None => Ok(data.as_bytes().to_vec()),
+    }
+}
+
+fn describe_request_error(entry: &EndpointEntry, e: &RequestError) -> String {
+    let mut msg = format!("request body for {} rejected, nothing was sent: ", entry.meta.path);
+    if e.path.is_empty() {
+        let _ = write!(msg, "{}", e.reason);
+    } else {
+        let _ = write!(msg, "field `{}`: {}", e.path, e.reason);
+    }
+    let _ = write!(msg, "\nhint: a valid body looks like {}", entry.meta.sample_request);
+    msg
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(format!("cannot start the async runtime: {e}")))
+}
+
+fn call(config: &Config, args: CallArgs) -> Result<(), Failure> {
+    let entry = dynamic::find(ENDPOINTS, &args.path).ok_or_else(|| unknown_endpoint(&args.path))?;
+    let raw = read_body(&args.data)?;
+    let body = (entry.parse_request)(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?;
+    let client = config.client(&args)?;
+    let result = runtime()?.block_on((entry.call_json)(&client, body));
+    match result {
+        Ok(reply) => {
+            let text = serde_json::to_string_pretty(&reply)
+                .map_err(|e| failed(format!("cannot print reply: {e}")))?;
+            print_out(&format!("{text}\n"))
+        }
+        Err(e) => Err(call_failure(entry, &args, e)),
+    }
+}
+
+fn call_failure(entry: &EndpointEntry, args: &CallArgs, e: Error<DynApiError>) -> Failure {
+    let path = entry.meta.path;
+    match e {
+        Error::Api(api) => {
+            let meta = api.meta.or_else(|| entry.meta.error(api.code));
+            let mut msg = format!("{path} failed with an API error\n");
+            let _ = writeln!(msg, "  ErrorCode: {}", api.code);
+            let _ = writeln!(msg, "  ErrorInfo: {}", api.info);
+            match meta {
+                Some(m) => {
+                    let retry = if m.retryable { ", retryable" } else { "" };
+                    let _ = write!(msg, "  Meaning:   {} ({}{retry})", m.meaning, m.name);
+                }
+                None => msg.push_str("  Meaning:   not documented in the spec for this endpoint"),
+            }
+            if USERSIG_ERROR_CODES.contains(&api.code) {
+                msg.push_str("\nhint: the server rejected the UserSig; check --sdkappid, --identifier and --secret-key");
+            }
+            failed(msg)
+        }
+        Error::InvalidRequest(v) => {
+            let e = RequestError::from(v);
+            usage(describe_request_error(entry, &e))
+        }
+        Error::Timeout => failed(format!(
+            "{path}: request timed out (--timeout {}s per attempt)",
+            args.timeout.as_secs_f64()
+        )),
+        Error::Decode { path: at, message, body_snippet } => {
+            let mut msg = format!("{path}: cannot decode the reply at `{at}`: {message}");
+            if !body_snippet.is_empty() {
+                let _ = write!(msg, "\n  reply starts with: {body_snippet}");
+            }
+            failed(msg)
+        }
+        other => failed(format!("{path}: {other}")),
+    }
+}
+
+fn usersig(config: &Config, cmd: UsersigCommand) -> Result<(), Failure> {
+    let key = config.key()?;
+    match cmd {
+        UsersigCommand::Gen { user, expire, userbuf } => {
+            if user.is_empty() {
+                return Err(usage("--user must not be empty"));
+            }
+            let expire = Duration::from_secs(expire);
+            let sig = match userbuf {
+                Some(buf) => key.gen_with_userbuf(&user, expire, buf.as_bytes()),
+                None => key.gen(&user, expire),
+            };
+            print_out(&format!("{sig}\n"))
+        }
+        UsersigCommand::Verify { user, sig } => {
+            let sig = if sig == "-" {
+                let mut buf = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut buf)
+                    .map_err(|e| usage(format!("cannot read the UserSig from standard input: {e}")))?;
+                buf.trim().to_owned()
+            } else {
+                sig
+            };
+            let v = key.verify(&user, &sig).map_err(|e| failed(format!("invalid UserSig: {e}")))?;
+            let mut out = format!("valid UserSig for `{}` (SDKAppID {})\n", v.identifier, v.sdkappid);
+            let _ = writeln!(out, "issued:  {} ({})", v.time, utc(v.time));
+            let _ = writeln!(out, "expires: {} ({}), lifetime {} s", v.expires_at(), utc(v.expires_at()), v.expire);
+            if let Some(buf) = &v.userbuf {
+                let _ = writeln!(out, "userbuf: {:?}", String::from_utf8_lossy(buf));
+            }
+            print_out(&out)
+        }
+    }
+}
+
+/// Formats Unix seconds as an ISO 8601 UTC time.
+fn utc(unix: u64) -> String {
+    let days = i64::try_from(unix / 86_400).unwrap_or(i64::MAX / 2);
+    let secs = unix % 86_400;
+    // Civil-from-days (H. Hinnant), valid for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn endpoints(as_json: bool) -> Result<(), Failure> {
+    if as_json {
+        let list: Vec<Value> = ENDPOINTS
+            .iter()
+            .map(|e| {
+                let m = e.meta;
+                json!({
+                    "path": m.path,
+                    "title": m.title,
+                    "rate_limit": { "calls": m.rate_limit.calls, "per_secs": m.rate_limit.per.as_secs() },
+                    "idempotent": m.idempotent,
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&list).map_err(|e| failed(e.to_string()))?;
+        return print_out(&format!("{text}\n"));
+    }
+    let rows: Vec<[String; 4]> = ENDPOINTS
+        .iter()
+        .map(|e| {
+            let m = e.meta;
+            let idempotent = if m.idempotent { "yes" } else { "no" };
+            [m.path.to_owned(), m.rate_limit.to_string(), idempotent.to_owned(), m.title.to_owned()]
+        })
+        .collect();
+    let header = ["PATH", "RATE LIMIT", "IDEMPOTENT", "TITLE"].map(String::from);
+    let mut widths = [0usize; 3];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for [path, rate, idem, title] in std::iter::once(&header).chain(&rows) {
+        let _ = writeln!(out, "{path:<w0$}  {rate:<w1$}  {idem:<w2$}  {title}", w0 = widths[0], w1 = widths[1], w2 = widths[2]);
+    }
+    print_out(&out)
+}
+
+fn mock(config: &Config, port: u16) -> Result<(), Failure> {
+    let sdkappid = config.sdkappid.unwrap_or(MOCK_SDKAPPID);
+    let identifier = non_empty(&config.identifier).unwrap_or(MOCK_IDENTIFIER).to_owned();
+    let own_key = config.secret_key.as_deref().filter(|s| !s.is_empty());
+    let secret = own_key.unwrap_or(MOCK_SECRET_KEY);
+    let mock_config = tim_conformance::MockConfig::new(sdkappid, secret, &identifier);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let server = tim_conformance::MockServer::start_on(mock_config, addr)
+        .map_err(|e| failed(format!("cannot start the mock server on {addr}: {e}")))?;
+    let base_url = server.base_url();
+    let shown_key = if own_key.is_some() { "(the key from --secret-key / TIM_SECRET_KEY)" } else { secret };
+    print_out(&format!(
+        "mock server running; it accepts:\n\
+         TIM_BASE_URL={base_url}\n\
+         TIM_SDKAPPID={sdkappid}\n\
+         TIM_IDENTIFIER={identifier}\n\
+         TIM_SECRET_KEY={shown_key}\n\
+         press Ctrl-C to stop\n"
+    ))?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut seen = 0;
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => {
+                    return r.map_err(|e| failed(format!("cannot wait for Ctrl-C: {e}")));
+                }
+                _ = tick.tick() => {
+                    // Log what arrived; the query holds the UserSig, so only the path and body are shown.
+                    let requests = server.requests();
+                    for r in requests.iter().skip(seen) {
+                        eprintln!("mock: POST {} {}", r.path, String::from_utf8_lossy(&r.body));
+                    }
+                    seen = requests.len();
+                }
+            }
+        }
+    })?;
+    eprintln!("mock: stopped");
+    Ok(())
+}

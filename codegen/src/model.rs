@@ -57,6 +57,10 @@ pub struct GroupTypeSpec {
     /// Behaviour worth knowing (e.g. "succeeds and changes nothing").
     #[serde(default)]
     pub note: Option<String>,
+    /// For an unsupported type: the call succeeds and changes nothing instead
+    /// of failing.
+    #[serde(default)]
+    pub ignored: bool,
 }
 
 /// One documented error code.
@@ -73,6 +77,10 @@ pub struct ErrorSpec {
     /// Whether sending the same request again may succeed.
     #[serde(default)]
     pub retryable: bool,
+    /// Request fields (wire names) whose absence or bad value yields this
+    /// code; `"*"` marks the endpoint's catch-all code for an invalid request.
+    #[serde(default)]
+    pub fields: Vec<String>,
 }
 
 /// A field of a request/response/object, or (without `name`) the element type

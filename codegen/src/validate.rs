@@ -318,6 +318,14 @@ pub(crate) fn endpoint(set: &SpecSet, ep: &Endpoint, text: &str, errors: &mut Ve
         }
     }
     c.errors_table(&s.errors, "errors");
+    let mut wire_names = HashSet::new();
+    collect_names(&s.request, &mut wire_names);
+    for e in &s.errors {
+        for f in e.fields.iter().filter(|f| *f != "*" && !wire_names.contains(f.as_str())) {
+            let pos = c.loc.first("code", &e.code.to_string());
+            c.err(pos, format!("errors.{}.fields", e.code), format!("`{f}` is not a request field"));
+        }
+    }
     c.fields(&s.request, "request");
     c.fields(&s.response, "response");
     for (i, sample) in s.samples.iter().enumerate() {
@@ -329,6 +337,18 @@ pub(crate) fn endpoint(set: &SpecSet, ep: &Endpoint, text: &str, errors: &mut Ve
     if s.samples.is_empty() {
         let pos = c.loc.key("path");
         c.err(pos, "samples".to_owned(), "at least one documented sample is needed".into());
+    }
+}
+
+fn collect_names<'a>(fields: &'a [FieldSpec], out: &mut HashSet<&'a str>) {
+    for f in fields {
+        if let Some(n) = &f.name {
+            out.insert(n);
+        }
+        collect_names(f.fields.as_deref().unwrap_or_default(), out);
+        if let Some(items) = &f.items {
+            collect_names(items.fields.as_deref().unwrap_or_default(), out);
+        }
     }
 }
 

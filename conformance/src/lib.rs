@@ -1,1 +1,9 @@
-//! Conformance suite and mock server (in progress).
+//! Conformance suite and spec-driven mock server for the Tencent IM client.
+//!
+//! [`MockServer`] is a local stand-in for the REST service that downstream
+//! crates can use in their own tests; the tests of this crate replay the
+//! recorded fixtures under `fixtures/` against it.
+
+mod mock;
+
+pub use mock::{Fault, MockConfig, MockServer, Outcome, RecordedRequest};

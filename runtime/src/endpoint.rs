@@ -58,6 +58,9 @@ pub struct ErrorMeta {
     pub meaning: &'static str,
     /// Whether the same request may succeed when sent again.
     pub retryable: bool,
+    /// Request fields (wire names) whose absence or bad value yields this code;
+    /// `*` marks the endpoint's catch-all code for an invalid request.
+    pub fields: &'static [&'static str],
 }
 
 /// Whether an endpoint applies to a built-in group type.
@@ -69,6 +72,9 @@ pub struct GroupTypeSupport {
     pub supported: bool,
     /// Behaviour for this type when it differs from the plain yes/no.
     pub note: &'static str,
+    /// For an unsupported type: the call succeeds and changes nothing,
+    /// instead of failing.
+    pub ignored: bool,
 }
 
 /// Everything the runtime, CLI and mock server know about one endpoint.
@@ -129,6 +135,13 @@ impl EndpointMeta {
             .iter()
             .chain(self.shared_errors.iter().flat_map(|t| t.iter()))
             .find(|e| e.code == code)
+    }
+
+    /// The code this endpoint returns for a missing or bad request field
+    /// (`field` is a wire name), falling back to its catch-all code.
+    pub fn error_for_field(&self, field: &str) -> Option<&'static ErrorMeta> {
+        let find = |f: &str| self.errors.iter().find(|e| e.fields.contains(&f));
+        find(field).or_else(|| find("*"))
     }
 
     /// Support for a group type, if the endpoint documents one.

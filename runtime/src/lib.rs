@@ -9,12 +9,27 @@
 extern crate self as tim_runtime;
 
 pub mod api;
+pub mod client;
+pub mod dynamic;
 pub mod endpoint;
+pub mod error;
+mod rate_limit;
+mod reply;
+mod retry;
+pub mod usersig;
 
+#[cfg(test)]
+mod test_support;
+
+pub use api::Region;
+pub use client::{Client, ClientBuilder, USERSIG_ERROR_CODES};
+pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{
     ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, GroupTypeSupport, RateLimit, Validate,
     ValidationError,
 };
+pub use error::{ConfigError, Error, TransportError};
+pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 
 /// Re-exports used by generated code; not part of the stable API.
 #[doc(hidden)]

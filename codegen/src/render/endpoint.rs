@@ -47,9 +47,9 @@ pub(crate) fn module(set: &SpecSet, ep: &Endpoint) -> TokenStream {
     });
     let groups = GROUP_TYPES.iter().filter_map(|t| {
         let g = s.group_types.get(*t)?;
-        let (supported, note) = (g.supported, g.note.clone().unwrap_or_default());
+        let (supported, note, ignored) = (g.supported, g.note.clone().unwrap_or_default(), g.ignored);
         Some(quote! {
-            ::tim_runtime::GroupTypeSupport { group_type: #t, supported: #supported, note: #note }
+            ::tim_runtime::GroupTypeSupport { group_type: #t, supported: #supported, note: #note, ignored: #ignored }
         })
     });
     let sample = s.samples.first();

@@ -16,8 +16,11 @@ fn meta_array(errors: &[ErrorSpec]) -> TokenStream {
     let rows = errors.iter().map(|e| {
         let code = Literal::i64_unsuffixed(e.code);
         let (name, meaning, retry) = (variant(e).to_string(), e.meaning.trim(), e.retryable);
+        let fields = &e.fields;
         quote! {
-            ::tim_runtime::ErrorMeta { code: #code, name: #name, meaning: #meaning, retryable: #retry }
+            ::tim_runtime::ErrorMeta {
+                code: #code, name: #name, meaning: #meaning, retryable: #retry, fields: &[#(#fields),*],
+            }
         }
     });
     quote!(&[#(#rows),*])

@@ -6,12 +6,61 @@ pub mod regions;
 pub mod types;
 pub mod group_open_http_svc;
 pub mod openim;
+pub mod recentcontact;
 pub use regions::Region;
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::create_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::destroy_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_appid_group_list::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_info::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_msg_receipt::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_msg_receipt_detail::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_joined_group_list::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::import_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::modify_group_base_info::Request,
+    >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::set_unread_msg_num::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<openim::admin_set_msg_read::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<openim::c2c_msg_read_receipt::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        openim::get_c2c_unread_msg_num::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        recentcontact::create_contact_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        recentcontact::del_contact_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<recentcontact::delete::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        recentcontact::get_contact_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<recentcontact::get_list::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<recentcontact::mark_contact::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        recentcontact::search_contact_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        recentcontact::update_contact_group::Request,
+    >(),
 ];

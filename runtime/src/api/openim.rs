@@ -34,6 +34,11 @@ pub mod admin_set_msg_read {
     //!   "Peer_Account": "dramon2"
     //! }
     //! ```
+    //!
+    //! # Note
+    //!
+    //! The page describes 90003/90008 in terms of To_Account/From_Account; for this
+    //! endpoint they concern Peer_Account and Report_Account, so `fields` maps them so.
     /// Metadata of `v4/openim/admin_set_msg_read`: rate limit, retry safety, error tables, sample.
     pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
         "v4/openim/admin_set_msg_read",
@@ -154,18 +159,21 @@ pub mod admin_set_msg_read {
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "The peer account field is missing or names an account that does not exist.",
             retryable: false,
+            fields: &["Peer_Account"],
         },
         ::tim_runtime::ErrorMeta {
             code: 90008,
             name: "FromAccountInvalid",
             meaning: "The reporting account field is missing or names an account that does not exist.",
             retryable: false,
+            fields: &["Report_Account"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -455,126 +463,147 @@ pub mod c2c_msg_read_receipt {
             name: "InvalidPacket",
             meaning: "The request packet is invalid.",
             retryable: false,
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 20002,
             name: "InvalidUserSig",
             meaning: "The UserSig or A2 ticket is invalid.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 20003,
             name: "InvalidUserId",
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
+            fields: &["Operator_Account", "Peer_Account", "From_Account"],
         },
         ::tim_runtime::ErrorMeta {
             code: 20004,
             name: "NetworkError",
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 20005,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 20006,
             name: "BlockedByCallback",
             meaning: "The app backend's before-send callback refused delivery.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
+            fields: &["To_Account"],
         },
         ::tim_runtime::ErrorMeta {
             code: 90005,
             name: "MsgRandomInvalid",
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90012,
             name: "ToAccountNotFound",
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90026,
             name: "OfflineStorageTime",
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90031,
             name: "SyncOtherMachineInvalid",
             meaning: "SyncOtherMachine is not an integer.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90044,
             name: "MsgLifeTimeInvalid",
             meaning: "MsgLifeTime is not an integer.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90048,
             name: "AccountNotFound",
             meaning: "The requested account does not exist.",
             retryable: false,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
+            fields: &[],
         },
         ::tim_runtime::ErrorMeta {
             code: 93000,
             name: "PacketTooLarge",
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
             retryable: false,
+            fields: &[],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -793,6 +822,430 @@ pub mod c2c_msg_read_receipt {
                 }
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[19usize]),
                 Self::PacketTooLarge(_) => ::std::option::Option::Some(&ERRORS[20usize]),
+                Self::Public(e) => ::std::option::Option::Some(e.meta()),
+                Self::Unknown(..) => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::fmt::Display for Error {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::tim_runtime::endpoint::fmt_api_error(self, f)
+        }
+    }
+    impl ::std::error::Error for Error {}
+}
+pub mod get_c2c_unread_msg_num {
+    //! Query unread one-to-one message counts
+    //!
+    //! Returns a user's unread one-to-one message count: the total over all
+    //! conversations, or, when `Peer_Account` lists peers, the count of each of
+    //! those conversations.
+    //!
+    //! | | |
+    //! |---|---|
+    //! | Path | `POST /v4/openim/get_c2c_unread_msg_num` |
+    //! | Rate limit | at most 200/s |
+    //! | Retry-safe | yes (idempotent) |
+    //!
+    //! # Errors
+    //!
+    //! | Code | Variant | Meaning | Retryable |
+    //! |---|---|---|---|
+    //! | 90001 | `InvalidJson` | The request body could not be parsed as JSON. | no |
+    //! | 90003 | `ToAccountInvalid` | To_Account is missing or names an account that does not exist. | no |
+    //! | 90008 | `FromAccountInvalid` | From_Account is missing or names an account that does not exist. | no |
+    //!
+    //! Shared table `public` also applies: Public backend error codes (60000-79999) that any REST call can return.
+    //!
+    //! # Sample request
+    //!
+    //! total unread count:
+    //!
+    //! ```json
+    //! {
+    //!   "To_Account": "dramon1"
+    //! }
+    //! ```
+    /// Metadata of `v4/openim/get_c2c_unread_msg_num`: rate limit, retry safety, error tables, sample.
+    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+        "v4/openim/get_c2c_unread_msg_num",
+        "Query unread one-to-one message counts",
+        ::tim_runtime::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"To_Account\":\"dramon1\"}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"AllC2CUnreadMsgNum\":12}",
+    );
+    /// Request body of `v4/openim/get_c2c_unread_msg_num`: Query unread one-to-one message counts
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        ::tim_runtime::__private::serde::Serialize,
+        ::tim_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
+    pub struct Request {
+        /// UserID of the user whose unread counts are queried.
+        ///
+        /// Wire name: `To_Account` (required).
+        #[serde(rename = "To_Account")]
+        pub to_account: ::std::string::String,
+        /// Peers whose conversations with `To_Account` to report on; leave out for the total.
+        ///
+        /// Wire name: `Peer_Account` (optional). Constraints: length at most 10.
+        #[serde(
+            rename = "Peer_Account",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub peer_account: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    }
+    #[allow(clippy::new_without_default)]
+    impl Request {
+        /// Creates a `Request` from its required fields; optional fields start unset.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            to_account: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                to_account: to_account.into(),
+                peer_account: ::std::option::Option::None,
+            }
+        }
+        /// Sets `Peer_Account`.
+        #[must_use]
+        pub fn peer_account(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        ) -> Self {
+            self.peer_account = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl ::tim_runtime::Validate for Request {
+        fn validate_at(
+            &self,
+            path: &str,
+        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+            if let ::std::option::Option::Some(value) = &self.peer_account {
+                ::tim_runtime::endpoint::check::len(
+                    value.len(),
+                    ::std::option::Option::None,
+                    ::std::option::Option::Some(10),
+                    "items",
+                    || ::tim_runtime::endpoint::join_path(path, "Peer_Account"),
+                )?;
+            }
+            ::std::result::Result::Ok(())
+        }
+    }
+    impl ::tim_runtime::ApiRequest for Request {
+        type Response = Response;
+        type Error = Error;
+        const META: &'static ::tim_runtime::EndpointMeta = &META;
+    }
+    /// The `C2CUnreadMsgNumList` object.
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        ::tim_runtime::__private::serde::Serialize,
+        ::tim_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[non_exhaustive]
+    pub struct C2cUnreadMsgNum {
+        /// UserID of the peer.
+        ///
+        /// Wire name: `Peer_Account` (optional).
+        #[serde(
+            rename = "Peer_Account",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub peer_account: ::std::option::Option<::std::string::String>,
+        /// Unread messages in the conversation with this peer.
+        ///
+        /// Wire name: `C2CUnreadMsgNum` (optional).
+        #[serde(
+            rename = "C2CUnreadMsgNum",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub c2c_unread_msg_num: ::std::option::Option<u32>,
+    }
+    #[allow(clippy::new_without_default)]
+    impl C2cUnreadMsgNum {
+        /// Creates a `C2cUnreadMsgNum` from its required fields; optional fields start unset.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                peer_account: ::std::option::Option::None,
+                c2c_unread_msg_num: ::std::option::Option::None,
+            }
+        }
+        /// Sets `Peer_Account`.
+        #[must_use]
+        pub fn peer_account(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.peer_account = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `C2CUnreadMsgNum`.
+        #[must_use]
+        pub fn c2c_unread_msg_num(
+            mut self,
+            value: impl ::std::convert::Into<u32>,
+        ) -> Self {
+            self.c2c_unread_msg_num = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl ::tim_runtime::Validate for C2cUnreadMsgNum {
+        fn validate_at(
+            &self,
+            _path: &str,
+        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+            ::std::result::Result::Ok(())
+        }
+    }
+    /// The `ErrorList` object.
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        ::tim_runtime::__private::serde::Serialize,
+        ::tim_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[non_exhaustive]
+    pub struct PeerError {
+        /// UserID of the peer.
+        ///
+        /// Wire name: `Peer_Account` (optional).
+        #[serde(
+            rename = "Peer_Account",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub peer_account: ::std::option::Option<::std::string::String>,
+        /// Why the query failed; 70107 means the account does not exist.
+        ///
+        /// Wire name: `ErrorCode` (optional).
+        #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
+        pub error_code: ::std::option::Option<i32>,
+    }
+    #[allow(clippy::new_without_default)]
+    impl PeerError {
+        /// Creates a `PeerError` from its required fields; optional fields start unset.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                peer_account: ::std::option::Option::None,
+                error_code: ::std::option::Option::None,
+            }
+        }
+        /// Sets `Peer_Account`.
+        #[must_use]
+        pub fn peer_account(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.peer_account = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ErrorCode`.
+        #[must_use]
+        pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+            self.error_code = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl ::tim_runtime::Validate for PeerError {
+        fn validate_at(
+            &self,
+            _path: &str,
+        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+            ::std::result::Result::Ok(())
+        }
+    }
+    /// Successful reply of `v4/openim/get_c2c_unread_msg_num`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
+    ///
+    /// Fields the spec does not list are ignored.
+    #[derive(
+        Debug,
+        Clone,
+        PartialEq,
+        ::tim_runtime::__private::serde::Serialize,
+        ::tim_runtime::__private::serde::Deserialize
+    )]
+    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[non_exhaustive]
+    pub struct Response {
+        /// Unread messages over all one-to-one conversations (when no peers were given).
+        ///
+        /// Wire name: `AllC2CUnreadMsgNum` (optional).
+        #[serde(
+            rename = "AllC2CUnreadMsgNum",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub all_c2c_unread_msg_num: ::std::option::Option<u32>,
+        /// Unread count per requested peer.
+        ///
+        /// Wire name: `C2CUnreadMsgNumList` (optional).
+        #[serde(
+            rename = "C2CUnreadMsgNumList",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub c2c_unread_msg_num_list: ::std::option::Option<
+            ::std::vec::Vec<C2cUnreadMsgNum>,
+        >,
+        /// Peers whose conversation could not be queried.
+        ///
+        /// Wire name: `ErrorList` (optional).
+        #[serde(rename = "ErrorList", default, skip_serializing_if = "Option::is_none")]
+        pub error_list: ::std::option::Option<::std::vec::Vec<PeerError>>,
+    }
+    #[allow(clippy::new_without_default)]
+    impl Response {
+        /// Creates a `Response` from its required fields; optional fields start unset.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {
+                all_c2c_unread_msg_num: ::std::option::Option::None,
+                c2c_unread_msg_num_list: ::std::option::Option::None,
+                error_list: ::std::option::Option::None,
+            }
+        }
+        /// Sets `AllC2CUnreadMsgNum`.
+        #[must_use]
+        pub fn all_c2c_unread_msg_num(
+            mut self,
+            value: impl ::std::convert::Into<u32>,
+        ) -> Self {
+            self.all_c2c_unread_msg_num = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `C2CUnreadMsgNumList`.
+        #[must_use]
+        pub fn c2c_unread_msg_num_list(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<C2cUnreadMsgNum>>,
+        ) -> Self {
+            self.c2c_unread_msg_num_list = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `ErrorList`.
+        #[must_use]
+        pub fn error_list(
+            mut self,
+            value: impl ::std::convert::Into<::std::vec::Vec<PeerError>>,
+        ) -> Self {
+            self.error_list = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    impl ::tim_runtime::Validate for Response {
+        fn validate_at(
+            &self,
+            _path: &str,
+        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+            ::std::result::Result::Ok(())
+        }
+    }
+    /// The endpoint's own error codes.
+    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
+        ::tim_runtime::ErrorMeta {
+            code: 90001,
+            name: "InvalidJson",
+            meaning: "The request body could not be parsed as JSON.",
+            retryable: false,
+            fields: &[],
+        },
+        ::tim_runtime::ErrorMeta {
+            code: 90003,
+            name: "ToAccountInvalid",
+            meaning: "To_Account is missing or names an account that does not exist.",
+            retryable: false,
+            fields: &[],
+        },
+        ::tim_runtime::ErrorMeta {
+            code: 90008,
+            name: "FromAccountInvalid",
+            meaning: "From_Account is missing or names an account that does not exist.",
+            retryable: false,
+            fields: &[],
+        },
+    ];
+    /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum Error {
+        /// `90001`: The request body could not be parsed as JSON.
+        ///
+        /// Holds the server's `ErrorInfo`.
+        InvalidJson(::std::string::String),
+        /// `90003`: To_Account is missing or names an account that does not exist.
+        ///
+        /// Holds the server's `ErrorInfo`.
+        ToAccountInvalid(::std::string::String),
+        /// `90008`: From_Account is missing or names an account that does not exist.
+        ///
+        /// Holds the server's `ErrorInfo`.
+        FromAccountInvalid(::std::string::String),
+        /// A code of the shared `public` table.
+        Public(super::super::errors::Public),
+        /// A code the spec does not document: the code and the server's `ErrorInfo`.
+        Unknown(i64, ::std::string::String),
+    }
+    impl ::tim_runtime::ApiErrorKind for Error {
+        fn from_reply(code: i64, info: ::std::string::String) -> Self {
+            match code {
+                90001 => return Self::InvalidJson(info),
+                90003 => return Self::ToAccountInvalid(info),
+                90008 => return Self::FromAccountInvalid(info),
+                _ => {}
+            }
+            let info = match super::super::errors::Public::try_from_reply(code, info) {
+                ::std::result::Result::Ok(e) => return Self::Public(e),
+                ::std::result::Result::Err(info) => info,
+            };
+            Self::Unknown(code, info)
+        }
+        fn code(&self) -> i64 {
+            match self {
+                Self::InvalidJson(_) => 90001,
+                Self::ToAccountInvalid(_) => 90003,
+                Self::FromAccountInvalid(_) => 90008,
+                Self::Public(e) => e.code(),
+                Self::Unknown(code, _) => *code,
+            }
+        }
+        fn info(&self) -> &str {
+            match self {
+                Self::InvalidJson(info)
+                | Self::ToAccountInvalid(info)
+                | Self::FromAccountInvalid(info) => info,
+                Self::Public(e) => e.info(),
+                Self::Unknown(_, info) => info,
+            }
+        }
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+            match self {
+                Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
+                Self::ToAccountInvalid(_) => ::std::option::Option::Some(&ERRORS[1usize]),
+                Self::FromAccountInvalid(_) => {
+                    ::std::option::Option::Some(&ERRORS[2usize])
+                }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
                 Self::Unknown(..) => ::std::option::Option::None,
             }

@@ -1,0 +1,747 @@
+//! The HTTP client: signing, throttling, sending, retrying and decoding.
+
+use std::fmt;
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use tracing::Instrument;
+
+use crate::api::Region;
+use crate::endpoint::{ApiErrorKind, ApiRequest, ValidationError};
+use crate::error::{ConfigError, Error, TransportError};
+use crate::rate_limit::RateLimiter;
+use crate::reply;
+use crate::retry::{should_retry, Backoff};
+use crate::usersig::UserSigKey;
+
+/// `ErrorCode`s meaning the server rejected the UserSig, so the request was not processed.
+pub const USERSIG_ERROR_CODES: &[i64] = &[70001, 70002, 70003, 70005, 70009, 70013, 70014, 70016];
+
+/// Largest reply body read; bigger replies are cut off and reported as errors.
+const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
+
+/// A configured connection to one app's REST API.
+///
+/// Cloning is cheap and clones share the connection pool, the cached UserSig
+/// and the rate limiter, so one client per app should serve the whole program.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    identifier: String,
+    key: UserSigKey,
+    sig: SigCache,
+    timeout: Duration,
+    max_attempts: u32,
+    backoff: Backoff,
+    limiter: Option<RateLimiter>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &i.base_url)
+            .field("sdkappid", &i.key.sdkappid())
+            .field("identifier", &i.identifier)
+            .field("secret_key", &"***")
+            .field("timeout", &i.timeout)
+            .field("max_attempts", &i.max_attempts)
+            .field("rate_limit", &i.limiter.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings for a [`Client`]; created by [`Client::builder`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    sdkappid: u64,
+    identifier: String,
+    secret_key: String,
+    region: Region,
+    base_url: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_attempts: u32,
+    backoff: (Duration, Duration),
+    rate_limit: bool,
+    usersig_ttl: Duration,
+    http_client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("sdkappid", &self.sdkappid)
+            .field("identifier", &self.identifier)
+            .field("secret_key", &"***")
+            .field("region", &self.region)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff", &self.backoff)
+            .field("rate_limit", &self.rate_limit)
+            .field("usersig_ttl", &self.usersig_ttl)
+            .field("custom_http_client", &self.http_client.is_some())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// Sends to `region`'s host (default: China).
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Sends to an explicit base URL instead of a region's host.
+    ///
+    /// `https://` is accepted for any host; plain `http://` only for loopback
+    /// hosts, because the query string carries the UserSig.
+    pub fn base_url(mut self, url: &str) -> Self {
+        self.base_url = Some(url.to_owned());
+        self
+    }
+
+    /// Total time allowed for one attempt (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Attempts per call for idempotent endpoints, counting the first (default 3).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// First and largest delay between attempts (default 100 ms and 2 s).
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff = (base, max);
+        self
+    }
+
+    /// Whether calls wait to stay within documented rate limits (default on).
+    pub fn rate_limit(mut self, enabled: bool) -> Self {
+        self.rate_limit = enabled;
+        self
+    }
+
+    /// Lifetime of the admin UserSigs the client signs for itself (default 24 h).
+    pub fn usersig_ttl(mut self, ttl: Duration) -> Self {
+        self.usersig_ttl = ttl;
+        self
+    }
+
+    /// Uses a caller-made HTTP client (proxies, custom roots); timeouts still apply per request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks the settings and creates the client.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let setting = |setting, reason: &str| ConfigError::Setting { setting, reason: reason.into() };
+        if self.sdkappid == 0 {
+            return Err(setting("sdkappid", "must not be 0"));
+        }
+        if self.identifier.is_empty() {
+            return Err(setting("identifier", "must not be empty"));
+        }
+        if self.secret_key.is_empty() {
+            return Err(setting("secret_key", "must not be empty"));
+        }
+        if self.max_attempts == 0 {
+            return Err(setting("max_attempts", "must be at least 1"));
+        }
+        if self.timeout.is_zero() {
+            return Err(setting("timeout", "must be positive"));
+        }
+        if self.usersig_ttl < Duration::from_secs(60) {
+            return Err(setting("usersig_ttl", "must be at least 60 seconds"));
+        }
+        let base_url = match &self.base_url {
+            Some(url) => check_base_url(url)?,
+            None => format!("https://{}", self.region.host()),
+        };
+        let http = match self.http_client {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout.min(self.timeout))
+                .build()
+                .map_err(|e| ConfigError::HttpClient(e.without_url().to_string()))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                key: UserSigKey::new(self.sdkappid, self.secret_key),
+                sig: SigCache::new(self.usersig_ttl),
+                identifier: self.identifier,
+                timeout: self.timeout,
+                max_attempts: self.max_attempts,
+                backoff: Backoff::new(self.backoff.0, self.backoff.1),
+                limiter: self.rate_limit.then(RateLimiter::default),
+            }),
+        })
+    }
+}
+
+/// Validates a base URL and returns it without a trailing slash.
+fn check_base_url(url: &str) -> Result<String, ConfigError> {
+    let err = |reason: &str| ConfigError::BaseUrl { url: url.to_owned(), reason: reason.to_owned() };
+    let parsed = reqwest::Url::parse(url).map_err(|e| err(&e.to_string()))?;
+    let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| err("no host"))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => return Err(err("plain http is only allowed for loopback hosts; use https")),
+        _ => return Err(err("scheme must be https (or http for loopback)")),
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(err("must not have a query or fragment"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(err("must not contain credentials"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .and_then(|h| h.parse::<Ipv6Addr>().ok())
+            .is_some_and(|ip| ip.is_loopback())
+}
+
+/// The admin UserSig, signed once and reused until close to expiry.
+struct SigCache {
+    ttl: Duration,
+    state: RwLock<Option<CachedSig>>,
+}
+
+#[derive(Clone)]
+struct CachedSig {
+    sig: Arc<str>,
+    renew_at: Instant,
+    /// Lets concurrent callers that all saw one sig rejected renew it only once.
+    generation: u64,
+}
+
+impl SigCache {
+    fn new(ttl: Duration) -> Self {
+        Self { ttl, state: RwLock::new(None) }
+    }
+
+    fn current(&self, key: &UserSigKey, identifier: &str) -> CachedSig {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = state.as_ref().filter(|c| Instant::now() < c.renew_at) {
+            return c.clone();
+        }
+        drop(state);
+        self.renew(key, identifier, None)
+    }
+
+    /// Signs a new sig unless another caller already replaced the `rejected` (or expired) one.
+    fn renew(&self, key: &UserSigKey, identifier: &str, rejected: Option<u64>) -> CachedSig {
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = state.as_ref() {
+            let still_good = match rejected {
+                Some(generation) => c.generation != generation,
+                None => Instant::now() < c.renew_at,
+            };
+            if still_good {
+                return c.clone();
+            }
+        }
+        // Renew with a tenth of the lifetime (at most an hour) left, so a sig
+        // is never sent just before it expires.
+        let margin = (self.ttl / 10).min(Duration::from_secs(3600));
+        let fresh = CachedSig {
+            sig: key.gen(identifier, self.ttl).into(),
+            renew_at: Instant::now() + (self.ttl - margin),
+            generation: state.as_ref().map_or(0, |c| c.generation + 1),
+        };
+        *state = Some(fresh.clone());
+        fresh
+    }
+}
+
+impl Client {
+    /// Starts configuring a client for app `sdkappid`, acting as admin account
+    /// `identifier` and signing with `secret_key`.
+    pub fn builder(sdkappid: u64, identifier: impl Into<String>, secret_key: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            sdkappid,
+            identifier: identifier.into(),
+            secret_key: secret_key.into(),
+            region: Region::China,
+            base_url: None,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            max_attempts: 3,
+            backoff: (Duration::from_millis(100), Duration::from_secs(2)),
+            rate_limit: true,
+            usersig_ttl: Duration::from_secs(24 * 3600),
+            http_client: None,
+        }
+    }
+
+    /// A builder from `TIM_SDKAPPID`, `TIM_IDENTIFIER`, `TIM_SECRET_KEY` and
+    /// optionally `TIM_REGION` (e.g. `singapore`) or `TIM_BASE_URL` (which wins).
+    ///
+    /// `Ok(None)` when none of the three required variables is set, so callers
+    /// can fall back to other configuration; an error when only some are.
+    pub fn from_env() -> Result<Option<ClientBuilder>, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<ClientBuilder>, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let required = ["TIM_SDKAPPID", "TIM_IDENTIFIER", "TIM_SECRET_KEY"];
+        let values: Vec<Option<String>> = required.iter().map(|n| get(n)).collect();
+        if values.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let mut values = values.into_iter().zip(required);
+        let mut next = || {
+            let (value, var) = values.next().expect("three required variables");
+            value.ok_or(ConfigError::Env { var, reason: "not set".into() })
+        };
+        let (appid, identifier, secret) = (next()?, next()?, next()?);
+        let appid = appid.trim().parse().map_err(|_| ConfigError::Env {
+            var: "TIM_SDKAPPID",
+            reason: "not a positive integer".into(),
+        })?;
+        let mut builder = Client::builder(appid, identifier, secret);
+        if let Some(region) = get("TIM_REGION") {
+            let region = region
+                .trim()
+                .parse()
+                .map_err(|reason| ConfigError::Env { var: "TIM_REGION", reason })?;
+            builder = builder.region(region);
+        }
+        if let Some(url) = get("TIM_BASE_URL") {
+            builder = builder.base_url(url.trim());
+        }
+        Ok(Some(builder))
+    }
+
+    /// The URL requests go to, without the endpoint path.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The app the client acts on.
+    pub fn sdkappid(&self) -> u64 {
+        self.inner.key.sdkappid()
+    }
+
+    /// The admin account the client acts as.
+    pub fn identifier(&self) -> &str {
+        &self.inner.identifier
+    }
+
+    /// Validates, sends and decodes one request.
+    ///
+    /// Idempotent endpoints are retried on transport errors, HTTP 5xx and
+    /// retryable error codes; a rejected UserSig is renewed and the request
+    /// resent once for any endpoint, since the server did not process it.
+    pub async fn call<R: ApiRequest>(&self, req: &R) -> Result<R::Response, Error<R::Error>> {
+        req.validate().map_err(Error::InvalidRequest)?;
+        let body = serde_json::to_vec(req)
+            .map_err(|e| Error::InvalidRequest(ValidationError::new("", e.to_string())))?;
+        let span = tracing::info_span!("tim.call", path = R::META.path, attempt = tracing::field::Empty);
+        self.send_with_retries::<R>(body, span.clone()).instrument(span).await
+    }
+
+    async fn send_with_retries<R: ApiRequest>(
+        &self,
+        body: Vec<u8>,
+        span: tracing::Span,
+    ) -> Result<R::Response, Error<R::Error>> {
+        let inner = &*self.inner;
+        let meta = R::META;
+        let mut attempt = 0u32;
+        let mut sends = 0u32;
+        let mut sig_renewed = false;
+        loop {
+            attempt += 1;
+            sends += 1;
+            span.record("attempt", sends);
+            if let Some(limiter) = &inner.limiter {
+                limiter.acquire(meta.path, meta.rate_limit).await;
+            }
+            let sig = inner.sig.current(&inner.key, &inner.identifier);
+            let result = self.send_once::<R>(&body, &sig.sig).await;
+            let err = match result {
+                Ok(resp) => {
+                    tracing::debug!(attempt = sends, "ok");
+                    return Ok(resp);
+                }
+                Err(e) => e,
+            };
+            tracing::debug!(attempt = sends, error = %err, "attempt failed");
+            if let Error::Api(api) = &err {
+                if !sig_renewed && USERSIG_ERROR_CODES.contains(&api.code()) {
+                    sig_renewed = true;
+                    attempt -= 1;
+                    inner.sig.renew(&inner.key, &inner.identifier, Some(sig.generation));
+                    continue;
+                }
+            }
+            if !should_retry(meta.idempotent, err.is_retryable(), attempt, inner.max_attempts) {
+                return Err(err);
+            }
+            tokio::time::sleep(inner.backoff.delay(attempt)).await;
+        }
+    }
+
+    async fn send_once<R: ApiRequest>(&self, body: &[u8], sig: &str) -> Result<R::Response, Error<R::Error>> {
+        let inner = &*self.inner;
+        let url = self.url(R::META.path, sig);
+        let resp = inner
+            .http
+            .post(url)
+            .timeout(inner.timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = resp.status().as_u16();
+        let (bytes, complete) = read_body(resp).await.map_err(transport_error)?;
+        if !complete && (200..300).contains(&status) {
+            return Err(Error::Decode {
+                path: ".".into(),
+                message: format!("reply body exceeds {MAX_REPLY_BYTES} bytes"),
+                body_snippet: crate::error::snippet(&bytes[..bytes.len().min(1024)]),
+            });
+        }
+        reply::decode(status, &bytes)
+    }
+
+    fn url(&self, path: &str, sig: &str) -> String {
+        let inner = &*self.inner;
+        let mut url = String::with_capacity(inner.base_url.len() + path.len() + sig.len() + 128);
+        let _ = write!(url, "{}/{}?sdkappid={}&identifier=", inner.base_url, path, inner.key.sdkappid());
+        push_encoded(&mut url, &inner.identifier);
+        url.push_str("&usersig=");
+        push_encoded(&mut url, sig);
+        let _ = write!(url, "&random={}&contenttype=json", fastrand::u32(..));
+        url
+    }
+}
+
+fn transport_error<E>(e: reqwest::Error) -> Error<E> {
+    if e.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Transport(TransportError::from_reqwest(e))
+    }
+}
+
+/// Reads up to [`MAX_REPLY_BYTES`]; `false` means the body was cut off.
+async fn read_body(mut resp: reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if buf.len() + chunk.len() > MAX_REPLY_BYTES {
+            return Ok((buf, false));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((buf, true))
+}
+
+/// Percent-encodes a query value, keeping RFC 3986 unreserved characters and
+/// `*` (which UserSigs use) as is.
+fn push_encoded(out: &mut String, value: &str) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~*".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+
+    const APPID: u64 = 1_400_000_001;
+    const SECRET: &str = "s3cr3t-key-for-tests-0123456789abcdef";
+
+    fn client(base: &str) -> Client {
+        Client::builder(APPID, "admin user", SECRET)
+            .base_url(base)
+            .backoff(Duration::from_millis(1), Duration::from_millis(5))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn sends_query_params_and_exact_body() {
+        let server = MockServer::start(vec![ok_body(5)]).await;
+        let c = client(&server.base);
+        let resp = c.call(&Echo::new("a\"b")).await.unwrap();
+        assert_eq!(resp.value, 5);
+        c.call(&Echo::new("x")).await.unwrap();
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 2);
+        let r = &reqs[0];
+        assert!(r.request_line.starts_with("POST /v4/test/echo?"), "{}", r.request_line);
+        assert_eq!(r.body, br#"{"Name":"a\"b"}"#);
+        assert!(r.head.to_ascii_lowercase().contains("content-type: application/json"));
+        assert_eq!(r.param("sdkappid").as_deref(), Some("1400000001"));
+        assert_eq!(r.param("identifier").as_deref(), Some("admin user"));
+        assert_eq!(r.param("contenttype").as_deref(), Some("json"));
+        let sig = r.param("usersig").unwrap();
+        let key = UserSigKey::new(APPID, SECRET);
+        let v = key.verify("admin user", &sig).unwrap();
+        assert_eq!(v.expire, 86_400);
+        let randoms: Vec<u32> =
+            reqs.iter().map(|r| r.param("random").unwrap().parse::<u32>().unwrap()).collect();
+        assert_ne!(randoms[0], randoms[1]);
+        // The sig is cached, not re-signed per request.
+        assert_eq!(reqs[1].param("usersig").unwrap(), sig);
+    }
+
+    #[tokio::test]
+    async fn http_502_retried_only_when_idempotent() {
+        let server = MockServer::start(vec![(502, "<html>Bad Gateway</html>".into()), ok_body(1)]).await;
+        let c = client(&server.base);
+        assert_eq!(c.call(&Echo::new("x")).await.unwrap().value, 1);
+        assert_eq!(server.requests().len(), 2);
+
+        let server = MockServer::start(vec![(502, "<html>Bad Gateway</html>".into()), ok_body(1)]).await;
+        let c = client(&server.base);
+        let err = c.call(&Send::new("x")).await.unwrap_err();
+        assert!(matches!(err, Error::Http { status: 502, .. }), "{err:?}");
+        assert!(err.is_retryable());
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_max_attempts() {
+        let server = MockServer::start(vec![(503, String::new())]).await;
+        let c = client(&server.base);
+        assert!(matches!(c.call(&Echo::new("x")).await, Err(Error::Http { status: 503, .. })));
+        assert_eq!(server.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn retryable_code_retried_other_codes_returned() {
+        let server = MockServer::start(vec![err_body(60007), ok_body(2)]).await;
+        let c = client(&server.base);
+        assert_eq!(c.call(&Echo::new("x")).await.unwrap().value, 2);
+        assert_eq!(server.requests().len(), 2);
+
+        let server = MockServer::start(vec![err_body(90001), ok_body(2)]).await;
+        let c = client(&server.base);
+        let err = c.call(&Echo::new("x")).await.unwrap_err();
+        match &err {
+            Error::Api(e) => assert_eq!((e.code, e.info.as_str()), (90001, "err 90001")),
+            other => panic!("{other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains("90001") && text.contains("JSON parsing failed"), "{text}");
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn usersig_error_resends_once() {
+        for path_is_idempotent in [true, false] {
+            let server = MockServer::start(vec![err_body(70001), ok_body(3)]).await;
+            let c = client(&server.base);
+            let r = if path_is_idempotent {
+                c.call(&Echo::new("x")).await
+            } else {
+                c.call(&Send::new("x")).await
+            };
+            assert_eq!(r.unwrap().value, 3);
+            let reqs = server.requests();
+            assert_eq!(reqs.len(), 2);
+            let key = UserSigKey::new(APPID, SECRET);
+            for r in &reqs {
+                key.verify("admin user", &r.param("usersig").unwrap()).unwrap();
+            }
+            assert_eq!(c.inner.sig.current(&c.inner.key, "admin user").generation, 1);
+        }
+        // A second rejection is returned, not looped on.
+        let server = MockServer::start(vec![err_body(70009)]).await;
+        let c = client(&server.base);
+        let err = c.call(&Send::new("x")).await.unwrap_err();
+        assert!(matches!(err, Error::Api(ref e) if e.code == 70009));
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_become_errors() {
+        let server = MockServer::start(vec![(200, "<html><body>502 Bad Gateway</body></html>".into())]).await;
+        let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+
+        let server = MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Val"#.into())]).await;
+        let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
+        match err {
+            Error::Decode { message, .. } => assert!(message.contains("EOF"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+
+        let server =
+            MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Value":"seven"}"#.into())]).await;
+        let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
+        match &err {
+            Error::Decode { path, body_snippet, .. } => {
+                assert_eq!(path, "Value");
+                assert!(body_snippet.contains("seven"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("`Value`"));
+    }
+
+    #[tokio::test]
+    async fn invalid_request_sends_nothing() {
+        let server = MockServer::start(vec![ok_body(1)]).await;
+        let c = client(&server.base);
+        let mut req = Echo::new("x");
+        req.items.push(Item { msg_key: String::new() });
+        let err = c.call(&req).await.unwrap_err();
+        match err {
+            Error::InvalidRequest(v) => assert_eq!(v.path, "Items[0].MsgKey"),
+            other => panic!("{other:?}"),
+        }
+        assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_transport_error_without_url() {
+        // Bind then drop to get a loopback port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let c = Client::builder(APPID, "admin", SECRET)
+            .base_url(&format!("http://127.0.0.1:{port}"))
+            .max_attempts(1)
+            .build()
+            .unwrap();
+        let err = c.call(&Echo::new("x")).await.unwrap_err();
+        match &err {
+            Error::Transport(t) => assert!(t.is_connect(), "{t}"),
+            other => panic!("{other:?}"),
+        }
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("usersig") && !text.contains(SECRET), "{text}");
+    }
+
+    #[tokio::test]
+    async fn rate_limited_calls_still_succeed() {
+        let server = MockServer::start(vec![ok_body(1)]).await;
+        let c = Client::builder(APPID, "admin", SECRET).base_url(&server.base).rate_limit(true).build().unwrap();
+        for _ in 0..5 {
+            c.call(&Echo::new("x")).await.unwrap();
+        }
+        assert_eq!(server.requests().len(), 5);
+    }
+
+    #[test]
+    fn base_url_rules() {
+        let build = |url: &str| Client::builder(APPID, "admin", SECRET).base_url(url).build();
+        for bad in ["http://example.com", "http://10.0.0.1:80", "ftp://127.0.0.1", "not a url", "https://x/?a=b", "https://u:p@x"] {
+            assert!(matches!(build(bad), Err(ConfigError::BaseUrl { .. })), "{bad}");
+        }
+        let err = build("http://example.com").unwrap_err().to_string();
+        assert!(err.contains("http://example.com") && err.contains("loopback"), "{err}");
+        for (good, expect) in [
+            ("http://127.0.0.1:1", "http://127.0.0.1:1"),
+            ("http://127.9.9.9:8080/", "http://127.9.9.9:8080"),
+            ("http://localhost:3000/prefix/", "http://localhost:3000/prefix"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+            ("https://x", "https://x"),
+        ] {
+            assert_eq!(build(good).unwrap().base_url(), expect);
+        }
+        let c = Client::builder(APPID, "admin", SECRET).region(Region::Singapore).build().unwrap();
+        assert_eq!(c.base_url(), format!("https://{}", Region::Singapore.host()));
+        assert_eq!(Client::builder(APPID, "a", SECRET).build().unwrap().base_url(), "https://console.tim.qq.com");
+    }
+
+    #[test]
+    fn settings_checked() {
+        let b = || Client::builder(APPID, "admin", SECRET);
+        assert!(b().max_attempts(0).build().is_err());
+        assert!(b().usersig_ttl(Duration::from_secs(1)).build().is_err());
+        assert!(b().timeout(Duration::ZERO).build().is_err());
+        assert!(Client::builder(0, "admin", SECRET).build().is_err());
+        assert!(Client::builder(APPID, "", SECRET).build().is_err());
+        assert!(Client::builder(APPID, "admin", "").build().is_err());
+    }
+
+    #[tokio::test]
+    async fn debug_hides_secret_and_sig() {
+        let server = MockServer::start(vec![ok_body(1)]).await;
+        let c = client(&server.base);
+        c.call(&Echo::new("x")).await.unwrap();
+        let sig = server.requests()[0].param("usersig").unwrap();
+        let builder = Client::builder(APPID, "admin", SECRET);
+        for text in [format!("{c:?}"), format!("{c:#?}"), format!("{builder:?}")] {
+            assert!(!text.contains(SECRET) && !text.contains(&sig), "{text}");
+            assert!(text.contains("***"));
+        }
+    }
+
+    #[test]
+    fn sig_cache_renews_once_per_rejection() {
+        let key = UserSigKey::new(APPID, SECRET);
+        let cache = SigCache::new(Duration::from_secs(3600));
+        let a = cache.current(&key, "admin");
+        assert_eq!(cache.current(&key, "admin").generation, a.generation);
+        let b = cache.renew(&key, "admin", Some(a.generation));
+        assert_eq!(b.generation, a.generation + 1);
+        // A second caller reporting the same stale sig gets the new one.
+        assert_eq!(cache.renew(&key, "admin", Some(a.generation)).generation, b.generation);
+        let renew_in = b.renew_at - Instant::now();
+        assert!(renew_in > Duration::from_secs(3200) && renew_in <= Duration::from_secs(3240));
+        let long = SigCache::new(Duration::from_secs(180 * 86_400));
+        let renew_in = long.current(&key, "admin").renew_at - Instant::now();
+        assert!(renew_in > Duration::from_secs(180 * 86_400 - 3601));
+    }
+
+    #[test]
+    fn env_configuration() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        assert!(Client::from_vars(vars(&[])).unwrap().is_none());
+        let err = Client::from_vars(vars(&[("TIM_SDKAPPID", "1")])).unwrap_err();
+        assert!(matches!(err, ConfigError::Env { var: "TIM_IDENTIFIER", .. }));
+        let full = &[("TIM_SDKAPPID", "1400000001"), ("TIM_IDENTIFIER", "admin"), ("TIM_SECRET_KEY", "k"), ("TIM_REGION", "singapore")];
+        let c = Client::from_vars(vars(full)).unwrap().unwrap().build().unwrap();
+        assert_eq!((c.sdkappid(), c.identifier()), (APPID, "admin"));
+        assert_eq!(c.base_url(), "https://adminapisgp.im.qcloud.com");
+        let bad_region = &[("TIM_SDKAPPID", "1"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k"), ("TIM_REGION", "mars")];
+        assert!(matches!(Client::from_vars(vars(bad_region)), Err(ConfigError::Env { var: "TIM_REGION", .. })));
+        let url = &[("TIM_SDKAPPID", "1"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k"), ("TIM_REGION", "seoul"), ("TIM_BASE_URL", "http://127.0.0.1:9")];
+        assert_eq!(Client::from_vars(vars(url)).unwrap().unwrap().build().unwrap().base_url(), "http://127.0.0.1:9");
+        let bad_id = &[("TIM_SDKAPPID", "x"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k")];
+        assert!(matches!(Client::from_vars(vars(bad_id)), Err(ConfigError::Env { var: "TIM_SDKAPPID", .. })));
+    }
+
+    #[test]
+    fn query_encoding() {
+        let mut s = String::new();
+        push_encoded(&mut s, "a b/é&=*-_.~");
+        assert_eq!(s, "a%20b%2F%C3%A9%26%3D*-_.~");
+    }
+}

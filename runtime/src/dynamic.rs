@@ -1,0 +1,254 @@
+//! Type-erased access to endpoints by path, for the CLI and the mock server.
+//!
+//! Each [`EndpointEntry`] holds monomorphized function pointers, so code that
+//! only knows a path at run time still goes through the endpoint's own types:
+//! bad input is caught by the same parsing and validation as typed calls.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::endpoint::{ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ValidationError};
+use crate::error::{fmt_api_error, Error};
+use crate::reply;
+
+/// Future returned by [`EndpointEntry::call_json`].
+pub type JsonCall<'a> = Pin<Box<dyn Future<Output = Result<Value, Error<DynApiError>>> + Send + 'a>>;
+
+/// One endpoint, reachable without naming its types.
+pub struct EndpointEntry {
+    /// The endpoint's metadata.
+    pub meta: &'static EndpointMeta,
+    /// Parses a JSON request body into the endpoint's request type and validates
+    /// it; on failure names the field path (e.g. `C2CMsgInfo[0].MsgKey`) and
+    /// reason. Returns the re-serialized canonical JSON value.
+    pub parse_request: fn(&[u8]) -> Result<Value, RequestError>,
+    /// Checks that a reply body decodes (envelope + typed response or typed
+    /// error); returns the re-serialized response.
+    pub parse_reply: fn(&[u8]) -> Result<Value, Error<DynApiError>>,
+    /// Sends a JSON request (parsed and validated first, so bad input is never
+    /// sent) and returns the response re-serialized as JSON.
+    pub call_json: for<'a> fn(&'a Client, Value) -> JsonCall<'a>,
+}
+
+impl fmt::Debug for EndpointEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointEntry").field("path", &self.meta.path).finish_non_exhaustive()
+    }
+}
+
+impl EndpointEntry {
+    /// The entry for request type `R`; usable in a `static`.
+    pub const fn of<R: ApiRequest + DeserializeOwned + 'static>() -> Self {
+        Self {
+            meta: R::META,
+            parse_request: parse_request::<R>,
+            parse_reply: parse_reply::<R>,
+            call_json: call_json::<R>,
+        }
+    }
+}
+
+/// Finds an endpoint by path, with or without the leading `/`.
+pub fn find(entries: &'static [EndpointEntry], path: &str) -> Option<&'static EndpointEntry> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    entries.iter().find(|e| e.meta.path == path)
+}
+
+/// A request body that does not fit the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestError {
+    /// Wire path of the offending field; empty for the body as a whole.
+    pub path: String,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "invalid request: {}", self.reason)
+        } else {
+            write!(f, "invalid request: field `{}`: {}", self.path, self.reason)
+        }
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+impl From<ValidationError> for RequestError {
+    fn from(v: ValidationError) -> Self {
+        let path = v.path.strip_prefix('.').unwrap_or(&v.path).to_owned();
+        Self { path, reason: v.reason }
+    }
+}
+
+impl From<RequestError> for ValidationError {
+    fn from(e: RequestError) -> Self {
+        ValidationError::new(e.path, e.reason)
+    }
+}
+
+impl RequestError {
+    fn from_serde(e: &serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let (path, reason) = reply::split_path_error(e);
+        let path = if path == "." { String::new() } else { path };
+        Self { path, reason }
+    }
+}
+
+/// Any endpoint's API error, with its documented meaning when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynApiError {
+    /// The `ErrorCode` value.
+    pub code: i64,
+    /// The `ErrorInfo` text the server sent.
+    pub info: String,
+    /// The documented entry for the code, if any.
+    pub meta: Option<&'static ErrorMeta>,
+}
+
+impl DynApiError {
+    /// Erases an endpoint's error type.
+    pub fn from_kind<E: ApiErrorKind>(e: &E) -> Self {
+        Self { code: e.code(), info: e.info().to_owned(), meta: e.meta() }
+    }
+
+    fn erase<E: ApiErrorKind>(e: E) -> Self {
+        Self::from_kind(&e)
+    }
+}
+
+impl fmt::Display for DynApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_api_error(f, self.code, &self.info, self.meta.map(|m| m.meaning))
+    }
+}
+
+impl std::error::Error for DynApiError {}
+
+impl ApiErrorKind for DynApiError {
+    /// Without an endpoint there is no table to look the code up in.
+    fn from_reply(code: i64, info: String) -> Self {
+        Self { code, info, meta: None }
+    }
+    fn code(&self) -> i64 {
+        self.code
+    }
+    fn info(&self) -> &str {
+        &self.info
+    }
+    fn meta(&self) -> Option<&'static ErrorMeta> {
+        self.meta
+    }
+}
+
+fn parse_request<R: ApiRequest + DeserializeOwned>(body: &[u8]) -> Result<Value, RequestError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let req: R = serde_path_to_error::deserialize(&mut de).map_err(|e| RequestError::from_serde(&e))?;
+    de.end().map_err(|e| RequestError { path: String::new(), reason: e.to_string() })?;
+    req.validate()?;
+    serde_json::to_value(&req).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })
+}
+
+fn parse_reply<R: ApiRequest>(body: &[u8]) -> Result<Value, Error<DynApiError>> {
+    let resp: R::Response = reply::decode::<R::Response, R::Error>(200, body).map_err(|e| e.map_api(DynApiError::erase))?;
+    to_json(&resp)
+}
+
+fn call_json<'a, R: ApiRequest + DeserializeOwned + 'static>(client: &'a Client, body: Value) -> JsonCall<'a> {
+    Box::pin(async move {
+        let req: R = serde_path_to_error::deserialize(body)
+            .map_err(|e| Error::InvalidRequest(RequestError::from_serde(&e).into()))?;
+        let resp = client.call(&req).await.map_err(|e| e.map_api(DynApiError::erase))?;
+        to_json(&resp)
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, Error<DynApiError>> {
+    serde_json::to_value(value).map_err(|e| Error::Decode {
+        path: ".".into(),
+        message: format!("cannot re-serialize response: {e}"),
+        body_snippet: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+
+    static ENTRIES: &[EndpointEntry] = &[EndpointEntry::of::<Echo>(), EndpointEntry::of::<Send>()];
+
+    #[test]
+    fn find_by_path() {
+        assert_eq!(find(ENTRIES, "v4/test/echo").unwrap().meta.path, "v4/test/echo");
+        assert_eq!(find(ENTRIES, "/v4/test/send").unwrap().meta.path, "v4/test/send");
+        assert!(find(ENTRIES, "v4/test/none").is_none());
+        assert!(find(crate::api::ENDPOINTS, "/nothing").is_none());
+        for e in crate::api::ENDPOINTS {
+            assert!(std::ptr::eq(find(crate::api::ENDPOINTS, &format!("/{}", e.meta.path)).unwrap(), e));
+        }
+    }
+
+    #[test]
+    fn parse_request_names_fields() {
+        let e = &ENTRIES[0];
+        let v = (e.parse_request)(br#"{ "Name": "n", "Items": [{"MsgKey":"k"}] }"#).unwrap();
+        assert_eq!(v, serde_json::json!({"Name":"n","Items":[{"MsgKey":"k"}]}));
+
+        let err = (e.parse_request)(br#"{"Name":"n","Items":[{"MsgKey":"k"},{}]}"#).unwrap_err();
+        assert_eq!(err.path, "Items[1].MsgKey");
+        assert!(err.reason.contains("missing field `MsgKey`"));
+        assert!(err.to_string().starts_with("invalid request: field `Items[1].MsgKey`: missing field"), "{err}");
+
+        let err = (e.parse_request)(br#"{"Name":"n","Items":[{"MsgKey":""}]}"#).unwrap_err();
+        assert_eq!((err.path.as_str(), err.reason.as_str()), ("Items[0].MsgKey", "must not be empty"));
+
+        let err = (e.parse_request)(br#"{"Name":5}"#).unwrap_err();
+        assert_eq!(err.path, "Name");
+
+        let err = (e.parse_request)(b"{\"Name\":\n\"n\"").unwrap_err();
+        assert!(err.reason.contains("line 2 column"), "{err}");
+        assert!((e.parse_request)(br#"{"Name":"n"} x"#).is_err());
+        assert_eq!((e.parse_request)(b"{}").unwrap_err().path, "Name");
+    }
+
+    #[test]
+    fn parse_reply_checks_body() {
+        let e = &ENTRIES[0];
+        let v = (e.parse_reply)(ok_body(4).1.as_bytes()).unwrap();
+        assert_eq!(v["Value"], 4);
+        match (e.parse_reply)(err_body(90001).1.as_bytes()) {
+            Err(Error::Api(d)) => {
+                assert_eq!(d.code, 90001);
+                assert_eq!(d.meta.unwrap().name, "BadJson");
+                assert_eq!(d.to_string(), "API error 90001: err 90001 (JSON parsing failed)");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!((e.parse_reply)(b"<html>"), Err(Error::Decode { .. })));
+    }
+
+    #[tokio::test]
+    async fn call_json_sends_valid_requests_only() {
+        let server = MockServer::start(vec![ok_body(9)]).await;
+        let c = Client::builder(1, "admin", "k").base_url(&server.base).build().unwrap();
+        let e = find(ENTRIES, "v4/test/echo").unwrap();
+        let v = (e.call_json)(&c, serde_json::json!({"Name":"n"})).await.unwrap();
+        assert_eq!(v, serde_json::json!({"Value":9,"Tags":[]}));
+        let err = (e.call_json)(&c, serde_json::json!({"Name":"n","Items":[{}]})).await.unwrap_err();
+        match err {
+            Error::InvalidRequest(v) => assert_eq!(v.path, "Items[0].MsgKey"),
+            other => panic!("{other:?}"),
+        }
+        let err = (e.call_json)(&c, serde_json::json!({"Name":""})).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)));
+        assert_eq!(server.requests().len(), 1);
+        assert_eq!(server.requests()[0].path(), "/v4/test/echo");
+    }
+}

@@ -1,0 +1,219 @@
+//! Errors returned by [`Client`](crate::Client) calls and by configuration.
+
+use std::fmt;
+
+use crate::endpoint::{ApiErrorKind, ValidationError};
+
+/// Why a call failed; `E` is the endpoint's error enum.
+///
+/// No variant ever carries the secret key, a UserSig or a request URL (the URL
+/// holds the UserSig), so errors are safe to log.
+#[derive(Debug)]
+pub enum Error<E> {
+    /// The server processed the request and answered with a non-zero `ErrorCode`.
+    Api(E),
+    /// A local check rejected the request; nothing was sent.
+    InvalidRequest(ValidationError),
+    /// The server answered with a non-2xx HTTP status.
+    Http {
+        /// HTTP status code.
+        status: u16,
+        /// Start of the reply body, for diagnosis.
+        body_snippet: String,
+    },
+    /// The request could not be sent or the reply could not be read.
+    Transport(TransportError),
+    /// The request did not complete within the configured timeout.
+    Timeout,
+    /// The reply was not the JSON the endpoint documents.
+    Decode {
+        /// JSON path of the offending value (`.` for the whole body).
+        path: String,
+        /// What was wrong with it.
+        message: String,
+        /// Start of the reply body, for diagnosis.
+        body_snippet: String,
+    },
+}
+
+impl<E: ApiErrorKind> Error<E> {
+    /// Whether sending the same request again may succeed.
+    ///
+    /// The client only acts on this for idempotent endpoints; a non-idempotent
+    /// request that failed in transit may still have been processed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(e) => e.is_retryable(),
+            Error::Http { status, .. } => *status >= 500 || *status == 429,
+            Error::Transport(_) | Error::Timeout => true,
+            Error::InvalidRequest(_) | Error::Decode { .. } => false,
+        }
+    }
+}
+
+impl<E> Error<E> {
+    /// Converts the API error type, keeping every other variant as is.
+    pub fn map_api<F>(self, f: impl FnOnce(E) -> F) -> Error<F> {
+        match self {
+            Error::Api(e) => Error::Api(f(e)),
+            Error::InvalidRequest(v) => Error::InvalidRequest(v),
+            Error::Http { status, body_snippet } => Error::Http { status, body_snippet },
+            Error::Transport(t) => Error::Transport(t),
+            Error::Timeout => Error::Timeout,
+            Error::Decode { path, message, body_snippet } => {
+                Error::Decode { path, message, body_snippet }
+            }
+        }
+    }
+
+    /// The API error, when the server answered with one.
+    pub fn api(&self) -> Option<&E> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl<E: ApiErrorKind> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api(e) => fmt_api_error(f, e.code(), e.info(), e.meta().map(|m| m.meaning)),
+            Error::InvalidRequest(v) => write!(f, "invalid request: {v}"),
+            Error::Http { status, body_snippet } => {
+                write!(f, "HTTP status {status}")?;
+                if !body_snippet.is_empty() {
+                    write!(f, ": {body_snippet}")?;
+                }
+                Ok(())
+            }
+            Error::Transport(t) => write!(f, "transport error: {t}"),
+            Error::Timeout => f.write_str("request timed out"),
+            Error::Decode { path, message, .. } => {
+                write!(f, "cannot decode reply at `{path}`: {message}")
+            }
+        }
+    }
+}
+
+impl<E: ApiErrorKind> std::error::Error for Error<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidRequest(v) => Some(v),
+            Error::Transport(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Shared by [`Error`] and [`DynApiError`](crate::DynApiError) so both read the same.
+pub(crate) fn fmt_api_error(
+    f: &mut fmt::Formatter<'_>,
+    code: i64,
+    info: &str,
+    meaning: Option<&str>,
+) -> fmt::Result {
+    write!(f, "API error {code}")?;
+    if !info.is_empty() {
+        write!(f, ": {info}")?;
+    }
+    if let Some(meaning) = meaning.filter(|m| !m.is_empty() && *m != info) {
+        write!(f, " ({meaning})")?;
+    }
+    Ok(())
+}
+
+/// A failure below HTTP (DNS, connect, TLS, reset), as text without the URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    message: String,
+    connect: bool,
+}
+
+impl TransportError {
+    /// Whether the connection could not be established, so nothing was sent.
+    pub fn is_connect(&self) -> bool {
+        self.connect
+    }
+
+    pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
+        // The URL carries the UserSig, so it must not survive into the message.
+        let e = e.without_url();
+        let connect = e.is_connect();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Self { message, connect }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// A client could not be configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL is unusable.
+    #[error("invalid base URL `{url}`: {reason}")]
+    BaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A builder setting is out of range.
+    #[error("invalid setting `{setting}`: {reason}")]
+    Setting {
+        /// Name of the builder method.
+        setting: &'static str,
+        /// What is wrong with the value.
+        reason: String,
+    },
+    /// An environment variable is missing or unparsable.
+    #[error("environment variable {var}: {reason}")]
+    Env {
+        /// Variable name.
+        var: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The HTTP client could not be built (e.g. no TLS roots).
+    #[error("cannot build HTTP client: {0}")]
+    HttpClient(String),
+}
+
+/// Cuts a reply body down to something fit for an error message.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    const MAX_CHARS: usize = 200;
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_cuts_on_char_boundary() {
+        let body = "é".repeat(300);
+        let s = snippet(body.as_bytes());
+        assert_eq!(s.chars().count(), 201);
+        assert!(s.ends_with('…'));
+        assert_eq!(snippet(b"short"), "short");
+        assert_eq!(snippet(&[0xff, b'a']), "\u{fffd}a");
+    }
+}
