@@ -1,13 +1,33 @@
 //! Proc-macro front end of `tim-codegen`: `generate!("path/to/specs")` expands
 //! to the same modules `cargo xtask codegen` writes for the shipped API.
 //!
-//! The path is relative to the invoking crate's `Cargo.toml`. The expansion
+//! The path is relative to the invoking crate's `Cargo.toml` (or, failing
+//! that, to the invoking source file). The expansion
 //! refers to `::tim_runtime`, so the crate must depend on `tim-runtime`.
 
 use std::path::{Path, PathBuf};
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, LitStr};
+
+/// Finds the spec directory: relative to the invoking crate's manifest, or
+/// failing that, to the directory of the file that invokes the macro (which
+/// keeps compile tests built in a scratch crate working).
+fn resolve(given: &Path) -> PathBuf {
+    if given.is_absolute() {
+        return given.to_owned();
+    }
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+    let from_manifest = manifest.join(given);
+    if from_manifest.is_dir() {
+        return from_manifest;
+    }
+    let file = proc_macro::Span::call_site().local_file();
+    match file.as_deref().and_then(Path::parent) {
+        Some(dir) if dir.join(given).is_dir() => dir.join(given),
+        _ => from_manifest,
+    }
+}
 
 /// Generates typed request/response/error modules from a directory of YAML specs.
 ///
@@ -21,8 +41,7 @@ use syn::{parse_macro_input, LitStr};
 pub fn generate(input: TokenStream) -> TokenStream {
     let lit = parse_macro_input!(input as LitStr);
     let given = PathBuf::from(lit.value());
-    let base = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
-    let dir = if given.is_absolute() { given.clone() } else { base.join(&given) };
+    let dir = resolve(&given);
     match tim_codegen::output::macro_expansion(&dir, Path::new(&given)) {
         Ok(tokens) => tokens.into(),
         Err(errors) => syn::Error::new(lit.span(), errors.to_string()).to_compile_error().into(),

@@ -1,0 +1,7 @@
+//! Compile-time guarantees of the generated API, and proc-macro errors on bad specs.
+
+#[test]
+fn compile_failures() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/compile_fail/*.rs");
+}
