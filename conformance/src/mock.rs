@@ -248,14 +248,18 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         Err(_) => vec![0; limit + 1],
     };
     let fault = shared.state().faults.pop_front();
-    let mut record = RecordedRequest { method: method.to_string(), path, query, body, outcome: Outcome::Replied(0) };
+    let mut record =
+        RecordedRequest { method: method.to_string(), path, query, body, outcome: Outcome::Replied(0) };
     if let Some(Fault::Delay(d)) = &fault {
         tokio::time::sleep(*d).await;
     }
     let response = match &fault {
         Some(Fault::HttpStatus(code)) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_GATEWAY);
-            let html = format!("<html><body><h1>{code} {}</h1></body></html>", status.canonical_reason().unwrap_or(""));
+            let html = format!(
+                "<html><body><h1>{code} {}</h1></body></html>",
+                status.canonical_reason().unwrap_or("")
+            );
             Response::builder()
                 .status(status)
                 .header("content-type", "text/html")
@@ -298,12 +302,17 @@ fn answer(shared: &Shared, method: &Method, req: &RecordedRequest) -> (Value, Ou
 
 type Rejection = (i64, String);
 
-fn check(shared: &Shared, method: &Method, req: &RecordedRequest) -> Result<(&'static EndpointEntry, Value), Rejection> {
+fn check(
+    shared: &Shared,
+    method: &Method,
+    req: &RecordedRequest,
+) -> Result<(&'static EndpointEntry, Value), Rejection> {
     let cfg = &shared.config;
     if method != Method::POST {
         return Err((60002, format!("method {method} not allowed; REST calls use POST")));
     }
-    let entry = dynamic::find(cfg.endpoints, &req.path).ok_or((60009, format!("unknown API path /{}", req.path)))?;
+    let entry =
+        dynamic::find(cfg.endpoints, &req.path).ok_or((60009, format!("unknown API path /{}", req.path)))?;
     let sdkappid = req.query_param("sdkappid").ok_or((60012, "sdkappid is missing".to_owned()))?;
     if sdkappid.parse::<u64>().ok() != Some(cfg.sdkappid) {
         return Err((70020, format!("SDKAppID {sdkappid} not found")));
@@ -325,8 +334,12 @@ fn check(shared: &Shared, method: &Method, req: &RecordedRequest) -> Result<(&'s
     match cfg.key.verify(identifier, usersig) {
         Ok(_) => {}
         Err(UserSigError::Expired { .. }) => return Err((70001, "UserSig expired".into())),
-        Err(UserSigError::IdentifierMismatch { .. }) => return Err((70013, "identifier does not match the UserSig".into())),
-        Err(UserSigError::AppIdMismatch { .. }) => return Err((70014, "SDKAppID does not match the UserSig".into())),
+        Err(UserSigError::IdentifierMismatch { .. }) => {
+            return Err((70013, "identifier does not match the UserSig".into()))
+        }
+        Err(UserSigError::AppIdMismatch { .. }) => {
+            return Err((70014, "SDKAppID does not match the UserSig".into()))
+        }
         Err(UserSigError::BadSignature) => return Err((70009, "UserSig verification failed".into())),
         Err(e) => return Err((70003, format!("invalid UserSig: {e}"))),
     }
@@ -401,7 +414,9 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);

@@ -16,7 +16,8 @@ fn macro_api_lists_the_same_endpoints() {
 #[test]
 fn macro_types_serialize_like_the_shipped_ones() {
     let mine = generated::openim::admin_set_msg_read::Request::new("a", "b").msg_read_time("1653360000");
-    let shipped = tim_runtime::api::openim::admin_set_msg_read::Request::new("a", "b").msg_read_time("1653360000");
+    let shipped =
+        tim_runtime::api::openim::admin_set_msg_read::Request::new("a", "b").msg_read_time("1653360000");
     assert_eq!(serde_json::to_value(&mine).unwrap(), serde_json::to_value(&shipped).unwrap());
     assert_eq!(
         serde_json::to_value(&mine).unwrap(),
@@ -27,7 +28,8 @@ fn macro_types_serialize_like_the_shipped_ones() {
 #[tokio::test]
 async fn macro_api_calls_the_mock() {
     use tim_conformance::{MockConfig, MockServer};
-    let server = MockServer::start(MockConfig::new(7, "k", "admin").endpoints(generated::ENDPOINTS)).await.unwrap();
+    let server =
+        MockServer::start(MockConfig::new(7, "k", "admin").endpoints(generated::ENDPOINTS)).await.unwrap();
     let client = tim_runtime::Client::builder(7, "admin", "k").base_url(&server.base_url()).build().unwrap();
     let req = generated::group_open_http_svc::set_unread_msg_num::Request::new("g", "m", 2u32);
     client.call(&req).await.unwrap();

@@ -61,7 +61,10 @@ async fn typed_calls_reach_the_mock_with_exact_bodies() {
         json!({"Operator_Account": "user1", "Peer_Account": "user2",
                "C2CMsgInfo": [{"From_Account": "user2", "To_Account": "user1", "MsgKey": "1467329515_5675354_1708676941"}]})
     );
-    assert_eq!(reqs[2].json().unwrap(), json!({"GroupId": "@TGS#2CLUZEAEJ", "Member_Account": "bob", "UnreadMsgNum": 5}));
+    assert_eq!(
+        reqs[2].json().unwrap(),
+        json!({"GroupId": "@TGS#2CLUZEAEJ", "Member_Account": "bob", "UnreadMsgNum": 5})
+    );
     for r in &reqs {
         assert_eq!(r.outcome, Outcome::Replied(0));
         assert_eq!(r.query_param("contenttype"), Some("json"));
@@ -99,12 +102,16 @@ async fn body_problems_get_documented_codes() {
     assert_eq!(raw_post(&server, path, "{not json").await["ErrorCode"], 90001);
     assert_eq!(raw_post(&server, path, r#"{"Report_Account": "a"}"#).await["ErrorCode"], 90003);
     assert_eq!(raw_post(&server, path, r#"{"Peer_Account": "a"}"#).await["ErrorCode"], 90008);
-    let receipt = r#"{"Operator_Account":"u1","Peer_Account":"u2","C2CMsgInfo":[{"From_Account":"u2","MsgKey":"k"}]}"#;
+    let receipt =
+        r#"{"Operator_Account":"u1","Peer_Account":"u2","C2CMsgInfo":[{"From_Account":"u2","MsgKey":"k"}]}"#;
     let reply = raw_post(&server, "v4/openim/c2c_msg_read_receipt", receipt).await;
     assert_eq!(reply["ErrorCode"], 90003, "{reply}");
     assert!(reply["ErrorInfo"].as_str().unwrap().contains("C2CMsgInfo[0].To_Account"), "{reply}");
     let bad_type = r#"{"GroupId":"g","Member_Account":"m","UnreadMsgNum":"five"}"#;
-    assert_eq!(raw_post(&server, "v4/group_open_http_svc/set_unread_msg_num", bad_type).await["ErrorCode"], 10004);
+    assert_eq!(
+        raw_post(&server, "v4/group_open_http_svc/set_unread_msg_num", bad_type).await["ErrorCode"],
+        10004
+    );
     assert_eq!(raw_post(&server, "v4/openim/no_such_api", "{}").await["ErrorCode"], 60009);
 }
 
@@ -140,7 +147,11 @@ async fn faults_502_and_retryable_codes_are_retried_on_idempotent_endpoints() {
     let outcomes: Vec<_> = server.requests().into_iter().map(|r| r.outcome).collect();
     assert_eq!(
         outcomes,
-        [Outcome::Fault(Fault::HttpStatus(502)), Outcome::Fault(Fault::ErrorCode(60007, "busy".into())), Outcome::Replied(0)]
+        [
+            Outcome::Fault(Fault::HttpStatus(502)),
+            Outcome::Fault(Fault::ErrorCode(60007, "busy".into())),
+            Outcome::Replied(0)
+        ]
     );
 }
 
@@ -154,7 +165,10 @@ async fn truncated_body_and_timeouts_become_errors() {
         .build()
         .unwrap();
     server.push_fault(Fault::TruncatedBody);
-    server.push_reply("v4/openim/admin_set_msg_read", json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": "", "Padding": "xxxxxxxxxxxxxxxx"}));
+    server.push_reply(
+        "v4/openim/admin_set_msg_read",
+        json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": "", "Padding": "xxxxxxxxxxxxxxxx"}),
+    );
     let err = client.call(&admin_set_msg_read::Request::new("a", "b")).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     server.push_fault(Fault::Delay(Duration::from_secs(2)));

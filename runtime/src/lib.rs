@@ -8,6 +8,9 @@
 // also compiles inside downstream crates that use the proc-macro front end.
 extern crate self as tim_runtime;
 
+// Generated and formatted by prettyplease; rustfmt must not reformat it, or
+// the staleness check would fail.
+#[rustfmt::skip]
 pub mod api;
 pub mod client;
 pub mod dynamic;

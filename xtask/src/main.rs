@@ -1,5 +1,8 @@
 //! Maintainer tasks. `cargo xtask codegen [--check]` regenerates (or checks)
-//! the checked-in API of `tim-runtime` from `specs/`.
+//! the checked-in API of `tim-runtime` from `specs/`; `cargo xtask fixtures`
+//! adds conformance fixtures for spec samples and documented error codes.
+
+mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,8 +41,9 @@ fn main() -> ExitCode {
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
+        ["fixtures"] => fixtures::write_missing(&root()),
         _ => {
-            eprintln!("usage: cargo xtask codegen [--check]");
+            eprintln!("usage: cargo xtask codegen [--check] | cargo xtask fixtures");
             ExitCode::FAILURE
         }
     }
