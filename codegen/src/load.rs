@@ -66,7 +66,8 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
     type_file_names.sort();
     for name in type_file_names {
         let Some((file, text)) = read_shared(&name) else { continue };
-        let Ok(parsed) = parse::<BTreeMap<String, FieldSpec>>(&file, &text).map_err(|e| errors.push(e)) else {
+        let Ok(parsed) = parse::<BTreeMap<String, FieldSpec>>(&file, &text).map_err(|e| errors.push(e))
+        else {
             continue;
         };
         let names: Vec<String> = parsed.keys().cloned().collect();

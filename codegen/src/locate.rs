@@ -77,10 +77,7 @@ fn matches_value(rest: &str, value: Option<&str>) -> bool {
     let Some(after) = rest.strip_prefix(value) else {
         return false;
     };
-    after
-        .chars()
-        .next()
-        .is_none_or(|c| c.is_whitespace() || matches!(c, ',' | '}' | '"' | '\'' | '#'))
+    after.chars().next().is_none_or(|c| c.is_whitespace() || matches!(c, ',' | '}' | '"' | '\'' | '#'))
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use proc_macro2::{Ident, Span};
 
 /// Built-in scalar and structural type names.
 pub const BUILTIN_TYPES: &[&str] = &[
-    "string", "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f64", "json",
-    "object", "array", "map", "enum", "union",
+    "string", "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f64", "json", "object", "array",
+    "map", "enum", "union",
 ];
 
 /// Integer type names.
@@ -51,8 +51,7 @@ pub fn ident(name: &str) -> Ident {
 
 /// Whether `name` can be a Rust type or variant name as written.
 pub fn is_camel_ident(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_uppercase())
-        && name.chars().all(|c| c.is_ascii_alphanumeric())
+    name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Splits `v4/<service>/<command>`, checking each segment's characters.

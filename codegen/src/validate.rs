@@ -12,8 +12,8 @@ use crate::load::{Endpoint, SpecSet};
 use crate::locate::Locator;
 use crate::model::{ErrorSpec, FieldSpec};
 use crate::names::{
-    camel, is_camel_ident, parse_rate_limit, snake, split_path, BUILTIN_TYPES, GROUP_TYPES,
-    INTEGER_TYPES, RESERVED_TYPE_NAMES,
+    camel, is_camel_ident, parse_rate_limit, snake, split_path, BUILTIN_TYPES, GROUP_TYPES, INTEGER_TYPES,
+    RESERVED_TYPE_NAMES,
 };
 
 struct Checker<'a> {
@@ -83,11 +83,19 @@ impl Checker<'_> {
         let builtin = BUILTIN_TYPES.contains(&ty);
         if !builtin && !self.set.types.contains_key(ty) {
             let pos = self.loc.first("type", ty);
-            self.err(pos, path.to_owned(), format!("unknown type `{ty}` (not built in, not in shared/types.yaml)"));
+            self.err(
+                pos,
+                path.to_owned(),
+                format!("unknown type `{ty}` (not built in, not in shared/types.yaml)"),
+            );
             return;
         }
         if is_item && (f.name.is_some() || f.required) {
-            self.err(pos, path.to_owned(), "`items` describes a type: it takes no `name` or `required`".into());
+            self.err(
+                pos,
+                path.to_owned(),
+                "`items` describes a type: it takes no `name` or `required`".into(),
+            );
         }
         let allowed = |key: &str| match key {
             "fields" => ty == "object",
@@ -129,7 +137,11 @@ impl Checker<'_> {
         }
         if let Some(name) = &f.rust_name {
             if !is_camel_ident(name) {
-                self.err(pos, path.to_owned(), format!("rust_name `{name}` is not an UpperCamelCase identifier"));
+                self.err(
+                    pos,
+                    path.to_owned(),
+                    format!("rust_name `{name}` is not an UpperCamelCase identifier"),
+                );
             }
         }
         let own_name = || f.rust_name.clone().unwrap_or_else(|| camel(last_segment(path)));
@@ -181,7 +193,11 @@ impl Checker<'_> {
             kinds.insert(kind);
             let vpos = self.loc.next("name", &v.name);
             if kind == "other" {
-                self.err(vpos, path.to_owned(), format!("value of `{}` must be a string or an integer", v.name));
+                self.err(
+                    vpos,
+                    path.to_owned(),
+                    format!("value of `{}` must be a string or an integer", v.name),
+                );
             }
             if !is_camel_ident(&v.name) || v.name == "Unknown" {
                 self.err(vpos, path.to_owned(), format!("`{}` is not a usable variant name", v.name));
@@ -219,7 +235,11 @@ impl Checker<'_> {
             if !BUILTIN_TYPES.contains(&v.ty.as_str()) && !self.set.types.contains_key(&v.ty) {
                 self.err(vpos, path.to_owned(), format!("unknown type `{}`", v.ty));
             } else if matches!(v.ty.as_str(), "object" | "array" | "map" | "enum" | "union") {
-                self.err(vpos, path.to_owned(), "a union variant's type must be a scalar or a shared type".into());
+                self.err(
+                    vpos,
+                    path.to_owned(),
+                    "a union variant's type must be a scalar or a shared type".into(),
+                );
             }
         }
     }
@@ -259,7 +279,13 @@ fn last_segment(path: &str) -> &str {
 }
 
 /// Checks `shared/types.yaml`.
-pub(crate) fn shared_types(set: &SpecSet, file: &Path, text: &str, names: &[String], errors: &mut Vec<SpecError>) {
+pub(crate) fn shared_types(
+    set: &SpecSet,
+    file: &Path,
+    text: &str,
+    names: &[String],
+    errors: &mut Vec<SpecError>,
+) {
     let mut c = Checker { set, file, loc: Locator::new(text), errors, type_names: HashSet::new() };
     for (name, ty) in names.iter().filter_map(|n| set.types.get_key_value(n)) {
         let pos = c.loc.key(name);
@@ -287,11 +313,7 @@ pub(crate) fn endpoint(set: &SpecSet, ep: &Endpoint, text: &str, errors: &mut Ve
         }
         Some((service, command)) if service != ep.service || command != ep.command => {
             let pos = c.loc.key("path");
-            c.err(
-                pos,
-                "path".to_owned(),
-                format!("`{}` must live in `{service}/{command}.yaml`", s.path),
-            );
+            c.err(pos, "path".to_owned(), format!("`{}` must live in `{service}/{command}.yaml`", s.path));
         }
         Some(_) => {}
     }
@@ -308,13 +330,21 @@ pub(crate) fn endpoint(set: &SpecSet, ep: &Endpoint, text: &str, errors: &mut Ve
     for group_type in s.group_types.keys() {
         if !GROUP_TYPES.contains(&group_type.as_str()) {
             let pos = c.loc.key(group_type);
-            c.err(pos, format!("group_types.{group_type}"), format!("unknown group type (known: {})", GROUP_TYPES.join(", ")));
+            c.err(
+                pos,
+                format!("group_types.{group_type}"),
+                format!("unknown group type (known: {})", GROUP_TYPES.join(", ")),
+            );
         }
     }
     for table in &s.shared_errors {
         if !set.error_tables.contains_key(table) {
             let pos = c.loc.key("shared_errors");
-            c.err(pos, "shared_errors".to_owned(), format!("unknown shared error table `{table}` (not in shared/errors.yaml)"));
+            c.err(
+                pos,
+                "shared_errors".to_owned(),
+                format!("unknown shared error table `{table}` (not in shared/errors.yaml)"),
+            );
         }
     }
     c.errors_table(&s.errors, "errors");

@@ -22,7 +22,8 @@ samples:
     response: {\"ActionStatus\": \"OK\", \"ErrorInfo\": \"\", \"ErrorCode\": 0}
 ";
 
-const ERRORS: &str = "public:\n  doc: Public codes.\n  codes:\n    - {code: 60007, meaning: Too fast., retryable: true}\n";
+const ERRORS: &str =
+    "public:\n  doc: Public codes.\n  codes:\n    - {code: 60007, meaning: Too fast., retryable: true}\n";
 
 fn spec_dir(name: &str, spec: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tim-codegen-test-{}-{name}", std::process::id()));
@@ -102,7 +103,8 @@ fn bad_path() {
 
 #[test]
 fn key_that_does_not_fit_the_type() {
-    let e = error_of("items-on-string", &GOOD.replace("type: u32", "type: string\n    items: {type: string}"));
+    let e =
+        error_of("items-on-string", &GOOD.replace("type: u32", "type: string\n    items: {type: string}"));
     assert!(e.contains("`request.Count`: `items` does not apply to type `string`"), "{e}");
 }
 

@@ -280,7 +280,11 @@ impl SigCache {
 impl Client {
     /// Starts configuring a client for app `sdkappid`, acting as admin account
     /// `identifier` and signing with `secret_key`.
-    pub fn builder(sdkappid: u64, identifier: impl Into<String>, secret_key: impl Into<String>) -> ClientBuilder {
+    pub fn builder(
+        sdkappid: u64,
+        identifier: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> ClientBuilder {
         ClientBuilder {
             sdkappid,
             identifier: identifier.into(),
@@ -319,16 +323,14 @@ impl Client {
             value.ok_or(ConfigError::Env { var, reason: "not set".into() })
         };
         let (appid, identifier, secret) = (next()?, next()?, next()?);
-        let appid = appid.trim().parse().map_err(|_| ConfigError::Env {
-            var: "TIM_SDKAPPID",
-            reason: "not a positive integer".into(),
-        })?;
+        let appid = appid
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::Env { var: "TIM_SDKAPPID", reason: "not a positive integer".into() })?;
         let mut builder = Client::builder(appid, identifier, secret);
         if let Some(region) = get("TIM_REGION") {
-            let region = region
-                .trim()
-                .parse()
-                .map_err(|reason| ConfigError::Env { var: "TIM_REGION", reason })?;
+            let region =
+                region.trim().parse().map_err(|reason| ConfigError::Env { var: "TIM_REGION", reason })?;
             builder = builder.region(region);
         }
         if let Some(url) = get("TIM_BASE_URL") {
@@ -593,7 +595,8 @@ mod tests {
         let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
-        let server = MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Val"#.into())]).await;
+        let server =
+            MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Val"#.into())]).await;
         let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
         match err {
             Error::Decode { message, .. } => assert!(message.contains("EOF"), "{message}"),
@@ -601,7 +604,8 @@ mod tests {
         }
 
         let server =
-            MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Value":"seven"}"#.into())]).await;
+            MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Value":"seven"}"#.into())])
+                .await;
         let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
         match &err {
             Error::Decode { path, body_snippet, .. } => {
@@ -648,7 +652,8 @@ mod tests {
     #[tokio::test]
     async fn rate_limited_calls_still_succeed() {
         let server = MockServer::start(vec![ok_body(1)]).await;
-        let c = Client::builder(APPID, "admin", SECRET).base_url(&server.base).rate_limit(true).build().unwrap();
+        let c =
+            Client::builder(APPID, "admin", SECRET).base_url(&server.base).rate_limit(true).build().unwrap();
         for _ in 0..5 {
             c.call(&Echo::new("x")).await.unwrap();
         }
@@ -658,7 +663,14 @@ mod tests {
     #[test]
     fn base_url_rules() {
         let build = |url: &str| Client::builder(APPID, "admin", SECRET).base_url(url).build();
-        for bad in ["http://example.com", "http://10.0.0.1:80", "ftp://127.0.0.1", "not a url", "https://x/?a=b", "https://u:p@x"] {
+        for bad in [
+            "http://example.com",
+            "http://10.0.0.1:80",
+            "ftp://127.0.0.1",
+            "not a url",
+            "https://x/?a=b",
+            "https://u:p@x",
+        ] {
             assert!(matches!(build(bad), Err(ConfigError::BaseUrl { .. })), "{bad}");
         }
         let err = build("http://example.com").unwrap_err().to_string();
@@ -674,7 +686,10 @@ mod tests {
         }
         let c = Client::builder(APPID, "admin", SECRET).region(Region::Singapore).build().unwrap();
         assert_eq!(c.base_url(), format!("https://{}", Region::Singapore.host()));
-        assert_eq!(Client::builder(APPID, "a", SECRET).build().unwrap().base_url(), "https://console.tim.qq.com");
+        assert_eq!(
+            Client::builder(APPID, "a", SECRET).build().unwrap().base_url(),
+            "https://console.tim.qq.com"
+        );
     }
 
     #[test]
@@ -726,14 +741,36 @@ mod tests {
         assert!(Client::from_vars(vars(&[])).unwrap().is_none());
         let err = Client::from_vars(vars(&[("TIM_SDKAPPID", "1")])).unwrap_err();
         assert!(matches!(err, ConfigError::Env { var: "TIM_IDENTIFIER", .. }));
-        let full = &[("TIM_SDKAPPID", "1400000001"), ("TIM_IDENTIFIER", "admin"), ("TIM_SECRET_KEY", "k"), ("TIM_REGION", "singapore")];
+        let full = &[
+            ("TIM_SDKAPPID", "1400000001"),
+            ("TIM_IDENTIFIER", "admin"),
+            ("TIM_SECRET_KEY", "k"),
+            ("TIM_REGION", "singapore"),
+        ];
         let c = Client::from_vars(vars(full)).unwrap().unwrap().build().unwrap();
         assert_eq!((c.sdkappid(), c.identifier()), (APPID, "admin"));
         assert_eq!(c.base_url(), "https://adminapisgp.im.qcloud.com");
-        let bad_region = &[("TIM_SDKAPPID", "1"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k"), ("TIM_REGION", "mars")];
-        assert!(matches!(Client::from_vars(vars(bad_region)), Err(ConfigError::Env { var: "TIM_REGION", .. })));
-        let url = &[("TIM_SDKAPPID", "1"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k"), ("TIM_REGION", "seoul"), ("TIM_BASE_URL", "http://127.0.0.1:9")];
-        assert_eq!(Client::from_vars(vars(url)).unwrap().unwrap().build().unwrap().base_url(), "http://127.0.0.1:9");
+        let bad_region = &[
+            ("TIM_SDKAPPID", "1"),
+            ("TIM_IDENTIFIER", "a"),
+            ("TIM_SECRET_KEY", "k"),
+            ("TIM_REGION", "mars"),
+        ];
+        assert!(matches!(
+            Client::from_vars(vars(bad_region)),
+            Err(ConfigError::Env { var: "TIM_REGION", .. })
+        ));
+        let url = &[
+            ("TIM_SDKAPPID", "1"),
+            ("TIM_IDENTIFIER", "a"),
+            ("TIM_SECRET_KEY", "k"),
+            ("TIM_REGION", "seoul"),
+            ("TIM_BASE_URL", "http://127.0.0.1:9"),
+        ];
+        assert_eq!(
+            Client::from_vars(vars(url)).unwrap().unwrap().build().unwrap().base_url(),
+            "http://127.0.0.1:9"
+        );
         let bad_id = &[("TIM_SDKAPPID", "x"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k")];
         assert!(matches!(Client::from_vars(vars(bad_id)), Err(ConfigError::Env { var: "TIM_SDKAPPID", .. })));
     }

@@ -156,11 +156,15 @@ fn parse_request<R: ApiRequest + DeserializeOwned>(body: &[u8]) -> Result<Value,
 }
 
 fn parse_reply<R: ApiRequest>(body: &[u8]) -> Result<Value, Error<DynApiError>> {
-    let resp: R::Response = reply::decode::<R::Response, R::Error>(200, body).map_err(|e| e.map_api(DynApiError::erase))?;
+    let resp: R::Response =
+        reply::decode::<R::Response, R::Error>(200, body).map_err(|e| e.map_api(DynApiError::erase))?;
     to_json(&resp)
 }
 
-fn call_json<'a, R: ApiRequest + DeserializeOwned + 'static>(client: &'a Client, body: Value) -> JsonCall<'a> {
+fn call_json<'a, R: ApiRequest + DeserializeOwned + 'static>(
+    client: &'a Client,
+    body: Value,
+) -> JsonCall<'a> {
     Box::pin(async move {
         let req: R = serde_path_to_error::deserialize(body)
             .map_err(|e| Error::InvalidRequest(RequestError::from_serde(&e).into()))?;
@@ -204,7 +208,10 @@ mod tests {
         let err = (e.parse_request)(br#"{"Name":"n","Items":[{"MsgKey":"k"},{}]}"#).unwrap_err();
         assert_eq!(err.path, "Items[1].MsgKey");
         assert!(err.reason.contains("missing field `MsgKey`"));
-        assert!(err.to_string().starts_with("invalid request: field `Items[1].MsgKey`: missing field"), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid request: field `Items[1].MsgKey`: missing field"),
+            "{err}"
+        );
 
         let err = (e.parse_request)(br#"{"Name":"n","Items":[{"MsgKey":""}]}"#).unwrap_err();
         assert_eq!((err.path.as_str(), err.reason.as_str()), ("Items[0].MsgKey", "must not be empty"));

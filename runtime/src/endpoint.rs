@@ -131,10 +131,7 @@ impl EndpointMeta {
 
     /// Looks a code up in the endpoint's own table first, then the shared ones.
     pub fn error(&self, code: i64) -> Option<&'static ErrorMeta> {
-        self.errors
-            .iter()
-            .chain(self.shared_errors.iter().flat_map(|t| t.iter()))
-            .find(|e| e.code == code)
+        self.errors.iter().chain(self.shared_errors.iter().flat_map(|t| t.iter())).find(|e| e.code == code)
     }
 
     /// The code this endpoint returns for a missing or bad request field
@@ -180,9 +177,7 @@ pub trait Validate {
 
 impl<T: Validate> Validate for Vec<T> {
     fn validate_at(&self, path: &str) -> Result<(), ValidationError> {
-        self.iter()
-            .enumerate()
-            .try_for_each(|(i, v)| v.validate_at(&format!("{path}[{i}]")))
+        self.iter().enumerate().try_for_each(|(i, v)| v.validate_at(&format!("{path}[{i}]")))
     }
 }
 

@@ -60,9 +60,7 @@ impl<E> Error<E> {
             Error::Http { status, body_snippet } => Error::Http { status, body_snippet },
             Error::Transport(t) => Error::Transport(t),
             Error::Timeout => Error::Timeout,
-            Error::Decode { path, message, body_snippet } => {
-                Error::Decode { path, message, body_snippet }
-            }
+            Error::Decode { path, message, body_snippet } => Error::Decode { path, message, body_snippet },
         }
     }
 

@@ -28,8 +28,7 @@ pub use api::Region;
 pub use client::{Client, ClientBuilder, USERSIG_ERROR_CODES};
 pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{
-    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, GroupTypeSupport, RateLimit, Validate,
-    ValidationError,
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, GroupTypeSupport, RateLimit, Validate, ValidationError,
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use usersig::{UserSigError, UserSigKey, VerifiedSig};

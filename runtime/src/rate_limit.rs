@@ -12,6 +12,7 @@
 //! sustained rate within 10% of the limit.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -45,8 +46,16 @@ impl Params {
 /// Per-endpoint limiter shared by all clones of a client.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiter {
-    /// Theoretical arrival time of the next call at the sustained rate, per path.
-    next: Mutex<HashMap<&'static str, Instant>>,
+    slots: Mutex<HashMap<&'static str, Slot, BuildHasherDefault<Fnv>>>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    /// Theoretical arrival time of the next call at the sustained rate.
+    tat: Instant,
+    /// The limit `params` were computed from; kept so the division runs once.
+    limit: RateLimit,
+    params: Option<Params>,
 }
 
 impl RateLimiter {
@@ -54,12 +63,17 @@ impl RateLimiter {
     ///
     /// Booking before waiting keeps concurrent callers in a fair queue.
     pub(crate) fn reserve(&self, key: &'static str, limit: RateLimit, now: Instant) -> Duration {
-        let Some(p) = Params::of(limit) else { return Duration::ZERO };
-        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
-        let tat = next.entry(key).or_insert(now);
-        let scheduled = (*tat).max(now);
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = slots.entry(key).or_insert_with(|| Slot { tat: now, limit, params: Params::of(limit) });
+        if slot.limit != limit {
+            *slot = Slot { tat: slot.tat, limit, params: Params::of(limit) };
+        }
+        let Some(p) = slot.params else {
+            return Duration::ZERO;
+        };
+        let scheduled = slot.tat.max(now);
         let allowed_at = scheduled.checked_sub(p.tolerance).unwrap_or(now);
-        *tat = scheduled + p.interval;
+        slot.tat = scheduled + p.interval;
         allowed_at.saturating_duration_since(now)
     }
 
@@ -69,6 +83,28 @@ impl RateLimiter {
         if !wait.is_zero() {
             tracing::debug!(path = key, wait_ms = wait.as_millis() as u64, "rate limit: waiting");
             tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// FNV-1a: endpoint paths are trusted static strings, so the DoS resistance
+/// of the default SipHash buys nothing and costs most of the fast path.
+#[derive(Debug)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
 }

@@ -22,18 +22,12 @@ struct Envelope {
 }
 
 /// Decodes a reply with HTTP `status` and `body`.
-pub(crate) fn decode<T: DeserializeOwned, E: ApiErrorKind>(
-    status: u16,
-    body: &[u8],
-) -> Result<T, Error<E>> {
+pub(crate) fn decode<T: DeserializeOwned, E: ApiErrorKind>(status: u16, body: &[u8]) -> Result<T, Error<E>> {
     if !(200..300).contains(&status) {
         return Err(Error::Http { status, body_snippet: snippet(body) });
     }
-    let decode_err = |path: String, message: String| Error::Decode {
-        path,
-        message,
-        body_snippet: snippet(body),
-    };
+    let decode_err =
+        |path: String, message: String| Error::Decode { path, message, body_snippet: snippet(body) };
     let env: Envelope = deserialize_at_path(body).map_err(|(p, m)| decode_err(p, m))?;
     let ok = env.action_status.as_deref().map(|s| s.eq_ignore_ascii_case("OK"));
     let info = env.error_info.unwrap_or_default();
@@ -74,10 +68,8 @@ pub(crate) fn split_path_error(e: &serde_path_to_error::Error<serde_json::Error>
 
 /// `Parent` + "missing field `X`" → `Parent.X`; anything else keeps the path.
 pub(crate) fn join_missing_field(path: &str, message: &str) -> String {
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split_once('`'))
-        .map(|(name, _)| name);
+    let missing =
+        message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
     match missing {
         Some(name) if path.is_empty() || path == "." => name.to_owned(),
         Some(name) => format!("{path}.{name}"),
@@ -123,7 +115,8 @@ mod tests {
 
     #[test]
     fn bad_bodies_never_panic() {
-        for body in ["", "<html>502 Bad Gateway</html>", "{\"ActionStatus\":\"OK\",\"Val", "[]", "null", "{}"] {
+        for body in ["", "<html>502 Bad Gateway</html>", "{\"ActionStatus\":\"OK\",\"Val", "[]", "null", "{}"]
+        {
             let r = dec(200, body);
             assert!(matches!(r, Err(Error::Decode { .. })), "{body}: {r:?}");
         }

@@ -8,18 +8,48 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::endpoint::{ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, RateLimit, Validate, ValidationError};
+use crate::endpoint::{
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, RateLimit, Validate, ValidationError,
+};
 
 pub(crate) const ERRORS: &[ErrorMeta] = &[
-    ErrorMeta { code: 60007, name: "Busy", meaning: "Rate limited, try again later", retryable: true, fields: &[] },
-    ErrorMeta { code: 90001, name: "BadJson", meaning: "JSON parsing failed", retryable: false, fields: &["*"] },
+    ErrorMeta {
+        code: 60007,
+        name: "Busy",
+        meaning: "Rate limited, try again later",
+        retryable: true,
+        fields: &[],
+    },
+    ErrorMeta {
+        code: 90001,
+        name: "BadJson",
+        meaning: "JSON parsing failed",
+        retryable: false,
+        fields: &["*"],
+    },
 ];
 
 pub(crate) const META_IDEM: EndpointMeta = EndpointMeta::new(
-    "v4/test/echo", "Echo", RateLimit::per_second(10_000), true, ERRORS, &[], &[], "{}", "{}",
+    "v4/test/echo",
+    "Echo",
+    RateLimit::per_second(10_000),
+    true,
+    ERRORS,
+    &[],
+    &[],
+    "{}",
+    "{}",
 );
 pub(crate) const META_ONCE: EndpointMeta = EndpointMeta::new(
-    "v4/test/send", "Send", RateLimit::per_second(10_000), false, ERRORS, &[], &[], "{}", "{}",
+    "v4/test/send",
+    "Send",
+    RateLimit::per_second(10_000),
+    false,
+    ERRORS,
+    &[],
+    &[],
+    "{}",
+    "{}",
 );
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -30,10 +30,7 @@ pub struct UserSigKey {
 
 impl fmt::Debug for UserSigKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserSigKey")
-            .field("sdkappid", &self.sdkappid)
-            .field("secret_key", &"***")
-            .finish()
+        f.debug_struct("UserSigKey").field("sdkappid", &self.sdkappid).field("secret_key", &"***").finish()
     }
 }
 
@@ -160,8 +157,8 @@ impl UserSigKey {
         now_unix_secs: u64,
     ) -> Result<VerifiedSig, UserSigError> {
         let json = decode_sig(sig)?;
-        let doc: Value = serde_json::from_slice(&json)
-            .map_err(|e| UserSigError::Malformed(format!("not JSON: {e}")))?;
+        let doc: Value =
+            serde_json::from_slice(&json).map_err(|e| UserSigError::Malformed(format!("not JSON: {e}")))?;
         let doc = doc.as_object().ok_or_else(|| malformed("not a JSON object"))?;
         match doc.get("TLS.ver") {
             None => {}
@@ -219,8 +216,8 @@ impl UserSigKey {
             content.push_str(u);
             content.push('\n');
         }
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes())
-            .expect("HMAC accepts keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).expect("HMAC accepts keys of any length");
         mac.update(content.as_bytes());
         STANDARD.encode(mac.finalize().into_bytes())
     }
@@ -230,9 +227,7 @@ impl UserSigKey {
 fn number_field(doc: &Map<String, Value>, key: &str) -> Result<u64, UserSigError> {
     let n = match doc.get(key) {
         Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse().ok()
-        }
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
         _ => None,
     };
     n.ok_or_else(|| UserSigError::Malformed(format!("`{key}` is missing or not a non-negative integer")))
@@ -362,10 +357,7 @@ mod tests {
     #[test]
     fn rejections() {
         let sig = key().gen_at("alice", 100, NOW, None);
-        assert!(matches!(
-            key().verify_at("bob", &sig, NOW),
-            Err(UserSigError::IdentifierMismatch { .. })
-        ));
+        assert!(matches!(key().verify_at("bob", &sig, NOW), Err(UserSigError::IdentifierMismatch { .. })));
         assert!(matches!(
             UserSigKey::new(APPID + 1, SECRET).verify_at("alice", &sig, NOW),
             Err(UserSigError::AppIdMismatch { found: APPID, .. })
@@ -533,6 +525,9 @@ else:
         };
         let v = key().verify_at("py_user", &py_sig, NOW + 7200).unwrap();
         assert_eq!(v.userbuf.as_deref(), Some(&b"\x00room"[..]));
-        assert_eq!(key().verify_at("py_user", &py_sig, NOW + 7201), Err(UserSigError::Expired { expired_at: NOW + 7200 }));
+        assert_eq!(
+            key().verify_at("py_user", &py_sig, NOW + 7201),
+            Err(UserSigError::Expired { expired_at: NOW + 7200 })
+        );
     }
 }

@@ -9,14 +9,30 @@ use crate::names::GROUP_TYPES;
 
 /// `#[doc = ...]` attributes, one per line of `text`.
 pub(crate) fn attrs(text: &str) -> TokenStream {
-    let lines = text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned());
+    let lines = doc_lines(text);
     quote!(#( #[doc = #lines] )*)
 }
 
 /// Inner `#![doc = ...]` attributes, for module docs.
 pub(crate) fn inner_attrs(text: &str) -> TokenStream {
-    let lines = text.trim_end().lines().map(|l| format!(" {l}").trim_end().to_owned());
+    let lines = doc_lines(text);
     quote!(#( #![doc = #lines] )*)
+}
+
+/// Doc lines with square brackets escaped outside code blocks: spec text such
+/// as "[Face]" is prose, not an intra-doc link.
+fn doc_lines(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    text.trim_end()
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("```") {
+                in_code = !in_code;
+            }
+            let l = if in_code { l.to_owned() } else { l.replace('[', "\\[").replace(']', "\\]") };
+            format!(" {l}").trim_end().to_owned()
+        })
+        .collect()
 }
 
 /// Markdown table of error codes.

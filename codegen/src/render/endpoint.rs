@@ -53,8 +53,10 @@ pub(crate) fn module(set: &SpecSet, ep: &Endpoint) -> TokenStream {
         })
     });
     let sample = s.samples.first();
-    let sample_req = sample.map(|x| serde_json::to_string(&x.request).unwrap_or_default()).unwrap_or_default();
-    let sample_resp = sample.map(|x| serde_json::to_string(&x.response).unwrap_or_default()).unwrap_or_default();
+    let sample_req =
+        sample.map(|x| serde_json::to_string(&x.request).unwrap_or_default()).unwrap_or_default();
+    let sample_resp =
+        sample.map(|x| serde_json::to_string(&x.response).unwrap_or_default()).unwrap_or_default();
     let meta_doc = format!(" Metadata of `{path}`: rate limit, retry safety, error tables, sample.");
     let name = ident(&snake(&ep.command));
     let req_items = req.items;

@@ -94,15 +94,24 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
     let idx = 0..own.len();
     let shared_variants: Vec<_> = shared.iter().map(|s| ident(&camel(s))).collect();
     let shared_docs = shared.iter().map(|s| format!(" A code of the shared `{s}` table."));
-    let shared_tys: Vec<_> = shared.iter().map(|s| {
-        let t = ident(&camel(s));
-        quote!(#errors_path::#t)
-    }).collect();
-    let arms_info = if variants.is_empty() {
+    let shared_tys: Vec<_> = shared
+        .iter()
+        .map(|s| {
+            let t = ident(&camel(s));
+            quote!(#errors_path::#t)
+        })
+        .collect();
+    let own_match = if variants.is_empty() {
         quote!()
     } else {
-        quote!(#(Self::#variants(info))|* => info,)
+        quote! {
+            match code {
+                #(#codes => return Self::#variants(info),)*
+                _ => {}
+            }
+        }
     };
+    let arms_info = if variants.is_empty() { quote!() } else { quote!(#(Self::#variants(info))|* => info,) };
     quote! {
         /// The endpoint's own error codes.
         pub const ERRORS: &[::tim_runtime::ErrorMeta] = #array;
@@ -119,10 +128,7 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
 
         impl ::tim_runtime::ApiErrorKind for Error {
             fn from_reply(code: i64, info: ::std::string::String) -> Self {
-                match code {
-                    #(#codes => return Self::#variants(info),)*
-                    _ => {}
-                }
+                #own_match
                 #(
                     let info = match #shared_tys::try_from_reply(code, info) {
                         ::std::result::Result::Ok(e) => return Self::#shared_variants(e),

@@ -86,7 +86,11 @@ pub fn render(set: &SpecSet) -> Rendered {
         modules.push((service, quote!(#doc #(#mods)*)));
     }
 
-    let region_use = (!set.regions.is_empty()).then(|| quote!(pub use regions::Region;));
+    let region_use = (!set.regions.is_empty()).then(|| {
+        quote!(
+            pub use regions::Region;
+        )
+    });
     let root = quote! {
         #region_use
 

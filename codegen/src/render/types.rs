@@ -350,10 +350,8 @@ impl TypeCx<'_> {
         let tag = f.tag.clone().unwrap_or_default();
         let content = f.content.clone().unwrap_or_default();
         let variants = f.variants.clone().unwrap_or_default();
-        let names: Vec<_> = variants
-            .iter()
-            .map(|v| ident(&v.name.clone().unwrap_or_else(|| camel(&v.tag))))
-            .collect();
+        let names: Vec<_> =
+            variants.iter().map(|v| ident(&v.name.clone().unwrap_or_else(|| camel(&v.tag)))).collect();
         let tys: Vec<_> = variants
             .iter()
             .map(|v| {

@@ -4,23 +4,99 @@
 pub mod errors;
 pub mod regions;
 pub mod types;
+pub mod all_member_push;
+pub mod config_svc;
+pub mod group_open_attr_http_svc;
+pub mod group_open_avchatroom_http_svc;
 pub mod group_open_http_svc;
+pub mod im_cos_msg;
+pub mod im_msg_audit;
+pub mod im_open_login_svc;
+pub mod million_group_open_http_svc;
+pub mod open_msg_svc;
+pub mod openconfigsvr;
 pub mod openim;
+pub mod openim_msg_ext_http_svc;
+pub mod profile;
 pub mod recentcontact;
+pub mod sns;
 pub use regions::Region;
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[
+    ::tim_runtime::dynamic::EndpointEntry::of::<config_svc::get_ip_list::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_add_tag::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_get_attr::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        all_member_push::im_get_attr_name::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_get_tag::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_push::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        all_member_push::im_remove_all_tags::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        all_member_push::im_remove_attr::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        all_member_push::im_remove_tag::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_set_attr::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        all_member_push::im_set_attr_name::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_attr_http_svc::get_group_attr::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_avchatroom_http_svc::get_members::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_avchatroom_http_svc::modify_user_info::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::add_group_member::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::ban_group_member::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::change_group_owner::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::clear_group_attr::Request,
+    >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::create_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::delete_group_counter::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::delete_group_member::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::delete_group_msg_by_sender::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::destroy_group::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::forbid_send_msg::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_appid_group_list::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_ban_member::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_counter::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_info::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_member_info::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_msg_receipt::Request,
@@ -29,22 +105,135 @@ pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[
         group_open_http_svc::get_group_msg_receipt_detail::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_muted_account::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_group_shutted_uin::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_joined_group_list::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_online_member_num::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_role_in_group::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::group_msg_get_simple::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::group_msg_recall::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::import_group::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::import_group_member::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::import_group_msg::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::import_topic::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::modify_group_attr::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::modify_group_base_info::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::modify_group_member_info::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::send_broadcast_msg::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::send_group_msg::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::send_group_system_notification::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::set_group_attr::Request,
     >(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         group_open_http_svc::set_unread_msg_num::Request,
     >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::unban_group_member::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        group_open_http_svc::update_group_counter::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        im_cos_msg::allow_banned_object::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        im_cos_msg::forbid_illegal_object::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<im_cos_msg::get_cos_sig::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        im_msg_audit::content_moderation::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        im_open_login_svc::account_check::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        im_open_login_svc::account_delete::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        im_open_login_svc::account_import::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<im_open_login_svc::kick::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        im_open_login_svc::multiaccount_import::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        million_group_open_http_svc::create_topic::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        million_group_open_http_svc::destroy_topic::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        million_group_open_http_svc::get_topic::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        million_group_open_http_svc::modify_topic::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<open_msg_svc::get_history::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openconfigsvr::getappinfo::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openconfigsvr::getnospeaking::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openconfigsvr::setnospeaking::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::admin_getroammsg::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::admin_msgwithdraw::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<openim::admin_set_msg_read::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::batchsendmsg::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<openim::c2c_msg_read_receipt::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         openim::get_c2c_unread_msg_num::Request,
     >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::importmsg::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::modify_c2c_msg::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::modify_group_msg::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::query_online_status::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::querystate::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<openim::sendmsg::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        openim_msg_ext_http_svc::get_key_values::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        openim_msg_ext_http_svc::group_get_key_values::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        openim_msg_ext_http_svc::group_set_key_values::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<
+        openim_msg_ext_http_svc::set_key_values::Request,
+    >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<profile::portrait_get::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<profile::portrait_set::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<
         recentcontact::create_contact_group::Request,
     >(),
@@ -63,4 +252,15 @@ pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[
     ::tim_runtime::dynamic::EndpointEntry::of::<
         recentcontact::update_contact_group::Request,
     >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_add::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_check::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_delete::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_delete_all::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_get::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_get_list::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_import::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_update::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::group_add::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::group_delete::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::group_get::Request>(),
 ];

@@ -338,7 +338,7 @@ pub mod create_contact_group {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -401,7 +401,7 @@ pub mod create_contact_group {
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupName"],
         },
         ::tim_runtime::ErrorMeta {
             code: 51012,
@@ -759,7 +759,7 @@ pub mod del_contact_group {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -822,7 +822,7 @@ pub mod del_contact_group {
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupName"],
         },
         ::tim_runtime::ErrorMeta {
             code: 51012,
@@ -1209,7 +1209,7 @@ pub mod delete {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -1548,7 +1548,7 @@ pub mod get_contact_group {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -2176,7 +2176,7 @@ pub mod get_list {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -2691,7 +2691,7 @@ pub mod mark_contact {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -2719,7 +2719,7 @@ pub mod mark_contact {
             name: "MarkCountInvalid",
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
-            fields: &[],
+            fields: &["MarkItem"],
         },
         ::tim_runtime::ErrorMeta {
             code: 51007,
@@ -3179,7 +3179,7 @@ pub mod search_contact_group {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -4051,7 +4051,7 @@ pub mod update_contact_group {
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 50003,
@@ -4114,7 +4114,7 @@ pub mod update_contact_group {
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
-            fields: &[],
+            fields: &["NewGroupName"],
         },
         ::tim_runtime::ErrorMeta {
             code: 51012,

@@ -476,6 +476,116 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ConversationType
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+/// A webhook to skip for one message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ForbidCallback {
+    /// Skip the before-send callback. (wire value `ForbidBeforeSendMsgCallback`)
+    BeforeSendMsg,
+    /// Skip the after-send callback. (wire value `ForbidAfterSendMsgCallback`)
+    AfterSendMsg,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(::std::string::String),
+}
+impl ForbidCallback {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BeforeSendMsg => "ForbidBeforeSendMsgCallback",
+            Self::AfterSendMsg => "ForbidAfterSendMsgCallback",
+            Self::Unknown(raw) => raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: ::std::string::String) -> Self {
+        match raw.as_str() {
+            "ForbidBeforeSendMsgCallback" => Self::BeforeSendMsg,
+            "ForbidAfterSendMsgCallback" => Self::AfterSendMsg,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_runtime::__private::serde::Serialize for ForbidCallback {
+    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ForbidCallback {
+    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+/// Outcome of a relationship-chain operation for one target user.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_runtime::__private::serde::Serialize,
+    ::tim_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::tim_runtime::__private::serde")]
+#[non_exhaustive]
+pub struct FriendResultItem {
+    /// UserID of the target user.
+    ///
+    /// Wire name: `To_Account` (required).
+    #[serde(rename = "To_Account")]
+    pub to_account: ::std::string::String,
+    /// Result for this user; 0 on success, otherwise one of the API's error codes.
+    ///
+    /// Wire name: `ResultCode` (required).
+    #[serde(rename = "ResultCode")]
+    pub result_code: i64,
+    /// Error text for this user; empty on success.
+    ///
+    /// Wire name: `ResultInfo` (optional).
+    #[serde(rename = "ResultInfo", default, skip_serializing_if = "Option::is_none")]
+    pub result_info: ::std::option::Option<::std::string::String>,
+}
+#[allow(clippy::new_without_default)]
+impl FriendResultItem {
+    /// Creates a `FriendResultItem` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        to_account: impl ::std::convert::Into<::std::string::String>,
+        result_code: impl ::std::convert::Into<i64>,
+    ) -> Self {
+        Self {
+            to_account: to_account.into(),
+            result_code: result_code.into(),
+            result_info: ::std::option::Option::None,
+        }
+    }
+    /// Sets `ResultInfo`.
+    #[must_use]
+    pub fn result_info(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.result_info = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ::tim_runtime::Validate for FriendResultItem {
+    fn validate_at(
+        &self,
+        _path: &str,
+    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ::std::result::Result::Ok(())
+    }
+}
 /// How applications to join a group are handled.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -529,6 +639,333 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for GroupApplyJoinOp
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+/// One @-mention of a group message.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_runtime::__private::serde::Serialize,
+    ::tim_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::tim_runtime::__private::serde")]
+#[non_exhaustive]
+pub struct GroupAtInfo {
+    /// 1 mentions everyone (not in AVChatRoom groups); 0 mentions the member in `GroupAt_Account`.
+    ///
+    /// Wire name: `GroupAtAllFlag` (optional).
+    #[serde(rename = "GroupAtAllFlag", default, skip_serializing_if = "Option::is_none")]
+    pub group_at_all_flag: ::std::option::Option<u32>,
+    /// UserID of the mentioned member when `GroupAtAllFlag` is 0.
+    ///
+    /// Wire name: `GroupAt_Account` (optional).
+    #[serde(
+        rename = "GroupAt_Account",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub group_at_account: ::std::option::Option<::std::string::String>,
+}
+#[allow(clippy::new_without_default)]
+impl GroupAtInfo {
+    /// Creates a `GroupAtInfo` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new() -> Self {
+        Self {
+            group_at_all_flag: ::std::option::Option::None,
+            group_at_account: ::std::option::Option::None,
+        }
+    }
+    /// Sets `GroupAtAllFlag`.
+    #[must_use]
+    pub fn group_at_all_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
+        self.group_at_all_flag = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `GroupAt_Account`.
+    #[must_use]
+    pub fn group_at_account(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.group_at_account = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ::tim_runtime::Validate for GroupAtInfo {
+    fn validate_at(
+        &self,
+        _path: &str,
+    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ::std::result::Result::Ok(())
+    }
+}
+/// One custom group attribute (the attribute store separate from the profile's custom fields).
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_runtime::__private::serde::Serialize,
+    ::tim_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::tim_runtime::__private::serde")]
+#[non_exhaustive]
+pub struct GroupAttrItem {
+    /// Name of the attribute (at most 32 bytes).
+    ///
+    /// Wire name: `key` (required). Constraints: length at most 32.
+    #[serde(rename = "key")]
+    pub key: ::std::string::String,
+    /// Value of the attribute (at most 4,000 bytes).
+    ///
+    /// Wire name: `value` (required). Constraints: length at most 4000.
+    #[serde(rename = "value")]
+    pub value: ::std::string::String,
+}
+#[allow(clippy::new_without_default)]
+impl GroupAttrItem {
+    /// Creates a `GroupAttrItem` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        key: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+impl ::tim_runtime::Validate for GroupAttrItem {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        {
+            let value = &self.key;
+            ::tim_runtime::endpoint::check::len(
+                value.len(),
+                ::std::option::Option::None,
+                ::std::option::Option::Some(32),
+                "bytes",
+                || ::tim_runtime::endpoint::join_path(path, "key"),
+            )?;
+        }
+        {
+            let value = &self.value;
+            ::tim_runtime::endpoint::check::len(
+                value.len(),
+                ::std::option::Option::None,
+                ::std::option::Option::Some(4000),
+                "bytes",
+                || ::tim_runtime::endpoint::join_path(path, "value"),
+            )?;
+        }
+        ::std::result::Result::Ok(())
+    }
+}
+/// One group counter, as a key and its signed 64-bit value.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_runtime::__private::serde::Serialize,
+    ::tim_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::tim_runtime::__private::serde")]
+#[non_exhaustive]
+pub struct GroupCounterItem {
+    /// Name of the counter (at most 128 bytes).
+    ///
+    /// Wire name: `Key` (required). Constraints: length at most 128.
+    #[serde(rename = "Key")]
+    pub key: ::std::string::String,
+    /// Value of the counter.
+    ///
+    /// Wire name: `Value` (required).
+    #[serde(rename = "Value")]
+    pub value: i64,
+}
+#[allow(clippy::new_without_default)]
+impl GroupCounterItem {
+    /// Creates a `GroupCounterItem` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        key: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<i64>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+impl ::tim_runtime::Validate for GroupCounterItem {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        {
+            let value = &self.key;
+            ::tim_runtime::endpoint::check::len(
+                value.len(),
+                ::std::option::Option::None,
+                ::std::option::Option::Some(128),
+                "bytes",
+                || ::tim_runtime::endpoint::join_path(path, "Key"),
+            )?;
+        }
+        ::std::result::Result::Ok(())
+    }
+}
+/// A stored group message as returned by the group history API.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_runtime::__private::serde::Serialize,
+    ::tim_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::tim_runtime::__private::serde")]
+#[non_exhaustive]
+pub struct GroupHistoryMsg {
+    /// UserID of the sender.
+    ///
+    /// Wire name: `From_Account` (optional).
+    #[serde(rename = "From_Account", default, skip_serializing_if = "Option::is_none")]
+    pub from_account: ::std::option::Option<::std::string::String>,
+    /// 0 for an ordinary message; 1 when it was deleted or expired (empty `MsgBody`); 2 when it was recalled.
+    ///
+    /// Wire name: `IsPlaceMsg` (optional).
+    #[serde(rename = "IsPlaceMsg", default, skip_serializing_if = "Option::is_none")]
+    pub is_place_msg: ::std::option::Option<u32>,
+    /// Priority given at sending: 1 high, 2 normal, 3 low, 4 lowest.
+    ///
+    /// Wire name: `MsgPriority` (optional).
+    #[serde(rename = "MsgPriority", default, skip_serializing_if = "Option::is_none")]
+    pub msg_priority: ::std::option::Option<u32>,
+    /// Random number of the message (set by the sender or the server).
+    ///
+    /// Wire name: `MsgRandom` (optional).
+    #[serde(rename = "MsgRandom", default, skip_serializing_if = "Option::is_none")]
+    pub msg_random: ::std::option::Option<u32>,
+    /// Sequence number of the message; smaller means older.
+    ///
+    /// Wire name: `MsgSeq` (optional).
+    #[serde(rename = "MsgSeq", default, skip_serializing_if = "Option::is_none")]
+    pub msg_seq: ::std::option::Option<u64>,
+    /// Send time on the server clock (Unix seconds).
+    ///
+    /// Wire name: `MsgTimeStamp` (optional).
+    #[serde(rename = "MsgTimeStamp", default, skip_serializing_if = "Option::is_none")]
+    pub msg_time_stamp: ::std::option::Option<u64>,
+    /// Body of the message.
+    ///
+    /// Wire name: `MsgBody` (optional).
+    #[serde(rename = "MsgBody", default, skip_serializing_if = "Option::is_none")]
+    pub msg_body: ::std::option::Option<self::MsgBody>,
+    /// 1 when the message is a system message.
+    ///
+    /// Wire name: `IsSystemMsg` (optional).
+    #[serde(rename = "IsSystemMsg", default, skip_serializing_if = "Option::is_none")]
+    pub is_system_msg: ::std::option::Option<u32>,
+    /// Custom data stored with the message.
+    ///
+    /// Wire name: `CloudCustomData` (optional).
+    ///
+    /// Note: Not in this API's field table; carried by group messages generally.
+    #[serde(
+        rename = "CloudCustomData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cloud_custom_data: ::std::option::Option<::std::string::String>,
+}
+#[allow(clippy::new_without_default)]
+impl GroupHistoryMsg {
+    /// Creates a `GroupHistoryMsg` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new() -> Self {
+        Self {
+            from_account: ::std::option::Option::None,
+            is_place_msg: ::std::option::Option::None,
+            msg_priority: ::std::option::Option::None,
+            msg_random: ::std::option::Option::None,
+            msg_seq: ::std::option::Option::None,
+            msg_time_stamp: ::std::option::Option::None,
+            msg_body: ::std::option::Option::None,
+            is_system_msg: ::std::option::Option::None,
+            cloud_custom_data: ::std::option::Option::None,
+        }
+    }
+    /// Sets `From_Account`.
+    #[must_use]
+    pub fn from_account(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.from_account = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `IsPlaceMsg`.
+    #[must_use]
+    pub fn is_place_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
+        self.is_place_msg = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `MsgPriority`.
+    #[must_use]
+    pub fn msg_priority(mut self, value: impl ::std::convert::Into<u32>) -> Self {
+        self.msg_priority = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `MsgRandom`.
+    #[must_use]
+    pub fn msg_random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
+        self.msg_random = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `MsgSeq`.
+    #[must_use]
+    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `MsgTimeStamp`.
+    #[must_use]
+    pub fn msg_time_stamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
+        self.msg_time_stamp = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `MsgBody`.
+    #[must_use]
+    pub fn msg_body(mut self, value: impl ::std::convert::Into<self::MsgBody>) -> Self {
+        self.msg_body = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `IsSystemMsg`.
+    #[must_use]
+    pub fn is_system_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
+        self.is_system_msg = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `CloudCustomData`.
+    #[must_use]
+    pub fn cloud_custom_data(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.cloud_custom_data = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ::tim_runtime::Validate for GroupHistoryMsg {
+    fn validate_at(
+        &self,
+        _path: &str,
+    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ::std::result::Result::Ok(())
     }
 }
 /// Profile of one member of a group, as returned by the query calls; only the fields asked for are present.
@@ -1140,6 +1577,258 @@ impl ::tim_runtime::Validate for MsgBodyElem {
         }
     }
 }
+/// What a message extension request does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MsgExtOperateType {
+    /// Set the listed pairs. (wire value `1`)
+    Set,
+    /// Delete the listed pairs. (wire value `2`)
+    Delete,
+    /// Delete all pairs of the message. (wire value `3`)
+    Clear,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(i64),
+}
+impl MsgExtOperateType {
+    /// The wire value.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Set => 1,
+            Self::Delete => 2,
+            Self::Clear => 3,
+            Self::Unknown(raw) => *raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: i64) -> Self {
+        match raw {
+            1 => Self::Set,
+            2 => Self::Delete,
+            3 => Self::Clear,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_runtime::__private::serde::Serialize for MsgExtOperateType {
+    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MsgExtOperateType {
+    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+/// One key-value pair of a message extension.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_runtime::__private::serde::Serialize,
+    ::tim_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::tim_runtime::__private::serde")]
+#[non_exhaustive]
+pub struct MsgExtension {
+    /// The key.
+    ///
+    /// Wire name: `Key` (required). Constraints: length at most 100.
+    #[serde(rename = "Key")]
+    pub key: ::std::string::String,
+    /// The value; empty when deleting.
+    ///
+    /// Wire name: `Value` (required). Constraints: length at most 1000.
+    #[serde(rename = "Value")]
+    pub value: ::std::string::String,
+    /// Version of the pair. Members send 0 when first setting a key and the
+    /// latest known version afterwards; a mismatch fails with 23001. Not
+    /// checked for the administrator.
+    ///
+    /// Wire name: `Seq` (optional).
+    ///
+    /// Note: Required when the caller is not the administrator; REST calls are always made as the administrator, so it is optional here.
+    #[serde(rename = "Seq", default, skip_serializing_if = "Option::is_none")]
+    pub seq: ::std::option::Option<u64>,
+}
+#[allow(clippy::new_without_default)]
+impl MsgExtension {
+    /// Creates a `MsgExtension` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        key: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            value: value.into(),
+            seq: ::std::option::Option::None,
+        }
+    }
+    /// Sets `Seq`.
+    #[must_use]
+    pub fn seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
+        self.seq = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ::tim_runtime::Validate for MsgExtension {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        {
+            let value = &self.key;
+            ::tim_runtime::endpoint::check::len(
+                value.len(),
+                ::std::option::Option::None,
+                ::std::option::Option::Some(100),
+                "bytes",
+                || ::tim_runtime::endpoint::join_path(path, "Key"),
+            )?;
+        }
+        {
+            let value = &self.value;
+            ::tim_runtime::endpoint::check::len(
+                value.len(),
+                ::std::option::Option::None,
+                ::std::option::Option::Some(1000),
+                "bytes",
+                || ::tim_runtime::endpoint::join_path(path, "Value"),
+            )?;
+        }
+        ::std::result::Result::Ok(())
+    }
+}
+/// Outcome of setting or deleting one extension pair.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_runtime::__private::serde::Serialize,
+    ::tim_runtime::__private::serde::Deserialize
+)]
+#[serde(crate = "::tim_runtime::__private::serde")]
+#[non_exhaustive]
+pub struct MsgExtensionResult {
+    /// 0 on success; 23001 on a version conflict.
+    ///
+    /// Wire name: `ErrorCode` (optional).
+    #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
+    pub error_code: ::std::option::Option<i32>,
+    /// The pair as stored now.
+    ///
+    /// Wire name: `Extension` (optional).
+    #[serde(rename = "Extension", default, skip_serializing_if = "Option::is_none")]
+    pub extension: ::std::option::Option<self::MsgExtension>,
+}
+#[allow(clippy::new_without_default)]
+impl MsgExtensionResult {
+    /// Creates a `MsgExtensionResult` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new() -> Self {
+        Self {
+            error_code: ::std::option::Option::None,
+            extension: ::std::option::Option::None,
+        }
+    }
+    /// Sets `ErrorCode`.
+    #[must_use]
+    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
+        self.error_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `Extension`.
+    #[must_use]
+    pub fn extension(
+        mut self,
+        value: impl ::std::convert::Into<self::MsgExtension>,
+    ) -> Self {
+        self.extension = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ::tim_runtime::Validate for MsgExtensionResult {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.extension {
+            ::tim_runtime::Validate::validate_at(
+                value,
+                &::tim_runtime::endpoint::join_path(path, "Extension"),
+            )?;
+        }
+        ::std::result::Result::Ok(())
+    }
+}
+/// Priority of a group message (case-sensitive names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MsgPriority {
+    /// High priority. (wire value `High`)
+    High,
+    /// Normal priority (default). (wire value `Normal`)
+    Normal,
+    /// Low priority. (wire value `Low`)
+    Low,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(::std::string::String),
+}
+impl MsgPriority {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::High => "High",
+            Self::Normal => "Normal",
+            Self::Low => "Low",
+            Self::Unknown(raw) => raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: ::std::string::String) -> Self {
+        match raw.as_str() {
+            "High" => Self::High,
+            "Normal" => Self::Normal,
+            "Low" => Self::Low,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_runtime::__private::serde::Serialize for MsgPriority {
+    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MsgPriority {
+    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
 /// Whether the message is pushed to offline devices.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1609,6 +2298,61 @@ impl ::tim_runtime::Validate for OfflinePushInfo {
         ::std::result::Result::Ok(())
     }
 }
+/// Login state of a user or of one of their platforms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnlineState {
+    /// Connected to the Chat backend. (wire value `Online`)
+    Online,
+    /// Disconnected or killed in the background but reachable by offline push (kept 7 days). (wire value `PushOnline`)
+    PushOnline,
+    /// Logged out or not logged in for 7 days. (wire value `Offline`)
+    Offline,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(::std::string::String),
+}
+impl OnlineState {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Online => "Online",
+            Self::PushOnline => "PushOnline",
+            Self::Offline => "Offline",
+            Self::Unknown(raw) => raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: ::std::string::String) -> Self {
+        match raw.as_str() {
+            "Online" => Self::Online,
+            "PushOnline" => Self::PushOnline,
+            "Offline" => Self::Offline,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_runtime::__private::serde::Serialize for OnlineState {
+    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for OnlineState {
+    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
 /// One profile field of a user or of a relationship, as a tag and a value. The
 /// value's JSON type depends on the tag (a string, an integer or an array),
 /// so it is kept as raw JSON.
@@ -1796,6 +2540,163 @@ impl ::tim_runtime::Validate for RelayMsg {
         ::std::result::Result::Ok(())
     }
 }
+/// A delivery option for one message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendMsgControl {
+    /// Do not count the message as unread. (wire value `NoUnread`)
+    NoUnread,
+    /// Do not update the conversation list with this message. (wire value `NoLastMsg`)
+    NoLastMsg,
+    /// Honour the recipient's mute-notifications setting for the sender. (wire value `WithMuteNotifications`)
+    WithMuteNotifications,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(::std::string::String),
+}
+impl SendMsgControl {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NoUnread => "NoUnread",
+            Self::NoLastMsg => "NoLastMsg",
+            Self::WithMuteNotifications => "WithMuteNotifications",
+            Self::Unknown(raw) => raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: ::std::string::String) -> Self {
+        match raw.as_str() {
+            "NoUnread" => Self::NoUnread,
+            "NoLastMsg" => Self::NoLastMsg,
+            "WithMuteNotifications" => Self::WithMuteNotifications,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_runtime::__private::serde::Serialize for SendMsgControl {
+    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for SendMsgControl {
+    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+/// How an imported one-to-one message is treated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SyncFromOldSystem {
+    /// Historical message; marked read and not pushed to clients. (wire value `2`)
+    History,
+    /// New message; marked unread and pushed to clients. (wire value `5`)
+    Realtime,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(i64),
+}
+impl SyncFromOldSystem {
+    /// The wire value.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::History => 2,
+            Self::Realtime => 5,
+            Self::Unknown(raw) => *raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: i64) -> Self {
+        match raw {
+            2 => Self::History,
+            5 => Self::Realtime,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_runtime::__private::serde::Serialize for SyncFromOldSystem {
+    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for SyncFromOldSystem {
+    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+/// Whether a message sent through the REST API is also synced to its sender.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SyncOtherMachine {
+    /// Sync to the sender's online devices and roaming history. (wire value `1`)
+    Sync,
+    /// Do not sync to the sender. (wire value `2`)
+    NoSync,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(i64),
+}
+impl SyncOtherMachine {
+    /// The wire value.
+    pub fn value(&self) -> i64 {
+        match self {
+            Self::Sync => 1,
+            Self::NoSync => 2,
+            Self::Unknown(raw) => *raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: i64) -> Self {
+        match raw {
+            1 => Self::Sync,
+            2 => Self::NoSync,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_runtime::__private::serde::Serialize for SyncOtherMachine {
+    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for SyncOtherMachine {
+    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
 /// Content of a custom element. A message may contain only one custom
 /// element. If it is the only element and neither `Desc` nor
 /// `OfflinePushInfo.Desc` is set, no offline push is delivered.
@@ -1887,7 +2788,7 @@ impl ::tim_runtime::Validate for TIMCustomElem {
         ::std::result::Result::Ok(())
     }
 }
-/// Content of an emoji element. Its offline push text is "[Face]".
+/// Content of an emoji element. Its offline push text is "\[Face\]".
 #[derive(
     Debug,
     Clone,
@@ -2331,7 +3232,7 @@ impl ::tim_runtime::Validate for TIMImageElem {
         ::std::result::Result::Ok(())
     }
 }
-/// Content of a location element. Its offline push text is "[Location]".
+/// Content of a location element. Its offline push text is "\[Location\]".
 #[derive(
     Debug,
     Clone,
