@@ -202,7 +202,7 @@ pub mod get_group_attr {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -223,7 +223,7 @@ pub mod get_group_attr {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -332,7 +332,7 @@ pub mod get_members {
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -353,7 +353,7 @@ pub mod get_members {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -938,7 +938,7 @@ pub mod modify_user_info {
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -959,7 +959,7 @@ pub mod modify_user_info {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

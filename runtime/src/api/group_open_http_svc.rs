@@ -390,7 +390,7 @@ pub mod add_group_member {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10005,
@@ -425,7 +425,7 @@ pub mod add_group_member {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10016,
@@ -845,7 +845,7 @@ pub mod ban_group_member {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10005,
@@ -1128,7 +1128,7 @@ pub mod change_group_owner {
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -1149,7 +1149,7 @@ pub mod change_group_owner {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1410,7 +1410,7 @@ pub mod clear_group_attr {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -1431,7 +1431,7 @@ pub mod clear_group_attr {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10045,
@@ -2188,7 +2188,7 @@ pub mod create_group {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10005,
@@ -2628,7 +2628,7 @@ pub mod delete_group_counter {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -2649,7 +2649,7 @@ pub mod delete_group_counter {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10059,
@@ -2986,7 +2986,7 @@ pub mod delete_group_member {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -3007,7 +3007,7 @@ pub mod delete_group_member {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3609,7 +3609,7 @@ pub mod destroy_group {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -3630,7 +3630,7 @@ pub mod destroy_group {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3954,7 +3954,7 @@ pub mod forbid_send_msg {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -3975,7 +3975,7 @@ pub mod forbid_send_msg {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4320,7 +4320,7 @@ pub mod get_appid_group_list {
             name: "InvalidParameter",
             meaning: "A parameter, such as `GroupType`, is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -4709,7 +4709,7 @@ pub mod get_group_ban_member {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10005,
@@ -5047,7 +5047,7 @@ pub mod get_group_counter {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -5068,7 +5068,7 @@ pub mod get_group_counter {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10059,
@@ -5889,7 +5889,7 @@ pub mod get_group_info {
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -5910,7 +5910,7 @@ pub mod get_group_info {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupIdList"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10018,
@@ -6377,7 +6377,7 @@ pub mod get_group_member_info {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -6398,7 +6398,7 @@ pub mod get_group_member_info {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10018,
@@ -7854,7 +7854,7 @@ pub mod get_group_muted_account {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -7875,7 +7875,7 @@ pub mod get_group_muted_account {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -8231,7 +8231,7 @@ pub mod get_group_shutted_uin {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -8252,7 +8252,7 @@ pub mod get_group_shutted_uin {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -9221,7 +9221,7 @@ pub mod get_joined_group_list {
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10018,
@@ -9507,7 +9507,7 @@ pub mod get_online_member_num {
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -9528,7 +9528,7 @@ pub mod get_online_member_num {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -9955,7 +9955,7 @@ pub mod get_role_in_group {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -11468,7 +11468,7 @@ pub mod import_group {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -11987,7 +11987,7 @@ pub mod import_group_member {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10005,
@@ -12022,7 +12022,7 @@ pub mod import_group_member {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -13049,7 +13049,7 @@ pub mod import_topic {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -13070,7 +13070,7 @@ pub mod import_topic {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10021,
@@ -13468,7 +13468,7 @@ pub mod modify_group_attr {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -13489,7 +13489,7 @@ pub mod modify_group_attr {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10045,
@@ -14030,7 +14030,7 @@ pub mod modify_group_base_info {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -14051,7 +14051,7 @@ pub mod modify_group_base_info {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10026,
@@ -14444,7 +14444,7 @@ pub mod modify_group_member_info {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -14465,7 +14465,7 @@ pub mod modify_group_member_info {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -16153,7 +16153,7 @@ pub mod set_group_attr {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -16174,7 +16174,7 @@ pub mod set_group_attr {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10045,
@@ -16864,7 +16864,7 @@ pub mod unban_group_member {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10005,
@@ -17288,7 +17288,7 @@ pub mod update_group_counter {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10007,
@@ -17309,7 +17309,7 @@ pub mod update_group_counter {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10059,

@@ -359,7 +359,7 @@ pub mod create_topic {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10006,
@@ -394,7 +394,7 @@ pub mod create_topic {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10016,
@@ -890,7 +890,7 @@ pub mod destroy_topic {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10006,
@@ -918,7 +918,7 @@ pub mod destroy_topic {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10021,
@@ -1727,7 +1727,7 @@ pub mod get_topic {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10006,
@@ -2265,7 +2265,7 @@ pub mod modify_topic {
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
-            fields: &[],
+            fields: &["*"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10006,
@@ -2300,7 +2300,7 @@ pub mod modify_topic {
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
-            fields: &[],
+            fields: &["GroupId"],
         },
         ::tim_runtime::ErrorMeta {
             code: 10016,

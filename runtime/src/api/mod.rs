@@ -252,6 +252,10 @@ pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[
     ::tim_runtime::dynamic::EndpointEntry::of::<
         recentcontact::update_contact_group::Request,
     >(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_add::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_check::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_delete::Request>(),
+    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_get::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_add::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_check::Request>(),
     ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_delete::Request>(),
