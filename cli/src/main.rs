@@ -41,7 +41,7 @@ struct Cli {
 struct Config {
     /// SDKAppID of the app.
     #[arg(long, env = "TIM_SDKAPPID", global = true)]
-    sdkappid: Option<u64>,
+    sdkappid: Option<String>,
     /// Admin account (UserID) requests are made as.
     #[arg(long, env = "TIM_IDENTIFIER", global = true)]
     identifier: Option<String>,
@@ -50,8 +50,8 @@ struct Config {
     secret_key: Option<String>,
     /// Data-center region: china, singapore, seoul, tokyo, frankfurt, india,
     /// silicon-valley, jakarta.
-    #[arg(long, env = "TIM_REGION", global = true, value_parser = parse_region)]
-    region: Option<Region>,
+    #[arg(long, env = "TIM_REGION", global = true)]
+    region: Option<String>,
     /// Explicit API base URL (https, or http for loopback); wins over --region.
     #[arg(long, env = "TIM_BASE_URL", global = true)]
     base_url: Option<String>,
@@ -157,13 +157,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_region(s: &str) -> Result<Region, String> {
-    s.trim().parse()
-}
-
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let secs: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if !(secs > 0.0) {
+    if !secs.is_finite() || secs <= 0.0 {
         return Err("must be positive".into());
     }
     Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
@@ -189,17 +185,35 @@ impl Config {
         format!("--{name} (or {var})")
     }
 
+    /// The SDKAppID if set (empty counts as unset); a usage error if unparsable.
+    fn sdkappid(&self) -> Result<Option<u64>, Failure> {
+        non_empty(&self.sdkappid)
+            .map(|s| match s.parse::<u64>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(usage(format!("--sdkappid (or TIM_SDKAPPID): `{s}` is not a positive integer"))),
+            })
+            .transpose()
+    }
+
+    /// The region if set (empty counts as unset); a usage error if unknown.
+    fn region(&self) -> Result<Option<Region>, Failure> {
+        non_empty(&self.region)
+            .map(|s| s.parse::<Region>().map_err(|e| usage(format!("--region (or TIM_REGION): {e}"))))
+            .transpose()
+    }
+
     /// The SDKAppID and secret key, or a usage error naming what is missing.
     fn key(&self) -> Result<UserSigKey, Failure> {
+        let sdkappid = self.sdkappid()?;
         let mut missing = Vec::new();
-        if self.sdkappid.is_none() {
+        if sdkappid.is_none() {
             missing.push(Self::missing("sdkappid", "TIM_SDKAPPID"));
         }
         let secret = self.secret_key.as_deref().filter(|s| !s.is_empty());
         if secret.is_none() {
             missing.push(Self::missing("secret-key", "TIM_SECRET_KEY"));
         }
-        match (self.sdkappid, secret) {
+        match (sdkappid, secret) {
             (Some(appid), Some(secret)) => Ok(UserSigKey::new(appid, secret)),
             _ => Err(usage(format!("missing configuration: {}", missing.join(", ")))),
         }
@@ -210,8 +224,10 @@ impl Config {
         let identifier = non_empty(&self.identifier);
         let secret = self.secret_key.as_deref().filter(|s| !s.is_empty());
         let base_url = non_empty(&self.base_url);
+        let sdkappid = self.sdkappid()?;
+        let region = self.region()?;
         let mut missing = Vec::new();
-        if self.sdkappid.is_none() {
+        if sdkappid.is_none() {
             missing.push(Self::missing("sdkappid", "TIM_SDKAPPID"));
         }
         if identifier.is_none() {
@@ -220,20 +236,19 @@ impl Config {
         if secret.is_none() {
             missing.push(Self::missing("secret-key", "TIM_SECRET_KEY"));
         }
-        if self.region.is_none() && base_url.is_none() {
+        if region.is_none() && base_url.is_none() {
             missing.push("--region (or TIM_REGION) or --base-url (or TIM_BASE_URL)".into());
         }
-        let (Some(appid), Some(identifier), Some(secret)) = (self.sdkappid, identifier, secret) else {
+        let (Some(appid), Some(identifier), Some(secret), true) =
+            (sdkappid, identifier, secret, missing.is_empty())
+        else {
             return Err(usage(format!("missing configuration: {}", missing.join(", "))));
         };
-        if !missing.is_empty() {
-            return Err(usage(format!("missing configuration: {}", missing.join(", "))));
-        }
         let mut builder = Client::builder(appid, identifier, secret)
             .timeout(args.timeout)
             .max_attempts(args.max_attempts)
             .rate_limit(!args.no_rate_limit);
-        match (base_url, self.region) {
+        match (base_url, region) {
             (Some(url), _) => builder = builder.base_url(url),
             (None, Some(region)) => builder = builder.region(region),
             (None, None) => {}
@@ -373,7 +388,13 @@ fn usersig(config: &Config, cmd: UsersigCommand) -> Result<(), Failure> {
             let v = key.verify(&user, &sig).map_err(|e| failed(format!("invalid UserSig: {e}")))?;
             let mut out = format!("valid UserSig for `{}` (SDKAppID {})\n", v.identifier, v.sdkappid);
             let _ = writeln!(out, "issued:  {} ({})", v.time, utc(v.time));
-            let _ = writeln!(out, "expires: {} ({}), lifetime {} s", v.expires_at(), utc(v.expires_at()), v.expire);
+            let _ = writeln!(
+                out,
+                "expires: {} ({}), lifetime {} s",
+                v.expires_at(),
+                utc(v.expires_at()),
+                v.expire
+            );
             if let Some(buf) = &v.userbuf {
                 let _ = writeln!(out, "userbuf: {:?}", String::from_utf8_lossy(buf));
             }
@@ -396,12 +417,7 @@ fn utc(unix: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 fn endpoints(as_json: bool) -> Result<(), Failure> {
@@ -438,50 +454,59 @@ fn endpoints(as_json: bool) -> Result<(), Failure> {
     }
     let mut out = String::new();
     for [path, rate, idem, title] in std::iter::once(&header).chain(&rows) {
-        let _ = writeln!(out, "{path:<w0$}  {rate:<w1$}  {idem:<w2$}  {title}", w0 = widths[0], w1 = widths[1], w2 = widths[2]);
+        let _ = writeln!(
+            out,
+            "{path:<w0$}  {rate:<w1$}  {idem:<w2$}  {title}",
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
     }
     print_out(&out)
 }
 
 fn mock(config: &Config, port: u16) -> Result<(), Failure> {
-    let sdkappid = config.sdkappid.unwrap_or(MOCK_SDKAPPID);
+    let sdkappid = config.sdkappid()?.unwrap_or(MOCK_SDKAPPID);
     let identifier = non_empty(&config.identifier).unwrap_or(MOCK_IDENTIFIER).to_owned();
     let own_key = config.secret_key.as_deref().filter(|s| !s.is_empty());
     let secret = own_key.unwrap_or(MOCK_SECRET_KEY);
     let mock_config = tim_conformance::MockConfig::new(sdkappid, secret, &identifier);
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let server = tim_conformance::MockServer::start_on(mock_config, addr)
-        .map_err(|e| failed(format!("cannot start the mock server on {addr}: {e}")))?;
-    let base_url = server.base_url();
-    let shown_key = if own_key.is_some() { "(the key from --secret-key / TIM_SECRET_KEY)" } else { secret };
-    print_out(&format!(
-        "mock server running; it accepts:\n\
-         TIM_BASE_URL={base_url}\n\
-         TIM_SDKAPPID={sdkappid}\n\
-         TIM_IDENTIFIER={identifier}\n\
-         TIM_SECRET_KEY={shown_key}\n\
-         press Ctrl-C to stop\n"
-    ))?;
-    let rt = runtime()?;
-    rt.block_on(async {
+    // The server runs on this runtime, which block_on drives until Ctrl-C.
+    runtime()?.block_on(async {
+        let server = tim_conformance::MockServer::start_on(mock_config, addr)
+            .await
+            .map_err(|e| failed(format!("cannot start the mock server on {addr}: {e}")))?;
+        let base_url = server.base_url();
+        // Never echo a key the user supplied; the built-in one is public.
+        let shown_key = if own_key.is_some() { "(the key from --secret-key / TIM_SECRET_KEY)" } else { secret };
+        print_out(&format!(
+            "mock server running; it accepts:\n\
+             TIM_BASE_URL={base_url}\n\
+             TIM_SDKAPPID={sdkappid}\n\
+             TIM_IDENTIFIER={identifier}\n\
+             TIM_SECRET_KEY={shown_key}\n\
+             press Ctrl-C to stop\n"
+        ))?;
         let mut seen = 0;
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {
             tokio::select! {
                 r = tokio::signal::ctrl_c() => {
-                    return r.map_err(|e| failed(format!("cannot wait for Ctrl-C: {e}")));
+                    r.map_err(|e| failed(format!("cannot wait for Ctrl-C: {e}")))?;
+                    break;
                 }
                 _ = tick.tick() => {
-                    // Log what arrived; the query holds the UserSig, so only the path and body are shown.
+                    // Log what arrived; the query holds the UserSig, so only path, outcome and body are shown.
                     let requests = server.requests();
                     for r in requests.iter().skip(seen) {
-                        eprintln!("mock: POST {} {}", r.path, String::from_utf8_lossy(&r.body));
+                        eprintln!("mock: {} /{} -> {:?} {}", r.method, r.path, r.outcome, String::from_utf8_lossy(&r.body));
                     }
                     seen = requests.len();
                 }
             }
         }
-    })?;
-    eprintln!("mock: stopped");
-    Ok(())
+        eprintln!("mock: stopped");
+        Ok(())
+    })
 }

@@ -1,0 +1,397 @@
+//! Runs the built `tim` binary against the in-process mock server.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+use tim_conformance::{Fault, MockConfig, MockServer, RecordedRequest};
+use tim_runtime::UserSigKey;
+
+const APPID: u64 = 1_400_000_123;
+const ADMIN: &str = "admin";
+const SECRET: &str = "cli-test-secret-0123456789abcdef";
+
+/// The mock and the runtime that serves it; the server is dropped first.
+struct Mock {
+    server: MockServer,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn mock() -> Mock {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server = rt.block_on(MockServer::start(MockConfig::new(APPID, SECRET, ADMIN))).unwrap();
+    Mock { server, _rt: rt }
+}
+
+/// A `tim` command with no inherited `TIM_*` configuration.
+fn tim() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tim"));
+    for var in ["TIM_SDKAPPID", "TIM_IDENTIFIER", "TIM_SECRET_KEY", "TIM_REGION", "TIM_BASE_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let Output { status, stdout, stderr } = cmd.output().unwrap();
+    let run = Run {
+        code: status.code().expect("exited normally"),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    };
+    assert!(!run.stdout.contains(SECRET) && !run.stderr.contains(SECRET), "secret printed");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
+}
+
+/// `tim call` configured for `m` (app via environment, URL via flag).
+fn call(m: &Mock, path: &str, data: &str) -> Run {
+    let base = m.server.base_url();
+    run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(["--base-url", &base, "call", path, "--timeout", "5", "--data", data]))
+}
+
+fn assert_signed(r: &RecordedRequest) {
+    let keys: Vec<&str> = r.query.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["sdkappid", "identifier", "usersig", "random", "contenttype"]);
+    assert_eq!(r.query_param("sdkappid"), Some(APPID.to_string().as_str()));
+    assert_eq!(r.query_param("identifier"), Some(ADMIN));
+    assert_eq!(r.query_param("contenttype"), Some("json"));
+    assert!(r.query_param("random").unwrap().parse::<u32>().is_ok());
+    let sig = r.query_param("usersig").unwrap();
+    let v = UserSigKey::new(APPID, SECRET).verify(ADMIN, sig).unwrap();
+    assert_eq!((v.identifier.as_str(), v.sdkappid), (ADMIN, APPID));
+    assert_eq!(r.method, "POST");
+}
+
+fn assert_exit(r: &Run, code: i32) {
+    assert_eq!(r.code, code, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn three_endpoints_send_exact_bodies() {
+    let m = mock();
+    let cases = [
+        (
+            "v4/openim/admin_set_msg_read",
+            // Reordered keys, whitespace and an explicit null optional field.
+            r#"{ "Peer_Account": "dramon2", "Report_Account": "dramon1", "MsgReadTime": null }"#,
+            r#"{"Report_Account":"dramon1","Peer_Account":"dramon2"}"#,
+        ),
+        (
+            "/v4/openim/c2c_msg_read_receipt",
+            r#"{"Operator_Account":"dramon2","Peer_Account":"dramon1","C2CMsgInfo":[
+                {"MsgKey":"1467329515_5675354_1708676941","From_Account":"dramon1","To_Account":"dramon2"}]}"#,
+            r#"{"Operator_Account":"dramon2","Peer_Account":"dramon1","C2CMsgInfo":[{"From_Account":"dramon1","To_Account":"dramon2","MsgKey":"1467329515_5675354_1708676941"}]}"#,
+        ),
+        (
+            "v4/group_open_http_svc/set_unread_msg_num",
+            r#"{"GroupId":"@TGS#2CLUZEAEJ","Member_Account":"bob","UnreadMsgNum":5}"#,
+            r#"{"GroupId":"@TGS#2CLUZEAEJ","Member_Account":"bob","UnreadMsgNum":5}"#,
+        ),
+    ];
+    for (i, (path, data, wire)) in cases.iter().enumerate() {
+        let r = call(&m, path, data);
+        assert_exit(&r, 0);
+        let printed: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert!(printed.is_object(), "{}", r.stdout);
+        let reqs = m.server.requests();
+        assert_eq!(reqs.len(), i + 1);
+        let rec = &reqs[i];
+        assert_eq!(rec.path, path.trim_start_matches('/'));
+        assert_eq!(String::from_utf8_lossy(&rec.body), *wire);
+        assert_signed(rec);
+        let sig = rec.query_param("usersig").unwrap();
+        assert!(!r.stdout.contains(sig) && !r.stderr.contains(sig));
+    }
+}
+
+#[test]
+fn data_from_file() {
+    let m = mock();
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tim-cli-body.json");
+    std::fs::write(&file, r#"{"Report_Account":"a","Peer_Account":"b","MsgReadTime":"1700000000"}"#).unwrap();
+    let r = call(&m, "v4/openim/admin_set_msg_read", &format!("@{}", file.display()));
+    assert_exit(&r, 0);
+    let reqs = m.server.requests();
+    assert_eq!(reqs[0].body, br#"{"Report_Account":"a","Peer_Account":"b","MsgReadTime":"1700000000"}"#);
+
+    let r = call(&m, "v4/openim/admin_set_msg_read", "@/nonexistent/tim-body.json");
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("/nonexistent/tim-body.json"), "{}", r.stderr);
+    assert_eq!(m.server.requests().len(), 1);
+}
+
+#[test]
+fn bad_input_is_rejected_before_sending() {
+    let m = mock();
+    let r = call(
+        &m,
+        "v4/openim/c2c_msg_read_receipt",
+        r#"{"Operator_Account":"b","Peer_Account":"a","C2CMsgInfo":[{"From_Account":"a","To_Account":"b"}]}"#,
+    );
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("C2CMsgInfo[0].MsgKey") && r.stderr.contains("missing field"), "{}", r.stderr);
+
+    let r = call(
+        &m,
+        "v4/group_open_http_svc/set_unread_msg_num",
+        r#"{"GroupId":"g","Member_Account":"bob","UnreadMsgNum":"five"}"#,
+    );
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("UnreadMsgNum") && r.stderr.contains("invalid type"), "{}", r.stderr);
+
+    let r = call(&m, "v4/openim/admin_set_msg_read", r#"{"Report_Account": "a", "#);
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("nothing was sent"), "{}", r.stderr);
+
+    let r =
+        call(&m, "v4/openim/admin_set_msg_read", r#"{"Report_Account":"a","Peer_Account":"b","Extra":1}"#);
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("Extra"), "{}", r.stderr);
+
+    let r = call(&m, "v4/openim/no_such_endpoint", "{}");
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("no_such_endpoint") && r.stderr.contains("tim endpoints"), "{}", r.stderr);
+
+    assert!(m.server.requests().is_empty());
+}
+
+#[test]
+fn api_error_prints_code_info_and_meaning() {
+    let m = mock();
+    m.server.push_fault(Fault::ErrorCode(90001, "json format error".into()));
+    let r = call(&m, "v4/openim/admin_set_msg_read", r#"{"Report_Account":"a","Peer_Account":"b"}"#);
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("90001"), "{}", r.stderr);
+    assert!(r.stderr.contains("json format error"), "{}", r.stderr);
+    assert!(r.stderr.contains("The request body could not be parsed as JSON."), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    // Not retryable: sent once.
+    assert_eq!(m.server.requests().len(), 1);
+}
+
+#[test]
+fn wrong_key_is_reported_as_usersig_error() {
+    let m = mock();
+    let base = m.server.base_url();
+    let r = run(tim().args([
+        "--sdkappid",
+        &APPID.to_string(),
+        "--identifier",
+        ADMIN,
+        "--secret-key",
+        "wrong-key",
+        "--base-url",
+        &base,
+        "call",
+        "v4/openim/admin_set_msg_read",
+        "--timeout",
+        "5",
+        "--data",
+        r#"{"Report_Account":"a","Peer_Account":"b"}"#,
+    ]));
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("70009") && r.stderr.contains("--secret-key"), "{}", r.stderr);
+}
+
+#[test]
+fn http_502_is_retried_on_idempotent_endpoint() {
+    let m = mock();
+    m.server.push_fault(Fault::HttpStatus(502));
+    let r = call(&m, "v4/openim/admin_set_msg_read", r#"{"Report_Account":"a","Peer_Account":"b"}"#);
+    assert_exit(&r, 0);
+    let reqs = m.server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].body, reqs[1].body);
+}
+
+#[test]
+fn transport_failures_exit_1() {
+    let m = mock();
+    m.server.push_fault(Fault::HttpStatus(503));
+    let base = m.server.base_url();
+    let args = |extra: &[&str]| {
+        let mut cmd = tim();
+        cmd.env("TIM_SDKAPPID", APPID.to_string())
+            .env("TIM_IDENTIFIER", ADMIN)
+            .env("TIM_SECRET_KEY", SECRET)
+            .env("TIM_BASE_URL", &base)
+            .args(["call", "v4/openim/admin_set_msg_read", "--no-rate-limit", "--data"])
+            .arg(r#"{"Report_Account":"a","Peer_Account":"b"}"#)
+            .args(extra);
+        cmd
+    };
+    let r = run(&mut args(&["--max-attempts", "1"]));
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("503"), "{}", r.stderr);
+
+    m.server.push_fault(Fault::TruncatedBody);
+    let r = run(&mut args(&["--max-attempts", "1"]));
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("decode"), "{}", r.stderr);
+
+    m.server.push_fault(Fault::Delay(std::time::Duration::from_secs(3)));
+    let r = run(&mut args(&["--max-attempts", "1", "--timeout", "0.3"]));
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+}
+
+#[test]
+fn missing_configuration_names_flag_and_variable() {
+    let r = run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_REGION", "singapore")
+        .args([
+            "call",
+            "v4/openim/admin_set_msg_read",
+            "--data",
+            r#"{"Report_Account":"a","Peer_Account":"b"}"#,
+        ]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("--secret-key") && r.stderr.contains("TIM_SECRET_KEY"), "{}", r.stderr);
+    assert!(!r.stderr.contains("TIM_SDKAPPID"), "{}", r.stderr);
+
+    let r = run(tim()
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(["--sdkappid", "1", "--identifier", "a", "call", "v4/openim/admin_set_msg_read"])
+        .args(["--data", r#"{"Report_Account":"a","Peer_Account":"b"}"#]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("--region") && r.stderr.contains("TIM_BASE_URL"), "{}", r.stderr);
+
+    let r = run(tim()
+        .env("TIM_SECRET_KEY", SECRET)
+        .env("TIM_REGION", "mars")
+        .args(["--sdkappid", "1", "--identifier", "a", "call", "v4/openim/admin_set_msg_read"])
+        .args(["--data", r#"{"Report_Account":"a","Peer_Account":"b"}"#]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("TIM_REGION") && r.stderr.contains("mars"), "{}", r.stderr);
+
+    // Empty variables count as unset.
+    let r = run(tim()
+        .env("TIM_SDKAPPID", "")
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(["usersig", "gen", "--user", "u"]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("missing configuration: --sdkappid"), "{}", r.stderr);
+
+    let r = run(tim().args(["usersig", "gen", "--user", "u"]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("TIM_SDKAPPID") && r.stderr.contains("TIM_SECRET_KEY"), "{}", r.stderr);
+}
+
+fn usersig(args: &[&str]) -> Run {
+    run(tim().env("TIM_SDKAPPID", APPID.to_string()).env("TIM_SECRET_KEY", SECRET).arg("usersig").args(args))
+}
+
+#[test]
+fn usersig_round_trip() {
+    let r = usersig(&["gen", "--user", "alice", "--expire", "600", "--userbuf", "room-7"]);
+    assert_exit(&r, 0);
+    let sig = r.stdout.trim().to_owned();
+    let v = UserSigKey::new(APPID, SECRET).verify("alice", &sig).unwrap();
+    assert_eq!((v.expire, v.userbuf.as_deref()), (600, Some(&b"room-7"[..])));
+
+    let r = usersig(&["verify", "--user", "alice", &sig]);
+    assert_exit(&r, 0);
+    assert!(r.stdout.contains("alice") && r.stdout.contains("expires"), "{}", r.stdout);
+
+    let r = usersig(&["verify", "--user", "bob", &sig]);
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("alice") && r.stderr.contains("bob"), "{}", r.stderr);
+
+    // Flip one character in the middle of the sig.
+    let mut tampered: Vec<char> = sig.chars().collect();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == 'A' { 'B' } else { 'A' };
+    let tampered: String = tampered.into_iter().collect();
+    let r = usersig(&["verify", "--user", "alice", &tampered]);
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("invalid UserSig"), "{}", r.stderr);
+
+    let other_key = run(tim().args([
+        "--sdkappid",
+        &APPID.to_string(),
+        "--secret-key",
+        "another-key",
+        "usersig",
+        "verify",
+        "--user",
+        "alice",
+        &sig,
+    ]));
+    assert_exit(&other_key, 1);
+
+    let expired = UserSigKey::new(APPID, SECRET).gen_at("alice", 60, 1_000_000, None);
+    let r = usersig(&["verify", "--user", "alice", &expired]);
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("expired"), "{}", r.stderr);
+
+    let r = usersig(&["verify", "--user", "alice", "not a sig!"]);
+    assert_exit(&r, 1);
+}
+
+#[test]
+fn endpoints_lists_paths() {
+    let paths = [
+        "v4/openim/admin_set_msg_read",
+        "v4/openim/c2c_msg_read_receipt",
+        "v4/group_open_http_svc/set_unread_msg_num",
+    ];
+    let r = run(tim().arg("endpoints"));
+    assert_exit(&r, 0);
+    assert!(r.stdout.starts_with("PATH"));
+    for p in paths {
+        let line = r.stdout.lines().find(|l| l.starts_with(&format!("{p} "))).unwrap();
+        assert!(line.contains("200/s") && line.contains("yes"), "{line}");
+    }
+    let r = run(tim().args(["endpoints", "--json"]));
+    assert_exit(&r, 0);
+    let list: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    for p in paths {
+        let e = list.iter().find(|e| e["path"] == p).unwrap();
+        assert_eq!(e["rate_limit"], json!({"calls": 200, "per_secs": 1}));
+        assert_eq!(e["idempotent"], true);
+    }
+}
+
+#[test]
+fn mock_subcommand_serves_calls() {
+    let mut child =
+        tim().args(["mock", "--port", "0"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut settings = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((k, v)) = line.split_once('=') {
+            settings.push((k.to_owned(), v.to_owned()));
+        }
+        if line.starts_with("TIM_SECRET_KEY=") {
+            break;
+        }
+    }
+    let get = |k: &str| settings.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap();
+    let base = get("TIM_BASE_URL");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let r = run(tim()
+        .env("TIM_BASE_URL", &base)
+        .env("TIM_SDKAPPID", get("TIM_SDKAPPID"))
+        .env("TIM_IDENTIFIER", get("TIM_IDENTIFIER"))
+        .env("TIM_SECRET_KEY", get("TIM_SECRET_KEY"))
+        .args(["call", "v4/openim/admin_set_msg_read", "--timeout", "5"])
+        .args(["--data", r#"{"Report_Account":"a","Peer_Account":"b"}"#]));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_exit(&r, 0);
+}
