@@ -354,15 +354,18 @@ impl Client {
         &self.inner.identifier
     }
 
+    /// The admin UserSig as fetched for each request (from the cache unless it is due for renewal).
+    pub(crate) fn cached_sig(&self) -> Arc<str> {
+        self.inner.sig.current(&self.inner.key, &self.inner.identifier).sig
+    }
+
     /// Validates, sends and decodes one request.
     ///
     /// Idempotent endpoints are retried on transport errors, HTTP 5xx and
     /// retryable error codes; a rejected UserSig is renewed and the request
     /// resent once for any endpoint, since the server did not process it.
     pub async fn call<R: ApiRequest>(&self, req: &R) -> Result<R::Response, Error<R::Error>> {
-        req.validate().map_err(Error::InvalidRequest)?;
-        let body = serde_json::to_vec(req)
-            .map_err(|e| Error::InvalidRequest(ValidationError::new("", e.to_string())))?;
+        let body = encode_request(req)?;
         let span = tracing::info_span!("tim.call", path = R::META.path, attempt = tracing::field::Empty);
         self.send_with_retries::<R>(body, span.clone()).instrument(span).await
     }
@@ -443,6 +446,12 @@ impl Client {
         let _ = write!(url, "&random={}&contenttype=json", fastrand::u32(..));
         url
     }
+}
+
+/// Validates `req` and serializes it into the request body.
+pub(crate) fn encode_request<R: ApiRequest>(req: &R) -> Result<Vec<u8>, Error<R::Error>> {
+    req.validate().map_err(Error::InvalidRequest)?;
+    serde_json::to_vec(req).map_err(|e| Error::InvalidRequest(ValidationError::new("", e.to_string())))
 }
 
 fn transport_error<E>(e: reqwest::Error) -> Error<E> {

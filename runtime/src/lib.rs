@@ -12,6 +12,8 @@ extern crate self as tim_runtime;
 // the staleness check would fail.
 #[rustfmt::skip]
 pub mod api;
+#[doc(hidden)]
+pub mod bench_support;
 pub mod client;
 pub mod dynamic;
 pub mod endpoint;

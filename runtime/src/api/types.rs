@@ -870,17 +870,6 @@ pub struct GroupHistoryMsg {
     /// Wire name: `IsSystemMsg` (optional).
     #[serde(rename = "IsSystemMsg", default, skip_serializing_if = "Option::is_none")]
     pub is_system_msg: ::std::option::Option<u32>,
-    /// Custom data stored with the message.
-    ///
-    /// Wire name: `CloudCustomData` (optional).
-    ///
-    /// Note: Not in this API's field table; carried by group messages generally.
-    #[serde(
-        rename = "CloudCustomData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cloud_custom_data: ::std::option::Option<::std::string::String>,
 }
 #[allow(clippy::new_without_default)]
 impl GroupHistoryMsg {
@@ -896,7 +885,6 @@ impl GroupHistoryMsg {
             msg_time_stamp: ::std::option::Option::None,
             msg_body: ::std::option::Option::None,
             is_system_msg: ::std::option::Option::None,
-            cloud_custom_data: ::std::option::Option::None,
         }
     }
     /// Sets `From_Account`.
@@ -948,15 +936,6 @@ impl GroupHistoryMsg {
     #[must_use]
     pub fn is_system_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
         self.is_system_msg = ::std::option::Option::Some(value.into());
-        self
-    }
-    /// Sets `CloudCustomData`.
-    #[must_use]
-    pub fn cloud_custom_data(
-        mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.cloud_custom_data = ::std::option::Option::Some(value.into());
         self
     }
 }
