@@ -22,10 +22,7 @@ const DEMO_ADMIN: &str = "administrator";
 const DEMO_SECRET_KEY: &str = "tim-mock-demo-secret-key-0123456789abcdef";
 
 fn main() -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");
@@ -50,13 +47,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             (client, None)
         }
         None => {
-            let mock =
-                MockServer::start(MockConfig::new(DEMO_SDKAPPID, DEMO_SECRET_KEY, DEMO_ADMIN))
-                    .await?;
-            println!(
-                "TIM_* not set; using the in-process mock at {}",
-                mock.base_url()
-            );
+            let mock = MockServer::start(MockConfig::new(DEMO_SDKAPPID, DEMO_SECRET_KEY, DEMO_ADMIN)).await?;
+            println!("TIM_* not set; using the in-process mock at {}", mock.base_url());
             let client = Client::builder(DEMO_SDKAPPID, DEMO_ADMIN, DEMO_SECRET_KEY)
                 .base_url(&mock.base_url())
                 .build()?;
@@ -72,11 +64,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 2. dramon2 sends a read receipt for a message dramon1 sent them.
-    let info = c2c_msg_read_receipt::C2cMsgInfo::new(
-        "dramon1",
-        "dramon2",
-        "1467329515_5675354_1708676941",
-    );
+    let info = c2c_msg_read_receipt::C2cMsgInfo::new("dramon1", "dramon2", "1467329515_5675354_1708676941");
     let req = c2c_msg_read_receipt::Request::new("dramon2", "dramon1", vec![info]);
     match client.call(&req).await {
         Ok(resp) => println!("c2c_msg_read_receipt: ok {resp:?}"),
@@ -92,27 +80,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. A typed API error: the same app signing with the wrong secret key.
     //    The server (or mock) verifies the UserSig and refuses it.
-    let wrong_key = Client::builder(
-        client.sdkappid(),
-        client.identifier(),
-        "not-the-app-secret-key",
-    )
-    .base_url(client.base_url())
-    .build()?;
-    match wrong_key
-        .call(&admin_set_msg_read::Request::new("dramon1", "dramon2"))
-        .await
-    {
+    let wrong_key = Client::builder(client.sdkappid(), client.identifier(), "not-the-app-secret-key")
+        .base_url(client.base_url())
+        .build()?;
+    match wrong_key.call(&admin_set_msg_read::Request::new("dramon1", "dramon2")).await {
         Err(Error::Api(admin_set_msg_read::Error::Public(Public::UserSigWrongKey(info)))) => {
             println!("wrong key: rejected as UserSigWrongKey (70009): {info}");
         }
         Err(Error::Api(e)) => {
             let meaning = e.meta().map_or("undocumented code", |m| m.meaning);
-            println!(
-                "wrong key: API error {}: {} ({meaning})",
-                e.code(),
-                e.info()
-            );
+            println!("wrong key: API error {}: {} ({meaning})", e.code(), e.info());
         }
         Err(other) => println!("wrong key: failed before an API answer: {other}"),
         Ok(_) => println!("wrong key: unexpectedly accepted"),
@@ -120,11 +97,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. A body rejected locally, before anything is sent: calls by path
     //    (as the `tim` CLI makes them) go through the generated request type.
-    let entry = tim_runtime::dynamic::find(
-        tim_runtime::api::ENDPOINTS,
-        "v4/openim/c2c_msg_read_receipt",
-    )
-    .ok_or("endpoint missing from the generated table")?;
+    let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, "v4/openim/c2c_msg_read_receipt")
+        .ok_or("endpoint missing from the generated table")?;
     let body = br#"{"Operator_Account":"dramon2","Peer_Account":"dramon1",
                     "C2CMsgInfo":[{"From_Account":"dramon1","To_Account":"dramon2"}]}"#;
     match (entry.parse_request)(body) {

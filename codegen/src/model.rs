@@ -2,7 +2,7 @@
 //!
 //! These types mirror the files one to one; `serde_yaml` reports structural
 //! mistakes (unknown keys, wrong value kinds, missing keys) with their line and
-//! column. Semantic checks live in [`crate::validate`].
+//! column. Semantic checks live in the `validate` module.
 
 use std::collections::BTreeMap;
 

@@ -79,9 +79,11 @@ async fn client_sends_the_recorded_body_and_parses_the_recorded_reply() {
             ([_], 0, Ok(_)) if f.status == 200 => None,
             ([_], code, Err(Error::Api(e))) if code != 0 && e.code == code && e.meta.is_some() => None,
             ([_], _, Err(Error::Http { status, .. })) if *status == f.status => None,
-            (reqs, code, other) => {
-                Some(format!("{} request(s); expected code {code}, got {:?}", reqs.len(), other.as_ref().err()))
-            }
+            (reqs, code, other) => Some(format!(
+                "{} request(s); expected code {code}, got {:?}",
+                reqs.len(),
+                other.as_ref().err()
+            )),
         };
         if let Some(p) = problem {
             failures.push(format!("{}: {p}", f.file.display()));
@@ -94,7 +96,11 @@ async fn client_sends_the_recorded_body_and_parses_the_recorded_reply() {
 fn fixtures_record_the_documented_query() {
     for f in fixtures() {
         for key in ["sdkappid", "identifier", "usersig", "random", "contenttype"] {
-            assert!(f.query.get(key).is_some_and(Value::is_string), "{}: query lacks {key}", f.file.display());
+            assert!(
+                f.query.get(key).is_some_and(Value::is_string),
+                "{}: query lacks {key}",
+                f.file.display()
+            );
         }
     }
 }

@@ -90,11 +90,13 @@ fn value_strategy(f: &FieldSpec, depth: usize) -> BoxedStrategy<Value> {
             Just(if f.ty == "array" { json!([]) } else { json!({}) }).boxed()
         }
         "array" => {
-            let item = f.items.as_deref().map_or_else(|| Just(json!(1)).boxed(), |i| value_strategy(i, depth + 1));
+            let item =
+                f.items.as_deref().map_or_else(|| Just(json!(1)).boxed(), |i| value_strategy(i, depth + 1));
             proptest::collection::vec(item, len_range(f, depth)).prop_map(Value::Array).boxed()
         }
         "map" => {
-            let item = f.items.as_deref().map_or_else(|| Just(json!(1)).boxed(), |i| value_strategy(i, depth + 1));
+            let item =
+                f.items.as_deref().map_or_else(|| Just(json!(1)).boxed(), |i| value_strategy(i, depth + 1));
             proptest::collection::btree_map("[a-z]{1,6}", item, len_range(f, depth))
                 .prop_map(|m| Value::Object(m.into_iter().collect()))
                 .boxed()
@@ -149,9 +151,7 @@ fn object_strategy(fields: &[FieldSpec], depth: usize) -> BoxedStrategy<Value> {
             }
         })
         .collect();
-    parts
-        .prop_map(|kv| Value::Object(kv.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()))
-        .boxed()
+    parts.prop_map(|kv| Value::Object(kv.into_iter().filter_map(|(k, v)| Some((k, v?))).collect())).boxed()
 }
 
 fn blank() -> FieldSpec {
@@ -190,7 +190,14 @@ struct Breakage {
     in_union: bool,
 }
 
-fn breakages(fields: &[FieldSpec], v: &Value, ptr: &str, wire: &str, in_union: bool, out: &mut Vec<Breakage>) {
+fn breakages(
+    fields: &[FieldSpec],
+    v: &Value,
+    ptr: &str,
+    wire: &str,
+    in_union: bool,
+    out: &mut Vec<Breakage>,
+) {
     let set = specs();
     for f in fields {
         let name = f.name.clone().unwrap_or_default();
@@ -204,7 +211,8 @@ fn breakages(fields: &[FieldSpec], v: &Value, ptr: &str, wire: &str, in_union: b
         }
         breakage_of_value(f, value, &p, &w, in_union, out, set);
         let resolved = set.types.get(&f.ty).unwrap_or(f);
-        let string_enum = resolved.ty == "enum" && resolved.values.iter().flatten().any(|v| v.value.is_string());
+        let string_enum =
+            resolved.ty == "enum" && resolved.values.iter().flatten().any(|v| v.value.is_string());
         let wrong = match resolved.ty.as_str() {
             "string" => Some(json!(12345)),
             // Unknown strings are valid for a string enum; a number is not.
@@ -248,7 +256,15 @@ fn breakage_of_value(
         "array" => {
             if let (Some(items), Some(arr)) = (resolved.items.as_deref(), value.as_array()) {
                 for (i, item) in arr.iter().enumerate() {
-                    breakage_of_value(items, item, &format!("{p}/{i}"), &format!("{w}[{i}]"), in_union, out, set);
+                    breakage_of_value(
+                        items,
+                        item,
+                        &format!("{p}/{i}"),
+                        &format!("{w}[{i}]"),
+                        in_union,
+                        out,
+                        set,
+                    );
                 }
             }
         }
@@ -286,7 +302,9 @@ fn apply(v: &Value, b: &Breakage) -> Value {
                 map.insert(key, r.clone());
             }
         }
-    } else if let (Some(Value::Array(arr)), Ok(i), Some(r)) = (v.pointer_mut(parent), key.parse::<usize>(), &b.replacement) {
+    } else if let (Some(Value::Array(arr)), Ok(i), Some(r)) =
+        (v.pointer_mut(parent), key.parse::<usize>(), &b.replacement)
+    {
         arr[i] = r.clone();
     }
     v
@@ -305,12 +323,21 @@ fn broken_requests_are_rejected_naming_the_field() {
                     let broken = apply(&v, b);
                     let bytes = serde_json::to_vec(&broken).unwrap();
                     let err = match (entry.parse_request)(&bytes) {
-                        Ok(_) => return Err(TestCaseError::fail(format!("{} `{}` accepted", b.kind, b.wire_path))),
+                        Ok(_) => {
+                            return Err(TestCaseError::fail(format!("{} `{}` accepted", b.kind, b.wire_path)))
+                        }
                         Err(e) => e,
                     };
                     let names_it = err.path == b.wire_path
                         || (b.in_union && !err.path.is_empty() && b.wire_path.starts_with(&err.path));
-                    prop_assert!(names_it, "{} `{}`: error names `{}`: {}", b.kind, b.wire_path, err.path, err);
+                    prop_assert!(
+                        names_it,
+                        "{} `{}`: error names `{}`: {}",
+                        b.kind,
+                        b.wire_path,
+                        err.path,
+                        err
+                    );
                 }
                 Ok(())
             })
@@ -350,7 +377,13 @@ fn the_mock_accepts_valid_and_rejects_broken_requests_with_documented_codes() {
                     let leaf = b.wire_path.rsplit('.').next().unwrap_or("").split('[').next().unwrap_or("");
                     let documented = entry.meta.error_for_field(leaf).map_or(70402, |m| m.code);
                     let expected = if b.in_union { code } else { documented };
-                    prop_assert!(code != 0 && code == expected, "{} `{}`: got {}", b.kind, b.wire_path, reply);
+                    prop_assert!(
+                        code != 0 && code == expected,
+                        "{} `{}`: got {}",
+                        b.kind,
+                        b.wire_path,
+                        reply
+                    );
                 }
                 Ok(())
             })
