@@ -477,6 +477,13 @@ proptest! {
         prop_assume!(changed[i] != replacement.as_bytes()[0]);
         changed[i] = replacement.as_bytes()[0];
         let changed = String::from_utf8(changed).unwrap();
-        prop_assert!(key.verify_at(&identifier, &changed, now).is_err(), "changed byte {} still verifies", i);
+        // Deflate has redundant encodings (e.g. code lengths of symbols a
+        // block never uses): such a change decodes to the very same signed
+        // document, which no zlib-based verifier (Tencent's included) can tell
+        // apart. Anything that decodes differently must fail.
+        if let Ok(v) = key.verify_at(&identifier, &changed, now) {
+            let original = key.verify_at(&identifier, &sig, now).unwrap();
+            prop_assert_eq!(v, original, "changed byte {} verifies as a different document", i);
+        }
     }
 }
