@@ -110,8 +110,9 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
     }
 
     let set = SpecSet { endpoints, error_tables, types, regions, files };
+    let mut type_names = set.types.keys().cloned().collect();
     for (file, text, names) in &type_files {
-        validate::shared_types(&set, file, text, names, &mut errors);
+        validate::shared_types(&set, file, text, names, &mut type_names, &mut errors);
     }
     for (ep, text) in set.endpoints.iter().zip(&sources) {
         validate::endpoint(&set, ep, text, &mut errors);

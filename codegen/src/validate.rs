@@ -284,9 +284,12 @@ pub(crate) fn shared_types(
     file: &Path,
     text: &str,
     names: &[String],
+    type_names: &mut HashSet<String>,
     errors: &mut Vec<SpecError>,
 ) {
-    let mut c = Checker { set, file, loc: Locator::new(text), errors, type_names: HashSet::new() };
+    // All `types*.yaml` files render into one module, so generated names are
+    // checked across files (`type_names` starts with every shared type's key).
+    let mut c = Checker { set, file, loc: Locator::new(text), errors, type_names: std::mem::take(type_names) };
     for (name, ty) in names.iter().filter_map(|n| set.types.get_key_value(n)) {
         let pos = c.loc.key(name);
         if !is_camel_ident(name) || RESERVED_TYPE_NAMES.contains(&name.as_str()) {
@@ -297,9 +300,9 @@ pub(crate) fn shared_types(
         }
         // The top-level type takes the key as its name; nested types are named
         // after their fields and share one module, so they must not clash.
-        c.type_names.insert(name.clone());
         c.node_named(ty, name, pos, true, true);
     }
+    *type_names = c.type_names;
 }
 
 /// Checks one endpoint spec.

@@ -116,6 +116,9 @@ pub(crate) fn field(f: &FieldSpec, wire: &str) -> String {
     if !limits.is_empty() {
         d.push_str(&format!(" Constraints: {}.", limits.join(", ")));
     }
+    if let Some(why) = &f.deprecated {
+        d.push_str(&format!("\n\n**Deprecated:** {why}"));
+    }
     if let Some(note) = &f.note {
         d.push_str(&format!("\n\nNote: {note}"));
     }
