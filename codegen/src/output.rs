@@ -8,7 +8,7 @@ use quote::quote;
 
 use crate::load::load_dir;
 use crate::names::ident;
-use crate::render::{render, Rendered};
+use crate::render::{render, render_with, RenderOptions, Rendered};
 use crate::SpecErrors;
 
 /// First lines of every generated file.
@@ -32,8 +32,9 @@ fn format(tokens: TokenStream) -> Result<String, String> {
 /// The files of the checked-in API module: `mod.rs` plus one per child module.
 pub fn files(rendered: &Rendered) -> Result<Vec<GeneratedFile>, String> {
     let decls = rendered.modules.iter().map(|(name, _)| {
+        let cfg = rendered.cfg(name);
         let name = ident(name);
-        quote!(pub mod #name;)
+        quote!(#cfg pub mod #name;)
     });
     let root = &rendered.root;
     let mut out = vec![GeneratedFile {
@@ -59,12 +60,41 @@ pub struct SyncReport {
     pub extra: Vec<String>,
 }
 
-/// Renders `specs_dir` and writes the files into `out_dir`, or with `check`
-/// only reports what is stale. Errors are spec errors or I/O problems.
-pub fn sync(specs_dir: &Path, out_dir: &Path, check: bool) -> Result<SyncReport, String> {
+/// Marks the start of the generated feature list in the runtime's manifest.
+pub const FEATURES_BEGIN: &str = "# @generated service features: begin (cargo xtask codegen)";
+/// Marks its end.
+pub const FEATURES_END: &str = "# @generated service features: end";
+
+/// The runtime manifest with its `[features]` block rewritten for `rendered`:
+/// one feature per service module, all in `default`.
+pub fn manifest_with_features(manifest: &str, rendered: &Rendered) -> Result<String, String> {
+    let (head, rest) = manifest.split_once(FEATURES_BEGIN).ok_or("manifest lacks the features begin marker")?;
+    let (_, tail) = rest.split_once(FEATURES_END).ok_or("manifest lacks the features end marker")?;
+    let quoted: Vec<String> = rendered.gated.iter().map(|g| format!("\"{g}\"")).collect();
+    let mut block = format!("{FEATURES_BEGIN}\n[features]\ndefault = [{}]\n", quoted.join(", "));
+    for g in &rendered.gated {
+        block.push_str(&format!("{g} = []\n"));
+    }
+    Ok(format!("{head}{block}{FEATURES_END}{tail}"))
+}
+
+/// Renders `specs_dir` the way the shipped API is rendered (service features
+/// on) and writes the files into `out_dir` and the feature list into
+/// `manifest`, or with `check` only reports what is stale. Errors are spec
+/// errors or I/O problems.
+pub fn sync(specs_dir: &Path, out_dir: &Path, manifest: &Path, check: bool) -> Result<SyncReport, String> {
     let set = load_dir(specs_dir, specs_dir).map_err(|e| e.to_string())?;
-    let files = files(&render(&set))?;
+    let rendered = render_with(&set, RenderOptions { service_features: true });
+    let files = files(&rendered)?;
     let mut report = SyncReport::default();
+    let old_manifest = fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let new_manifest = manifest_with_features(&old_manifest, &rendered)?;
+    if new_manifest != old_manifest {
+        report.stale.push(manifest.display().to_string());
+        if !check {
+            fs::write(manifest, new_manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+        }
+    }
     for f in &files {
         let path = out_dir.join(&f.name);
         if fs::read_to_string(&path).ok().as_deref() != Some(f.contents.as_str()) {
@@ -113,10 +143,8 @@ pub fn inline_from_files(files: &[GeneratedFile]) -> Result<TokenStream, String>
                 let file =
                     files.iter().find(|f| f.name == format!("{name}.rs")).ok_or(format!("no {name}.rs"))?;
                 let body = parse(file)?;
-                let attrs = body.attrs;
-                let items = body.items;
-                let id = m.ident;
-                out.extend(quote!(pub mod #id { #(#attrs)* #(#items)* }));
+                let (outer, attrs, items, id) = (m.attrs, body.attrs, body.items, m.ident);
+                out.extend(quote!(#(#outer)* pub mod #id { #(#attrs)* #(#items)* }));
             }
             other => out.extend(quote!(#other)),
         }

@@ -11,7 +11,7 @@ fn root() -> PathBuf {
 fn rendered() -> (tim_codegen::Rendered, Vec<GeneratedFile>) {
     let specs = root().join("specs");
     let set = tim_codegen::load_dir(&specs, Path::new("specs")).unwrap_or_else(|e| panic!("{e}"));
-    let rendered = tim_codegen::render(&set);
+    let rendered = tim_codegen::render_with(&set, tim_codegen::RenderOptions { service_features: true });
     let files = files(&rendered).unwrap();
     (rendered, files)
 }
@@ -34,6 +34,11 @@ fn checked_in_api_is_fresh() {
         if !files.iter().any(|f| f.name == name) {
             stale.push(format!("{name} (no spec produces it)"));
         }
+    }
+    let (rendered, _) = rendered();
+    let manifest = std::fs::read_to_string(root().join("runtime/Cargo.toml")).unwrap();
+    if tim_codegen::output::manifest_with_features(&manifest, &rendered).unwrap() != manifest {
+        stale.push("runtime/Cargo.toml [features]".into());
     }
     assert!(stale.is_empty(), "generated code is stale: {stale:?}; run `cargo xtask codegen`");
 }

@@ -1,7 +1,9 @@
 //! Maintainer tasks. `cargo xtask codegen [--check]` regenerates (or checks)
 //! the checked-in API of `tim-runtime` from `specs/`; `cargo xtask fixtures`
-//! adds conformance fixtures for spec samples and documented error codes.
+//! adds conformance fixtures for spec samples and documented error codes;
+//! `cargo xtask bench [--compile]` runs the benchmarks (see `bench.rs`).
 
+mod bench;
 mod fixtures;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +17,8 @@ fn codegen(check: bool) -> ExitCode {
     let root = root();
     let specs = root.join("specs");
     let out = root.join("runtime/src/api");
-    match tim_codegen::output::sync(&specs, &out, check) {
+    let manifest = root.join("runtime/Cargo.toml");
+    match tim_codegen::output::sync(&specs, &out, &manifest, check) {
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE
@@ -42,8 +45,12 @@ fn main() -> ExitCode {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
         ["fixtures"] => fixtures::write_missing(&root()),
+        ["bench"] => bench::run(&root()),
+        ["bench", "--compile"] => bench::compile(&root()),
         _ => {
-            eprintln!("usage: cargo xtask codegen [--check] | cargo xtask fixtures");
+            eprintln!(
+                "usage: cargo xtask codegen [--check] | cargo xtask fixtures | cargo xtask bench [--compile]"
+            );
             ExitCode::FAILURE
         }
     }

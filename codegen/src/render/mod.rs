@@ -25,22 +25,48 @@ pub struct Rendered {
     pub root: TokenStream,
     /// Child modules, by module name, in output order.
     pub modules: Vec<(String, TokenStream)>,
+    /// Service modules that sit behind a cargo feature of the same name.
+    pub gated: Vec<String>,
 }
 
 impl Rendered {
+    /// `#[cfg(feature = "..")]` for a module, when it is gated.
+    pub fn cfg(&self, module: &str) -> TokenStream {
+        if self.gated.iter().any(|g| g == module) {
+            quote!(#[cfg(feature = #module)])
+        } else {
+            TokenStream::new()
+        }
+    }
+
     /// Everything in one token stream, child modules inlined.
     pub fn inline(&self) -> TokenStream {
         let root = &self.root;
         let mods = self.modules.iter().map(|(name, body)| {
+            let cfg = self.cfg(name);
             let name = ident(name);
-            quote!(pub mod #name { #body })
+            quote!(#cfg pub mod #name { #body })
         });
         quote!(#(#mods)* #root)
     }
 }
 
-/// Renders every module of a spec set.
+/// Choices that differ between front ends.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// Put each service module behind a cargo feature named after it, so a
+    /// crate can compile only the services it uses. The shipped API does;
+    /// the proc-macro does not, since the features would be the caller's.
+    pub service_features: bool,
+}
+
+/// Renders every module of a spec set, without feature gates.
 pub fn render(set: &SpecSet) -> Rendered {
+    render_with(set, RenderOptions::default())
+}
+
+/// Renders every module of a spec set.
+pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
     let mut modules = Vec::new();
 
     let tables: Vec<_> = set.error_tables.iter().collect();
@@ -78,9 +104,11 @@ pub fn render(set: &SpecSet) -> Rendered {
     for ep in &set.endpoints {
         let service = snake(&ep.service);
         services.entry(service.clone()).or_default().push(endpoint::module(set, ep));
+        let cfg = options.service_features.then(|| quote!(#[cfg(feature = #service)]));
         let (s, c) = (ident(&service), ident(&snake(&ep.command)));
-        entries.push(quote!(::tim_runtime::dynamic::EndpointEntry::of::<#s::#c::Request>()));
+        entries.push(quote!(#cfg ::tim_runtime::dynamic::EndpointEntry::of::<#s::#c::Request>()));
     }
+    let gated = if options.service_features { services.keys().cloned().collect() } else { Vec::new() };
     for (service, mods) in services {
         let doc = docs::inner_attrs(&format!("Endpoints under `v4/{service}/`."));
         modules.push((service, quote!(#doc #(#mods)*)));
@@ -97,5 +125,5 @@ pub fn render(set: &SpecSet) -> Rendered {
         /// Every endpoint of these specs, for calls by path (CLI, mock server).
         pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[#(#entries),*];
     };
-    Rendered { root, modules }
+    Rendered { root, modules, gated }
 }
