@@ -86,7 +86,8 @@ where
 {
     let meta = R::META;
     let req: R = serde_json::from_str(meta.sample_request).expect("sample request fits the generated type");
-    let hand: H = serde_json::from_str(meta.sample_request).expect("sample request fits the hand-written type");
+    let hand: H =
+        serde_json::from_str(meta.sample_request).expect("sample request fits the hand-written type");
     let reply = meta.sample_response.as_bytes();
     assert_eq!(encode(&req).unwrap(), serde_json::to_vec(&hand).unwrap(), "{name}: same request bytes");
     decode::<R>(200, reply).expect("sample reply decodes");
@@ -123,8 +124,8 @@ fn main() {
     }
     for name in SEEDS {
         let group = format!("codec_{name}");
-        let ours = common::median_ns(&group, "ours");
-        let base = common::median_ns(&group, "baseline");
+        let ours = common::best_ns(&group, "ours");
+        let base = common::best_ns(&group, "baseline");
         let ratio = ours / base;
         common::report(
             "1 encode+decode",

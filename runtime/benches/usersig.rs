@@ -25,7 +25,8 @@ const ID: &str = "administrator";
 const EXPIRE: u64 = 86_400;
 
 fn hand_mac(time: u64) -> String {
-    let content = format!("TLS.identifier:{ID}\nTLS.sdkappid:{APPID}\nTLS.time:{time}\nTLS.expire:{EXPIRE}\n");
+    let content =
+        format!("TLS.identifier:{ID}\nTLS.sdkappid:{APPID}\nTLS.time:{time}\nTLS.expire:{EXPIRE}\n");
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(content.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
@@ -79,7 +80,7 @@ fn main() {
     if !common::measuring() {
         return;
     }
-    let ns = |f| common::median_ns("usersig", f);
+    let ns = |f| common::best_ns("usersig", f);
     let (gen, gen_base) = (ns("gen"), ns("gen_baseline"));
     let (verify, verify_base) = (ns("verify"), ns("verify_baseline"));
     let cached = ns("cached");

@@ -233,6 +233,9 @@ struct SigCache {
 #[derive(Clone)]
 struct CachedSig {
     sig: Arc<str>,
+    /// `sdkappid=..&identifier=..&usersig=..`, percent-encoded once per sig
+    /// rather than per request (encoding a sig byte by byte cost about 1 µs).
+    query: Arc<str>,
     renew_at: Instant,
     /// Lets concurrent callers that all saw one sig rejected renew it only once.
     generation: u64,
@@ -267,8 +270,14 @@ impl SigCache {
         // Renew with a tenth of the lifetime (at most an hour) left, so a sig
         // is never sent just before it expires.
         let margin = (self.ttl / 10).min(Duration::from_secs(3600));
+        let sig = key.gen(identifier, self.ttl);
+        let mut query = format!("sdkappid={}&identifier=", key.sdkappid());
+        push_encoded(&mut query, identifier);
+        query.push_str("&usersig=");
+        push_encoded(&mut query, &sig);
         let fresh = CachedSig {
-            sig: key.gen(identifier, self.ttl).into(),
+            sig: sig.into(),
+            query: query.into(),
             renew_at: Instant::now() + (self.ttl - margin),
             generation: state.as_ref().map_or(0, |c| c.generation + 1),
         };
@@ -388,7 +397,7 @@ impl Client {
                 limiter.acquire(meta.path, meta.rate_limit).await;
             }
             let sig = inner.sig.current(&inner.key, &inner.identifier);
-            let result = self.send_once::<R>(&body, &sig.sig).await;
+            let result = self.send_once::<R>(&body, &sig.query).await;
             let err = match result {
                 Ok(resp) => {
                     tracing::debug!(attempt = sends, "ok");
@@ -412,9 +421,14 @@ impl Client {
         }
     }
 
-    async fn send_once<R: ApiRequest>(&self, body: &[u8], sig: &str) -> Result<R::Response, Error<R::Error>> {
+    /// `query` is the cached sig's encoded query string (see [`CachedSig`]).
+    async fn send_once<R: ApiRequest>(
+        &self,
+        body: &[u8],
+        query: &str,
+    ) -> Result<R::Response, Error<R::Error>> {
         let inner = &*self.inner;
-        let url = self.url(R::META.path, sig);
+        let url = self.url(R::META.path, query);
         let resp = inner
             .http
             .post(url)
@@ -436,13 +450,14 @@ impl Client {
         reply::decode(status, &bytes)
     }
 
-    fn url(&self, path: &str, sig: &str) -> String {
+    fn url(&self, path: &str, query: &str) -> String {
         let inner = &*self.inner;
-        let mut url = String::with_capacity(inner.base_url.len() + path.len() + sig.len() + 128);
-        let _ = write!(url, "{}/{}?sdkappid={}&identifier=", inner.base_url, path, inner.key.sdkappid());
-        push_encoded(&mut url, &inner.identifier);
-        url.push_str("&usersig=");
-        push_encoded(&mut url, sig);
+        let mut url = String::with_capacity(inner.base_url.len() + path.len() + query.len() + 48);
+        url.push_str(&inner.base_url);
+        url.push('/');
+        url.push_str(path);
+        url.push('?');
+        url.push_str(query);
         let _ = write!(url, "&random={}&contenttype=json", fastrand::u32(..));
         url
     }

@@ -5,11 +5,12 @@
 //! would exceed the limit wait here until they fit.
 //!
 //! The algorithm is GCRA (a token bucket kept as one timestamp per endpoint).
-//! The burst size `b` is a tenth of the limit and the refill rate is lowered to
-//! `calls - b + 1` per window, which guarantees that no window of length `per`
-//! (anywhere in time, not just aligned ones) ever holds more than `calls`
-//! calls. A small burst lets interactive use go unthrottled while keeping the
-//! sustained rate within 10% of the limit.
+//! The burst size `b` is a twentieth of the limit and the refill rate is
+//! lowered to `calls - b + 1` per window, which guarantees that no window of
+//! length `per` (anywhere in time, not just aligned ones) ever holds more than
+//! `calls` calls. A small burst lets interactive use go unthrottled while
+//! keeping the sustained rate within 5% of the limit (a burst of 1,000 calls
+//! at 200/s completes at about 193/s; `cargo xtask bench` checks it).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -35,7 +36,7 @@ impl Params {
             // A zero limit is a spec mistake, not a ban on calling the endpoint.
             return None;
         }
-        let burst = (limit.calls / 10).max(1);
+        let burst = (limit.calls / 20).max(1);
         // Rounded up: a gap a nanosecond short lets one call too many into a window.
         let nanos = limit.per.as_nanos().div_ceil(u128::from(limit.calls - burst + 1));
         let interval = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
@@ -145,10 +146,10 @@ mod tests {
 
     #[test]
     fn small_bursts_do_not_wait() {
-        let times = schedule(RateLimit::per_second(200), 20);
+        let times = schedule(RateLimit::per_second(200), 10);
         assert!(times.iter().all(|&t| t == 0.0));
-        let times = schedule(RateLimit::per_second(200), 21);
-        assert!(times[20] > 0.0);
+        let times = schedule(RateLimit::per_second(200), 11);
+        assert!(times[10] > 0.0);
     }
 
     #[test]
@@ -185,7 +186,8 @@ mod tests {
             t.await.unwrap();
         }
         let took = start.elapsed().as_secs_f64();
-        assert!((4.9..5.6).contains(&took), "{took}");
+        // 10 at once, then 990 at 191/s: 5.18 s, i.e. 193 calls/s (200 ± 5%).
+        assert!((4.9..5.3).contains(&took), "{took}");
     }
 
     #[test]
