@@ -68,7 +68,8 @@ pub const FEATURES_END: &str = "# @generated service features: end";
 /// The runtime manifest with its `[features]` block rewritten for `rendered`:
 /// one feature per service module, all in `default`.
 pub fn manifest_with_features(manifest: &str, rendered: &Rendered) -> Result<String, String> {
-    let (head, rest) = manifest.split_once(FEATURES_BEGIN).ok_or("manifest lacks the features begin marker")?;
+    let (head, rest) =
+        manifest.split_once(FEATURES_BEGIN).ok_or("manifest lacks the features begin marker")?;
     let (_, tail) = rest.split_once(FEATURES_END).ok_or("manifest lacks the features end marker")?;
     let quoted: Vec<String> = rendered.gated.iter().map(|g| format!("\"{g}\"")).collect();
     let mut block = format!("{FEATURES_BEGIN}\n[features]\ndefault = [{}]\n", quoted.join(", "));

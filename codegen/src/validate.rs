@@ -289,7 +289,8 @@ pub(crate) fn shared_types(
 ) {
     // All `types*.yaml` files render into one module, so generated names are
     // checked across files (`type_names` starts with every shared type's key).
-    let mut c = Checker { set, file, loc: Locator::new(text), errors, type_names: std::mem::take(type_names) };
+    let mut c =
+        Checker { set, file, loc: Locator::new(text), errors, type_names: std::mem::take(type_names) };
     for (name, ty) in names.iter().filter_map(|n| set.types.get_key_value(n)) {
         let pos = c.loc.key(name);
         if !is_camel_ident(name) || RESERVED_TYPE_NAMES.contains(&name.as_str()) {

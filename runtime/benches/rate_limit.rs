@@ -73,8 +73,15 @@ fn main() {
         assert!(burst(30, RateLimit::per_second(200)) > 0.0);
         return;
     }
-    let ours = common::best_ns("rate_limit", "no_wait");
-    let base = common::best_ns("rate_limit", "no_wait_baseline");
+    let (ours, base) = common::paired_ns(
+        || {
+            black_box(limiter.reserve(black_box(PATH), black_box(unlimited)));
+        },
+        || {
+            black_box(hand.reserve());
+        },
+        1.5,
+    );
     common::report(
         "4 rate limiter",
         "cost per call, not waiting",

@@ -80,10 +80,17 @@ fn main() {
     if !common::measuring() {
         return;
     }
-    let ns = |f| common::best_ns("usersig", f);
-    let (gen, gen_base) = (ns("gen"), ns("gen_baseline"));
-    let (verify, verify_base) = (ns("verify"), ns("verify_baseline"));
-    let cached = ns("cached");
+    let (gen, gen_base) = common::paired_ns(
+        || drop(black_box(key.gen(black_box(ID), Duration::from_secs(EXPIRE)))),
+        || drop(black_box(hand_gen(black_box(now())))),
+        1.0,
+    );
+    let (verify, verify_base) = common::paired_ns(
+        || drop(black_box(key.verify(black_box(ID), black_box(&sig)).unwrap())),
+        || assert!(hand_verify(black_box(&sig))),
+        1.0,
+    );
+    let cached = common::single_ns(|| drop(black_box(cached_sig(black_box(&client)))), 1.0);
     let f = common::fmt_ns;
     common::info("3 UserSig", "generate", &f(gen), &f(gen_base), gen / gen_base);
     common::info("3 UserSig", "verify", &f(verify), &f(verify_base), verify / verify_base);

@@ -192,7 +192,9 @@ fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
     let specs = dir.join(format!("specs-{n}"));
     synthetic_specs(&root.join("specs"), &specs, n).map_err(|e| e.to_string())?;
     let set = tim_codegen::load_dir(&specs, &specs).map_err(|e| e.to_string())?;
-    let files = tim_codegen::output::files(&tim_codegen::render(&set))?;
+    // Rendered as the shipped API is: one feature per service, all on by default.
+    let rendered = tim_codegen::render_with(&set, tim_codegen::RenderOptions { service_features: true });
+    let files = tim_codegen::output::files(&rendered)?;
     let krate = dir.join("crate");
     let api = krate.join("src/api");
     let _ = fs::remove_dir_all(&api);
@@ -204,9 +206,13 @@ fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
     let manifest = format!(
         "[package]\nname = \"tim-bench-synth\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [workspace]\n\n[dependencies]\ntim-runtime = {{ path = {:?} }}\n\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
-        root.join("runtime").display().to_string()
+         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n\n\
+         {}\n{}\n",
+        root.join("runtime").display().to_string(),
+        tim_codegen::output::FEATURES_BEGIN,
+        tim_codegen::output::FEATURES_END,
     );
+    let manifest = tim_codegen::output::manifest_with_features(&manifest, &rendered)?;
     fs::write(krate.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
     fs::write(krate.join("src/lib.rs"), "//! Synthetic endpoints for compile-time benchmarks.\n#[rustfmt::skip]\n#[allow(clippy::all)]\npub mod api;\n")
         .map_err(|e| e.to_string())?;

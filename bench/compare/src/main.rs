@@ -34,7 +34,7 @@ const ADMIN: &str = "administrator";
 const CONCURRENCY: [usize; 3] = [1, 8, 64];
 
 fn round_time() -> Duration {
-    let ms = std::env::var("TIM_BENCH_ROUND_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let ms = std::env::var("TIM_BENCH_ROUND_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(250);
     Duration::from_millis(ms)
 }
 
@@ -47,7 +47,7 @@ fn concurrency() -> Vec<usize> {
 }
 
 fn rounds() -> usize {
-    std::env::var("TIM_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5)
+    std::env::var("TIM_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10)
 }
 
 /// The hand-written reply: envelope fields, checked for success.
