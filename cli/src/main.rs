@@ -45,7 +45,8 @@ struct Config {
     /// Admin account (UserID) requests are made as.
     #[arg(long, env = "TIM_IDENTIFIER", global = true)]
     identifier: Option<String>,
-    /// Secret key of the app, used to sign UserSigs.
+    /// Secret key of the app, used to sign UserSigs. Prefer TIM_SECRET_KEY:
+    /// a flag is visible to other users in process listings.
     #[arg(long, env = "TIM_SECRET_KEY", global = true, hide_env_values = true)]
     secret_key: Option<String>,
     /// Data-center region: china, singapore, seoul, tokyo, frankfurt, india,
