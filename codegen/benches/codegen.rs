@@ -18,58 +18,13 @@ mod common;
 
 use std::fs;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode};
 use tim_codegen::{load_dir, output, render};
 
 const SYNTHETIC: usize = 1_000;
-
-/// Writes a spec directory with `n` endpoints: `shared/` copied from `specs`,
-/// and the shipped endpoint specs replicated round-robin under new services
-/// (`synth0`, `synth1`, ..., 100 endpoints each) and command names.
-pub fn synthetic_specs(specs: &Path, out: &Path, n: usize) -> std::io::Result<()> {
-    let _ = fs::remove_dir_all(out);
-    fs::create_dir_all(out.join("shared"))?;
-    for entry in fs::read_dir(specs.join("shared"))? {
-        let entry = entry?;
-        fs::copy(entry.path(), out.join("shared").join(entry.file_name()))?;
-    }
-    let mut sources: Vec<PathBuf> = Vec::new();
-    for dir in fs::read_dir(specs)? {
-        let dir = dir?.path();
-        if dir.is_dir() && dir.file_name().is_some_and(|n| n != "shared") {
-            for f in fs::read_dir(&dir)? {
-                let f = f?.path();
-                if f.extension().is_some_and(|e| e == "yaml") {
-                    sources.push(f);
-                }
-            }
-        }
-    }
-    sources.sort();
-    for i in 0..n {
-        let src = &sources[i % sources.len()];
-        let command = format!("{}_{i}", src.file_stem().unwrap().to_string_lossy().to_lowercase());
-        let service = format!("synth{}", i / 100);
-        let text = fs::read_to_string(src)?;
-        let text: String =
-            text.lines()
-                .map(|l| {
-                    if l.starts_with("path:") {
-                        format!("path: v4/{service}/{command}")
-                    } else {
-                        l.to_owned()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-        fs::create_dir_all(out.join(&service))?;
-        fs::write(out.join(&service).join(format!("{command}.yaml")), text + "\n")?;
-    }
-    Ok(())
-}
 
 struct Set {
     name: &'static str,
@@ -96,7 +51,7 @@ fn main() {
     let specs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../specs");
     let shipped = load_dir(&specs, &specs).expect("shipped specs load").endpoints.len();
     let synth_dir = std::env::temp_dir().join(format!("tim-bench-synth-{}", std::process::id()));
-    synthetic_specs(&specs, &synth_dir, SYNTHETIC).expect("write synthetic specs");
+    tim_codegen::synthetic::write_specs(&specs, &synth_dir, SYNTHETIC).expect("write synthetic specs");
     let sets = [
         Set { name: "shipped", dir: specs, endpoints: shipped },
         Set { name: "synthetic", dir: synth_dir.clone(), endpoints: SYNTHETIC },

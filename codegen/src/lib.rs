@@ -12,6 +12,7 @@ pub mod model;
 pub mod names;
 pub mod output;
 mod render;
+pub mod synthetic;
 mod validate;
 
 pub use error::{SpecError, SpecErrors};

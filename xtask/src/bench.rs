@@ -12,7 +12,7 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -144,53 +144,10 @@ fn timed(cmd: &mut Command) -> Option<f64> {
     ok.then(|| start.elapsed().as_secs_f64())
 }
 
-/// Copies of the shipped endpoint specs under new names, `n` in all (see the
-/// codegen bench, which makes its 1,000-endpoint set the same way).
-fn synthetic_specs(specs: &Path, out: &Path, n: usize) -> std::io::Result<()> {
-    let _ = fs::remove_dir_all(out);
-    fs::create_dir_all(out.join("shared"))?;
-    for entry in fs::read_dir(specs.join("shared"))? {
-        let entry = entry?;
-        fs::copy(entry.path(), out.join("shared").join(entry.file_name()))?;
-    }
-    let mut sources: Vec<PathBuf> = Vec::new();
-    for dir in fs::read_dir(specs)? {
-        let dir = dir?.path();
-        if dir.is_dir() && dir.file_name().is_some_and(|n| n != "shared") {
-            for f in fs::read_dir(&dir)? {
-                let f = f?.path();
-                if f.extension().is_some_and(|e| e == "yaml") {
-                    sources.push(f);
-                }
-            }
-        }
-    }
-    sources.sort();
-    for i in 0..n {
-        let src = &sources[i % sources.len()];
-        let command = format!("{}_{i}", src.file_stem().unwrap_or_default().to_string_lossy().to_lowercase());
-        let service = format!("synth{}", i / 100);
-        let text: Vec<String> =
-            fs::read_to_string(src)?
-                .lines()
-                .map(|l| {
-                    if l.starts_with("path:") {
-                        format!("path: v4/{service}/{command}")
-                    } else {
-                        l.to_owned()
-                    }
-                })
-                .collect();
-        fs::create_dir_all(out.join(&service))?;
-        fs::write(out.join(&service).join(format!("{command}.yaml")), text.join("\n") + "\n")?;
-    }
-    Ok(())
-}
-
 /// Writes a crate whose `api` module is generated from `n` synthetic endpoints.
 fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
     let specs = dir.join(format!("specs-{n}"));
-    synthetic_specs(&root.join("specs"), &specs, n).map_err(|e| e.to_string())?;
+    tim_codegen::synthetic::write_specs(&root.join("specs"), &specs, n).map_err(|e| e.to_string())?;
     let set = tim_codegen::load_dir(&specs, &specs).map_err(|e| e.to_string())?;
     // Rendered as the shipped API is: one feature per service, all on by default.
     let rendered = tim_codegen::render_with(&set, tim_codegen::RenderOptions { service_features: true });
