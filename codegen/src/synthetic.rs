@@ -47,3 +47,19 @@ pub fn write_specs(specs: &Path, out: &Path, n: usize) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_set_loads() {
+        let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+        let out = std::env::temp_dir().join(format!("tim-synthetic-{}", std::process::id()));
+        write_specs(&specs, &out, 150).unwrap();
+        let set = crate::load_dir(&out, Path::new("synthetic")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.endpoints.len(), 150);
+        assert!(set.endpoints.iter().any(|e| e.service == "synth1"));
+        fs::remove_dir_all(&out).ok();
+    }
+}
