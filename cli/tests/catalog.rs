@@ -1,6 +1,6 @@
-//! `tim endpoints` covers every row of the official catalog
-//! (`../shared/reference/tencent-im/CATALOG.tsv`), with the same rate limits
-//! and group-type tables; differences are listed and justified in
+//! `tim endpoints` covers every row of the official catalog kept in the
+//! repository (`specs/catalog.tsv`), with the same rate limits and group-type
+//! tables; differences are listed and justified in
 //! `specs/catalog-exceptions.tsv`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,17 +19,16 @@ struct Row {
 }
 
 fn catalog() -> BTreeMap<String, Row> {
-    let file = workspace().join("../shared/reference/tencent-im/CATALOG.tsv");
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-        panic!("{}: {e} (the reference folder sits beside the repository)", file.display())
-    });
+    let file = workspace().join("specs/catalog.tsv");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !l.starts_with('#') && !l.starts_with("path\t") && !l.trim().is_empty())
         .map(|l| {
             let cols: Vec<&str> = l.split('\t').collect();
-            let col = |i: usize| cols.get(i).copied().unwrap_or("").trim().to_owned();
-            (col(0), Row { max_qps: col(4), group_types: col(5) })
+            assert_eq!(cols.len(), 5, "catalog row needs path, title, rate_limit, group_types, source: {l}");
+            let col = |i: usize| cols[i].trim().to_owned();
+            assert!(!col(1).is_empty() && !col(4).is_empty(), "catalog row without title or source: {l}");
+            (col(0), Row { max_qps: col(2), group_types: col(3) })
         })
         .collect()
 }

@@ -13,7 +13,7 @@
 //! budget for the shipped set, and against the shipped set's cost per endpoint
 //! for the synthetic one (1.0 = cost grows linearly with endpoints).
 
-#[path = "../../runtime/benches/common/mod.rs"]
+#[path = "../../core/benches/common/mod.rs"]
 mod common;
 
 use std::fs;

@@ -17,4 +17,4 @@ mod validate;
 
 pub use error::{SpecError, SpecErrors};
 pub use load::{load_dir, Endpoint, SpecSet};
-pub use render::{render, render_with, RenderOptions, Rendered};
+pub use render::{render, render_regions, render_with, RenderOptions, Rendered};

@@ -1,7 +1,7 @@
 //! The two front ends' output forms: checked-in files and one token stream.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -60,53 +60,81 @@ pub struct SyncReport {
     pub extra: Vec<String>,
 }
 
-/// Marks the start of the generated feature list in the runtime's manifest.
+/// Marks the start of a generated feature list in a manifest.
 pub const FEATURES_BEGIN: &str = "# @generated service features: begin (cargo xtask codegen)";
 /// Marks its end.
 pub const FEATURES_END: &str = "# @generated service features: end";
 
-/// The runtime manifest with its `[features]` block rewritten for `rendered`:
-/// one feature per service module, all in `default`.
-pub fn manifest_with_features(manifest: &str, rendered: &Rendered) -> Result<String, String> {
+/// A manifest with its `[features]` block rewritten for `rendered`: one
+/// feature per service module, all in `default`. With `forward_to`, each
+/// feature turns on the feature of the same name in that dependency (the
+/// facade crate forwards to the API crate).
+pub fn manifest_with_features(
+    manifest: &str,
+    rendered: &Rendered,
+    forward_to: Option<&str>,
+) -> Result<String, String> {
     let (head, rest) =
         manifest.split_once(FEATURES_BEGIN).ok_or("manifest lacks the features begin marker")?;
     let (_, tail) = rest.split_once(FEATURES_END).ok_or("manifest lacks the features end marker")?;
     let quoted: Vec<String> = rendered.gated.iter().map(|g| format!("\"{g}\"")).collect();
     let mut block = format!("{FEATURES_BEGIN}\n[features]\ndefault = [{}]\n", quoted.join(", "));
     for g in &rendered.gated {
-        block.push_str(&format!("{g} = []\n"));
+        match forward_to {
+            Some(dep) => block.push_str(&format!("{g} = [\"{dep}/{g}\"]\n")),
+            None => block.push_str(&format!("{g} = []\n")),
+        }
     }
     Ok(format!("{head}{block}{FEATURES_END}{tail}"))
 }
 
+/// Where `cargo xtask codegen` puts what it generates.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Directory of the API crate's generated modules (`api/src/generated`).
+    pub api_dir: PathBuf,
+    /// The API crate's manifest, which gets one feature per service.
+    pub api_manifest: PathBuf,
+    /// The facade crate's manifest (`tim-runtime`), whose service features
+    /// forward to the API crate's.
+    pub facade_manifest: PathBuf,
+    /// The core crate's region file (`core/src/region.rs`).
+    pub region_file: PathBuf,
+}
+
 /// Renders `specs_dir` the way the shipped API is rendered (service features
-/// on) and writes the files into `out_dir` and the feature list into
-/// `manifest`, or with `check` only reports what is stale. Errors are spec
-/// errors or I/O problems.
-pub fn sync(specs_dir: &Path, out_dir: &Path, manifest: &Path, check: bool) -> Result<SyncReport, String> {
+/// on) and writes the files, feature lists and region enum where `layout`
+/// says, or with `check` only reports what is stale. Errors are spec errors
+/// or I/O problems.
+pub fn sync(specs_dir: &Path, layout: &Layout, check: bool) -> Result<SyncReport, String> {
     let set = load_dir(specs_dir, specs_dir).map_err(|e| e.to_string())?;
     let rendered = render_with(&set, RenderOptions { service_features: true });
     let files = files(&rendered)?;
     let mut report = SyncReport::default();
-    let old_manifest = fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
-    let new_manifest = manifest_with_features(&old_manifest, &rendered)?;
-    if new_manifest != old_manifest {
-        report.stale.push(manifest.display().to_string());
-        if !check {
-            fs::write(manifest, new_manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let write = |path: &Path, contents: &str, report: &mut SyncReport| -> Result<(), String> {
+        if fs::read_to_string(path).ok().as_deref() == Some(contents) {
+            return Ok(());
         }
+        report.stale.push(path.display().to_string());
+        if !check {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            fs::write(path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
+    };
+    for (manifest, forward) in [(&layout.api_manifest, None), (&layout.facade_manifest, Some("tim-api"))] {
+        let old = fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+        write(manifest, &manifest_with_features(&old, &rendered, forward)?, &mut report)?;
+    }
+    if let Some(regions) = crate::render::render_regions(&set) {
+        write(&layout.region_file, &format(regions)?, &mut report)?;
     }
     for f in &files {
-        let path = out_dir.join(&f.name);
-        if fs::read_to_string(&path).ok().as_deref() != Some(f.contents.as_str()) {
-            report.stale.push(f.name.clone());
-            if !check {
-                fs::create_dir_all(out_dir).map_err(|e| e.to_string())?;
-                fs::write(&path, &f.contents).map_err(|e| format!("{}: {e}", path.display()))?;
-            }
-        }
+        write(&layout.api_dir.join(&f.name), &f.contents, &mut report)?;
     }
-    if let Ok(entries) = fs::read_dir(out_dir) {
+    if let Ok(entries) = fs::read_dir(&layout.api_dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.ends_with(".rs") && !files.iter().any(|f| f.name == name) {

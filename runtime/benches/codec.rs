@@ -6,6 +6,7 @@
 //! plain `serde_json`: a request struct, and one reply struct holding the
 //! envelope fields, checked for success.
 
+#[path = "../../core/benches/common/mod.rs"]
 mod common;
 
 use std::hint::black_box;

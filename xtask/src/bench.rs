@@ -104,17 +104,11 @@ pub fn run(root: &Path) -> ExitCode {
     let mut rows = Vec::new();
     let mut all_ran = true;
     all_ran &= run_collect(
-        cargo().current_dir(root).args([
-            "bench",
-            "-p",
-            "tim-runtime",
-            "--bench",
-            "codec",
-            "--bench",
-            "usersig",
-            "--bench",
-            "rate_limit",
-        ]),
+        cargo().current_dir(root).args(["bench", "-p", "tim-runtime", "--bench", "codec"]),
+        &mut rows,
+    );
+    all_ran &= run_collect(
+        cargo().current_dir(root).args(["bench", "-p", "tim-core", "--bench", "usersig", "--bench", "rate_limit"]),
         &mut rows,
     );
     all_ran &= run_collect(
@@ -162,14 +156,14 @@ fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
     // Same profile as the main workspace, so the dependencies built for it are reused.
     let manifest = format!(
         "[package]\nname = \"tim-bench-synth\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [workspace]\n\n[dependencies]\ntim-runtime = {{ path = {:?} }}\n\n\
+         [workspace]\n\n[dependencies]\ntim-core = {{ path = {:?} }}\n\n\
          [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n\n\
          {}\n{}\n",
-        root.join("runtime").display().to_string(),
+        root.join("core").display().to_string(),
         tim_codegen::output::FEATURES_BEGIN,
         tim_codegen::output::FEATURES_END,
     );
-    let manifest = tim_codegen::output::manifest_with_features(&manifest, &rendered)?;
+    let manifest = tim_codegen::output::manifest_with_features(&manifest, &rendered, None)?;
     fs::write(krate.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
     fs::write(krate.join("src/lib.rs"), "//! Synthetic endpoints for compile-time benchmarks.\n#[rustfmt::skip]\n#[allow(clippy::all)]\npub mod api;\n")
         .map_err(|e| e.to_string())?;

@@ -1,5 +1,5 @@
 //! Maintainer tasks. `cargo xtask codegen [--check]` regenerates (or checks)
-//! the checked-in API of `tim-runtime` from `specs/`; `cargo xtask fixtures`
+//! the checked-in API (`tim-api`, the region enum of `tim-core`) from `specs/`; `cargo xtask fixtures`
 //! adds conformance fixtures for spec samples and documented error codes;
 //! `cargo xtask bench [--compile]` runs the benchmarks (see `bench.rs`).
 
@@ -16,9 +16,13 @@ fn root() -> PathBuf {
 fn codegen(check: bool) -> ExitCode {
     let root = root();
     let specs = root.join("specs");
-    let out = root.join("runtime/src/api");
-    let manifest = root.join("runtime/Cargo.toml");
-    match tim_codegen::output::sync(&specs, &out, &manifest, check) {
+    let layout = tim_codegen::output::Layout {
+        api_dir: root.join("api/src/generated"),
+        api_manifest: root.join("api/Cargo.toml"),
+        facade_manifest: root.join("runtime/Cargo.toml"),
+        region_file: root.join("core/src/region.rs"),
+    };
+    match tim_codegen::output::sync(&specs, &layout, check) {
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE

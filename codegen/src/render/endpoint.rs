@@ -36,10 +36,10 @@ pub(crate) fn module(set: &SpecSet, ep: &Endpoint) -> TokenStream {
 
     let (path, title, idempotent) = (&s.path, s.title.trim(), s.idempotent);
     let rate = match parse_rate_limit(&s.rate_limit).map(|(n, p)| (Literal::u32_unsuffixed(n), p)) {
-        Some((n, Per::Second)) => quote!(::tim_runtime::RateLimit::per_second(#n)),
-        Some((n, Per::Minute)) => quote!(::tim_runtime::RateLimit::per_minute(#n)),
-        Some((n, Per::Day)) => quote!(::tim_runtime::RateLimit::per_day(#n)),
-        None => quote!(::tim_runtime::RateLimit::per_second(1)),
+        Some((n, Per::Second)) => quote!(::tim_core::RateLimit::per_second(#n)),
+        Some((n, Per::Minute)) => quote!(::tim_core::RateLimit::per_minute(#n)),
+        Some((n, Per::Day)) => quote!(::tim_core::RateLimit::per_day(#n)),
+        None => quote!(::tim_core::RateLimit::per_second(1)),
     };
     let shared_consts = s.shared_errors.iter().map(|t| {
         let c = errors::table_const(t);
@@ -49,7 +49,7 @@ pub(crate) fn module(set: &SpecSet, ep: &Endpoint) -> TokenStream {
         let g = s.group_types.get(*t)?;
         let (supported, note, ignored) = (g.supported, g.note.clone().unwrap_or_default(), g.ignored);
         Some(quote! {
-            ::tim_runtime::GroupTypeSupport { group_type: #t, supported: #supported, note: #note, ignored: #ignored }
+            ::tim_core::GroupTypeSupport { group_type: #t, supported: #supported, note: #note, ignored: #ignored }
         })
     });
     let sample = s.samples.first();
@@ -66,7 +66,7 @@ pub(crate) fn module(set: &SpecSet, ep: &Endpoint) -> TokenStream {
             #module_doc
 
             #[doc = #meta_doc]
-            pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+            pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
                 #path,
                 #title,
                 #rate,
@@ -80,10 +80,10 @@ pub(crate) fn module(set: &SpecSet, ep: &Endpoint) -> TokenStream {
 
             #(#req_items)*
 
-            impl ::tim_runtime::ApiRequest for Request {
+            impl ::tim_core::ApiRequest for Request {
                 type Response = Response;
                 type Error = Error;
-                const META: &'static ::tim_runtime::EndpointMeta = &META;
+                const META: &'static ::tim_core::EndpointMeta = &META;
             }
 
             #(#resp_items)*

@@ -18,7 +18,7 @@ fn meta_array(errors: &[ErrorSpec]) -> TokenStream {
         let (name, meaning, retry) = (variant(e).to_string(), e.meaning.trim(), e.retryable);
         let fields = &e.fields;
         quote! {
-            ::tim_runtime::ErrorMeta {
+            ::tim_core::ErrorMeta {
                 code: #code, name: #name, meaning: #meaning, retryable: #retry, fields: &[#(#fields),*],
             }
         }
@@ -50,7 +50,7 @@ pub(crate) fn shared_module(tables: &[(&String, &ErrorTableSpec)]) -> TokenStrea
         let idx = 0..table.codes.len();
         quote! {
             #[doc = #cdoc]
-            pub const #konst: &[::tim_runtime::ErrorMeta] = #array;
+            pub const #konst: &[::tim_core::ErrorMeta] = #array;
 
             #doc
             #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub(crate) fn shared_module(tables: &[(&String, &ErrorTableSpec)]) -> TokenStrea
                     match self { #(Self::#variants(info))|* => info }
                 }
                 /// The documented entry of the code.
-                pub fn meta(&self) -> &'static ::tim_runtime::ErrorMeta {
+                pub fn meta(&self) -> &'static ::tim_core::ErrorMeta {
                     match self { #(Self::#variants(_) => &#konst[#idx],)* }
                 }
             }
@@ -114,7 +114,7 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
     let arms_info = if variants.is_empty() { quote!() } else { quote!(#(Self::#variants(info))|* => info,) };
     quote! {
         /// The endpoint's own error codes.
-        pub const ERRORS: &[::tim_runtime::ErrorMeta] = #array;
+        pub const ERRORS: &[::tim_core::ErrorMeta] = #array;
 
         /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
         #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,7 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
             Unknown(i64, ::std::string::String),
         }
 
-        impl ::tim_runtime::ApiErrorKind for Error {
+        impl ::tim_core::ApiErrorKind for Error {
             fn from_reply(code: i64, info: ::std::string::String) -> Self {
                 #own_match
                 #(
@@ -151,7 +151,7 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
                     Self::Unknown(_, info) => info,
                 }
             }
-            fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+            fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
                 match self {
                     #(Self::#variants(_) => ::std::option::Option::Some(&ERRORS[#idx]),)*
                     #(Self::#shared_variants(e) => ::std::option::Option::Some(e.meta()),)*
@@ -162,7 +162,7 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
 
         impl ::std::fmt::Display for Error {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                ::tim_runtime::endpoint::fmt_api_error(self, f)
+                ::tim_core::endpoint::fmt_api_error(self, f)
             }
         }
 

@@ -21,7 +21,7 @@ use types::{Role, TypeCx};
 /// Generated code: root items plus named child modules.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    /// Items of the root module (the `ENDPOINTS` registry, `Region` re-export).
+    /// Items of the root module (the `ENDPOINTS` registry).
     pub root: TokenStream,
     /// Child modules, by module name, in output order.
     pub modules: Vec<(String, TokenStream)>,
@@ -60,6 +60,17 @@ pub struct RenderOptions {
     pub service_features: bool,
 }
 
+/// The `Region` enum of `shared/regions.yaml`, for the core crate (the client
+/// needs the hosts to build URLs and read `TIM_REGION`); `None` without regions.
+pub fn render_regions(set: &SpecSet) -> Option<TokenStream> {
+    if set.regions.is_empty() {
+        return None;
+    }
+    let doc = docs::inner_attrs("Data-center regions (`specs/shared/regions.yaml`).");
+    let body = regions::region_enum(&set.regions);
+    Some(quote!(#doc #body))
+}
+
 /// Renders every module of a spec set, without feature gates.
 pub fn render(set: &SpecSet) -> Rendered {
     render_with(set, RenderOptions::default())
@@ -73,12 +84,6 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
     let errors_doc = docs::inner_attrs("Error tables shared by several endpoints (`shared/errors.yaml`).");
     let errors_body = errors::shared_module(&tables);
     modules.push(("errors".to_owned(), quote!(#errors_doc #errors_body)));
-
-    if !set.regions.is_empty() {
-        let doc = docs::inner_attrs("Data-center regions (`shared/regions.yaml`).");
-        let body = regions::region_enum(&set.regions);
-        modules.push(("regions".to_owned(), quote!(#doc #body)));
-    }
 
     let mut shared = TypeCx { set, role: Role::Shared, types_path: quote!(self), items: Vec::new() };
     for (name, ty) in &set.types {
@@ -106,7 +111,7 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
         services.entry(service.clone()).or_default().push(endpoint::module(set, ep));
         let cfg = options.service_features.then(|| quote!(#[cfg(feature = #service)]));
         let (s, c) = (ident(&service), ident(&snake(&ep.command)));
-        entries.push(quote!(#cfg ::tim_runtime::dynamic::EndpointEntry::of::<#s::#c::Request>()));
+        entries.push(quote!(#cfg ::tim_core::dynamic::EndpointEntry::of::<#s::#c::Request>()));
     }
     let gated = if options.service_features { services.keys().cloned().collect() } else { Vec::new() };
     for (service, mods) in services {
@@ -114,16 +119,9 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
         modules.push((service, quote!(#doc #(#mods)*)));
     }
 
-    let region_use = (!set.regions.is_empty()).then(|| {
-        quote!(
-            pub use regions::Region;
-        )
-    });
     let root = quote! {
-        #region_use
-
         /// Every endpoint of these specs, for calls by path (CLI, mock server).
-        pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[#(#entries),*];
+        pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[#(#entries),*];
     };
     Rendered { root, modules, gated }
 }

@@ -33,7 +33,7 @@ pub(crate) struct TypeCx<'a> {
 }
 
 fn serde_path() -> TokenStream {
-    quote!(::tim_runtime::__private::serde)
+    quote!(::tim_core::__private::serde)
 }
 
 impl TypeCx<'_> {
@@ -45,7 +45,7 @@ impl TypeCx<'_> {
             "string" => quote!(::std::string::String),
             "bool" => quote!(bool),
             "f64" => quote!(f64),
-            "json" => quote!(::tim_runtime::__private::serde_json::Value),
+            "json" => quote!(::tim_core::__private::serde_json::Value),
             t if INTEGER_TYPES.contains(&t) => {
                 let t = format_ident!("{}", t);
                 quote!(#t)
@@ -87,7 +87,7 @@ impl TypeCx<'_> {
     fn items_type(&mut self, f: &FieldSpec, name: &str) -> TokenStream {
         match &f.items {
             Some(items) => self.value_type(items, name),
-            None => quote!(::tim_runtime::__private::serde_json::Value),
+            None => quote!(::tim_core::__private::serde_json::Value),
         }
     }
 
@@ -136,7 +136,7 @@ impl TypeCx<'_> {
             }
             if self.needs_validation(f) {
                 let value = quote!(value);
-                let at = quote!(::tim_runtime::endpoint::join_path(path, #wire));
+                let at = quote!(::tim_core::endpoint::join_path(path, #wire));
                 let body = self.checks(f, &value, &at);
                 checks.push(if f.required {
                     quote! { { let value = &self.#field; #body } }
@@ -165,8 +165,8 @@ impl TypeCx<'_> {
                 #(#setters)*
             }
 
-            impl ::tim_runtime::Validate for #id {
-                fn validate_at(&self, #path_arg: &str) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+            impl ::tim_core::Validate for #id {
+                fn validate_at(&self, #path_arg: &str) -> ::std::result::Result<(), ::tim_core::ValidationError> {
                     #(#checks)*
                     ::std::result::Result::Ok(())
                 }
@@ -176,7 +176,7 @@ impl TypeCx<'_> {
 
     /// Checks on `value` (a reference to a value of `f`); `at` builds its path.
     fn checks(&self, f: &FieldSpec, value: &TokenStream, at: &TokenStream) -> TokenStream {
-        let check = quote!(::tim_runtime::endpoint::check);
+        let check = quote!(::tim_core::endpoint::check);
         let opt = |v: Option<i64>| match v {
             Some(v) => {
                 let v = Literal::i64_unsuffixed(v);
@@ -226,10 +226,10 @@ impl TypeCx<'_> {
                 }
             }
             "object" | "union" => out.extend(quote! {
-                ::tim_runtime::Validate::validate_at(#value, &#at)?;
+                ::tim_core::Validate::validate_at(#value, &#at)?;
             }),
             t if self.set.types.contains_key(t) && self.needs_validation(f) => out.extend(quote! {
-                ::tim_runtime::Validate::validate_at(#value, &#at)?;
+                ::tim_core::Validate::validate_at(#value, &#at)?;
             }),
             _ => {}
         }
@@ -344,7 +344,7 @@ impl TypeCx<'_> {
     pub(crate) fn union_def(&mut self, name: &str, doc: &str, f: &FieldSpec) {
         let serde = serde_path();
         let serde_str = serde.to_string().replace(' ', "");
-        let json = quote!(::tim_runtime::__private::serde_json);
+        let json = quote!(::tim_core::__private::serde_json);
         let id = ident(name);
         let doc = docs::attrs(doc);
         let tag = f.tag.clone().unwrap_or_default();
@@ -419,11 +419,11 @@ impl TypeCx<'_> {
                 }
             }
 
-            impl ::tim_runtime::Validate for #id {
-                fn validate_at(&self, path: &str) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
-                    let at = ::tim_runtime::endpoint::join_path(path, #content);
+            impl ::tim_core::Validate for #id {
+                fn validate_at(&self, path: &str) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                    let at = ::tim_core::endpoint::join_path(path, #content);
                     match self {
-                        #(Self::#names(value) => ::tim_runtime::Validate::validate_at(value, &at),)*
+                        #(Self::#names(value) => ::tim_core::Validate::validate_at(value, &at),)*
                         Self::Unknown { .. } => { let _ = at; ::std::result::Result::Ok(()) }
                     }
                 }

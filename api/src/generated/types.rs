@@ -7,10 +7,10 @@
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct AppDefinedDataItem {
     /// Name of the custom field (letters, digits and underscores, under 16 bytes).
@@ -39,11 +39,11 @@ impl AppDefinedDataItem {
         }
     }
 }
-impl ::tim_runtime::Validate for AppDefinedDataItem {
+impl ::tim_core::Validate for AppDefinedDataItem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -52,10 +52,10 @@ impl ::tim_runtime::Validate for AppDefinedDataItem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ContactGroupItem {
     /// Name of the conversation group.
@@ -95,11 +95,11 @@ impl ContactGroupItem {
         self
     }
 }
-impl ::tim_runtime::Validate for ContactGroupItem {
+impl ::tim_core::Validate for ContactGroupItem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -108,10 +108,10 @@ impl ::tim_runtime::Validate for ContactGroupItem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ContactItem {
     /// Whether the conversation is one-to-one or a group.
@@ -162,11 +162,11 @@ impl ContactItem {
         self
     }
 }
-impl ::tim_runtime::Validate for ContactItem {
+impl ::tim_core::Validate for ContactItem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -175,10 +175,10 @@ impl ::tim_runtime::Validate for ContactItem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ContactMarkInfo {
     /// Whether the conversation is one-to-one or a group.
@@ -295,11 +295,11 @@ impl ContactMarkInfo {
         self
     }
 }
-impl ::tim_runtime::Validate for ContactMarkInfo {
+impl ::tim_core::Validate for ContactMarkInfo {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -336,19 +336,19 @@ impl ContactOptType {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for ContactOptType {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for ContactOptType {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ContactOptType {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ContactOptType {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -359,10 +359,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ContactOptType {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ContactResultItem {
     /// The conversation.
@@ -417,11 +417,11 @@ impl ContactResultItem {
         self
     }
 }
-impl ::tim_runtime::Validate for ContactResultItem {
+impl ::tim_core::Validate for ContactResultItem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -458,19 +458,19 @@ impl ConversationType {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for ConversationType {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for ConversationType {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ConversationType {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ConversationType {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -509,19 +509,19 @@ impl ForbidCallback {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for ForbidCallback {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for ForbidCallback {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ForbidCallback {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ForbidCallback {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -532,10 +532,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ForbidCallback {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct FriendResultItem {
     /// UserID of the target user.
@@ -578,11 +578,11 @@ impl FriendResultItem {
         self
     }
 }
-impl ::tim_runtime::Validate for FriendResultItem {
+impl ::tim_core::Validate for FriendResultItem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -623,19 +623,19 @@ impl GroupApplyJoinOption {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for GroupApplyJoinOption {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for GroupApplyJoinOption {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for GroupApplyJoinOption {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupApplyJoinOption {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -646,10 +646,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for GroupApplyJoinOp
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupAtInfo {
     /// 1 mentions everyone (not in AVChatRoom groups); 0 mentions the member in `GroupAt_Account`.
@@ -693,11 +693,11 @@ impl GroupAtInfo {
         self
     }
 }
-impl ::tim_runtime::Validate for GroupAtInfo {
+impl ::tim_core::Validate for GroupAtInfo {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -706,10 +706,10 @@ impl ::tim_runtime::Validate for GroupAtInfo {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupAttrItem {
     /// Name of the attribute (at most 32 bytes).
@@ -737,29 +737,29 @@ impl GroupAttrItem {
         }
     }
 }
-impl ::tim_runtime::Validate for GroupAttrItem {
+impl ::tim_core::Validate for GroupAttrItem {
     fn validate_at(
         &self,
         path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         {
             let value = &self.key;
-            ::tim_runtime::endpoint::check::len(
+            ::tim_core::endpoint::check::len(
                 value.len(),
                 ::std::option::Option::None,
                 ::std::option::Option::Some(32),
                 "bytes",
-                || ::tim_runtime::endpoint::join_path(path, "key"),
+                || ::tim_core::endpoint::join_path(path, "key"),
             )?;
         }
         {
             let value = &self.value;
-            ::tim_runtime::endpoint::check::len(
+            ::tim_core::endpoint::check::len(
                 value.len(),
                 ::std::option::Option::None,
                 ::std::option::Option::Some(4000),
                 "bytes",
-                || ::tim_runtime::endpoint::join_path(path, "value"),
+                || ::tim_core::endpoint::join_path(path, "value"),
             )?;
         }
         ::std::result::Result::Ok(())
@@ -770,10 +770,10 @@ impl ::tim_runtime::Validate for GroupAttrItem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupCounterItem {
     /// Name of the counter (at most 128 bytes).
@@ -801,19 +801,19 @@ impl GroupCounterItem {
         }
     }
 }
-impl ::tim_runtime::Validate for GroupCounterItem {
+impl ::tim_core::Validate for GroupCounterItem {
     fn validate_at(
         &self,
         path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         {
             let value = &self.key;
-            ::tim_runtime::endpoint::check::len(
+            ::tim_core::endpoint::check::len(
                 value.len(),
                 ::std::option::Option::None,
                 ::std::option::Option::Some(128),
                 "bytes",
-                || ::tim_runtime::endpoint::join_path(path, "Key"),
+                || ::tim_core::endpoint::join_path(path, "Key"),
             )?;
         }
         ::std::result::Result::Ok(())
@@ -824,10 +824,10 @@ impl ::tim_runtime::Validate for GroupCounterItem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupHistoryMsg {
     /// UserID of the sender.
@@ -939,11 +939,11 @@ impl GroupHistoryMsg {
         self
     }
 }
-impl ::tim_runtime::Validate for GroupHistoryMsg {
+impl ::tim_core::Validate for GroupHistoryMsg {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -952,10 +952,10 @@ impl ::tim_runtime::Validate for GroupHistoryMsg {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupMemberInfo {
     /// UserID of the member.
@@ -1094,11 +1094,11 @@ impl GroupMemberInfo {
         self
     }
 }
-impl ::tim_runtime::Validate for GroupMemberInfo {
+impl ::tim_core::Validate for GroupMemberInfo {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -1139,19 +1139,19 @@ impl GroupMemberRole {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for GroupMemberRole {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for GroupMemberRole {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for GroupMemberRole {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupMemberRole {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1194,19 +1194,19 @@ impl GroupMsgFlag {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for GroupMsgFlag {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for GroupMsgFlag {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for GroupMsgFlag {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupMsgFlag {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1245,19 +1245,19 @@ impl GroupMuteAllMember {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for GroupMuteAllMember {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for GroupMuteAllMember {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for GroupMuteAllMember {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupMuteAllMember {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1320,19 +1320,19 @@ impl GroupType {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for GroupType {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for GroupType {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for GroupType {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupType {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1375,19 +1375,19 @@ impl MarkOptType {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for MarkOptType {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for MarkOptType {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MarkOptType {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MarkOptType {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1425,7 +1425,7 @@ pub enum MsgBodyElem {
         /// The tag value.
         tag: ::std::string::String,
         /// The content, unparsed.
-        content: ::tim_runtime::__private::serde_json::Value,
+        content: ::tim_core::__private::serde_json::Value,
     },
 }
 impl MsgBodyElem {
@@ -1445,12 +1445,12 @@ impl MsgBodyElem {
         }
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for MsgBodyElem {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for MsgBodyElem {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
-        use ::tim_runtime::__private::serde::ser::SerializeMap;
+        use ::tim_core::__private::serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(::std::option::Option::Some(2))?;
         map.serialize_entry("MsgType", self.tag())?;
         match self {
@@ -1468,56 +1468,56 @@ impl ::tim_runtime::__private::serde::Serialize for MsgBodyElem {
         map.end()
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MsgBodyElem {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgBodyElem {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        #[derive(::tim_runtime::__private::serde::Deserialize)]
-        #[serde(crate = "::tim_runtime::__private::serde")]
+        #[derive(::tim_core::__private::serde::Deserialize)]
+        #[serde(crate = "::tim_core::__private::serde")]
         struct Raw {
             #[serde(rename = "MsgType")]
             tag: ::std::string::String,
             #[serde(rename = "MsgContent", default)]
-            content: ::tim_runtime::__private::serde_json::Value,
+            content: ::tim_core::__private::serde_json::Value,
         }
-        let raw = <Raw as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <Raw as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         let parsed = match raw.tag.as_str() {
             "TIMTextElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::Text)
             }
             "TIMLocationElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::Location)
             }
             "TIMFaceElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::Face)
             }
             "TIMCustomElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::Custom)
             }
             "TIMSoundElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::Sound)
             }
             "TIMImageElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::Image)
             }
             "TIMFileElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::File)
             }
             "TIMVideoFileElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::VideoFile)
             }
             "TIMRelayElem" => {
-                ::tim_runtime::__private::serde_json::from_value(raw.content)
+                ::tim_core::__private::serde_json::from_value(raw.content)
                     .map(Self::Relay)
             }
             _ => {
@@ -1528,27 +1528,27 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MsgBodyElem {
             }
         };
         parsed
-            .map_err(|e| <D::Error as ::tim_runtime::__private::serde::de::Error>::custom(
+            .map_err(|e| <D::Error as ::tim_core::__private::serde::de::Error>::custom(
                 format_args!("MsgContent: {}", e),
             ))
     }
 }
-impl ::tim_runtime::Validate for MsgBodyElem {
+impl ::tim_core::Validate for MsgBodyElem {
     fn validate_at(
         &self,
         path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
-        let at = ::tim_runtime::endpoint::join_path(path, "MsgContent");
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        let at = ::tim_core::endpoint::join_path(path, "MsgContent");
         match self {
-            Self::Text(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::Location(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::Face(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::Custom(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::Sound(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::Image(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::File(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::VideoFile(value) => ::tim_runtime::Validate::validate_at(value, &at),
-            Self::Relay(value) => ::tim_runtime::Validate::validate_at(value, &at),
+            Self::Text(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::Location(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::Face(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::Custom(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::Sound(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::Image(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::File(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::VideoFile(value) => ::tim_core::Validate::validate_at(value, &at),
+            Self::Relay(value) => ::tim_core::Validate::validate_at(value, &at),
             Self::Unknown { .. } => {
                 let _ = at;
                 ::std::result::Result::Ok(())
@@ -1593,19 +1593,19 @@ impl MsgExtOperateType {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for MsgExtOperateType {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for MsgExtOperateType {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MsgExtOperateType {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgExtOperateType {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1616,10 +1616,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MsgExtOperateTyp
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct MsgExtension {
     /// The key.
@@ -1663,29 +1663,29 @@ impl MsgExtension {
         self
     }
 }
-impl ::tim_runtime::Validate for MsgExtension {
+impl ::tim_core::Validate for MsgExtension {
     fn validate_at(
         &self,
         path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         {
             let value = &self.key;
-            ::tim_runtime::endpoint::check::len(
+            ::tim_core::endpoint::check::len(
                 value.len(),
                 ::std::option::Option::None,
                 ::std::option::Option::Some(100),
                 "bytes",
-                || ::tim_runtime::endpoint::join_path(path, "Key"),
+                || ::tim_core::endpoint::join_path(path, "Key"),
             )?;
         }
         {
             let value = &self.value;
-            ::tim_runtime::endpoint::check::len(
+            ::tim_core::endpoint::check::len(
                 value.len(),
                 ::std::option::Option::None,
                 ::std::option::Option::Some(1000),
                 "bytes",
-                || ::tim_runtime::endpoint::join_path(path, "Value"),
+                || ::tim_core::endpoint::join_path(path, "Value"),
             )?;
         }
         ::std::result::Result::Ok(())
@@ -1696,10 +1696,10 @@ impl ::tim_runtime::Validate for MsgExtension {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct MsgExtensionResult {
     /// 0 on success; 23001 on a version conflict.
@@ -1739,15 +1739,15 @@ impl MsgExtensionResult {
         self
     }
 }
-impl ::tim_runtime::Validate for MsgExtensionResult {
+impl ::tim_core::Validate for MsgExtensionResult {
     fn validate_at(
         &self,
         path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         if let ::std::option::Option::Some(value) = &self.extension {
-            ::tim_runtime::Validate::validate_at(
+            ::tim_core::Validate::validate_at(
                 value,
-                &::tim_runtime::endpoint::join_path(path, "Extension"),
+                &::tim_core::endpoint::join_path(path, "Extension"),
             )?;
         }
         ::std::result::Result::Ok(())
@@ -1790,19 +1790,19 @@ impl MsgPriority {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for MsgPriority {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for MsgPriority {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MsgPriority {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgPriority {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1841,19 +1841,19 @@ impl PushFlag {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for PushFlag {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for PushFlag {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for PushFlag {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for PushFlag {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1864,10 +1864,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for PushFlag {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct AndroidPushInfo {
     /// Path of the notification sound file.
@@ -2037,11 +2037,11 @@ impl AndroidPushInfo {
         self
     }
 }
-impl ::tim_runtime::Validate for AndroidPushInfo {
+impl ::tim_core::Validate for AndroidPushInfo {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2050,10 +2050,10 @@ impl ::tim_runtime::Validate for AndroidPushInfo {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ApnsPushInfo {
     /// File name of the notification sound.
@@ -2152,11 +2152,11 @@ impl ApnsPushInfo {
         self
     }
 }
-impl ::tim_runtime::Validate for ApnsPushInfo {
+impl ::tim_core::Validate for ApnsPushInfo {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2167,10 +2167,10 @@ impl ::tim_runtime::Validate for ApnsPushInfo {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct OfflinePushInfo {
     /// Whether the message is pushed to offline devices.
@@ -2269,11 +2269,11 @@ impl OfflinePushInfo {
         self
     }
 }
-impl ::tim_runtime::Validate for OfflinePushInfo {
+impl ::tim_core::Validate for OfflinePushInfo {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2314,19 +2314,19 @@ impl OnlineState {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for OnlineState {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for OnlineState {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for OnlineState {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for OnlineState {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -2339,10 +2339,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for OnlineState {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ProfileItem {
     /// Name of the field, e.g. `Tag_Profile_IM_Nick` or `Tag_SNS_IM_Remark`.
@@ -2354,7 +2354,7 @@ pub struct ProfileItem {
     ///
     /// Wire name: `Value` (required).
     #[serde(rename = "Value")]
-    pub value: ::tim_runtime::__private::serde_json::Value,
+    pub value: ::tim_core::__private::serde_json::Value,
 }
 #[allow(clippy::new_without_default)]
 impl ProfileItem {
@@ -2362,7 +2362,7 @@ impl ProfileItem {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         tag: impl ::std::convert::Into<::std::string::String>,
-        value: impl ::std::convert::Into<::tim_runtime::__private::serde_json::Value>,
+        value: impl ::std::convert::Into<::tim_core::__private::serde_json::Value>,
     ) -> Self {
         Self {
             tag: tag.into(),
@@ -2370,11 +2370,11 @@ impl ProfileItem {
         }
     }
 }
-impl ::tim_runtime::Validate for ProfileItem {
+impl ::tim_core::Validate for ProfileItem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2383,10 +2383,10 @@ impl ::tim_runtime::Validate for ProfileItem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct RelayMsg {
     /// UserID of the sender.
@@ -2511,11 +2511,11 @@ impl RelayMsg {
         self
     }
 }
-impl ::tim_runtime::Validate for RelayMsg {
+impl ::tim_core::Validate for RelayMsg {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2556,19 +2556,19 @@ impl SendMsgControl {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for SendMsgControl {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for SendMsgControl {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for SendMsgControl {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SendMsgControl {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -2607,19 +2607,19 @@ impl SyncFromOldSystem {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for SyncFromOldSystem {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for SyncFromOldSystem {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for SyncFromOldSystem {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SyncFromOldSystem {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -2658,19 +2658,19 @@ impl SyncOtherMachine {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for SyncOtherMachine {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for SyncOtherMachine {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for SyncOtherMachine {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SyncOtherMachine {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -2683,10 +2683,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for SyncOtherMachine
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMCustomElem {
     /// App-defined payload; not passed on in the APNs payload.
@@ -2759,11 +2759,11 @@ impl TIMCustomElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMCustomElem {
+impl ::tim_core::Validate for TIMCustomElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2772,10 +2772,10 @@ impl ::tim_runtime::Validate for TIMCustomElem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMFaceElem {
     /// App-defined emoji number.
@@ -2815,11 +2815,11 @@ impl TIMFaceElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMFaceElem {
+impl ::tim_core::Validate for TIMFaceElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2830,10 +2830,10 @@ impl ::tim_runtime::Validate for TIMFaceElem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMFileElem {
     /// URL the file can be downloaded from.
@@ -2918,11 +2918,11 @@ impl TIMFileElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMFileElem {
+impl ::tim_core::Validate for TIMFileElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -2971,19 +2971,19 @@ impl ImageFormat {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for ImageFormat {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for ImageFormat {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ImageFormat {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ImageFormat {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -3026,19 +3026,19 @@ impl ImageKind {
         !matches!(self, Self::Unknown(_))
     }
 }
-impl ::tim_runtime::__private::serde::Serialize for ImageKind {
-    fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+impl ::tim_core::__private::serde::Serialize for ImageKind {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
     }
 }
-impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ImageKind {
-    fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ImageKind {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+        let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
@@ -3049,10 +3049,10 @@ impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ImageKind {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ImageInfo {
     /// Which version of the image this entry describes.
@@ -3128,11 +3128,11 @@ impl ImageInfo {
         self
     }
 }
-impl ::tim_runtime::Validate for ImageInfo {
+impl ::tim_core::Validate for ImageInfo {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -3142,10 +3142,10 @@ impl ::tim_runtime::Validate for ImageInfo {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMImageElem {
     /// Globally unique ID of the image (often its MD5) that clients index it by.
@@ -3203,11 +3203,11 @@ impl TIMImageElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMImageElem {
+impl ::tim_core::Validate for TIMImageElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -3216,10 +3216,10 @@ impl ::tim_runtime::Validate for TIMImageElem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMLocationElem {
     /// Description of the place.
@@ -3271,11 +3271,11 @@ impl TIMLocationElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMLocationElem {
+impl ::tim_core::Validate for TIMLocationElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -3285,10 +3285,10 @@ impl ::tim_runtime::Validate for TIMLocationElem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMRelayElem {
     /// Title of the bundle.
@@ -3388,11 +3388,11 @@ impl TIMRelayElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMRelayElem {
+impl ::tim_core::Validate for TIMRelayElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -3403,10 +3403,10 @@ impl ::tim_runtime::Validate for TIMRelayElem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMSoundElem {
     /// URL the clip can be downloaded from.
@@ -3485,11 +3485,11 @@ impl TIMSoundElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMSoundElem {
+impl ::tim_core::Validate for TIMSoundElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -3498,10 +3498,10 @@ impl ::tim_runtime::Validate for TIMSoundElem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMTextElem {
     /// The text; also used as the offline push text when the app is in the background.
@@ -3529,11 +3529,11 @@ impl TIMTextElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMTextElem {
+impl ::tim_core::Validate for TIMTextElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }
@@ -3544,10 +3544,10 @@ impl ::tim_runtime::Validate for TIMTextElem {
     Debug,
     Clone,
     PartialEq,
-    ::tim_runtime::__private::serde::Serialize,
-    ::tim_runtime::__private::serde::Deserialize
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
 )]
-#[serde(crate = "::tim_runtime::__private::serde")]
+#[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct TIMVideoFileElem {
     /// URL the video can be downloaded from.
@@ -3742,11 +3742,11 @@ impl TIMVideoFileElem {
         self
     }
 }
-impl ::tim_runtime::Validate for TIMVideoFileElem {
+impl ::tim_core::Validate for TIMVideoFileElem {
     fn validate_at(
         &self,
         _path: &str,
-    ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         ::std::result::Result::Ok(())
     }
 }

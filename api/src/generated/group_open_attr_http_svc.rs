@@ -44,39 +44,39 @@ pub mod get_group_attr {
     //! }
     //! ```
     /// Metadata of `v4/group_open_attr_http_svc/get_group_attr`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_attr_http_svc/get_group_attr",
         "Get custom group attributes",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -91,10 +91,10 @@ pub mod get_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -112,18 +112,18 @@ pub mod get_group_attr {
             Self { group_id: group_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_attr_http_svc/get_group_attr`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -132,10 +132,10 @@ pub mod get_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The group's custom attributes.
@@ -171,54 +171,54 @@ pub mod get_group_attr {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.group_attr_ary {
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "GroupAttrAry"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "GroupAttrAry"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
@@ -255,7 +255,7 @@ pub mod get_group_attr {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -293,7 +293,7 @@ pub mod get_group_attr {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -307,7 +307,7 @@ pub mod get_group_attr {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

@@ -68,39 +68,39 @@ pub mod add_group_member {
     //! lists `Member_Account` and `Result` as top-level fields; they belong to the
     //! `MemberList` entries, as the samples show.
     /// Metadata of `v4/group_open_http_svc/add_group_member`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/add_group_member",
         "Add group members",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Answers 10007; users can only apply to join these groups.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -115,10 +115,10 @@ pub mod add_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct NewMember {
@@ -140,11 +140,11 @@ pub mod add_group_member {
             }
         }
     }
-    impl ::tim_runtime::Validate for NewMember {
+    impl ::tim_core::Validate for NewMember {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -153,10 +153,10 @@ pub mod add_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -197,28 +197,28 @@ pub mod add_group_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.member_list;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MemberList"),
+                    || ::tim_core::endpoint::join_path(path, "MemberList"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// What happened to the user.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -261,19 +261,19 @@ pub mod add_group_member {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for AddOutcome {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for AddOutcome {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_i64(self.value())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for AddOutcome {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AddOutcome {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -284,10 +284,10 @@ pub mod add_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct AddResult {
         /// UserID of the user.
@@ -315,11 +315,11 @@ pub mod add_group_member {
             }
         }
     }
-    impl ::tim_runtime::Validate for AddResult {
+    impl ::tim_core::Validate for AddResult {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -330,10 +330,10 @@ pub mod add_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each requested user.
@@ -361,94 +361,94 @@ pub mod add_group_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10005,
             name: "TooManyMembers",
             meaning: "The request names more than 300 members.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operation is not permitted, e.g. the group type does not allow invitations (AVChatRoom, BChatRoom).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10014,
             name: "GroupFull",
             meaning: "The group is full; add fewer users or raise `MaxMemberNum`.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10016,
             name: "RejectedByCallback",
             meaning: "The app backend refused the operation in a webhook.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10019,
             name: "UserNotFound",
             meaning: "A UserID in `MemberList` does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10026,
             name: "CommandDisabled",
             meaning: "This command is disabled for the SDKAppID; contact support.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10037,
             name: "UserGroupLimit",
             meaning: "An invited user has reached the number of groups one user may join.",
@@ -513,7 +513,7 @@ pub mod add_group_member {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -572,7 +572,7 @@ pub mod add_group_member {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -595,7 +595,7 @@ pub mod add_group_member {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -656,39 +656,39 @@ pub mod ban_group_member {
     //! The page's sample request is not valid JSON (the quotes around the two
     //! account IDs are misplaced); the sample below repairs it to two strings.
     /// Metadata of `v4/group_open_http_svc/ban_group_member`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/ban_group_member",
         "Ban members of an audio-video group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -703,10 +703,10 @@ pub mod ban_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -763,37 +763,37 @@ pub mod ban_group_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.members_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(20),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "Members_Account"),
+                    || ::tim_core::endpoint::join_path(path, "Members_Account"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.description {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1000),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Description"),
+                    || ::tim_core::endpoint::join_path(path, "Description"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/ban_group_member`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -802,10 +802,10 @@ pub mod ban_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -816,45 +816,45 @@ pub mod ban_group_member {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10005,
             name: "TooManyMembers",
             meaning: "More than 20 members were named.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. the feature is off in the console or the caller is not the administrator account.",
@@ -891,7 +891,7 @@ pub mod ban_group_member {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -929,7 +929,7 @@ pub mod ban_group_member {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -943,7 +943,7 @@ pub mod ban_group_member {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -993,39 +993,39 @@ pub mod change_group_owner {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/change_group_owner`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/change_group_owner",
         "Transfer group ownership",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Answers 10007.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -1040,10 +1040,10 @@ pub mod change_group_owner {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1072,18 +1072,18 @@ pub mod change_group_owner {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/change_group_owner`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1092,10 +1092,10 @@ pub mod change_group_owner {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -1106,45 +1106,45 @@ pub mod change_group_owner {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; check that it is the app administrator.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -1181,7 +1181,7 @@ pub mod change_group_owner {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -1219,7 +1219,7 @@ pub mod change_group_owner {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1233,7 +1233,7 @@ pub mod change_group_owner {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1286,39 +1286,39 @@ pub mod clear_group_attr {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/clear_group_attr`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/clear_group_attr",
         "Clear custom group attributes",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -1333,10 +1333,10 @@ pub mod clear_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1354,18 +1354,18 @@ pub mod clear_group_attr {
             Self { group_id: group_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/clear_group_attr`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1374,10 +1374,10 @@ pub mod clear_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -1388,80 +1388,80 @@ pub mod clear_group_attr {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10045,
             name: "KeyTooLong",
             meaning: "An attribute key is longer than 32 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10046,
             name: "ValueTooLong",
             meaning: "An attribute value is longer than 4000 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10047,
             name: "TooManyKeys",
             meaning: "The group would have more than 16 attribute keys.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10048,
             name: "TotalValueTooLong",
             meaning: "The attribute values together exceed 16000 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10049,
             name: "WriteFrequencyLimited",
             meaning: "Attributes of one group may be written at most 5 times per second.",
@@ -1518,7 +1518,7 @@ pub mod clear_group_attr {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -1571,7 +1571,7 @@ pub mod clear_group_attr {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1594,7 +1594,7 @@ pub mod clear_group_attr {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1665,39 +1665,39 @@ pub mod create_group {
     //! `Type`, which the response table does not list; they are kept as optional
     //! fields.
     /// Metadata of `v4/group_open_http_svc/create_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/create_group",
         "Create a group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "No members may be given at creation (error 10007); everyone, the owner included, joins through the SDK.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -1712,10 +1712,10 @@ pub mod create_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct InitialMember {
@@ -1775,11 +1775,11 @@ pub mod create_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for InitialMember {
+    impl ::tim_core::Validate for InitialMember {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1788,10 +1788,10 @@ pub mod create_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2031,73 +2031,73 @@ pub mod create_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.group_id {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(48),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupId"),
+                    || ::tim_core::endpoint::join_path(path, "GroupId"),
                 )?;
             }
             {
                 let value = &self.name;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(30),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Name"),
+                    || ::tim_core::endpoint::join_path(path, "Name"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.introduction {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(240),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Introduction"),
+                    || ::tim_core::endpoint::join_path(path, "Introduction"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.notification {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Notification"),
+                    || ::tim_core::endpoint::join_path(path, "Notification"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.face_url {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "FaceUrl"),
+                    || ::tim_core::endpoint::join_path(path, "FaceUrl"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.member_list {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MemberList"),
+                    || ::tim_core::endpoint::join_path(path, "MemberList"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/create_group`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -2106,10 +2106,10 @@ pub mod create_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the new group, assigned by the backend or taken from the request.
@@ -2159,108 +2159,108 @@ pub mod create_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10005,
             name: "TooManyMembers",
             meaning: "`MemberList` holds more than 100 members.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10006,
             name: "FrequencyLimited",
             meaning: "Too many calls, usually because too many groups were created in one day; slow down.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operation is not permitted, e.g. `MemberList` was given for a type that does not allow adding members.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "InvalidSignature",
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10016,
             name: "RejectedByCallback",
             meaning: "The app backend refused the creation in its before-create webhook.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10021,
             name: "GroupIdTaken",
             meaning: "Another user already uses the requested group ID.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10025,
             name: "GroupIdUsedBySelf",
             meaning: "The caller already uses the requested group ID; disband that group first or choose another ID.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10036,
             name: "AvChatRoomLimit",
             meaning: "The app has reached its limit of AVChatRoom groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10037,
             name: "OwnerGroupLimit",
             meaning: "The requested owner has reached the number of groups one user may create or join.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10038,
             name: "MemberLimit",
             meaning: "The initial member list exceeds the member limit of the plan.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10058,
             name: "FreeGroupQuotaExceeded",
             meaning: "The Free Edition's quota of 100 groups is used up.",
@@ -2333,7 +2333,7 @@ pub mod create_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -2398,7 +2398,7 @@ pub mod create_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2427,7 +2427,7 @@ pub mod create_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2481,39 +2481,39 @@ pub mod delete_group_counter {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/delete_group_counter`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/delete_group_counter",
         "Delete group counters",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -2528,10 +2528,10 @@ pub mod delete_group_counter {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2572,18 +2572,18 @@ pub mod delete_group_counter {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/delete_group_counter`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -2592,10 +2592,10 @@ pub mod delete_group_counter {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -2606,52 +2606,52 @@ pub mod delete_group_counter {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. the operating user is not a group member.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10059,
             name: "UltimateEditionRequired",
             meaning: "Group counters need the Ultimate edition.",
@@ -2692,7 +2692,7 @@ pub mod delete_group_counter {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -2733,7 +2733,7 @@ pub mod delete_group_counter {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2750,7 +2750,7 @@ pub mod delete_group_counter {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2805,39 +2805,39 @@ pub mod delete_group_member {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/delete_group_member`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/delete_group_member",
         "Remove group members",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Answers 10004; ban or mute members instead.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -2852,10 +2852,10 @@ pub mod delete_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2913,28 +2913,28 @@ pub mod delete_group_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.member_to_del_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MemberToDel_Account"),
+                    || ::tim_core::endpoint::join_path(path, "MemberToDel_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/delete_group_member`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -2943,10 +2943,10 @@ pub mod delete_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -2957,52 +2957,52 @@ pub mod delete_group_member {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -3043,7 +3043,7 @@ pub mod delete_group_member {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -3084,7 +3084,7 @@ pub mod delete_group_member {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3099,7 +3099,7 @@ pub mod delete_group_member {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3151,39 +3151,39 @@ pub mod delete_group_msg_by_sender {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/delete_group_msg_by_sender`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/delete_group_msg_by_sender",
         "Recall a member's recent group messages",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "No history is stored; the call succeeds and changes nothing.",
                 ignored: true,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -3198,10 +3198,10 @@ pub mod delete_group_msg_by_sender {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3245,18 +3245,18 @@ pub mod delete_group_msg_by_sender {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/delete_group_msg_by_sender`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3265,10 +3265,10 @@ pub mod delete_group_msg_by_sender {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -3279,52 +3279,52 @@ pub mod delete_group_msg_by_sender {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -3365,7 +3365,7 @@ pub mod delete_group_msg_by_sender {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -3406,7 +3406,7 @@ pub mod delete_group_msg_by_sender {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3421,7 +3421,7 @@ pub mod delete_group_msg_by_sender {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3476,39 +3476,39 @@ pub mod destroy_group {
     //! Marked idempotent because repeating the call leaves the group disbanded; the
     //! repeat itself answers 10010 (group not found).
     /// Metadata of `v4/group_open_http_svc/destroy_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/destroy_group",
         "Disband a group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -3523,10 +3523,10 @@ pub mod destroy_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3546,18 +3546,18 @@ pub mod destroy_group {
             Self { group_id: group_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/destroy_group`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3566,10 +3566,10 @@ pub mod destroy_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -3580,52 +3580,52 @@ pub mod destroy_group {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was already disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -3666,7 +3666,7 @@ pub mod destroy_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -3707,7 +3707,7 @@ pub mod destroy_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3722,7 +3722,7 @@ pub mod destroy_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3778,39 +3778,39 @@ pub mod forbid_send_msg {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/forbid_send_msg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/forbid_send_msg",
         "Mute or unmute group members",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Work groups do not support muting members.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -3825,10 +3825,10 @@ pub mod forbid_send_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3881,28 +3881,28 @@ pub mod forbid_send_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.members_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(500),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "Members_Account"),
+                    || ::tim_core::endpoint::join_path(path, "Members_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/forbid_send_msg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3911,10 +3911,10 @@ pub mod forbid_send_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -3925,52 +3925,52 @@ pub mod forbid_send_msg {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -4011,7 +4011,7 @@ pub mod forbid_send_msg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -4052,7 +4052,7 @@ pub mod forbid_send_msg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4067,7 +4067,7 @@ pub mod forbid_send_msg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -4104,10 +4104,10 @@ pub mod get_appid_group_list {
     //! {}
     //! ```
     /// Metadata of `v4/group_open_http_svc/get_appid_group_list`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_appid_group_list",
         "List all groups of the app",
-        ::tim_runtime::RateLimit::per_second(1),
+        ::tim_core::RateLimit::per_second(1),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -4120,10 +4120,10 @@ pub mod get_appid_group_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -4177,36 +4177,36 @@ pub mod get_appid_group_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.limit {
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(10000),
-                    || ::tim_runtime::endpoint::join_path(path, "Limit"),
+                    || ::tim_core::endpoint::join_path(path, "Limit"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `GroupIdList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct GroupIdItem {
         /// ID of a group.
@@ -4223,11 +4223,11 @@ pub mod get_appid_group_list {
             Self { group_id: group_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for GroupIdItem {
+    impl ::tim_core::Validate for GroupIdItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -4238,10 +4238,10 @@ pub mod get_appid_group_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Number of groups in the app (of the requested type, if one was given),
@@ -4298,38 +4298,38 @@ pub mod get_appid_group_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter, such as `GroupType`, is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Only the app administrator may call this API.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10018,
             name: "ResponseTooLarge",
             meaning: "The response would exceed 1 MB; request less data per call.",
@@ -4362,7 +4362,7 @@ pub mod get_appid_group_list {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -4397,7 +4397,7 @@ pub mod get_appid_group_list {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4410,7 +4410,7 @@ pub mod get_appid_group_list {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -4470,39 +4470,39 @@ pub mod get_group_ban_member {
     //! members to unban. The codes are kept as documented; the descriptions here
     //! describe what the fields do for this query.
     /// Metadata of `v4/group_open_http_svc/get_group_ban_member`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_ban_member",
         "List banned members of an audio-video group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -4517,10 +4517,10 @@ pub mod get_group_ban_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -4561,36 +4561,36 @@ pub mod get_group_ban_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.limit {
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
-                    || ::tim_runtime::endpoint::join_path(path, "Limit"),
+                    || ::tim_core::endpoint::join_path(path, "Limit"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `BannedAccountList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct BannedAccount {
         /// UserID of the banned member.
@@ -4618,11 +4618,11 @@ pub mod get_group_ban_member {
             }
         }
     }
-    impl ::tim_runtime::Validate for BannedAccount {
+    impl ::tim_core::Validate for BannedAccount {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -4633,10 +4633,10 @@ pub mod get_group_ban_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The banned members of this page.
@@ -4680,45 +4680,45 @@ pub mod get_group_ban_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10005,
             name: "TooManyMembers",
             meaning: "Documented as more than 20 members in one unban request.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. the feature is off in the console or the caller is not the administrator account.",
@@ -4755,7 +4755,7 @@ pub mod get_group_ban_member {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -4793,7 +4793,7 @@ pub mod get_group_ban_member {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4807,7 +4807,7 @@ pub mod get_group_ban_member {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -4866,39 +4866,39 @@ pub mod get_group_counter {
     //! The page's sample response separates the two counters with a full-width
     //! comma, which is not valid JSON; the sample below uses an ASCII comma.
     /// Metadata of `v4/group_open_http_svc/get_group_counter`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_counter",
         "Get group counters",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -4913,10 +4913,10 @@ pub mod get_group_counter {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -4957,18 +4957,18 @@ pub mod get_group_counter {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/get_group_counter`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -4977,10 +4977,10 @@ pub mod get_group_counter {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The counters with their current values.
@@ -5016,61 +5016,61 @@ pub mod get_group_counter {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.group_counter {
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "GroupCounter"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "GroupCounter"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. the operating user is not a group member.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10059,
             name: "UltimateEditionRequired",
             meaning: "Group counters need the Ultimate edition.",
@@ -5111,7 +5111,7 @@ pub mod get_group_counter {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -5152,7 +5152,7 @@ pub mod get_group_counter {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -5169,7 +5169,7 @@ pub mod get_group_counter {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -5232,39 +5232,39 @@ pub mod get_group_info {
     //! top-level fields; the sample nests them in `ResponseFilter`, which is what is
     //! modelled here. The member filter sample uses `Account` for the member ID.
     /// Metadata of `v4/group_open_http_svc/get_group_info`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_info",
         "Get group profiles",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -5279,10 +5279,10 @@ pub mod get_group_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct ResponseFilter {
@@ -5384,11 +5384,11 @@ pub mod get_group_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for ResponseFilter {
+    impl ::tim_core::Validate for ResponseFilter {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -5397,10 +5397,10 @@ pub mod get_group_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -5443,38 +5443,38 @@ pub mod get_group_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.group_id_list;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(50),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupIdList"),
+                    || ::tim_core::endpoint::join_path(path, "GroupIdList"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `GroupInfo` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct GroupInfo {
         /// ID of the group.
@@ -5814,11 +5814,11 @@ pub mod get_group_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for GroupInfo {
+    impl ::tim_core::Validate for GroupInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -5829,10 +5829,10 @@ pub mod get_group_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// One entry per requested group.
@@ -5860,59 +5860,59 @@ pub mod get_group_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; check that it is the app administrator.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupIdList"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10018,
             name: "ResponseTooLarge",
             meaning: "The response would exceed 1 MB; request less data per call.",
@@ -5957,7 +5957,7 @@ pub mod get_group_info {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -6001,7 +6001,7 @@ pub mod get_group_info {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -6017,7 +6017,7 @@ pub mod get_group_info {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -6078,39 +6078,39 @@ pub mod get_group_member_info {
     //! appears inside `MemberList` entries, where it is modelled. The page pairs
     //! responses with request forms only loosely.
     /// Metadata of `v4/group_open_http_svc/get_group_member_info`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_member_info",
         "Get group member profiles",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "These groups keep no member profiles.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "Pages with `Next` instead of `Offset`.",
@@ -6125,10 +6125,10 @@ pub mod get_group_member_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -6258,26 +6258,26 @@ pub mod get_group_member_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.limit {
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(6000),
-                    || ::tim_runtime::endpoint::join_path(path, "Limit"),
+                    || ::tim_core::endpoint::join_path(path, "Limit"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/get_group_member_info`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -6286,10 +6286,10 @@ pub mod get_group_member_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of members in the group.
@@ -6348,59 +6348,59 @@ pub mod get_group_member_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator is not the app administrator or may not read a requested field.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10018,
             name: "ResponseTooLarge",
             meaning: "The member data would exceed 1 MB; page with `Limit` and `Offset`.",
@@ -6445,7 +6445,7 @@ pub mod get_group_member_info {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -6489,7 +6489,7 @@ pub mod get_group_member_info {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -6505,7 +6505,7 @@ pub mod get_group_member_info {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -6565,39 +6565,39 @@ pub mod get_group_msg_receipt {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/get_group_msg_receipt`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_msg_receipt",
         "Pull read counts of group messages",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -6612,10 +6612,10 @@ pub mod get_group_msg_receipt {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct MsgSeqItem {
@@ -6633,11 +6633,11 @@ pub mod get_group_msg_receipt {
             Self { msg_seq: msg_seq.into() }
         }
     }
-    impl ::tim_runtime::Validate for MsgSeqItem {
+    impl ::tim_core::Validate for MsgSeqItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -6646,10 +6646,10 @@ pub mod get_group_msg_receipt {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -6678,28 +6678,28 @@ pub mod get_group_msg_receipt {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `GroupMsgReceiptList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct GroupMsgReceipt {
         /// Result for this message; 0 on success, 10062 when it has no read receipt.
@@ -6760,11 +6760,11 @@ pub mod get_group_msg_receipt {
             self
         }
     }
-    impl ::tim_runtime::Validate for GroupMsgReceipt {
+    impl ::tim_core::Validate for GroupMsgReceipt {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -6775,10 +6775,10 @@ pub mod get_group_msg_receipt {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// One entry per requested message.
@@ -6812,59 +6812,59 @@ pub mod get_group_msg_receipt {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10062,
             name: "ReceiptNotFound",
             meaning: "No read receipt exists for the message.",
@@ -6909,7 +6909,7 @@ pub mod get_group_msg_receipt {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -6953,7 +6953,7 @@ pub mod get_group_msg_receipt {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -6969,7 +6969,7 @@ pub mod get_group_msg_receipt {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -7033,39 +7033,39 @@ pub mod get_group_msg_receipt_detail {
     //! The page shows one sample request (`Filter` 1); the read-list sample
     //! response is paired here with the same request using `Filter` 0.
     /// Metadata of `v4/group_open_http_svc/get_group_msg_receipt_detail`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_msg_receipt_detail",
         "Pull who has or has not read a group message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -7108,19 +7108,19 @@ pub mod get_group_msg_receipt_detail {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for Filter {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for Filter {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_i64(self.value())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for Filter {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for Filter {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -7131,10 +7131,10 @@ pub mod get_group_msg_receipt_detail {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -7191,37 +7191,37 @@ pub mod get_group_msg_receipt_detail {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.count;
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(200),
-                    || ::tim_runtime::endpoint::join_path(path, "Count"),
+                    || ::tim_core::endpoint::join_path(path, "Count"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `ReadList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct ReadMember {
         /// UserID of a member who has read the message.
@@ -7253,11 +7253,11 @@ pub mod get_group_msg_receipt_detail {
             self
         }
     }
-    impl ::tim_runtime::Validate for ReadMember {
+    impl ::tim_core::Validate for ReadMember {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -7266,10 +7266,10 @@ pub mod get_group_msg_receipt_detail {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct UnreadMember {
         /// UserID of a member who has not read the message.
@@ -7301,11 +7301,11 @@ pub mod get_group_msg_receipt_detail {
             self
         }
     }
-    impl ::tim_runtime::Validate for UnreadMember {
+    impl ::tim_core::Validate for UnreadMember {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -7316,10 +7316,10 @@ pub mod get_group_msg_receipt_detail {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// 1 when the list is complete, 0 when more pages follow.
@@ -7415,59 +7415,59 @@ pub mod get_group_msg_receipt_detail {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10062,
             name: "ReceiptNotFound",
             meaning: "No read receipt exists for the message.",
@@ -7512,7 +7512,7 @@ pub mod get_group_msg_receipt_detail {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -7556,7 +7556,7 @@ pub mod get_group_msg_receipt_detail {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -7572,7 +7572,7 @@ pub mod get_group_msg_receipt_detail {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -7626,39 +7626,39 @@ pub mod get_group_muted_account {
     //!
     //! The sample response also carries `GroupId`, which the response table does not list; it is kept as an optional field.
     /// Metadata of `v4/group_open_http_svc/get_group_muted_account`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_muted_account",
         "List muted group members",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -7673,10 +7673,10 @@ pub mod get_group_muted_account {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -7711,28 +7711,28 @@ pub mod get_group_muted_account {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `MutedAccountList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct MutedAccount {
         /// UserID of the muted member.
@@ -7760,11 +7760,11 @@ pub mod get_group_muted_account {
             }
         }
     }
-    impl ::tim_runtime::Validate for MutedAccount {
+    impl ::tim_core::Validate for MutedAccount {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -7775,10 +7775,10 @@ pub mod get_group_muted_account {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the group.
@@ -7825,52 +7825,52 @@ pub mod get_group_muted_account {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -7911,7 +7911,7 @@ pub mod get_group_muted_account {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -7952,7 +7952,7 @@ pub mod get_group_muted_account {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -7967,7 +7967,7 @@ pub mod get_group_muted_account {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -8026,33 +8026,33 @@ pub mod get_group_shutted_uin {
     //! sample response also carries `GroupId`, which the response table does not
     //! list; it is kept as an optional field.
     /// Metadata of `v4/group_open_http_svc/get_group_shutted_uin`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_group_shutted_uin",
         "List muted group members (legacy name)",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
@@ -8067,10 +8067,10 @@ pub mod get_group_shutted_uin {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -8088,28 +8088,28 @@ pub mod get_group_shutted_uin {
             Self { group_id: group_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `ShuttedUinList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct ShuttedUin {
         /// UserID of the muted member.
@@ -8137,11 +8137,11 @@ pub mod get_group_shutted_uin {
             }
         }
     }
-    impl ::tim_runtime::Validate for ShuttedUin {
+    impl ::tim_core::Validate for ShuttedUin {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -8152,10 +8152,10 @@ pub mod get_group_shutted_uin {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the group.
@@ -8202,52 +8202,52 @@ pub mod get_group_shutted_uin {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -8288,7 +8288,7 @@ pub mod get_group_shutted_uin {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -8329,7 +8329,7 @@ pub mod get_group_shutted_uin {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -8344,7 +8344,7 @@ pub mod get_group_shutted_uin {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -8400,39 +8400,39 @@ pub mod get_joined_group_list {
     //! one to one; the samples below pair each request with the response shown for
     //! its form.
     /// Metadata of `v4/group_open_http_svc/get_joined_group_list`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_joined_group_list",
         "List the groups a user has joined",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups; groups not yet activated are left out unless `WithNoActiveGroups` is 1.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "Left out unless `WithHugeGroups` is 1; the result may be incomplete since these groups do not keep full member data.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -8447,10 +8447,10 @@ pub mod get_joined_group_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct ResponseFilter {
@@ -8506,11 +8506,11 @@ pub mod get_joined_group_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for ResponseFilter {
+    impl ::tim_core::Validate for ResponseFilter {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -8519,10 +8519,10 @@ pub mod get_joined_group_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -8655,28 +8655,28 @@ pub mod get_joined_group_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The queried user's own member fields in this group.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct SelfInfo {
         /// The user's role.
@@ -8808,11 +8808,11 @@ pub mod get_joined_group_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for SelfInfo {
+    impl ::tim_core::Validate for SelfInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -8821,10 +8821,10 @@ pub mod get_joined_group_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct JoinedGroup {
         /// ID of the group.
@@ -9130,11 +9130,11 @@ pub mod get_joined_group_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for JoinedGroup {
+    impl ::tim_core::Validate for JoinedGroup {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -9145,10 +9145,10 @@ pub mod get_joined_group_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Number of groups that match, independent of paging.
@@ -9192,38 +9192,38 @@ pub mod get_joined_group_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10018,
             name: "ResponseTooLarge",
             meaning: "The response would exceed 1 MB; request less data per call.",
@@ -9256,7 +9256,7 @@ pub mod get_joined_group_list {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -9291,7 +9291,7 @@ pub mod get_joined_group_list {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -9304,7 +9304,7 @@ pub mod get_joined_group_list {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -9355,39 +9355,39 @@ pub mod get_online_member_num {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/get_online_member_num`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_online_member_num",
         "Count online members of an audio-video group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -9402,10 +9402,10 @@ pub mod get_online_member_num {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -9423,18 +9423,18 @@ pub mod get_online_member_num {
             Self { group_id: group_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/get_online_member_num`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -9443,10 +9443,10 @@ pub mod get_online_member_num {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Number of users online in the group.
@@ -9478,52 +9478,52 @@ pub mod get_online_member_num {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted; only AVChatRoom groups can be counted.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -9564,7 +9564,7 @@ pub mod get_online_member_num {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -9605,7 +9605,7 @@ pub mod get_online_member_num {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -9620,7 +9620,7 @@ pub mod get_online_member_num {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -9681,39 +9681,39 @@ pub mod get_role_in_group {
     //! every other group API uses 10015 for an invalid group ID (and 10011 for bad
     //! JSON); the page's text is followed for the meaning, with a remark.
     /// Metadata of `v4/group_open_http_svc/get_role_in_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/get_role_in_group",
         "Query users' roles in a group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Answers 10007; use get_group_member_info to read roles instead.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -9728,10 +9728,10 @@ pub mod get_role_in_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -9762,28 +9762,28 @@ pub mod get_role_in_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.user_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(500),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "User_Account"),
+                    || ::tim_core::endpoint::join_path(path, "User_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The user's role, or `NotMember`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -9826,19 +9826,19 @@ pub mod get_role_in_group {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for RoleInGroup {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for RoleInGroup {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for RoleInGroup {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for RoleInGroup {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -9849,10 +9849,10 @@ pub mod get_role_in_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct UserRole {
         /// UserID of the user.
@@ -9880,11 +9880,11 @@ pub mod get_role_in_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for UserRole {
+    impl ::tim_core::Validate for UserRole {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -9895,10 +9895,10 @@ pub mod get_role_in_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The role of each requested user.
@@ -9926,52 +9926,52 @@ pub mod get_role_in_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupIdOrJson",
             meaning: "Described on this page as a JSON parsing failure; other group APIs use it for an invalid group ID.",
@@ -10012,7 +10012,7 @@ pub mod get_role_in_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -10053,7 +10053,7 @@ pub mod get_role_in_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -10070,7 +10070,7 @@ pub mod get_role_in_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -10131,39 +10131,39 @@ pub mod group_msg_get_simple {
     //! follows the sample (`GroupId`, as in the request; both spellings would map
     //! to the same Rust name); for the list both names are kept.
     /// Metadata of `v4/group_open_http_svc/group_msg_get_simple`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/group_msg_get_simple",
         "Pull group message history",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Messages of audio-video groups are not stored.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -10178,10 +10178,10 @@ pub mod group_msg_get_simple {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -10256,27 +10256,27 @@ pub mod group_msg_get_simple {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.req_msg_number;
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(20),
-                    || ::tim_runtime::endpoint::join_path(path, "ReqMsgNumber"),
+                    || ::tim_core::endpoint::join_path(path, "ReqMsgNumber"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/group_msg_get_simple`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -10285,10 +10285,10 @@ pub mod group_msg_get_simple {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Echo of the group ID.
@@ -10374,52 +10374,52 @@ pub mod group_msg_get_simple {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -10460,7 +10460,7 @@ pub mod group_msg_get_simple {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -10501,7 +10501,7 @@ pub mod group_msg_get_simple {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -10516,7 +10516,7 @@ pub mod group_msg_get_simple {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -10587,39 +10587,39 @@ pub mod group_msg_recall {
     //! Recalling twice is harmless in effect, but the second call reports an error
     //! per message; kept non-idempotent as a withdrawal.
     /// Metadata of `v4/group_open_http_svc/group_msg_recall`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/group_msg_recall",
         "Recall group messages",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -10634,10 +10634,10 @@ pub mod group_msg_recall {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct MsgSeqItem {
@@ -10655,11 +10655,11 @@ pub mod group_msg_recall {
             Self { msg_seq: msg_seq.into() }
         }
     }
-    impl ::tim_runtime::Validate for MsgSeqItem {
+    impl ::tim_core::Validate for MsgSeqItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -10668,10 +10668,10 @@ pub mod group_msg_recall {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -10715,38 +10715,38 @@ pub mod group_msg_recall {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.msg_seq_list;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(10),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MsgSeqList"),
+                    || ::tim_core::endpoint::join_path(path, "MsgSeqList"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `RecallRetList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct RecallRet {
         /// Sequence number of the message.
@@ -10783,11 +10783,11 @@ pub mod group_msg_recall {
             self
         }
     }
-    impl ::tim_runtime::Validate for RecallRet {
+    impl ::tim_core::Validate for RecallRet {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -10798,10 +10798,10 @@ pub mod group_msg_recall {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result per message.
@@ -10833,87 +10833,87 @@ pub mod group_msg_recall {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10030,
             name: "MessageNotFound",
             meaning: "The message does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10031,
             name: "RecallTimeLimit",
             meaning: "The message is outside the time range that may be recalled.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10032,
             name: "NotRecallable",
             meaning: "The message cannot be recalled.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10033,
             name: "GroupTypeNoRecall",
             meaning: "This group type does not support recalling messages.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10041,
             name: "RecallDisabled",
             meaning: "The app is configured not to allow recalling group messages.",
@@ -10974,7 +10974,7 @@ pub mod group_msg_recall {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -11030,7 +11030,7 @@ pub mod group_msg_recall {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -11052,7 +11052,7 @@ pub mod group_msg_recall {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -11105,39 +11105,39 @@ pub mod import_group {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/import_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/import_group",
         "Import a group profile",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Answers 10007; create the group and modify its profile instead.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -11152,10 +11152,10 @@ pub mod import_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -11362,55 +11362,55 @@ pub mod import_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.name;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(30),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Name"),
+                    || ::tim_core::endpoint::join_path(path, "Name"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.introduction {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(240),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Introduction"),
+                    || ::tim_core::endpoint::join_path(path, "Introduction"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.notification {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Notification"),
+                    || ::tim_core::endpoint::join_path(path, "Notification"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.face_url {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "FaceUrl"),
+                    || ::tim_core::endpoint::join_path(path, "FaceUrl"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/import_group`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -11419,10 +11419,10 @@ pub mod import_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the imported group, assigned by the backend or taken from the request.
@@ -11439,45 +11439,45 @@ pub mod import_group {
             Self { group_id: group_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operation is not permitted, e.g. importing an AVChatRoom group.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10021,
             name: "GroupIdTaken",
             meaning: "The requested group ID is already in use.",
@@ -11514,7 +11514,7 @@ pub mod import_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -11552,7 +11552,7 @@ pub mod import_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -11566,7 +11566,7 @@ pub mod import_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -11638,39 +11638,39 @@ pub mod import_group_member {
     //! The field tables list the `MemberList` entry fields and `Result` at the top
     //! level; they belong to the `MemberList` entries, as the samples show.
     /// Metadata of `v4/group_open_http_svc/import_group_member`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/import_group_member",
         "Import group members",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Answers 10007.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -11685,10 +11685,10 @@ pub mod import_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct ImportedMember {
@@ -11753,11 +11753,11 @@ pub mod import_group_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for ImportedMember {
+    impl ::tim_core::Validate for ImportedMember {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -11766,10 +11766,10 @@ pub mod import_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -11798,28 +11798,28 @@ pub mod import_group_member {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.member_list;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MemberList"),
+                    || ::tim_core::endpoint::join_path(path, "MemberList"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// What happened to the member.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -11858,19 +11858,19 @@ pub mod import_group_member {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for ImportOutcome {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for ImportOutcome {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_i64(self.value())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for ImportOutcome {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ImportOutcome {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -11881,10 +11881,10 @@ pub mod import_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct ImportResult {
         /// UserID of the member.
@@ -11912,11 +11912,11 @@ pub mod import_group_member {
             }
         }
     }
-    impl ::tim_runtime::Validate for ImportResult {
+    impl ::tim_core::Validate for ImportResult {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -11927,10 +11927,10 @@ pub mod import_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each member.
@@ -11958,66 +11958,66 @@ pub mod import_group_member {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10005,
             name: "TooManyAccounts",
             meaning: "The request carries too many accounts.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10006,
             name: "FrequencyLimited",
             meaning: "The operation frequency limit was reached; slow down.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -12066,7 +12066,7 @@ pub mod import_group_member {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -12113,7 +12113,7 @@ pub mod import_group_member {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -12130,7 +12130,7 @@ pub mod import_group_member {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -12225,39 +12225,39 @@ pub mod import_group_msg {
     //! here. The table limits `MsgType` to text, face, location and custom
     //! elements; the shared `MsgBody` type is used all the same.
     /// Metadata of `v4/group_open_http_svc/import_group_msg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/import_group_msg",
         "Import group messages",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Fails with 10007; members of these groups never see earlier messages.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -12272,10 +12272,10 @@ pub mod import_group_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct ImportGroupMsg {
@@ -12323,11 +12323,11 @@ pub mod import_group_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for ImportGroupMsg {
+    impl ::tim_core::Validate for ImportGroupMsg {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -12336,10 +12336,10 @@ pub mod import_group_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -12402,38 +12402,38 @@ pub mod import_group_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.msg_list;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(7),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MsgList"),
+                    || ::tim_core::endpoint::join_path(path, "MsgList"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `ImportMsgResult` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct ImportMsgResult {
         /// 0 when imported; 10004 for an invalid send time; 80002 when the message exceeds 12000 bytes.
@@ -12482,11 +12482,11 @@ pub mod import_group_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for ImportMsgResult {
+    impl ::tim_core::Validate for ImportMsgResult {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -12497,10 +12497,10 @@ pub mod import_group_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result per message, in request order.
@@ -12532,45 +12532,45 @@ pub mod import_group_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; also returned for AVChatRoom groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10020,
             name: "MessageTooLong",
             meaning: "The message is longer than 12 KB.",
@@ -12607,7 +12607,7 @@ pub mod import_group_msg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10004 => return Self::InvalidParameter(info),
@@ -12645,7 +12645,7 @@ pub mod import_group_msg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::NoPermission(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -12659,7 +12659,7 @@ pub mod import_group_msg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -12724,39 +12724,39 @@ pub mod import_topic {
     //! `From_Account`, but the table types it as uint64, which is followed here
     //! (UserIDs are strings elsewhere).
     /// Metadata of `v4/group_open_http_svc/import_topic`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/import_topic",
         "Import a topic",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "Only communities with topics enabled (the community and topic features must be switched on in the console).",
@@ -12771,10 +12771,10 @@ pub mod import_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -12934,64 +12934,64 @@ pub mod import_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.topic_name;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(30),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "TopicName"),
+                    || ::tim_core::endpoint::join_path(path, "TopicName"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.custom_string {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(3000),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "CustomString"),
+                    || ::tim_core::endpoint::join_path(path, "CustomString"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.face_url {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "FaceUrl"),
+                    || ::tim_core::endpoint::join_path(path, "FaceUrl"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.notification {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Notification"),
+                    || ::tim_core::endpoint::join_path(path, "Notification"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.introduction {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(240),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Introduction"),
+                    || ::tim_core::endpoint::join_path(path, "Introduction"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/import_topic`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -13000,10 +13000,10 @@ pub mod import_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the imported topic (assigned or taken from the request).
@@ -13020,87 +13020,87 @@ pub mod import_topic {
             Self { topic_id: topic_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10021,
             name: "TopicIdTaken",
             meaning: "The requested topic ID is already in use.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10037,
             name: "TopicLimit",
             meaning: "The app has reached its number of prepaid topics; delete some or upgrade.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 11000,
             name: "TopicsNotSupported",
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 80001,
             name: "SecurityCheckFailed",
             meaning: "The content failed the security check; the error text says why.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 80005,
             name: "SecurityCheckTimeout",
             meaning: "The security check timed out.",
@@ -13161,7 +13161,7 @@ pub mod import_topic {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -13217,7 +13217,7 @@ pub mod import_topic {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -13243,7 +13243,7 @@ pub mod import_topic {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -13314,39 +13314,39 @@ pub mod modify_group_attr {
     //! The page's sample request separates the two attributes with a full-width
     //! comma, which is not valid JSON; the sample below uses an ASCII comma.
     /// Metadata of `v4/group_open_http_svc/modify_group_attr`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/modify_group_attr",
         "Modify custom group attributes",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -13361,10 +13361,10 @@ pub mod modify_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -13395,35 +13395,34 @@ pub mod modify_group_attr {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.group_attr;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(16),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupAttr"),
+                    || ::tim_core::endpoint::join_path(path, "GroupAttr"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path, "GroupAttr"),
-                        i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "GroupAttr"), i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/modify_group_attr`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -13432,10 +13431,10 @@ pub mod modify_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -13446,80 +13445,80 @@ pub mod modify_group_attr {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10045,
             name: "KeyTooLong",
             meaning: "An attribute key is longer than 32 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10046,
             name: "ValueTooLong",
             meaning: "An attribute value is longer than 4000 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10047,
             name: "TooManyKeys",
             meaning: "The group would have more than 16 attribute keys.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10048,
             name: "TotalValueTooLong",
             meaning: "The attribute values together exceed 16000 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10049,
             name: "WriteFrequencyLimited",
             meaning: "Attributes of one group may be written at most 5 times per second.",
@@ -13576,7 +13575,7 @@ pub mod modify_group_attr {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -13629,7 +13628,7 @@ pub mod modify_group_attr {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -13652,7 +13651,7 @@ pub mod modify_group_attr {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -13712,39 +13711,39 @@ pub mod modify_group_base_info {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/modify_group_base_info`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/modify_group_base_info",
         "Modify a group's profile",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "`MaxMemberNum` has no effect for these groups.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "`ApplyJoinOption` is not supported.",
@@ -13759,10 +13758,10 @@ pub mod modify_group_base_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -13931,54 +13930,54 @@ pub mod modify_group_base_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.name {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(30),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Name"),
+                    || ::tim_core::endpoint::join_path(path, "Name"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.introduction {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(240),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Introduction"),
+                    || ::tim_core::endpoint::join_path(path, "Introduction"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.notification {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Notification"),
+                    || ::tim_core::endpoint::join_path(path, "Notification"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.face_url {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "FaceUrl"),
+                    || ::tim_core::endpoint::join_path(path, "FaceUrl"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/modify_group_base_info`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -13987,10 +13986,10 @@ pub mod modify_group_base_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -14001,59 +14000,59 @@ pub mod modify_group_base_info {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator may not change one of the requested fields, or is not the app administrator.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10026,
             name: "CommandDisabled",
             meaning: "This command is disabled for the SDKAppID; contact support.",
@@ -14098,7 +14097,7 @@ pub mod modify_group_base_info {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -14142,7 +14141,7 @@ pub mod modify_group_base_info {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -14158,7 +14157,7 @@ pub mod modify_group_base_info {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -14211,39 +14210,39 @@ pub mod modify_group_member_info {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/modify_group_member_info`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/modify_group_member_info",
         "Modify a group member's profile",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups; members of these groups cannot be muted.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "These groups keep no member profiles.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -14258,10 +14257,10 @@ pub mod modify_group_member_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -14372,27 +14371,27 @@ pub mod modify_group_member_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.name_card {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(50),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "NameCard"),
+                    || ::tim_core::endpoint::join_path(path, "NameCard"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/modify_group_member_info`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -14401,10 +14400,10 @@ pub mod modify_group_member_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -14415,52 +14414,52 @@ pub mod modify_group_member_info {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -14501,7 +14500,7 @@ pub mod modify_group_member_info {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -14542,7 +14541,7 @@ pub mod modify_group_member_info {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -14557,7 +14556,7 @@ pub mod modify_group_member_info {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -14619,39 +14618,39 @@ pub mod send_broadcast_msg {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/send_broadcast_msg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/send_broadcast_msg",
         "Broadcast a message to all audio-video groups",
-        ::tim_runtime::RateLimit::per_second(1),
+        ::tim_core::RateLimit::per_second(1),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "The message goes to all audio-video groups.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -14666,10 +14665,10 @@ pub mod send_broadcast_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -14736,18 +14735,18 @@ pub mod send_broadcast_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/send_broadcast_msg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -14756,10 +14755,10 @@ pub mod send_broadcast_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Sequence number of the message.
@@ -14784,45 +14783,45 @@ pub mod send_broadcast_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not allowed: the feature is off in the console, or the caller is not the administrator.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10023,
             name: "SendRateLimited",
             meaning: "The message sending frequency limit was reached; try again later.",
@@ -14859,7 +14858,7 @@ pub mod send_broadcast_msg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -14897,7 +14896,7 @@ pub mod send_broadcast_msg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -14911,7 +14910,7 @@ pub mod send_broadcast_msg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -15004,39 +15003,39 @@ pub mod send_group_msg {
     //! that comes through the `public` table. The face element `Data` of the
     //! samples holds control characters ("abc\u0000\u0001"), kept as written.
     /// Metadata of `v4/group_open_http_svc/send_group_msg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/send_group_msg",
         "Send a group message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -15051,10 +15050,10 @@ pub mod send_group_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -15311,27 +15310,27 @@ pub mod send_group_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.to_account {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(50),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/send_group_msg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -15340,10 +15339,10 @@ pub mod send_group_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Send time on the server clock (Unix seconds).
@@ -15399,66 +15398,66 @@ pub mod send_group_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10016,
             name: "BlockedByCallback",
             meaning: "The app backend refused the operation through a callback.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10017,
             name: "SenderMuted",
             meaning: "The sender is muted.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10023,
             name: "SendRateLimited",
             meaning: "The message sending frequency limit was reached; try again later.",
@@ -15507,7 +15506,7 @@ pub mod send_group_msg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -15554,7 +15553,7 @@ pub mod send_group_msg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -15573,7 +15572,7 @@ pub mod send_group_msg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -15626,39 +15625,39 @@ pub mod send_group_system_notification {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/send_group_system_notification`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/send_group_system_notification",
         "Send a group system notification",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "Only to all members; recipients cannot be selected.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -15673,10 +15672,10 @@ pub mod send_group_system_notification {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -15744,27 +15743,27 @@ pub mod send_group_system_notification {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.to_members_account {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(500),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "ToMembers_Account"),
+                    || ::tim_core::endpoint::join_path(path, "ToMembers_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/send_group_system_notification`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -15773,10 +15772,10 @@ pub mod send_group_system_notification {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -15787,52 +15786,52 @@ pub mod send_group_system_notification {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -15873,7 +15872,7 @@ pub mod send_group_system_notification {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -15914,7 +15913,7 @@ pub mod send_group_system_notification {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -15929,7 +15928,7 @@ pub mod send_group_system_notification {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -15999,39 +15998,39 @@ pub mod set_group_attr {
     //! The page's sample request separates the two attributes with a full-width
     //! comma, which is not valid JSON; the sample below uses an ASCII comma.
     /// Metadata of `v4/group_open_http_svc/set_group_attr`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/set_group_attr",
         "Reset custom group attributes",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -16046,10 +16045,10 @@ pub mod set_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -16080,35 +16079,34 @@ pub mod set_group_attr {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.group_attr;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(16),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupAttr"),
+                    || ::tim_core::endpoint::join_path(path, "GroupAttr"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path, "GroupAttr"),
-                        i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "GroupAttr"), i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/set_group_attr`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -16117,10 +16115,10 @@ pub mod set_group_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -16131,80 +16129,80 @@ pub mod set_group_attr {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10045,
             name: "KeyTooLong",
             meaning: "An attribute key is longer than 32 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10046,
             name: "ValueTooLong",
             meaning: "An attribute value is longer than 4000 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10047,
             name: "TooManyKeys",
             meaning: "The group would have more than 16 attribute keys.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10048,
             name: "TotalValueTooLong",
             meaning: "The attribute values together exceed 16000 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10049,
             name: "WriteFrequencyLimited",
             meaning: "Attributes of one group may be written at most 5 times per second.",
@@ -16261,7 +16259,7 @@ pub mod set_group_attr {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -16314,7 +16312,7 @@ pub mod set_group_attr {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -16337,7 +16335,7 @@ pub mod set_group_attr {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -16390,39 +16388,39 @@ pub mod set_unread_msg_num {
     //! }
     //! ```
     /// Metadata of `v4/group_open_http_svc/set_unread_msg_num`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/set_unread_msg_num",
         "Set the unread message count of a group member",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups; unread counts are not kept, the call succeeds and changes nothing.",
                 ignored: true,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "Unread counts are not kept; the call succeeds and changes nothing.",
                 ignored: true,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "",
@@ -16437,10 +16435,10 @@ pub mod set_unread_msg_num {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -16476,18 +16474,18 @@ pub mod set_unread_msg_num {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/set_unread_msg_num`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -16496,10 +16494,10 @@ pub mod set_unread_msg_num {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -16510,52 +16508,52 @@ pub mod set_unread_msg_num {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -16596,7 +16594,7 @@ pub mod set_unread_msg_num {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -16637,7 +16635,7 @@ pub mod set_unread_msg_num {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -16652,7 +16650,7 @@ pub mod set_unread_msg_num {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -16710,39 +16708,39 @@ pub mod unban_group_member {
     //! The page's sample request is not valid JSON (misplaced quotes and a trailing
     //! comma); the sample below repairs it to two strings.
     /// Metadata of `v4/group_open_http_svc/unban_group_member`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/unban_group_member",
         "Unban members of an audio-video group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -16757,10 +16755,10 @@ pub mod unban_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -16791,28 +16789,28 @@ pub mod unban_group_member {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.members_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(20),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "Members_Account"),
+                    || ::tim_core::endpoint::join_path(path, "Members_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/unban_group_member`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -16821,10 +16819,10 @@ pub mod unban_group_member {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -16835,45 +16833,45 @@ pub mod unban_group_member {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10005,
             name: "TooManyMembers",
             meaning: "More than 20 members were named.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. the feature is off in the console or the caller is not the administrator account.",
@@ -16910,7 +16908,7 @@ pub mod unban_group_member {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -16948,7 +16946,7 @@ pub mod unban_group_member {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -16962,7 +16960,7 @@ pub mod unban_group_member {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -17033,39 +17031,39 @@ pub mod update_group_counter {
     //! the sample below uses an ASCII comma. The table does not give a default for
     //! `Mode`.
     /// Metadata of `v4/group_open_http_svc/update_group_counter`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/update_group_counter",
         "Update group counters",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -17112,19 +17110,19 @@ pub mod update_group_counter {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for CounterMode {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for CounterMode {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for CounterMode {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for CounterMode {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -17135,10 +17133,10 @@ pub mod update_group_counter {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -17181,35 +17179,35 @@ pub mod update_group_counter {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.group_counter;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(20),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupCounter"),
+                    || ::tim_core::endpoint::join_path(path, "GroupCounter"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "GroupCounter"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "GroupCounter"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/group_open_http_svc/update_group_counter`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -17218,10 +17216,10 @@ pub mod update_group_counter {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The updated counters with their new values.
@@ -17257,68 +17255,68 @@ pub mod update_group_counter {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.group_counter {
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "GroupCounter"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "GroupCounter"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted, e.g. the operating user is not a group member.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10059,
             name: "UltimateEditionRequired",
             meaning: "Group counters need the Ultimate edition.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10063,
             name: "TooManyKeys",
             meaning: "The group would have more than 20 counter keys.",
@@ -17363,7 +17361,7 @@ pub mod update_group_counter {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -17407,7 +17405,7 @@ pub mod update_group_counter {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -17425,7 +17423,7 @@ pub mod update_group_counter {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

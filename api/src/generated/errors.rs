@@ -2,330 +2,330 @@
 
 //! Error tables shared by several endpoints (`shared/errors.yaml`).
 /// Metadata of the `public` error table.
-pub const PUBLIC: &[::tim_runtime::ErrorMeta] = &[
-    ::tim_runtime::ErrorMeta {
+pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
+    ::tim_core::ErrorMeta {
         code: 60002,
         name: "HttpParseFailed",
         meaning: "The HTTP request could not be parsed; check the URL format.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60003,
         name: "RequestJsonInvalid",
         meaning: "The JSON body of the HTTP request could not be parsed.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60004,
         name: "UserIdOrSigInvalid",
         meaning: "The UserID or UserSig in the URL or body is wrong.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60005,
         name: "UserIdOrSigInvalidAlt",
         meaning: "The UserID or UserSig in the URL or body is wrong.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60006,
         name: "SdkAppIdInvalid",
         meaning: "The SDKAppID is invalid.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60007,
         name: "ApiRateLimited",
         meaning: "The REST API call frequency limit was exceeded.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60008,
         name: "ServiceTimeout",
         meaning: "The service timed out or the HTTP request was malformed.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60009,
         name: "ResourceError",
         meaning: "The requested resource is wrong; check the URL.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60010,
         name: "AdminRequired",
         meaning: "The identifier must be the app's administrator account.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60011,
         name: "SdkAppIdRateLimited",
         meaning: "The SDKAppID's request frequency limit was exceeded.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60012,
         name: "SdkAppIdMissing",
         meaning: "The SDKAppID is missing from the URL.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60013,
         name: "ResponseJsonInvalid",
         meaning: "The JSON of the HTTP response could not be parsed.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60014,
         name: "AccountSwitchTimeout",
         meaning: "Switching accounts timed out.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60015,
         name: "UserIdNotString",
         meaning: "A UserID in the body is not a string.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60016,
         name: "SdkAppIdDisabled",
         meaning: "The SDKAppID is disabled.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60017,
         name: "RequestDisabled",
         meaning: "The request is disabled.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60018,
         name: "TooManyRequests",
         meaning: "Too many requests; try again later.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60019,
         name: "TooManyRequestsAlt",
         meaning: "Too many requests; try again later.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60020,
         name: "PlanExpired",
         meaning: "The Pro Edition billing plan has expired and the app is disabled.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 60021,
         name: "SourceIpInvalid",
         meaning: "The source IP address of the call is not allowed.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70001,
         name: "UserSigExpired",
         meaning: "The UserSig has expired; generate a new one.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70002,
         name: "UserSigEmpty",
         meaning: "The UserSig is empty.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70003,
         name: "UserSigInvalid",
         meaning: "The UserSig is invalid.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70005,
         name: "UserSigInvalidAlt",
         meaning: "The UserSig is invalid.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70009,
         name: "UserSigWrongKey",
         meaning: "The UserSig was signed with a key of another app.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70013,
         name: "UserSigUserMismatch",
         meaning: "The UserID does not match the one the UserSig was made for.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70014,
         name: "UserSigAppMismatch",
         meaning: "The SDKAppID does not match the one the UserSig was made for.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70016,
         name: "UserSigKeyMissing",
         meaning: "The app has no key to check the UserSig with.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70020,
         name: "SdkAppIdNotFound",
         meaning: "The SDKAppID was not found.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70050,
         name: "UserSigTooManyAttempts",
         meaning: "Too many failed UserSig checks; wait a minute.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70051,
         name: "AccountBlocklisted",
         meaning: "The account is blocklisted.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70107,
         name: "UserIdNotFound",
         meaning: "The requested UserID does not exist.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70114,
         name: "LoginRestricted",
         meaning: "Logins are restricted for security reasons.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70169,
         name: "ServerTimeout",
         meaning: "Server timeout; try again later.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70202,
         name: "ServerTimeoutAlt",
         meaning: "Server timeout; try again later.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70206,
         name: "InvalidBatchSize",
         meaning: "The batch size in the request is invalid.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70398,
         name: "AccountLimit",
         meaning: "The free edition's account limit was reached.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70402,
         name: "InvalidParameter",
         meaning: "A parameter is missing or violates the protocol.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70403,
         name: "AdminPermissionRequired",
         meaning: "The operation needs app administrator rights.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 70500,
         name: "InternalServerError",
         meaning: "Internal server error; try again later.",
         retryable: true,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 71000,
         name: "DeleteNotAllowed",
         meaning: "Only accounts of free-edition apps can be deleted.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 72000,
         name: "TrialDauExceeded",
         meaning: "The trial edition's free daily active user quota was exceeded.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 72001,
         name: "StatusQueryDisabled",
         meaning: "User status query is not enabled in the console.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 80001,
         name: "SensitiveText",
         meaning: "The message text contains sensitive content.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 80002,
         name: "MessageTooLong",
         meaning: "The message packet exceeds 8 KB.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 80003,
         name: "CallbackFailed",
         meaning: "The before-send callback failed or timed out.",
         retryable: false,
         fields: &[],
     },
-    ::tim_runtime::ErrorMeta {
+    ::tim_core::ErrorMeta {
         code: 80004,
         name: "SensitiveImage",
         meaning: "The message image contains sensitive content.",
@@ -738,7 +738,7 @@ impl Public {
         }
     }
     /// The documented entry of the code.
-    pub fn meta(&self) -> &'static ::tim_runtime::ErrorMeta {
+    pub fn meta(&self) -> &'static ::tim_core::ErrorMeta {
         match self {
             Self::HttpParseFailed(_) => &PUBLIC[0usize],
             Self::RequestJsonInvalid(_) => &PUBLIC[1usize],

@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tim_runtime::bench_support::Limiter;
-use tim_runtime::RateLimit;
+use tim_core::bench_support::Limiter;
+use tim_core::RateLimit;
 
 const PATH: &str = "v4/openim/admin_set_msg_read";
 

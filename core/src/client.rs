@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::api::Region;
+use crate::region::Region;
 use crate::endpoint::{ApiErrorKind, ApiRequest, ValidationError};
 use crate::error::{ConfigError, Error, TransportError};
 use crate::rate_limit::RateLimiter;

@@ -35,10 +35,10 @@ pub mod allow_banned_object {
     //! Only a Chinese page exists; it gives no call frequency (200/s assumed, the
     //! usual figure) and no endpoint-specific error codes. Its parameter table names the forbid_illegal_object path by a copy-paste slip; the path here is the one of the request URL.
     /// Metadata of `v4/im_cos_msg/allow_banned_object`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/im_cos_msg/allow_banned_object",
         "Unban a rich-media file of a chat message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -51,10 +51,10 @@ pub mod allow_banned_object {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -72,18 +72,18 @@ pub mod allow_banned_object {
             Self { raw_url: raw_url.into() }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/im_cos_msg/allow_banned_object`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -92,10 +92,10 @@ pub mod allow_banned_object {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -106,16 +106,16 @@ pub mod allow_banned_object {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[];
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[non_exhaustive]
@@ -125,7 +125,7 @@ pub mod allow_banned_object {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             let info = match super::super::errors::Public::try_from_reply(code, info) {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
@@ -145,7 +145,7 @@ pub mod allow_banned_object {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
                 Self::Unknown(..) => ::std::option::Option::None,
@@ -154,7 +154,7 @@ pub mod allow_banned_object {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -193,10 +193,10 @@ pub mod forbid_illegal_object {
     //! Only a Chinese page exists; it gives no call frequency (200/s assumed, the
     //! usual figure) and no endpoint-specific error codes.
     /// Metadata of `v4/im_cos_msg/forbid_illegal_object`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/im_cos_msg/forbid_illegal_object",
         "Ban a rich-media file of a chat message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -209,10 +209,10 @@ pub mod forbid_illegal_object {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -230,18 +230,18 @@ pub mod forbid_illegal_object {
             Self { raw_url: raw_url.into() }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/im_cos_msg/forbid_illegal_object`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -250,10 +250,10 @@ pub mod forbid_illegal_object {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -264,16 +264,16 @@ pub mod forbid_illegal_object {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[];
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[non_exhaustive]
@@ -283,7 +283,7 @@ pub mod forbid_illegal_object {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             let info = match super::super::errors::Public::try_from_reply(code, info) {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
@@ -303,7 +303,7 @@ pub mod forbid_illegal_object {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
                 Self::Unknown(..) => ::std::option::Option::None,
@@ -312,7 +312,7 @@ pub mod forbid_illegal_object {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -363,10 +363,10 @@ pub mod get_cos_sig {
     //! usual figure) and no endpoint-specific error codes. Its sample request
     //! separates the two entries with a full-width comma, replaced by a comma here.
     /// Metadata of `v4/im_cos_msg/get_cos_sig`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/im_cos_msg/get_cos_sig",
         "Get full-control signed URLs of rich-media files",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -379,10 +379,10 @@ pub mod get_cos_sig {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct RawUrl {
@@ -411,11 +411,11 @@ pub mod get_cos_sig {
             }
         }
     }
-    impl ::tim_runtime::Validate for RawUrl {
+    impl ::tim_core::Validate for RawUrl {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -424,10 +424,10 @@ pub mod get_cos_sig {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -449,18 +449,18 @@ pub mod get_cos_sig {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// State of the file.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -499,19 +499,19 @@ pub mod get_cos_sig {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for CosFileStatus {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for CosFileStatus {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_i64(self.value())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for CosFileStatus {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for CosFileStatus {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -522,10 +522,10 @@ pub mod get_cos_sig {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct PreSigUrl {
         /// The ID given in the request.
@@ -607,11 +607,11 @@ pub mod get_cos_sig {
             self
         }
     }
-    impl ::tim_runtime::Validate for PreSigUrl {
+    impl ::tim_core::Validate for PreSigUrl {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -622,10 +622,10 @@ pub mod get_cos_sig {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result per file.
@@ -653,16 +653,16 @@ pub mod get_cos_sig {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[];
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[non_exhaustive]
@@ -672,7 +672,7 @@ pub mod get_cos_sig {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             let info = match super::super::errors::Public::try_from_reply(code, info) {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
@@ -692,7 +692,7 @@ pub mod get_cos_sig {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
                 Self::Unknown(..) => ::std::option::Option::None,
@@ -701,7 +701,7 @@ pub mod get_cos_sig {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

@@ -59,39 +59,39 @@ pub mod get_members {
     //! `MemberList` an Object, but the sample shows an array of members, which is
     //! what is modelled; the entry fields come from the sample.
     /// Metadata of `v4/group_open_avchatroom_http_svc/get_members`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_avchatroom_http_svc/get_members",
         "List online members of an audio-video group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -106,10 +106,10 @@ pub mod get_members {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -150,28 +150,28 @@ pub mod get_members {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `MemberList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct OnlineMember {
         /// UserID of the member.
@@ -234,11 +234,11 @@ pub mod get_members {
             self
         }
     }
-    impl ::tim_runtime::Validate for OnlineMember {
+    impl ::tim_core::Validate for OnlineMember {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -249,10 +249,10 @@ pub mod get_members {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Online members of this page.
@@ -296,59 +296,59 @@ pub mod get_members {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10001,
             name: "NotLoggedIn",
             meaning: "The caller is not logged in; check the admin account and its UserSig.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Not permitted; only AVChatRoom groups can be queried.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -393,7 +393,7 @@ pub mod get_members {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10001 => return Self::NotLoggedIn(info),
@@ -437,7 +437,7 @@ pub mod get_members {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::NotLoggedIn(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -453,7 +453,7 @@ pub mod get_members {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -534,39 +534,39 @@ pub mod modify_user_info {
     //! trailing comma, removed here. The page shows a single sample response
     //! (for setting marks); it is reused for the removal sample.
     /// Metadata of `v4/group_open_avchatroom_http_svc/modify_user_info`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_avchatroom_http_svc/modify_user_info",
         "Set or remove marks on audio-video group members",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -609,19 +609,19 @@ pub mod modify_user_info {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for MarkCommand {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for MarkCommand {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_i64(self.value())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for MarkCommand {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MarkCommand {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -632,10 +632,10 @@ pub mod modify_user_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct MemberMarks {
@@ -664,11 +664,11 @@ pub mod modify_user_info {
             }
         }
     }
-    impl ::tim_runtime::Validate for MemberMarks {
+    impl ::tim_core::Validate for MemberMarks {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -677,10 +677,10 @@ pub mod modify_user_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -716,28 +716,28 @@ pub mod modify_user_info {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.member_list;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(500),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MemberList"),
+                    || ::tim_core::endpoint::join_path(path, "MemberList"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The command that was carried out.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -772,19 +772,19 @@ pub mod modify_user_info {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for AppliedMarkCommand {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for AppliedMarkCommand {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_i64(self.value())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for AppliedMarkCommand {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AppliedMarkCommand {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -795,10 +795,10 @@ pub mod modify_user_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct ChangedMarks {
         /// UserID of the member.
@@ -834,11 +834,11 @@ pub mod modify_user_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for ChangedMarks {
+    impl ::tim_core::Validate for ChangedMarks {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -849,10 +849,10 @@ pub mod modify_user_info {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The command that was carried out.
@@ -902,59 +902,59 @@ pub mod modify_user_info {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10001,
             name: "NotLoggedIn",
             meaning: "The caller is not logged in; check the admin account and its UserSig.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "Only the app administrator or the group owner may call this API.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
@@ -999,7 +999,7 @@ pub mod modify_user_info {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10001 => return Self::NotLoggedIn(info),
@@ -1043,7 +1043,7 @@ pub mod modify_user_info {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::NotLoggedIn(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1059,7 +1059,7 @@ pub mod modify_user_info {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

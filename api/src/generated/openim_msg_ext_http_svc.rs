@@ -41,10 +41,10 @@ pub mod get_key_values {
     //!
     //! The page gives one sample response, repeated for each request.
     /// Metadata of `v4/openim_msg_ext_http_svc/get_key_values`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim_msg_ext_http_svc/get_key_values",
         "Pull extensions of a one-to-one message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -57,10 +57,10 @@ pub mod get_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -120,18 +120,18 @@ pub mod get_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim_msg_ext_http_svc/get_key_values`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -140,10 +140,10 @@ pub mod get_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The pairs, ordered by `Seq`; at most 200.
@@ -219,47 +219,47 @@ pub mod get_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.extension_list {
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "ExtensionList"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "ExtensionList"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "UltimateEditionRequired",
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23004,
             name: "MessageNotFound",
             meaning: "The message does not exist.",
@@ -292,7 +292,7 @@ pub mod get_key_values {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -327,7 +327,7 @@ pub mod get_key_values {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -342,7 +342,7 @@ pub mod get_key_values {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -396,39 +396,39 @@ pub mod group_get_key_values {
     //!
     //! The page gives one sample response, repeated for each request.
     /// Metadata of `v4/openim_msg_ext_http_svc/group_get_key_values`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim_msg_ext_http_svc/group_get_key_values",
         "Pull extensions of a group message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -443,10 +443,10 @@ pub mod group_get_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -487,18 +487,18 @@ pub mod group_get_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim_msg_ext_http_svc/group_get_key_values`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -507,10 +507,10 @@ pub mod group_get_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The pairs, ordered by `Seq`; at most 200.
@@ -586,47 +586,47 @@ pub mod group_get_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.extension_list {
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "ExtensionList"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "ExtensionList"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "UltimateEditionRequired",
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23004,
             name: "MessageNotFound",
             meaning: "The message does not exist.",
@@ -659,7 +659,7 @@ pub mod group_get_key_values {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -694,7 +694,7 @@ pub mod group_get_key_values {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -709,7 +709,7 @@ pub mod group_get_key_values {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -783,39 +783,39 @@ pub mod group_set_key_values {
     //! sample request has a trailing comma in `ExtensionList`, dropped here; the
     //! page gives one sample response, repeated for each request.
     /// Metadata of `v4/openim_msg_ext_http_svc/group_set_key_values`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim_msg_ext_http_svc/group_set_key_values",
         "Set extensions of a group message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: true,
                 note: "Same as Work groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: true,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: true,
                 note: "Same as Meeting groups in the new naming.",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: false,
                 note: "",
@@ -830,10 +830,10 @@ pub mod group_set_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -894,34 +894,34 @@ pub mod group_set_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.extension_list {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(20),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "ExtensionList"),
+                    || ::tim_core::endpoint::join_path(path, "ExtensionList"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "ExtensionList"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "ExtensionList"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim_msg_ext_http_svc/group_set_key_values`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -930,10 +930,10 @@ pub mod group_set_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result per pair.
@@ -969,68 +969,68 @@ pub mod group_set_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.extension_list {
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "ExtensionList"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "ExtensionList"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "UltimateEditionRequired",
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23001,
             name: "SeqConflict",
             meaning: "Someone else changed the pair; pull the latest Seq and try again.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23002,
             name: "ExtensionNotSupported",
             meaning: "The message was not sent with extension support.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23003,
             name: "TooManyExtensionWrites",
             meaning: "More than 200 extension writes per minute for this message.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23004,
             name: "MessageNotFound",
             meaning: "The message does not exist.",
@@ -1075,7 +1075,7 @@ pub mod group_set_key_values {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -1119,7 +1119,7 @@ pub mod group_set_key_values {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1141,7 +1141,7 @@ pub mod group_set_key_values {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1210,10 +1210,10 @@ pub mod set_key_values {
     //! report a `Seq` conflict (23001) per pair when versions are given. The page
     //! gives one sample response, repeated for each request.
     /// Metadata of `v4/openim_msg_ext_http_svc/set_key_values`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim_msg_ext_http_svc/set_key_values",
         "Set extensions of a one-to-one message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1226,10 +1226,10 @@ pub mod set_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1309,34 +1309,34 @@ pub mod set_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.extension_list {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(20),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "ExtensionList"),
+                    || ::tim_core::endpoint::join_path(path, "ExtensionList"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "ExtensionList"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "ExtensionList"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim_msg_ext_http_svc/set_key_values`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1345,10 +1345,10 @@ pub mod set_key_values {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result per pair.
@@ -1384,68 +1384,68 @@ pub mod set_key_values {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.extension_list {
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "ExtensionList"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "ExtensionList"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "UltimateEditionRequired",
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23001,
             name: "SeqConflict",
             meaning: "Someone else changed the pair; pull the latest Seq and try again.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23002,
             name: "ExtensionNotSupported",
             meaning: "The message was not sent with extension support.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23003,
             name: "TooManyExtensionWrites",
             meaning: "More than 200 extension writes per minute for this message.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 23004,
             name: "MessageNotFound",
             meaning: "The message does not exist.",
@@ -1490,7 +1490,7 @@ pub mod set_key_values {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -1534,7 +1534,7 @@ pub mod set_key_values {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1556,7 +1556,7 @@ pub mod set_key_values {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

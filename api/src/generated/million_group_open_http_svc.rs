@@ -61,39 +61,39 @@ pub mod create_topic {
     //! string ("1400187352") and UserIDs are strings in every other API; the table
     //! is followed (u64) and the sample values are written as numbers.
     /// Metadata of `v4/million_group_open_http_svc/create_topic`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/million_group_open_http_svc/create_topic",
         "Create a topic",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "Only communities with topics enabled (the community and topic features must be switched on in the console).",
@@ -108,10 +108,10 @@ pub mod create_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -244,64 +244,64 @@ pub mod create_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.topic_name;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(30),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "TopicName"),
+                    || ::tim_core::endpoint::join_path(path, "TopicName"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.custom_string {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(3000),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "CustomString"),
+                    || ::tim_core::endpoint::join_path(path, "CustomString"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.face_url {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "FaceUrl"),
+                    || ::tim_core::endpoint::join_path(path, "FaceUrl"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.notification {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Notification"),
+                    || ::tim_core::endpoint::join_path(path, "Notification"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.introduction {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(240),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Introduction"),
+                    || ::tim_core::endpoint::join_path(path, "Introduction"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/million_group_open_http_svc/create_topic`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -310,10 +310,10 @@ pub mod create_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the new topic (assigned or taken from the request).
@@ -330,108 +330,108 @@ pub mod create_topic {
             Self { topic_id: topic_id.into() }
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10006,
             name: "FrequencyLimited",
             meaning: "Too many calls or too many new groups in one day; slow down.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "InvalidSignature",
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupNotFound",
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10016,
             name: "RejectedByCallback",
             meaning: "The app backend refused the creation in its before-create-topic webhook.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10025,
             name: "IdUsedBySelf",
             meaning: "The caller already uses the requested ID; choose another.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10036,
             name: "AvChatRoomLimit",
             meaning: "The app has reached its limit of AVChatRoom groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10037,
             name: "TopicLimit",
             meaning: "The app has reached its number of prepaid topics; delete some or upgrade.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 11000,
             name: "TopicsNotSupported",
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 80001,
             name: "SecurityCheckFailed",
             meaning: "The content failed the security check; the error text says why.",
@@ -504,7 +504,7 @@ pub mod create_topic {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -569,7 +569,7 @@ pub mod create_topic {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -598,7 +598,7 @@ pub mod create_topic {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -663,39 +663,39 @@ pub mod destroy_topic {
     //! The fields of the `DestroyResultItem` entries come from the sample response;
     //! the table only describes the array.
     /// Metadata of `v4/million_group_open_http_svc/destroy_topic`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/million_group_open_http_svc/destroy_topic",
         "Delete topics",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "Only communities with topics enabled (the community and topic features must be switched on in the console).",
@@ -710,10 +710,10 @@ pub mod destroy_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -744,28 +744,28 @@ pub mod destroy_topic {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `DestroyResultItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct DestroyResult {
         /// ID of the topic.
@@ -811,11 +811,11 @@ pub mod destroy_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for DestroyResult {
+    impl ::tim_core::Validate for DestroyResult {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -826,10 +826,10 @@ pub mod destroy_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result for each topic.
@@ -861,94 +861,94 @@ pub mod destroy_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10006,
             name: "FrequencyLimited",
             meaning: "Too many calls or too many new groups in one day; slow down.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "InvalidSignature",
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10021,
             name: "IdTaken",
             meaning: "Another user already uses the ID.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10025,
             name: "IdUsedBySelf",
             meaning: "The caller already uses the ID.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 11000,
             name: "TopicsNotSupported",
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 110002,
             name: "DeleteFailed",
             meaning: "The topic could not be deleted; the error text says why.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 110003,
             name: "TopicAlreadyDeleted",
             meaning: "The topic has already been deleted.",
@@ -1013,7 +1013,7 @@ pub mod destroy_topic {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -1072,7 +1072,7 @@ pub mod destroy_topic {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1097,7 +1097,7 @@ pub mod destroy_topic {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1161,39 +1161,39 @@ pub mod get_topic {
     //! the table only describes the array. `TopicInfo` uses the wire name `GroupID`
     //! (capital D).
     /// Metadata of `v4/million_group_open_http_svc/get_topic`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/million_group_open_http_svc/get_topic",
         "Get topic profiles",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "Only communities with topics enabled (the community and topic features must be switched on in the console).",
@@ -1208,10 +1208,10 @@ pub mod get_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1280,28 +1280,28 @@ pub mod get_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The user's own settings in the topic.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct TopicSelfInfo {
         /// When the user's mute in the topic ends (Unix seconds); 0 when not muted.
@@ -1353,11 +1353,11 @@ pub mod get_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for TopicSelfInfo {
+    impl ::tim_core::Validate for TopicSelfInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1366,10 +1366,10 @@ pub mod get_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct TopicInfo {
         /// ID of the topic.
@@ -1560,11 +1560,11 @@ pub mod get_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for TopicInfo {
+    impl ::tim_core::Validate for TopicInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1573,10 +1573,10 @@ pub mod get_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct TopicAndSelfInfo {
         /// Result for this topic; 0 on success.
@@ -1646,11 +1646,11 @@ pub mod get_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for TopicAndSelfInfo {
+    impl ::tim_core::Validate for TopicAndSelfInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1661,10 +1661,10 @@ pub mod get_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// One entry per topic.
@@ -1698,73 +1698,73 @@ pub mod get_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10006,
             name: "FrequencyLimited",
             meaning: "Too many calls; slow down.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "InvalidSignature",
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "GroupOrTopicDeleted",
             meaning: "The group or topic has been deleted.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 11000,
             name: "TopicsNotSupported",
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 110003,
             name: "TopicDeleted",
             meaning: "The topic has been deleted.",
@@ -1817,7 +1817,7 @@ pub mod get_topic {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -1867,7 +1867,7 @@ pub mod get_topic {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1889,7 +1889,7 @@ pub mod get_topic {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1954,39 +1954,39 @@ pub mod modify_topic {
     //! string ("1400187352") and UserIDs are strings in every other API; the table
     //! is followed (u64) and the sample values are written as numbers.
     /// Metadata of `v4/million_group_open_http_svc/modify_topic`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/million_group_open_http_svc/modify_topic",
         "Modify a topic's profile",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
         &[
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Private",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Public",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "ChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "AVChatRoom",
                 supported: false,
                 note: "",
                 ignored: false,
             },
-            ::tim_runtime::GroupTypeSupport {
+            ::tim_core::GroupTypeSupport {
                 group_type: "Community",
                 supported: true,
                 note: "Only communities with topics enabled (the community and topic features must be switched on in the console).",
@@ -2001,10 +2001,10 @@ pub mod modify_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2157,63 +2157,63 @@ pub mod modify_topic {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.topic_name {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(30),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "TopicName"),
+                    || ::tim_core::endpoint::join_path(path, "TopicName"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.custom_string {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(3000),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "CustomString"),
+                    || ::tim_core::endpoint::join_path(path, "CustomString"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.face_url {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "FaceUrl"),
+                    || ::tim_core::endpoint::join_path(path, "FaceUrl"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.notification {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Notification"),
+                    || ::tim_core::endpoint::join_path(path, "Notification"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.introduction {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(240),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Introduction"),
+                    || ::tim_core::endpoint::join_path(path, "Introduction"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/million_group_open_http_svc/modify_topic`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -2222,10 +2222,10 @@ pub mod modify_topic {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -2236,87 +2236,87 @@ pub mod modify_topic {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 10002,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10003,
             name: "InvalidCommand",
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10004,
             name: "InvalidParameter",
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10006,
             name: "FrequencyLimited",
             meaning: "Too many calls; slow down.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10007,
             name: "NoPermission",
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10008,
             name: "InvalidSignature",
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10010,
             name: "TopicDeleted",
             meaning: "The topic has been deleted.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10015,
             name: "InvalidGroupId",
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 10016,
             name: "RejectedByCallback",
             meaning: "The app backend refused the change in its topic-profile-change webhook.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 11000,
             name: "TopicsNotSupported",
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 80001,
             name: "SecurityCheckFailed",
             meaning: "The content failed the security check; the error text says why.",
@@ -2377,7 +2377,7 @@ pub mod modify_topic {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 10002 => return Self::ServerError(info),
@@ -2433,7 +2433,7 @@ pub mod modify_topic {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidCommand(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2459,7 +2459,7 @@ pub mod modify_topic {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

@@ -33,10 +33,10 @@ pub mod get_ip_list {
     //!
     //! The sample response carries no `ErrorInfo`. The page lists no endpoint-specific error codes.
     /// Metadata of `v4/ConfigSvc/GetIPList`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/ConfigSvc/GetIPList",
         "Get the Chat server IP addresses",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -49,10 +49,10 @@ pub mod get_ip_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {}
@@ -64,18 +64,18 @@ pub mod get_ip_list {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/ConfigSvc/GetIPList`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -84,10 +84,10 @@ pub mod get_ip_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// IP addresses and CIDR ranges of the servers.
@@ -115,16 +115,16 @@ pub mod get_ip_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[];
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
     #[derive(Debug, Clone, PartialEq, Eq)]
     #[non_exhaustive]
@@ -134,7 +134,7 @@ pub mod get_ip_list {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             let info = match super::super::errors::Public::try_from_reply(code, info) {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
@@ -154,7 +154,7 @@ pub mod get_ip_list {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
                 Self::Unknown(..) => ::std::option::Option::None,
@@ -163,7 +163,7 @@ pub mod get_ip_list {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

@@ -16,8 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tim_runtime::bench_support::cached_sig;
-use tim_runtime::{Client, UserSigKey};
+use tim_core::bench_support::cached_sig;
+use tim_core::{Client, UserSigKey};
 
 const APPID: u64 = 1_400_000_000;
 const SECRET: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";

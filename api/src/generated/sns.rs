@@ -48,10 +48,10 @@ pub mod black_list_add {
     //!
     //! The response table lists the `ResultItem` entry fields at the top level.
     /// Metadata of `v4/sns/black_list_add`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/black_list_add",
         "Add users to a blocklist",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -64,10 +64,10 @@ pub mod black_list_add {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -96,28 +96,28 @@ pub mod black_list_add {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1000),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/black_list_add`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -126,10 +126,10 @@ pub mod black_list_add {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each user.
@@ -199,66 +199,66 @@ pub mod black_list_add {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30002,
             name: "SdkAppIdMismatch",
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30013,
             name: "BlocklistFull",
             meaning: "The blocklist has reached its maximum size.",
@@ -307,7 +307,7 @@ pub mod black_list_add {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -354,7 +354,7 @@ pub mod black_list_add {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SdkAppIdMismatch(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -371,7 +371,7 @@ pub mod black_list_add {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -422,10 +422,10 @@ pub mod black_list_check {
     //!
     //! The response table lists the `BlackListCheckItem` entry fields at the top level.
     /// Metadata of `v4/sns/black_list_check`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/black_list_check",
         "Check blocklist relations",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -466,19 +466,19 @@ pub mod black_list_check {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for BlackCheckType {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for BlackCheckType {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for BlackCheckType {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for BlackCheckType {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -489,10 +489,10 @@ pub mod black_list_check {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -530,28 +530,28 @@ pub mod black_list_check {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1000),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The relation found. With a one-way check, `AWithB` and `No` say
     /// nothing about the other direction.
@@ -595,19 +595,19 @@ pub mod black_list_check {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for BlackRelation {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for BlackRelation {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for BlackRelation {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for BlackRelation {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -618,10 +618,10 @@ pub mod black_list_check {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct BlackCheckInfo {
         /// UserID of the target.
@@ -685,11 +685,11 @@ pub mod black_list_check {
             self
         }
     }
-    impl ::tim_runtime::Validate for BlackCheckInfo {
+    impl ::tim_core::Validate for BlackCheckInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -700,10 +700,10 @@ pub mod black_list_check {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result for each target.
@@ -775,45 +775,45 @@ pub mod black_list_check {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -850,7 +850,7 @@ pub mod black_list_check {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -888,7 +888,7 @@ pub mod black_list_check {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -902,7 +902,7 @@ pub mod black_list_check {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -953,10 +953,10 @@ pub mod black_list_delete {
     //! a JSON object. The response table lists the `ResultItem` entry fields at the
     //! top level.
     /// Metadata of `v4/sns/black_list_delete`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/black_list_delete",
         "Remove users from a blocklist",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -969,10 +969,10 @@ pub mod black_list_delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1001,28 +1001,28 @@ pub mod black_list_delete {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1000),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/black_list_delete`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1031,10 +1031,10 @@ pub mod black_list_delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each user.
@@ -1104,52 +1104,52 @@ pub mod black_list_delete {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
@@ -1190,7 +1190,7 @@ pub mod black_list_delete {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -1231,7 +1231,7 @@ pub mod black_list_delete {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1246,7 +1246,7 @@ pub mod black_list_delete {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1294,10 +1294,10 @@ pub mod black_list_get {
     //! is kept. The response table lists the `BlackListItem` entry fields at the
     //! top level.
     /// Metadata of `v4/sns/black_list_get`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/black_list_get",
         "Get a blocklist page by page",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1310,10 +1310,10 @@ pub mod black_list_get {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1356,28 +1356,28 @@ pub mod black_list_get {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `BlackListItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct BlockedUser {
         /// UserID of the blocked user.
@@ -1417,11 +1417,11 @@ pub mod black_list_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for BlockedUser {
+    impl ::tim_core::Validate for BlockedUser {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1432,10 +1432,10 @@ pub mod black_list_get {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The blocked users on this page.
@@ -1517,45 +1517,45 @@ pub mod black_list_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -1592,7 +1592,7 @@ pub mod black_list_get {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -1630,7 +1630,7 @@ pub mod black_list_get {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1644,7 +1644,7 @@ pub mod black_list_get {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1709,10 +1709,10 @@ pub mod friend_add {
     //! is what is modelled. The response table lists the entry fields of
     //! `ResultItem` at the top level.
     /// Metadata of `v4/sns/friend_add`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_add",
         "Add friends",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1725,10 +1725,10 @@ pub mod friend_add {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct AddFriendItem {
@@ -1810,27 +1810,27 @@ pub mod friend_add {
             self
         }
     }
-    impl ::tim_runtime::Validate for AddFriendItem {
+    impl ::tim_core::Validate for AddFriendItem {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.remark {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(96),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Remark"),
+                    || ::tim_core::endpoint::join_path(path, "Remark"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.add_wording {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(256),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "AddWording"),
+                    || ::tim_core::endpoint::join_path(path, "AddWording"),
                 )?;
             }
             ::std::result::Result::Ok(())
@@ -1869,19 +1869,19 @@ pub mod friend_add {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for AddType {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for AddType {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for AddType {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AddType {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -1892,10 +1892,10 @@ pub mod friend_add {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1952,28 +1952,28 @@ pub mod friend_add {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.add_friend_item;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "AddFriendItem"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "AddFriendItem"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/friend_add`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1982,10 +1982,10 @@ pub mod friend_add {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each user.
@@ -2055,129 +2055,129 @@ pub mod friend_add {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30002,
             name: "SdkAppIdMismatch",
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30009,
             name: "AddingForbidden",
             meaning: "The requesting user is not allowed to add friends.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30010,
             name: "FriendListFull",
             meaning: "The user's friend count has reached its limit.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30011,
             name: "TooManyLists",
             meaning: "The maximum number of friend lists has been reached.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30012,
             name: "TooManyPendingRequests",
             meaning: "The user has too many pending friend requests.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30014,
             name: "TargetFriendListFull",
             meaning: "The user to add has too many friends.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30515,
             name: "TargetBlocklisted",
             meaning: "The user to add is on the requester's blocklist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30516,
             name: "TargetRefusesRequests",
             meaning: "The user to add does not accept friend requests.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30525,
             name: "BlocklistedByTarget",
             meaning: "The requester is on the blocklist of the user to add.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30539,
             name: "PendingApproval",
             meaning: "The user to add must approve requests; the request awaits approval rather than having added the friend.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30540,
             name: "RequestsFiltered",
             meaning: "Too many friend requests in a short time; filtered for security.",
@@ -2262,7 +2262,7 @@ pub mod friend_add {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -2336,7 +2336,7 @@ pub mod friend_add {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SdkAppIdMismatch(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2374,7 +2374,7 @@ pub mod friend_add {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2425,10 +2425,10 @@ pub mod friend_check {
     //!
     //! The response table lists the `InfoItem` entry fields at the top level.
     /// Metadata of `v4/sns/friend_check`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_check",
         "Check friendships",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2469,19 +2469,19 @@ pub mod friend_check {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for CheckType {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for CheckType {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for CheckType {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for CheckType {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -2492,10 +2492,10 @@ pub mod friend_check {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2533,28 +2533,28 @@ pub mod friend_check {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1000),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The relationship found. With a one-way check, `AWithB` and
     /// `NoRelation` say nothing about the other direction.
@@ -2598,19 +2598,19 @@ pub mod friend_check {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for Relation {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for Relation {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for Relation {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for Relation {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -2621,10 +2621,10 @@ pub mod friend_check {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct CheckInfo {
         /// UserID of the target.
@@ -2685,11 +2685,11 @@ pub mod friend_check {
             self
         }
     }
-    impl ::tim_runtime::Validate for CheckInfo {
+    impl ::tim_core::Validate for CheckInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -2700,10 +2700,10 @@ pub mod friend_check {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result for each target.
@@ -2769,45 +2769,45 @@ pub mod friend_check {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -2844,7 +2844,7 @@ pub mod friend_check {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -2882,7 +2882,7 @@ pub mod friend_check {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2896,7 +2896,7 @@ pub mod friend_check {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2952,10 +2952,10 @@ pub mod friend_delete {
     //! page describes the two modes. The sample pairs the two requests with the one
     //! documented response.
     /// Metadata of `v4/sns/friend_delete`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_delete",
         "Delete friends",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2996,19 +2996,19 @@ pub mod friend_delete {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for DeleteType {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for DeleteType {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for DeleteType {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for DeleteType {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -3019,10 +3019,10 @@ pub mod friend_delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3066,28 +3066,28 @@ pub mod friend_delete {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1000),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/friend_delete`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3096,10 +3096,10 @@ pub mod friend_delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each friend.
@@ -3150,73 +3150,73 @@ pub mod friend_delete {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30002,
             name: "SdkAppIdMismatch",
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 31704,
             name: "NotAFriend",
             meaning: "An account to delete is not a friend of the user.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 31707,
             name: "DeletionFiltered",
             meaning: "Friend deletions were filtered by the security policy; do not delete so often.",
@@ -3269,7 +3269,7 @@ pub mod friend_delete {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -3319,7 +3319,7 @@ pub mod friend_delete {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SdkAppIdMismatch(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3337,7 +3337,7 @@ pub mod friend_delete {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3377,10 +3377,10 @@ pub mod friend_delete_all {
     //! }
     //! ```
     /// Metadata of `v4/sns/friend_delete_all`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_delete_all",
         "Delete all friends",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -3421,19 +3421,19 @@ pub mod friend_delete_all {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for DeleteType {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for DeleteType {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for DeleteType {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for DeleteType {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -3444,10 +3444,10 @@ pub mod friend_delete_all {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3484,18 +3484,18 @@ pub mod friend_delete_all {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/friend_delete_all`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3504,10 +3504,10 @@ pub mod friend_delete_all {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Error text meant for display on the client.
@@ -3539,52 +3539,52 @@ pub mod friend_delete_all {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
@@ -3625,7 +3625,7 @@ pub mod friend_delete_all {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -3666,7 +3666,7 @@ pub mod friend_delete_all {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3681,7 +3681,7 @@ pub mod friend_delete_all {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3730,10 +3730,10 @@ pub mod friend_get {
     //! `ValueItem` values may be strings, integers or string arrays and are kept
     //! as raw JSON.
     /// Metadata of `v4/sns/friend_get`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_get",
         "List friends page by page",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -3746,10 +3746,10 @@ pub mod friend_get {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3813,28 +3813,28 @@ pub mod friend_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `UserDataItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct FriendData {
         /// UserID of the friend.
@@ -3874,11 +3874,11 @@ pub mod friend_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for FriendData {
+    impl ::tim_core::Validate for FriendData {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -3889,10 +3889,10 @@ pub mod friend_get {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The friends on this page.
@@ -4025,45 +4025,45 @@ pub mod friend_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -4100,7 +4100,7 @@ pub mod friend_get {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -4138,7 +4138,7 @@ pub mod friend_get {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4152,7 +4152,7 @@ pub mod friend_get {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -4209,10 +4209,10 @@ pub mod friend_get_list {
     //! `SnsProfileItem` values may be strings, integers or string arrays and are
     //! kept as raw JSON.
     /// Metadata of `v4/sns/friend_get_list`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_get_list",
         "Get data of given friends",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -4225,10 +4225,10 @@ pub mod friend_get_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -4268,38 +4268,38 @@ pub mod friend_get_list {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `InfoItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct FriendInfo {
         /// UserID of the friend.
@@ -4370,11 +4370,11 @@ pub mod friend_get_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for FriendInfo {
+    impl ::tim_core::Validate for FriendInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -4385,10 +4385,10 @@ pub mod friend_get_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// One entry per requested friend.
@@ -4454,45 +4454,45 @@ pub mod friend_get_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -4529,7 +4529,7 @@ pub mod friend_get_list {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -4567,7 +4567,7 @@ pub mod friend_get_list {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4581,7 +4581,7 @@ pub mod friend_get_list {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -4637,10 +4637,10 @@ pub mod friend_import {
     //! (`Tag`, `Value`) at the top level; they are nested as in the samples.
     //! `CustomItem` values may be strings or integers and are kept as raw JSON.
     /// Metadata of `v4/sns/friend_import`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_import",
         "Import friends",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -4653,10 +4653,10 @@ pub mod friend_import {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct ImportFriendItem {
@@ -4773,27 +4773,27 @@ pub mod friend_import {
             self
         }
     }
-    impl ::tim_runtime::Validate for ImportFriendItem {
+    impl ::tim_core::Validate for ImportFriendItem {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.remark {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(96),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "Remark"),
+                    || ::tim_core::endpoint::join_path(path, "Remark"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.add_wording {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(256),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "AddWording"),
+                    || ::tim_core::endpoint::join_path(path, "AddWording"),
                 )?;
             }
             ::std::result::Result::Ok(())
@@ -4804,10 +4804,10 @@ pub mod friend_import {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -4836,28 +4836,28 @@ pub mod friend_import {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.add_friend_item;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
-                        "AddFriendItem"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "AddFriendItem"),
+                        i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/friend_import`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -4866,10 +4866,10 @@ pub mod friend_import {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each friend.
@@ -4939,73 +4939,73 @@ pub mod friend_import {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30002,
             name: "SdkAppIdMismatch",
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30010,
             name: "FriendListFull",
             meaning: "The user's friend count has reached its limit.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30011,
             name: "TooManyLists",
             meaning: "The maximum number of friend lists has been reached.",
@@ -5058,7 +5058,7 @@ pub mod friend_import {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -5108,7 +5108,7 @@ pub mod friend_import {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SdkAppIdMismatch(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -5126,7 +5126,7 @@ pub mod friend_import {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -5186,10 +5186,10 @@ pub mod friend_update {
     //! they are nested as in the samples. `SnsItem` values may be strings, integers
     //! or string arrays and are kept as raw JSON.
     /// Metadata of `v4/sns/friend_update`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/friend_update",
         "Update friend data",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -5202,10 +5202,10 @@ pub mod friend_update {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct UpdateItem {
@@ -5237,11 +5237,11 @@ pub mod friend_update {
             }
         }
     }
-    impl ::tim_runtime::Validate for UpdateItem {
+    impl ::tim_core::Validate for UpdateItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -5250,10 +5250,10 @@ pub mod friend_update {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -5282,18 +5282,18 @@ pub mod friend_update {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/friend_update`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -5302,10 +5302,10 @@ pub mod friend_update {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each friend.
@@ -5375,66 +5375,66 @@ pub mod friend_update {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30002,
             name: "SdkAppIdMismatch",
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30011,
             name: "TooManyLists",
             meaning: "The maximum number of friend lists has been reached.",
@@ -5483,7 +5483,7 @@ pub mod friend_update {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -5530,7 +5530,7 @@ pub mod friend_update {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SdkAppIdMismatch(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -5547,7 +5547,7 @@ pub mod friend_update {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -5600,10 +5600,10 @@ pub mod group_add {
     //! complete sample response contains result code 32216 (the target is not a
     //! friend), which the page's error table does not list.
     /// Metadata of `v4/sns/group_add`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/group_add",
         "Add friend lists",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -5616,10 +5616,10 @@ pub mod group_add {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -5663,18 +5663,18 @@ pub mod group_add {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/group_add`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -5683,10 +5683,10 @@ pub mod group_add {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Outcome for each friend named in `To_Account`.
@@ -5775,66 +5775,66 @@ pub mod group_add {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30002,
             name: "SdkAppIdMismatch",
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30011,
             name: "TooManyLists",
             meaning: "The maximum number of friend lists has been reached.",
@@ -5883,7 +5883,7 @@ pub mod group_add {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -5930,7 +5930,7 @@ pub mod group_add {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SdkAppIdMismatch(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -5947,7 +5947,7 @@ pub mod group_add {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -5991,10 +5991,10 @@ pub mod group_delete {
     //! }
     //! ```
     /// Metadata of `v4/sns/group_delete`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/group_delete",
         "Delete friend lists",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -6007,10 +6007,10 @@ pub mod group_delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -6039,18 +6039,18 @@ pub mod group_delete {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/sns/group_delete`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -6059,10 +6059,10 @@ pub mod group_delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Current version of the user's lists.
@@ -6113,52 +6113,52 @@ pub mod group_delete {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30008,
             name: "WriteConflict",
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
@@ -6199,7 +6199,7 @@ pub mod group_delete {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -6240,7 +6240,7 @@ pub mod group_delete {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -6255,7 +6255,7 @@ pub mod group_delete {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -6300,10 +6300,10 @@ pub mod group_get {
     //! empty, yet the complete sample sends both and gets the friends back; the
     //! field is modelled as documented and the sample kept.
     /// Metadata of `v4/sns/group_get`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/sns/group_get",
         "Get friend lists",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -6340,19 +6340,19 @@ pub mod group_get {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for NeedFriend {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for NeedFriend {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for NeedFriend {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for NeedFriend {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -6363,10 +6363,10 @@ pub mod group_get {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -6418,28 +6418,28 @@ pub mod group_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `ResultItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct FriendList {
         /// Name of the list.
@@ -6491,11 +6491,11 @@ pub mod group_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for FriendList {
+    impl ::tim_core::Validate for FriendList {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -6506,10 +6506,10 @@ pub mod group_get {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// One entry per list.
@@ -6575,45 +6575,45 @@ pub mod group_get {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 30001,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30003,
             name: "AccountNotFound",
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30004,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30006,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 30007,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -6650,7 +6650,7 @@ pub mod group_get {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 30001 => return Self::InvalidParameter(info),
@@ -6688,7 +6688,7 @@ pub mod group_get {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -6702,7 +6702,7 @@ pub mod group_get {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

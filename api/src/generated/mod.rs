@@ -2,7 +2,6 @@
 
 //! The API generated from `specs/`: one module per service, one per endpoint.
 pub mod errors;
-pub mod regions;
 pub mod types;
 #[cfg(feature = "all_member_push")]
 pub mod all_member_push;
@@ -36,361 +35,352 @@ pub mod profile;
 pub mod recentcontact;
 #[cfg(feature = "sns")]
 pub mod sns;
-pub use regions::Region;
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
-pub static ENDPOINTS: &[::tim_runtime::dynamic::EndpointEntry] = &[
+pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "config_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<config_svc::get_ip_list::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<config_svc::get_ip_list::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_add_tag::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<all_member_push::im_add_tag::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_get_attr::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<all_member_push::im_get_attr::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         all_member_push::im_get_attr_name::Request,
     >(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_get_tag::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<all_member_push::im_get_tag::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_push::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<all_member_push::im_push::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         all_member_push::im_remove_all_tags::Request,
     >(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
-        all_member_push::im_remove_attr::Request,
-    >(),
+    ::tim_core::dynamic::EndpointEntry::of::<all_member_push::im_remove_attr::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
-        all_member_push::im_remove_tag::Request,
-    >(),
+    ::tim_core::dynamic::EndpointEntry::of::<all_member_push::im_remove_tag::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<all_member_push::im_set_attr::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<all_member_push::im_set_attr::Request>(),
     #[cfg(feature = "all_member_push")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         all_member_push::im_set_attr_name::Request,
     >(),
     #[cfg(feature = "group_open_attr_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_attr_http_svc::get_group_attr::Request,
     >(),
     #[cfg(feature = "group_open_avchatroom_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_avchatroom_http_svc::get_members::Request,
     >(),
     #[cfg(feature = "group_open_avchatroom_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_avchatroom_http_svc::modify_user_info::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::add_group_member::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::ban_group_member::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::change_group_owner::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::clear_group_attr::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::create_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::delete_group_counter::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::delete_group_member::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::delete_group_msg_by_sender::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::destroy_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::forbid_send_msg::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_appid_group_list::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_ban_member::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_counter::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_info::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_member_info::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_msg_receipt::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_msg_receipt_detail::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_muted_account::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_shutted_uin::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_joined_group_list::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_online_member_num::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_role_in_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::group_msg_get_simple::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::group_msg_recall::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::import_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::import_group_member::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::import_group_msg::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::import_topic::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::modify_group_attr::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::modify_group_base_info::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::modify_group_member_info::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::send_broadcast_msg::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::send_group_msg::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::send_group_system_notification::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::set_group_attr::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::set_unread_msg_num::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::unban_group_member::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::update_group_counter::Request,
     >(),
     #[cfg(feature = "im_cos_msg")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
-        im_cos_msg::allow_banned_object::Request,
-    >(),
+    ::tim_core::dynamic::EndpointEntry::of::<im_cos_msg::allow_banned_object::Request>(),
     #[cfg(feature = "im_cos_msg")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         im_cos_msg::forbid_illegal_object::Request,
     >(),
     #[cfg(feature = "im_cos_msg")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<im_cos_msg::get_cos_sig::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<im_cos_msg::get_cos_sig::Request>(),
     #[cfg(feature = "im_msg_audit")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         im_msg_audit::content_moderation::Request,
     >(),
     #[cfg(feature = "im_open_login_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         im_open_login_svc::account_check::Request,
     >(),
     #[cfg(feature = "im_open_login_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         im_open_login_svc::account_delete::Request,
     >(),
     #[cfg(feature = "im_open_login_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         im_open_login_svc::account_import::Request,
     >(),
     #[cfg(feature = "im_open_login_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<im_open_login_svc::kick::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<im_open_login_svc::kick::Request>(),
     #[cfg(feature = "im_open_login_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         im_open_login_svc::multiaccount_import::Request,
     >(),
     #[cfg(feature = "million_group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         million_group_open_http_svc::create_topic::Request,
     >(),
     #[cfg(feature = "million_group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         million_group_open_http_svc::destroy_topic::Request,
     >(),
     #[cfg(feature = "million_group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         million_group_open_http_svc::get_topic::Request,
     >(),
     #[cfg(feature = "million_group_open_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         million_group_open_http_svc::modify_topic::Request,
     >(),
     #[cfg(feature = "open_msg_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<open_msg_svc::get_history::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<open_msg_svc::get_history::Request>(),
     #[cfg(feature = "openconfigsvr")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openconfigsvr::getappinfo::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openconfigsvr::getappinfo::Request>(),
     #[cfg(feature = "openconfigsvr")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openconfigsvr::getnospeaking::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openconfigsvr::getnospeaking::Request>(),
     #[cfg(feature = "openconfigsvr")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openconfigsvr::setnospeaking::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openconfigsvr::setnospeaking::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::admin_getroammsg::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::admin_getroammsg::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::admin_msgwithdraw::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::admin_msgwithdraw::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::admin_set_msg_read::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::admin_set_msg_read::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::batchsendmsg::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::batchsendmsg::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::c2c_msg_read_receipt::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::c2c_msg_read_receipt::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
-        openim::get_c2c_unread_msg_num::Request,
-    >(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::get_c2c_unread_msg_num::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::importmsg::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::importmsg::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::modify_c2c_msg::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::modify_c2c_msg::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::modify_group_msg::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::modify_group_msg::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::query_online_status::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::query_online_status::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::querystate::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::querystate::Request>(),
     #[cfg(feature = "openim")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<openim::sendmsg::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<openim::sendmsg::Request>(),
     #[cfg(feature = "openim_msg_ext_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         openim_msg_ext_http_svc::get_key_values::Request,
     >(),
     #[cfg(feature = "openim_msg_ext_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         openim_msg_ext_http_svc::group_get_key_values::Request,
     >(),
     #[cfg(feature = "openim_msg_ext_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         openim_msg_ext_http_svc::group_set_key_values::Request,
     >(),
     #[cfg(feature = "openim_msg_ext_http_svc")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         openim_msg_ext_http_svc::set_key_values::Request,
     >(),
     #[cfg(feature = "profile")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<profile::portrait_get::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<profile::portrait_get::Request>(),
     #[cfg(feature = "profile")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<profile::portrait_set::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<profile::portrait_set::Request>(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         recentcontact::create_contact_group::Request,
     >(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         recentcontact::del_contact_group::Request,
     >(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<recentcontact::delete::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<recentcontact::delete::Request>(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         recentcontact::get_contact_group::Request,
     >(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<recentcontact::get_list::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<recentcontact::get_list::Request>(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<recentcontact::mark_contact::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<recentcontact::mark_contact::Request>(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         recentcontact::search_contact_group::Request,
     >(),
     #[cfg(feature = "recentcontact")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<
+    ::tim_core::dynamic::EndpointEntry::of::<
         recentcontact::update_contact_group::Request,
     >(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_add::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::black_list_add::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_check::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::black_list_check::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_delete::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::black_list_delete::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::black_list_get::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::black_list_get::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_add::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_add::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_check::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_check::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_delete::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_delete::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_delete_all::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_delete_all::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_get::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_get::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_get_list::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_get_list::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_import::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_import::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::friend_update::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::friend_update::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::group_add::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::group_add::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::group_delete::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::group_delete::Request>(),
     #[cfg(feature = "sns")]
-    ::tim_runtime::dynamic::EndpointEntry::of::<sns::group_get::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<sns::group_get::Request>(),
 ];

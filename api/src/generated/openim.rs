@@ -43,10 +43,10 @@ pub mod admin_getroammsg {
     //! }
     //! ```
     /// Metadata of `v4/openim/admin_getroammsg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/admin_getroammsg",
         "Query one-to-one message history",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -59,10 +59,10 @@ pub mod admin_getroammsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -127,28 +127,28 @@ pub mod admin_getroammsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `MsgList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct RoamMsg {
         /// UserID of the sender.
@@ -312,11 +312,11 @@ pub mod admin_getroammsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for RoamMsg {
+    impl ::tim_core::Validate for RoamMsg {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -327,10 +327,10 @@ pub mod admin_getroammsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// 1 when every message of the range has been returned; 0 when another request is needed.
@@ -413,45 +413,45 @@ pub mod admin_getroammsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "The peer account field is missing or is not a string.",
             retryable: false,
             fields: &["Peer_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90008,
             name: "FromAccountInvalid",
             meaning: "The operator account field is missing or names an account that does not exist.",
             retryable: false,
             fields: &["Operator_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -488,7 +488,7 @@ pub mod admin_getroammsg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -526,7 +526,7 @@ pub mod admin_getroammsg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::ToAccountInvalid(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -542,7 +542,7 @@ pub mod admin_getroammsg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -588,10 +588,10 @@ pub mod admin_msgwithdraw {
     //! }
     //! ```
     /// Metadata of `v4/openim/admin_msgwithdraw`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/admin_msgwithdraw",
         "Recall a one-to-one message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -604,10 +604,10 @@ pub mod admin_msgwithdraw {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -643,18 +643,18 @@ pub mod admin_msgwithdraw {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim/admin_msgwithdraw`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -663,10 +663,10 @@ pub mod admin_msgwithdraw {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -677,66 +677,66 @@ pub mod admin_msgwithdraw {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 20022,
             name: "MessageNotFound",
             meaning: "The message to recall does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20023,
             name: "AlreadyRecalled",
             meaning: "The message has already been recalled.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90008,
             name: "FromAccountInvalid",
             meaning: "From_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["From_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90054,
             name: "MsgKeyInvalid",
             meaning: "MsgKey is not valid.",
             retryable: false,
             fields: &["MsgKey"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -785,7 +785,7 @@ pub mod admin_msgwithdraw {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 20022 => return Self::MessageNotFound(info),
@@ -832,7 +832,7 @@ pub mod admin_msgwithdraw {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::MessageNotFound(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AlreadyRecalled(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -851,7 +851,7 @@ pub mod admin_msgwithdraw {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -895,10 +895,10 @@ pub mod admin_set_msg_read {
     //! The page describes 90003/90008 in terms of To_Account/From_Account; for this
     //! endpoint they concern Peer_Account and Report_Account, so `fields` maps them so.
     /// Metadata of `v4/openim/admin_set_msg_read`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/admin_set_msg_read",
         "Mark one-to-one messages as read",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -911,10 +911,10 @@ pub mod admin_set_msg_read {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -965,18 +965,18 @@ pub mod admin_set_msg_read {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim/admin_set_msg_read`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -985,10 +985,10 @@ pub mod admin_set_msg_read {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -999,31 +999,31 @@ pub mod admin_set_msg_read {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "The peer account field is missing or names an account that does not exist.",
             retryable: false,
             fields: &["Peer_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90008,
             name: "FromAccountInvalid",
             meaning: "The reporting account field is missing or names an account that does not exist.",
@@ -1052,7 +1052,7 @@ pub mod admin_set_msg_read {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -1084,7 +1084,7 @@ pub mod admin_set_msg_read {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::ToAccountInvalid(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1098,7 +1098,7 @@ pub mod admin_set_msg_read {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1173,10 +1173,10 @@ pub mod batchsendmsg {
     //! `ActionStatus` "SomeError" and `ErrorCode` 0 (second sample); the reply must
     //! be treated as a success so that `ErrorList` is read.
     /// Metadata of `v4/openim/batchsendmsg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/batchsendmsg",
         "Send a one-to-one message to many users",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1189,10 +1189,10 @@ pub mod batchsendmsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1381,46 +1381,46 @@ pub mod batchsendmsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(500),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.msg_life_time {
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(604800),
-                    || ::tim_runtime::endpoint::join_path(path, "MsgLifeTime"),
+                    || ::tim_core::endpoint::join_path(path, "MsgLifeTime"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `ErrorList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct RecipientError {
         /// UserID of the recipient.
@@ -1460,11 +1460,11 @@ pub mod batchsendmsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for RecipientError {
+    impl ::tim_core::Validate for RecipientError {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1475,10 +1475,10 @@ pub mod batchsendmsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Recipients the message could not be delivered to; empty when all succeeded.
@@ -1521,117 +1521,117 @@ pub mod batchsendmsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.msg_key {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(50),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "MsgKey"),
+                    || ::tim_core::endpoint::join_path(path, "MsgKey"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90004,
             name: "MsgSeqInvalid",
             meaning: "MsgSeq is not valid.",
             retryable: false,
             fields: &["MsgSeq"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90008,
             name: "FromAccountInvalid",
             meaning: "From_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["From_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90011,
             name: "TooManyRecipients",
             meaning: "A batch message names more than 500 recipients.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90012,
             name: "ToAccountNotFound",
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90026,
             name: "OfflineStorageTime",
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &["MsgLifeTime"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90048,
             name: "AccountNotFound",
             meaning: "The requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 93000,
             name: "PacketTooLarge",
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
@@ -1704,7 +1704,7 @@ pub mod batchsendmsg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -1769,7 +1769,7 @@ pub mod batchsendmsg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidMsgBody(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1804,7 +1804,7 @@ pub mod batchsendmsg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1868,10 +1868,10 @@ pub mod c2c_msg_read_receipt {
     //! }
     //! ```
     /// Metadata of `v4/openim/c2c_msg_read_receipt`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/c2c_msg_read_receipt",
         "Send read receipts for one-to-one messages",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1884,10 +1884,10 @@ pub mod c2c_msg_read_receipt {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct C2cMsgInfo {
@@ -1923,11 +1923,11 @@ pub mod c2c_msg_read_receipt {
             }
         }
     }
-    impl ::tim_runtime::Validate for C2cMsgInfo {
+    impl ::tim_core::Validate for C2cMsgInfo {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1936,10 +1936,10 @@ pub mod c2c_msg_read_receipt {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1975,18 +1975,18 @@ pub mod c2c_msg_read_receipt {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim/c2c_msg_read_receipt`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1995,10 +1995,10 @@ pub mod c2c_msg_read_receipt {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -2009,157 +2009,157 @@ pub mod c2c_msg_read_receipt {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 20001,
             name: "InvalidPacket",
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20002,
             name: "InvalidUserSig",
             meaning: "The UserSig or A2 ticket is invalid.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20003,
             name: "InvalidUserId",
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
             fields: &["Operator_Account", "Peer_Account", "From_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20004,
             name: "NetworkError",
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20005,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20006,
             name: "BlockedByCallback",
             meaning: "The app backend's before-send callback refused delivery.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90005,
             name: "MsgRandomInvalid",
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90012,
             name: "ToAccountNotFound",
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90026,
             name: "OfflineStorageTime",
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90031,
             name: "SyncOtherMachineInvalid",
             meaning: "SyncOtherMachine is not an integer.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90044,
             name: "MsgLifeTimeInvalid",
             meaning: "MsgLifeTime is not an integer.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90048,
             name: "AccountNotFound",
             meaning: "The requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 93000,
             name: "PacketTooLarge",
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
@@ -2260,7 +2260,7 @@ pub mod c2c_msg_read_receipt {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 20001 => return Self::InvalidPacket(info),
@@ -2346,7 +2346,7 @@ pub mod c2c_msg_read_receipt {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidPacket(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidUserSig(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2390,7 +2390,7 @@ pub mod c2c_msg_read_receipt {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2428,10 +2428,10 @@ pub mod get_c2c_unread_msg_num {
     //! }
     //! ```
     /// Metadata of `v4/openim/get_c2c_unread_msg_num`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/get_c2c_unread_msg_num",
         "Query unread one-to-one message counts",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2444,10 +2444,10 @@ pub mod get_c2c_unread_msg_num {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2488,37 +2488,37 @@ pub mod get_c2c_unread_msg_num {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.peer_account {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(10),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "Peer_Account"),
+                    || ::tim_core::endpoint::join_path(path, "Peer_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `C2CUnreadMsgNumList` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct C2cUnreadMsgNum {
         /// UserID of the peer.
@@ -2569,11 +2569,11 @@ pub mod get_c2c_unread_msg_num {
             self
         }
     }
-    impl ::tim_runtime::Validate for C2cUnreadMsgNum {
+    impl ::tim_core::Validate for C2cUnreadMsgNum {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -2582,10 +2582,10 @@ pub mod get_c2c_unread_msg_num {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct PeerError {
         /// UserID of the peer.
@@ -2629,11 +2629,11 @@ pub mod get_c2c_unread_msg_num {
             self
         }
     }
-    impl ::tim_runtime::Validate for PeerError {
+    impl ::tim_core::Validate for PeerError {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -2644,10 +2644,10 @@ pub mod get_c2c_unread_msg_num {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Unread messages over all one-to-one conversations (when no peers were given).
@@ -2715,31 +2715,31 @@ pub mod get_c2c_unread_msg_num {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["To_Account", "Peer_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90008,
             name: "FromAccountInvalid",
             meaning: "From_Account is missing or names an account that does not exist.",
@@ -2768,7 +2768,7 @@ pub mod get_c2c_unread_msg_num {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -2800,7 +2800,7 @@ pub mod get_c2c_unread_msg_num {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::ToAccountInvalid(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2814,7 +2814,7 @@ pub mod get_c2c_unread_msg_num {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2887,10 +2887,10 @@ pub mod importmsg {
     //! Repeating an import is deduplicated by the server, but only when all three
     //! key fields were given; kept non-idempotent like the other imports.
     /// Metadata of `v4/openim/importmsg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/importmsg",
         "Import a one-to-one message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2903,10 +2903,10 @@ pub mod importmsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2996,18 +2996,18 @@ pub mod importmsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim/importmsg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3016,10 +3016,10 @@ pub mod importmsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -3030,129 +3030,129 @@ pub mod importmsg {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90005,
             name: "MsgRandomInvalid",
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &["MsgRandom"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90006,
             name: "MsgTimeStampInvalid",
             meaning: "MsgTimeStamp is missing or is not an integer.",
             retryable: false,
             fields: &["MsgTimeStamp"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90008,
             name: "FromAccountInvalid",
             meaning: "From_Account is missing or malformed.",
             retryable: false,
             fields: &["From_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90011,
             name: "TooManyRecipients",
             meaning: "A batch message names more than 500 recipients.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90012,
             name: "ToAccountNotFound",
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90026,
             name: "OfflineStorageTime",
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90030,
             name: "SyncFromOldSystemInvalid",
             meaning: "SyncFromOldSystem is missing or is not an integer.",
             retryable: false,
             fields: &["SyncFromOldSystem"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90048,
             name: "AccountNotFound",
             meaning: "The requested account does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 93000,
             name: "PacketTooLarge",
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
@@ -3237,7 +3237,7 @@ pub mod importmsg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -3311,7 +3311,7 @@ pub mod importmsg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidMsgBody(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3353,7 +3353,7 @@ pub mod importmsg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3412,10 +3412,10 @@ pub mod modify_c2c_msg {
     //! }
     //! ```
     /// Metadata of `v4/openim/modify_c2c_msg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/modify_c2c_msg",
         "Modify a stored one-to-one message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -3428,10 +3428,10 @@ pub mod modify_c2c_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3501,18 +3501,18 @@ pub mod modify_c2c_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim/modify_c2c_msg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3521,10 +3521,10 @@ pub mod modify_c2c_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -3535,108 +3535,108 @@ pub mod modify_c2c_msg {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 20001,
             name: "InvalidPacket",
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20002,
             name: "InvalidUserSig",
             meaning: "The UserSig or A2 ticket is invalid or expired.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20003,
             name: "InvalidUserId",
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
             fields: &["From_Account", "To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20004,
             name: "NetworkError",
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20005,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90012,
             name: "ToAccountNotFound",
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
@@ -3709,7 +3709,7 @@ pub mod modify_c2c_msg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 20001 => return Self::InvalidPacket(info),
@@ -3774,7 +3774,7 @@ pub mod modify_c2c_msg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidPacket(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidUserSig(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3803,7 +3803,7 @@ pub mod modify_c2c_msg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3859,10 +3859,10 @@ pub mod modify_group_msg {
     //! }
     //! ```
     /// Metadata of `v4/openim/modify_group_msg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/modify_group_msg",
         "Modify a stored group message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -3875,10 +3875,10 @@ pub mod modify_group_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3956,18 +3956,18 @@ pub mod modify_group_msg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim/modify_group_msg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3976,10 +3976,10 @@ pub mod modify_group_msg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -3990,94 +3990,94 @@ pub mod modify_group_msg {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 20001,
             name: "InvalidPacket",
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20002,
             name: "InvalidUserSig",
             meaning: "The UserSig or A2 ticket is invalid or expired.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20004,
             name: "NetworkError",
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20005,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
@@ -4142,7 +4142,7 @@ pub mod modify_group_msg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 20001 => return Self::InvalidPacket(info),
@@ -4201,7 +4201,7 @@ pub mod modify_group_msg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidPacket(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidUserSig(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4226,7 +4226,7 @@ pub mod modify_group_msg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -4286,10 +4286,10 @@ pub mod query_online_status {
     //! trailing comma; both are repaired here. The page's request-error sample
     //! (code 90001) is not reproduced as it answers no particular request.
     /// Metadata of `v4/openim/query_online_status`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/query_online_status",
         "Query users' login status",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -4302,10 +4302,10 @@ pub mod query_online_status {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -4343,28 +4343,28 @@ pub mod query_online_status {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(500),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Overall status, as the samples name it; `Online` when any device is online.
     #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -4403,19 +4403,19 @@ pub mod query_online_status {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for OnlineState {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for OnlineState {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for OnlineState {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for OnlineState {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -4458,19 +4458,19 @@ pub mod query_online_status {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for OnlineStatus {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for OnlineStatus {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for OnlineStatus {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for OnlineStatus {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -4513,19 +4513,19 @@ pub mod query_online_status {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for PlatformState {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for PlatformState {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for PlatformState {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for PlatformState {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -4536,10 +4536,10 @@ pub mod query_online_status {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct PlatformStatus {
         /// Login platform, e.g. `iPhone`, `Android`, `Web`, `PC`, `iPad`, `Mac`.
@@ -4584,11 +4584,11 @@ pub mod query_online_status {
             self
         }
     }
-    impl ::tim_runtime::Validate for PlatformStatus {
+    impl ::tim_core::Validate for PlatformStatus {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -4597,10 +4597,10 @@ pub mod query_online_status {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct QueryResult {
         /// UserID of the user.
@@ -4662,11 +4662,11 @@ pub mod query_online_status {
             self
         }
     }
-    impl ::tim_runtime::Validate for QueryResult {
+    impl ::tim_core::Validate for QueryResult {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -4675,10 +4675,10 @@ pub mod query_online_status {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct QueryError {
         /// UserID of the user.
@@ -4706,11 +4706,11 @@ pub mod query_online_status {
             }
         }
     }
-    impl ::tim_runtime::Validate for QueryError {
+    impl ::tim_core::Validate for QueryError {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -4721,10 +4721,10 @@ pub mod query_online_status {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Status of each user that could be queried.
@@ -4771,80 +4771,80 @@ pub mod query_online_status {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 70107,
             name: "UserIdNotFound",
             meaning: "The requested UserID does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 70169,
             name: "ServerTimeout",
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The body is not valid JSON, or `To_Account` is an empty array.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "`To_Account` does not hold strings.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90011,
             name: "TooManyAccounts",
             meaning: "`To_Account` names more than 500 users.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "BackendTimeout",
             meaning: "The backend service timed out; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90994,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90995,
             name: "InternalErrorAlt",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "ServiceError",
             meaning: "Internal service error; try again.",
@@ -4901,7 +4901,7 @@ pub mod query_online_status {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 70107 => return Self::UserIdNotFound(info),
@@ -4954,7 +4954,7 @@ pub mod query_online_status {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserIdNotFound(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::ServerTimeout(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4973,7 +4973,7 @@ pub mod query_online_status {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -5027,10 +5027,10 @@ pub mod querystate {
     //! `Detail` is typed Object in the field table but is an array in the sample.
     //! The detailed sample response has a trailing comma, dropped here.
     /// Metadata of `v4/openim/querystate`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/querystate",
         "Query users' online status",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -5043,10 +5043,10 @@ pub mod querystate {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -5084,38 +5084,38 @@ pub mod querystate {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::Some(1),
                     ::std::option::Option::Some(500),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `Detail` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct PlatformState {
         /// Login platform, e.g. "IPhone" or "Web".
@@ -5158,11 +5158,11 @@ pub mod querystate {
             self
         }
     }
-    impl ::tim_runtime::Validate for PlatformState {
+    impl ::tim_core::Validate for PlatformState {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -5171,10 +5171,10 @@ pub mod querystate {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct UserState {
         /// UserID of the user.
@@ -5232,11 +5232,11 @@ pub mod querystate {
             self
         }
     }
-    impl ::tim_runtime::Validate for UserState {
+    impl ::tim_core::Validate for UserState {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -5247,10 +5247,10 @@ pub mod querystate {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// State per user.
@@ -5282,66 +5282,66 @@ pub mod querystate {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body is not valid JSON or To_Account is an empty array.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account does not have the required format (strings).",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90011,
             name: "TooManyAccounts",
             meaning: "More than 500 accounts were given.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "BackendTimeout",
             meaning: "The backend service timed out; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90994,
             name: "InternalError90994",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90995,
             name: "InternalError90995",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -5390,7 +5390,7 @@ pub mod querystate {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -5437,7 +5437,7 @@ pub mod querystate {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::ToAccountInvalid(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -5458,7 +5458,7 @@ pub mod querystate {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -5531,10 +5531,10 @@ pub mod sendmsg {
     //! }
     //! ```
     /// Metadata of `v4/openim/sendmsg`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openim/sendmsg",
         "Send a one-to-one message",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -5547,10 +5547,10 @@ pub mod sendmsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -5782,26 +5782,26 @@ pub mod sendmsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.msg_life_time {
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(604800),
-                    || ::tim_runtime::endpoint::join_path(path, "MsgLifeTime"),
+                    || ::tim_core::endpoint::join_path(path, "MsgLifeTime"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openim/sendmsg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -5810,10 +5810,10 @@ pub mod sendmsg {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Time of the message (Unix seconds).
@@ -5853,166 +5853,166 @@ pub mod sendmsg {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.msg_key {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(50),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "MsgKey"),
+                    || ::tim_core::endpoint::join_path(path, "MsgKey"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 20001,
             name: "InvalidPacket",
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20002,
             name: "InvalidUserSig",
             meaning: "The UserSig or A2 ticket is invalid or expired.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20003,
             name: "InvalidUserId",
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
             fields: &["From_Account", "To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20004,
             name: "NetworkError",
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20005,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 20006,
             name: "BlockedByCallback",
             meaning: "The app backend's before-send callback refused delivery.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90003,
             name: "ToAccountInvalid",
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90005,
             name: "MsgRandomInvalid",
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &["MsgRandom"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90012,
             name: "ToAccountNotFound",
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90026,
             name: "OfflineStorageTime",
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &["MsgLifeTime"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90031,
             name: "SyncOtherMachineInvalid",
             meaning: "SyncOtherMachine is not an integer.",
             retryable: false,
             fields: &["SyncOtherMachine"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90044,
             name: "MsgLifeTimeInvalid",
             meaning: "MsgLifeTime is not an integer.",
             retryable: false,
             fields: &["MsgLifeTime"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90992,
             name: "InternalErrorCallback",
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 93000,
             name: "PacketTooLarge",
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90048,
             name: "AccountNotFound",
             meaning: "The requested account does not exist.",
@@ -6113,7 +6113,7 @@ pub mod sendmsg {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 20001 => return Self::InvalidPacket(info),
@@ -6199,7 +6199,7 @@ pub mod sendmsg {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidPacket(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidUserSig(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -6243,7 +6243,7 @@ pub mod sendmsg {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

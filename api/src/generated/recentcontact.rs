@@ -55,10 +55,10 @@ pub mod create_contact_group {
     //! }
     //! ```
     /// Metadata of `v4/recentcontact/create_contact_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/create_contact_group",
         "Create a conversation group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -71,10 +71,10 @@ pub mod create_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct GroupContactItem {
@@ -105,19 +105,19 @@ pub mod create_contact_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for GroupContactItem {
+    impl ::tim_core::Validate for GroupContactItem {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.group_name;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(32),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupName"),
+                    || ::tim_core::endpoint::join_path(path, "GroupName"),
                 )?;
             }
             ::std::result::Result::Ok(())
@@ -128,10 +128,10 @@ pub mod create_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -162,45 +162,45 @@ pub mod create_contact_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.group_contact_item;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupContactItem"),
+                    || ::tim_core::endpoint::join_path(path, "GroupContactItem"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path,
+                        "{}[{}]", ::tim_core::endpoint::join_path(path,
                         "GroupContactItem"), i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `GroupResultItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct GroupResultItem {
         /// The conversation group that was created.
@@ -247,11 +247,11 @@ pub mod create_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for GroupResultItem {
+    impl ::tim_core::Validate for GroupResultItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -262,10 +262,10 @@ pub mod create_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result per created conversation group.
@@ -316,101 +316,101 @@ pub mod create_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51006,
             name: "MarkCountInvalid",
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51007,
             name: "GroupCodeLookupFailed",
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51008,
             name: "TooManyConversations",
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51009,
             name: "ContactGroupNotFound",
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51010,
             name: "TooManyContactGroups",
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51011,
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &["GroupName"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51012,
             name: "TooManyPinned",
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51013,
             name: "UltimateEditionRequired",
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
@@ -479,7 +479,7 @@ pub mod create_contact_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -541,7 +541,7 @@ pub mod create_contact_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -575,7 +575,7 @@ pub mod create_contact_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -624,10 +624,10 @@ pub mod del_contact_group {
     //! }
     //! ```
     /// Metadata of `v4/recentcontact/del_contact_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/del_contact_group",
         "Delete a conversation group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -640,10 +640,10 @@ pub mod del_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -672,28 +672,28 @@ pub mod del_contact_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.group_name;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(1),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "GroupName"),
+                    || ::tim_core::endpoint::join_path(path, "GroupName"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/recentcontact/del_contact_group`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -702,10 +702,10 @@ pub mod del_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The conversation groups that were deleted.
@@ -737,101 +737,101 @@ pub mod del_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51006,
             name: "MarkCountInvalid",
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51007,
             name: "GroupCodeLookupFailed",
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51008,
             name: "TooManyConversations",
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51009,
             name: "ContactGroupNotFound",
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51010,
             name: "TooManyContactGroups",
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51011,
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &["GroupName"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51012,
             name: "TooManyPinned",
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51013,
             name: "UltimateEditionRequired",
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
@@ -900,7 +900,7 @@ pub mod del_contact_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -962,7 +962,7 @@ pub mod del_contact_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -996,7 +996,7 @@ pub mod del_contact_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1038,10 +1038,10 @@ pub mod delete {
     //! }
     //! ```
     /// Metadata of `v4/recentcontact/delete`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/delete",
         "Delete a conversation",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1054,10 +1054,10 @@ pub mod delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1132,18 +1132,18 @@ pub mod delete {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/recentcontact/delete`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1152,10 +1152,10 @@ pub mod delete {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Error detail meant for display on the client.
@@ -1187,45 +1187,45 @@ pub mod delete {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -1262,7 +1262,7 @@ pub mod delete {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -1300,7 +1300,7 @@ pub mod delete {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1314,7 +1314,7 @@ pub mod delete {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1363,10 +1363,10 @@ pub mod get_contact_group {
     //! }
     //! ```
     /// Metadata of `v4/recentcontact/get_contact_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/get_contact_group",
         "Pull conversation group and mark data",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1379,10 +1379,10 @@ pub mod get_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1411,18 +1411,18 @@ pub mod get_contact_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/recentcontact/get_contact_group`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1431,10 +1431,10 @@ pub mod get_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Group and mark data of the conversations in this page.
@@ -1526,101 +1526,101 @@ pub mod get_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51006,
             name: "MarkCountInvalid",
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51007,
             name: "GroupCodeLookupFailed",
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51008,
             name: "TooManyConversations",
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51009,
             name: "ContactGroupNotFound",
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51010,
             name: "TooManyContactGroups",
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51011,
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51012,
             name: "TooManyPinned",
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51013,
             name: "UltimateEditionRequired",
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
@@ -1689,7 +1689,7 @@ pub mod get_contact_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -1751,7 +1751,7 @@ pub mod get_contact_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1785,7 +1785,7 @@ pub mod get_contact_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1831,10 +1831,10 @@ pub mod get_list {
     //! }
     //! ```
     /// Metadata of `v4/recentcontact/get_list`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/get_list",
         "Pull a user's conversation list",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1847,10 +1847,10 @@ pub mod get_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1908,28 +1908,28 @@ pub mod get_list {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `SessionItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct SessionItem {
         /// Whether the conversation is one-to-one or a group.
@@ -2013,11 +2013,11 @@ pub mod get_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for SessionItem {
+    impl ::tim_core::Validate for SessionItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -2028,10 +2028,10 @@ pub mod get_list {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// The conversations of this page.
@@ -2154,45 +2154,45 @@ pub mod get_list {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
@@ -2229,7 +2229,7 @@ pub mod get_list {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -2267,7 +2267,7 @@ pub mod get_list {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2281,7 +2281,7 @@ pub mod get_list {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2346,10 +2346,10 @@ pub mod mark_contact {
     //! }
     //! ```
     /// Metadata of `v4/recentcontact/mark_contact`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/mark_contact",
         "Set conversation marks",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2362,10 +2362,10 @@ pub mod mark_contact {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct MarkItem {
@@ -2439,18 +2439,18 @@ pub mod mark_contact {
             self
         }
     }
-    impl ::tim_runtime::Validate for MarkItem {
+    impl ::tim_core::Validate for MarkItem {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.custom_mark {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(256),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "CustomMark"),
+                    || ::tim_core::endpoint::join_path(path, "CustomMark"),
                 )?;
             }
             ::std::result::Result::Ok(())
@@ -2461,10 +2461,10 @@ pub mod mark_contact {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2493,44 +2493,44 @@ pub mod mark_contact {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.mark_item;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "MarkItem"),
+                    || ::tim_core::endpoint::join_path(path, "MarkItem"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path, "MarkItem"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "MarkItem"), i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `ResultItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct MarkResultItem {
         /// Echo of the operation type.
@@ -2604,11 +2604,11 @@ pub mod mark_contact {
             self
         }
     }
-    impl ::tim_runtime::Validate for MarkResultItem {
+    impl ::tim_core::Validate for MarkResultItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -2619,10 +2619,10 @@ pub mod mark_contact {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Result per conversation.
@@ -2669,101 +2669,101 @@ pub mod mark_contact {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51006,
             name: "MarkCountInvalid",
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &["MarkItem"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51007,
             name: "GroupCodeLookupFailed",
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51008,
             name: "TooManyConversations",
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51009,
             name: "ContactGroupNotFound",
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51010,
             name: "TooManyContactGroups",
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51011,
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51012,
             name: "TooManyPinned",
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51013,
             name: "UltimateEditionRequired",
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
@@ -2832,7 +2832,7 @@ pub mod mark_contact {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -2894,7 +2894,7 @@ pub mod mark_contact {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2928,7 +2928,7 @@ pub mod mark_contact {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2981,10 +2981,10 @@ pub mod search_contact_group {
     //! }
     //! ```
     /// Metadata of `v4/recentcontact/search_contact_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/search_contact_group",
         "Look up group and mark data of conversations",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2997,10 +2997,10 @@ pub mod search_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3047,27 +3047,27 @@ pub mod search_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.contact_item {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(300),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "ContactItem"),
+                    || ::tim_core::endpoint::join_path(path, "ContactItem"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/recentcontact/search_contact_group`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3076,10 +3076,10 @@ pub mod search_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Group and mark data of each conversation found.
@@ -3157,101 +3157,101 @@ pub mod search_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51006,
             name: "MarkCountInvalid",
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51007,
             name: "GroupCodeLookupFailed",
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51008,
             name: "TooManyConversations",
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51009,
             name: "ContactGroupNotFound",
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51010,
             name: "TooManyContactGroups",
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51011,
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51012,
             name: "TooManyPinned",
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51013,
             name: "UltimateEditionRequired",
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
@@ -3320,7 +3320,7 @@ pub mod search_contact_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -3382,7 +3382,7 @@ pub mod search_contact_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3416,7 +3416,7 @@ pub mod search_contact_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3483,10 +3483,10 @@ pub mod update_contact_group {
     //! does not say so and renaming by old name fails the second time; not marked
     //! idempotent.
     /// Metadata of `v4/recentcontact/update_contact_group`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/recentcontact/update_contact_group",
         "Update a conversation group",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -3527,19 +3527,19 @@ pub mod update_contact_group {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for UpdateGroupType {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for UpdateGroupType {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_i64(self.value())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for UpdateGroupType {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for UpdateGroupType {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <i64 as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <i64 as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -3550,10 +3550,10 @@ pub mod update_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct ContactUpdateItem {
@@ -3586,11 +3586,11 @@ pub mod update_contact_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for ContactUpdateItem {
+    impl ::tim_core::Validate for ContactUpdateItem {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -3599,10 +3599,10 @@ pub mod update_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct UpdateGroup {
@@ -3685,18 +3685,18 @@ pub mod update_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for UpdateGroup {
+    impl ::tim_core::Validate for UpdateGroup {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.new_group_name {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(32),
                     "bytes",
-                    || ::tim_runtime::endpoint::join_path(path, "NewGroupName"),
+                    || ::tim_core::endpoint::join_path(path, "NewGroupName"),
                 )?;
             }
             ::std::result::Result::Ok(())
@@ -3707,10 +3707,10 @@ pub mod update_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3746,35 +3746,35 @@ pub mod update_contact_group {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.update_group;
-                ::tim_runtime::Validate::validate_at(
+                ::tim_core::Validate::validate_at(
                     value,
-                    &::tim_runtime::endpoint::join_path(path, "UpdateGroup"),
+                    &::tim_core::endpoint::join_path(path, "UpdateGroup"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `ContactResultItem` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct ContactOptResult {
         /// Whether the conversation was added or removed.
@@ -3852,11 +3852,11 @@ pub mod update_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for ContactOptResult {
+    impl ::tim_core::Validate for ContactOptResult {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -3865,10 +3865,10 @@ pub mod update_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct UpdateGroupResult {
         /// Echo of the update type: 1 rename, 2 conversations.
@@ -3967,11 +3967,11 @@ pub mod update_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for UpdateGroupResult {
+    impl ::tim_core::Validate for UpdateGroupResult {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -3982,10 +3982,10 @@ pub mod update_contact_group {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Echo of the kind of update.
@@ -4029,101 +4029,101 @@ pub mod update_contact_group {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 50001,
             name: "UserNotImported",
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50002,
             name: "InvalidParameter",
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50003,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50004,
             name: "ServerError",
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 50005,
             name: "NetworkTimeout",
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51006,
             name: "MarkCountInvalid",
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51007,
             name: "GroupCodeLookupFailed",
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51008,
             name: "TooManyConversations",
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51009,
             name: "ContactGroupNotFound",
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51010,
             name: "TooManyContactGroups",
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51011,
             name: "ContactGroupNameTooLong",
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &["NewGroupName"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51012,
             name: "TooManyPinned",
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 51013,
             name: "UltimateEditionRequired",
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
@@ -4192,7 +4192,7 @@ pub mod update_contact_group {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 50001 => return Self::UserNotImported(info),
@@ -4254,7 +4254,7 @@ pub mod update_contact_group {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::UserNotImported(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -4288,7 +4288,7 @@ pub mod update_contact_group {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

@@ -39,10 +39,10 @@ pub mod getappinfo {
     //! kept as strings. The first sample response has a trailing comma, dropped
     //! here. Responses carry no `ActionStatus`.
     /// Metadata of `v4/openconfigsvr/getappinfo`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openconfigsvr/getappinfo",
         "Pull daily operations statistics",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -203,19 +203,19 @@ pub mod getappinfo {
             !matches!(self, Self::Unknown(_))
         }
     }
-    impl ::tim_runtime::__private::serde::Serialize for AppInfoField {
-        fn serialize<S: ::tim_runtime::__private::serde::Serializer>(
+    impl ::tim_core::__private::serde::Serialize for AppInfoField {
+        fn serialize<S: ::tim_core::__private::serde::Serializer>(
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
             serializer.serialize_str(self.as_str())
         }
     }
-    impl<'de> ::tim_runtime::__private::serde::Deserialize<'de> for AppInfoField {
-        fn deserialize<D: ::tim_runtime::__private::serde::Deserializer<'de>>(
+    impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AppInfoField {
+        fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let raw = <::std::string::String as ::tim_runtime::__private::serde::Deserialize>::deserialize(
+            let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
@@ -226,10 +226,10 @@ pub mod getappinfo {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -262,28 +262,28 @@ pub mod getappinfo {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `Result` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct AppInfoDay {
         /// App name.
@@ -872,11 +872,11 @@ pub mod getappinfo {
             self
         }
     }
-    impl ::tim_runtime::Validate for AppInfoDay {
+    impl ::tim_core::Validate for AppInfoDay {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -887,10 +887,10 @@ pub mod getappinfo {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// One entry per day; only the requested figures are present.
@@ -918,45 +918,45 @@ pub mod getappinfo {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 130001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130009,
             name: "SqlOpenError",
             meaning: "The statistics database could not be opened.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130010,
             name: "SqlPingError",
             meaning: "The statistics database did not answer.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130011,
             name: "SqlQueryError",
             meaning: "The statistics query failed.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130012,
             name: "SqlResultError",
             meaning: "The statistics result could not be parsed.",
@@ -993,7 +993,7 @@ pub mod getappinfo {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 130001 => return Self::InvalidJson(info),
@@ -1031,7 +1031,7 @@ pub mod getappinfo {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SqlOpenError(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1045,7 +1045,7 @@ pub mod getappinfo {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1088,10 +1088,10 @@ pub mod getnospeaking {
     //!
     //! The sample response carries no `ActionStatus`.
     /// Metadata of `v4/openconfigsvr/getnospeaking`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openconfigsvr/getnospeaking",
         "Query a user's global mute",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1104,10 +1104,10 @@ pub mod getnospeaking {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1129,18 +1129,18 @@ pub mod getnospeaking {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openconfigsvr/getnospeaking`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1149,10 +1149,10 @@ pub mod getnospeaking {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Remaining one-to-one mute in seconds; 0 when not muted, 4294967295 when muted permanently.
@@ -1203,38 +1203,38 @@ pub mod getnospeaking {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 130001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130002,
             name: "GetAccountMissing",
             meaning: "Get_Account is missing.",
             retryable: false,
             fields: &["Get_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130003,
             name: "GetAccountInvalid",
             meaning: "Get_Account is not valid.",
             retryable: false,
             fields: &["Get_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130014,
             name: "SystemError",
             meaning: "System error; try again or contact support.",
@@ -1267,7 +1267,7 @@ pub mod getnospeaking {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 130001 => return Self::InvalidJson(info),
@@ -1302,7 +1302,7 @@ pub mod getnospeaking {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::GetAccountMissing(_) => {
@@ -1319,7 +1319,7 @@ pub mod getnospeaking {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1367,10 +1367,10 @@ pub mod setnospeaking {
     //!
     //! The sample response carries no `ActionStatus` and has a trailing comma, dropped here.
     /// Metadata of `v4/openconfigsvr/setnospeaking`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/openconfigsvr/setnospeaking",
         "Set a user's global mute",
-        ::tim_runtime::RateLimit::per_second(200),
+        ::tim_core::RateLimit::per_second(200),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1383,10 +1383,10 @@ pub mod setnospeaking {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1446,18 +1446,18 @@ pub mod setnospeaking {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/openconfigsvr/setnospeaking`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1466,10 +1466,10 @@ pub mod setnospeaking {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -1480,45 +1480,45 @@ pub mod setnospeaking {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 130001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130004,
             name: "SetAccountMissing",
             meaning: "Set_Account is missing.",
             retryable: false,
             fields: &["Set_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130005,
             name: "SetAccountInvalid",
             meaning: "Set_Account is not valid.",
             retryable: false,
             fields: &["Set_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130008,
             name: "NoMuteTimeGiven",
             meaning: "Neither C2CmsgNospeakingTime nor GroupmsgNospeakingTime was given.",
             retryable: false,
             fields: &["C2CmsgNospeakingTime", "GroupmsgNospeakingTime"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 130014,
             name: "SystemError",
             meaning: "System error; try again or contact support.",
@@ -1555,7 +1555,7 @@ pub mod setnospeaking {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 130001 => return Self::InvalidJson(info),
@@ -1593,7 +1593,7 @@ pub mod setnospeaking {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::SetAccountMissing(_) => {
@@ -1611,7 +1611,7 @@ pub mod setnospeaking {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

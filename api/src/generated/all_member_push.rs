@@ -49,10 +49,10 @@ pub mod im_add_tag {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_add_tag`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_add_tag",
         "Add user tags",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -65,10 +65,10 @@ pub mod im_add_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct UserTags {
@@ -97,19 +97,19 @@ pub mod im_add_tag {
             }
         }
     }
-    impl ::tim_runtime::Validate for UserTags {
+    impl ::tim_core::Validate for UserTags {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.tags;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(10),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "Tags"),
+                    || ::tim_core::endpoint::join_path(path, "Tags"),
                 )?;
             }
             ::std::result::Result::Ok(())
@@ -120,10 +120,10 @@ pub mod im_add_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -147,34 +147,34 @@ pub mod im_add_tag {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.user_tags;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "UserTags"),
+                    || ::tim_core::endpoint::join_path(path, "UserTags"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path, "UserTags"), i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "UserTags"), i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_add_tag`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -183,10 +183,10 @@ pub mod im_add_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -197,38 +197,38 @@ pub mod im_add_tag {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserTags"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -261,7 +261,7 @@ pub mod im_add_tag {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -296,7 +296,7 @@ pub mod im_add_tag {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -309,7 +309,7 @@ pub mod im_add_tag {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -349,10 +349,10 @@ pub mod im_get_attr {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_get_attr`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_get_attr",
         "Get user attributes",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -365,10 +365,10 @@ pub mod im_get_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -390,38 +390,38 @@ pub mod im_get_attr {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `UserAttrs` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct UserAttrs {
         /// UserID of the user.
@@ -471,11 +471,11 @@ pub mod im_get_attr {
             self
         }
     }
-    impl ::tim_runtime::Validate for UserAttrs {
+    impl ::tim_core::Validate for UserAttrs {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -486,10 +486,10 @@ pub mod im_get_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Attribute values per user.
@@ -517,31 +517,31 @@ pub mod im_get_attr {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -570,7 +570,7 @@ pub mod im_get_attr {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -602,7 +602,7 @@ pub mod im_get_attr {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::TooManyAccounts(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -614,7 +614,7 @@ pub mod im_get_attr {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -649,10 +649,10 @@ pub mod im_get_attr_name {
     //! {}
     //! ```
     /// Metadata of `v4/all_member_push/im_get_attr_name`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_get_attr_name",
         "Get the names of the app's user attributes",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -665,10 +665,10 @@ pub mod im_get_attr_name {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {}
@@ -680,18 +680,18 @@ pub mod im_get_attr_name {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_get_attr_name`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -700,10 +700,10 @@ pub mod im_get_attr_name {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Attribute number ("0" to "9") to attribute name.
@@ -738,38 +738,38 @@ pub mod im_get_attr_name {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -802,7 +802,7 @@ pub mod im_get_attr_name {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -837,7 +837,7 @@ pub mod im_get_attr_name {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -850,7 +850,7 @@ pub mod im_get_attr_name {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -890,10 +890,10 @@ pub mod im_get_tag {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_get_tag`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_get_tag",
         "Get user tags",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -906,10 +906,10 @@ pub mod im_get_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -931,38 +931,38 @@ pub mod im_get_tag {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// The `UserTags` object.
     #[derive(
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct UserTags {
         /// UserID of the user.
@@ -1005,11 +1005,11 @@ pub mod im_get_tag {
             self
         }
     }
-    impl ::tim_runtime::Validate for UserTags {
+    impl ::tim_core::Validate for UserTags {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -1020,10 +1020,10 @@ pub mod im_get_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// Tags per user.
@@ -1051,38 +1051,38 @@ pub mod im_get_tag {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -1115,7 +1115,7 @@ pub mod im_get_tag {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -1150,7 +1150,7 @@ pub mod im_get_tag {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1163,7 +1163,7 @@ pub mod im_get_tag {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1234,10 +1234,10 @@ pub mod im_push {
     //! two pairs of near-identical samples (to all users; by attribute); one of
     //! each pair is kept.
     /// Metadata of `v4/all_member_push/im_push`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_push",
         "Push a message to all users",
-        ::tim_runtime::RateLimit::per_day(100),
+        ::tim_core::RateLimit::per_day(100),
         false,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1251,10 +1251,10 @@ pub mod im_push {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct PushCondition {
@@ -1342,27 +1342,27 @@ pub mod im_push {
             self
         }
     }
-    impl ::tim_runtime::Validate for PushCondition {
+    impl ::tim_core::Validate for PushCondition {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.tags_or {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(10),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "TagsOr"),
+                    || ::tim_core::endpoint::join_path(path, "TagsOr"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.tags_and {
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(10),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "TagsAnd"),
+                    || ::tim_core::endpoint::join_path(path, "TagsAnd"),
                 )?;
             }
             ::std::result::Result::Ok(())
@@ -1373,10 +1373,10 @@ pub mod im_push {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1477,32 +1477,32 @@ pub mod im_push {
             self
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             if let ::std::option::Option::Some(value) = &self.msg_life_time {
-                ::tim_runtime::endpoint::check::range(
+                ::tim_core::endpoint::check::range(
                     i128::from(*value),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(604800),
-                    || ::tim_runtime::endpoint::join_path(path, "MsgLifeTime"),
+                    || ::tim_core::endpoint::join_path(path, "MsgLifeTime"),
                 )?;
             }
             if let ::std::option::Option::Some(value) = &self.condition {
-                ::tim_runtime::Validate::validate_at(
+                ::tim_core::Validate::validate_at(
                     value,
-                    &::tim_runtime::endpoint::join_path(path, "Condition"),
+                    &::tim_core::endpoint::join_path(path, "Condition"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_push`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1511,10 +1511,10 @@ pub mod im_push {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the push task.
@@ -1542,129 +1542,129 @@ pub mod im_push {
             self
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90002,
             name: "InvalidMsgBody",
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90005,
             name: "MsgRandomInvalid",
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &["MsgRandom"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90007,
             name: "MsgBodyNotArray",
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90010,
             name: "InvalidMessageFormat",
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90020,
             name: "TagTooLong",
             meaning: "A tag is longer than 50 bytes.",
             retryable: false,
             fields: &["Condition"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90022,
             name: "DuplicateTags",
             meaning: "TagsOr and TagsAnd repeat a tag.",
             retryable: false,
             fields: &["Condition"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90024,
             name: "PushTooFrequent",
             meaning: "Pushes must be more than 1 second apart.",
             retryable: true,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90026,
             name: "OfflineStorageTime",
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &["MsgLifeTime"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90032,
             name: "TooManyTags",
             meaning: "More than 10 tags in the push condition or in a tag-adding request.",
             retryable: false,
             fields: &["Condition"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90033,
             name: "InvalidAttribute",
             meaning: "An attribute is not valid.",
             retryable: false,
             fields: &["Condition"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90039,
             name: "AttrsAndTagsExclusive",
             meaning: "Attribute and tag conditions cannot be combined.",
             retryable: false,
             fields: &["Condition"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90040,
             name: "EmptyTag",
             meaning: "A tag in the push condition is empty.",
             retryable: false,
             fields: &["Condition"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90045,
             name: "PushToAllDisabled",
             meaning: "Pushing to all users is not enabled.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90047,
             name: "DailyPushQuotaExceeded",
             meaning: "The daily push quota (100 by default) is used up.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -1749,7 +1749,7 @@ pub mod im_push {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -1823,7 +1823,7 @@ pub mod im_push {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::InvalidMsgBody(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -1861,7 +1861,7 @@ pub mod im_push {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -1901,10 +1901,10 @@ pub mod im_remove_all_tags {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_remove_all_tags`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_remove_all_tags",
         "Delete all tags of users",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -1917,10 +1917,10 @@ pub mod im_remove_all_tags {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -1942,28 +1942,28 @@ pub mod im_remove_all_tags {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.to_account;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "To_Account"),
+                    || ::tim_core::endpoint::join_path(path, "To_Account"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_remove_all_tags`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -1972,10 +1972,10 @@ pub mod im_remove_all_tags {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -1986,38 +1986,38 @@ pub mod im_remove_all_tags {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -2050,7 +2050,7 @@ pub mod im_remove_all_tags {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -2085,7 +2085,7 @@ pub mod im_remove_all_tags {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2098,7 +2098,7 @@ pub mod im_remove_all_tags {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2151,10 +2151,10 @@ pub mod im_remove_attr {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_remove_attr`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_remove_attr",
         "Delete user attributes",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2167,10 +2167,10 @@ pub mod im_remove_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct UserAttrNames {
@@ -2199,11 +2199,11 @@ pub mod im_remove_attr {
             }
         }
     }
-    impl ::tim_runtime::Validate for UserAttrNames {
+    impl ::tim_core::Validate for UserAttrNames {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -2212,10 +2212,10 @@ pub mod im_remove_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2239,28 +2239,28 @@ pub mod im_remove_attr {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.user_attrs;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "UserAttrs"),
+                    || ::tim_core::endpoint::join_path(path, "UserAttrs"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_remove_attr`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -2269,10 +2269,10 @@ pub mod im_remove_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -2283,45 +2283,45 @@ pub mod im_remove_attr {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserAttrs"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90033,
             name: "InvalidAttribute",
             meaning: "An attribute is not valid.",
             retryable: false,
             fields: &["UserAttrs"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -2358,7 +2358,7 @@ pub mod im_remove_attr {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -2396,7 +2396,7 @@ pub mod im_remove_attr {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2410,7 +2410,7 @@ pub mod im_remove_attr {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2462,10 +2462,10 @@ pub mod im_remove_tag {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_remove_tag`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_remove_tag",
         "Delete user tags",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2478,10 +2478,10 @@ pub mod im_remove_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct UserTags {
@@ -2510,11 +2510,11 @@ pub mod im_remove_tag {
             }
         }
     }
-    impl ::tim_runtime::Validate for UserTags {
+    impl ::tim_core::Validate for UserTags {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
@@ -2523,10 +2523,10 @@ pub mod im_remove_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2550,28 +2550,28 @@ pub mod im_remove_tag {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.user_tags;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "UserTags"),
+                    || ::tim_core::endpoint::join_path(path, "UserTags"),
                 )?;
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_remove_tag`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -2580,10 +2580,10 @@ pub mod im_remove_tag {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -2594,38 +2594,38 @@ pub mod im_remove_tag {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserTags"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -2658,7 +2658,7 @@ pub mod im_remove_tag {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -2693,7 +2693,7 @@ pub mod im_remove_tag {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -2706,7 +2706,7 @@ pub mod im_remove_tag {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -2760,10 +2760,10 @@ pub mod im_set_attr {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_set_attr`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_set_attr",
         "Set user attributes",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -2776,10 +2776,10 @@ pub mod im_set_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct UserAttrs {
@@ -2816,18 +2816,18 @@ pub mod im_set_attr {
             }
         }
     }
-    impl ::tim_runtime::Validate for UserAttrs {
+    impl ::tim_core::Validate for UserAttrs {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.attrs;
                 for (key, item) in value.iter() {
                     let item_path = format!(
-                        "{}.{}", ::tim_runtime::endpoint::join_path(path, "Attrs"), key
+                        "{}.{}", ::tim_core::endpoint::join_path(path, "Attrs"), key
                     );
-                    ::tim_runtime::endpoint::check::len(
+                    ::tim_core::endpoint::check::len(
                         item.len(),
                         ::std::option::Option::None,
                         ::std::option::Option::Some(50),
@@ -2844,10 +2844,10 @@ pub mod im_set_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -2871,35 +2871,34 @@ pub mod im_set_attr {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.user_attrs;
-                ::tim_runtime::endpoint::check::len(
+                ::tim_core::endpoint::check::len(
                     value.len(),
                     ::std::option::Option::None,
                     ::std::option::Option::Some(100),
                     "items",
-                    || ::tim_runtime::endpoint::join_path(path, "UserAttrs"),
+                    || ::tim_core::endpoint::join_path(path, "UserAttrs"),
                 )?;
                 for (i, item) in value.iter().enumerate() {
                     let item_path = format!(
-                        "{}[{}]", ::tim_runtime::endpoint::join_path(path, "UserAttrs"),
-                        i
+                        "{}[{}]", ::tim_core::endpoint::join_path(path, "UserAttrs"), i
                     );
-                    ::tim_runtime::Validate::validate_at(item, &item_path.clone())?;
+                    ::tim_core::Validate::validate_at(item, &item_path.clone())?;
                 }
             }
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_set_attr`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -2908,10 +2907,10 @@ pub mod im_set_attr {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -2922,45 +2921,45 @@ pub mod im_set_attr {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90018,
             name: "TooManyAccounts",
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserAttrs"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90033,
             name: "InvalidAttribute",
             meaning: "An attribute is not valid.",
             retryable: false,
             fields: &["UserAttrs"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -2997,7 +2996,7 @@ pub mod im_set_attr {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -3035,7 +3034,7 @@ pub mod im_set_attr {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3049,7 +3048,7 @@ pub mod im_set_attr {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}
@@ -3090,10 +3089,10 @@ pub mod im_set_attr_name {
     //! }
     //! ```
     /// Metadata of `v4/all_member_push/im_set_attr_name`: rate limit, retry safety, error tables, sample.
-    pub static META: ::tim_runtime::EndpointMeta = ::tim_runtime::EndpointMeta::new(
+    pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/all_member_push/im_set_attr_name",
         "Name the app's user attributes",
-        ::tim_runtime::RateLimit::per_second(100),
+        ::tim_core::RateLimit::per_second(100),
         true,
         ERRORS,
         &[super::super::errors::PUBLIC],
@@ -3106,10 +3105,10 @@ pub mod im_set_attr_name {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct Request {
@@ -3141,19 +3140,18 @@ pub mod im_set_attr_name {
             }
         }
     }
-    impl ::tim_runtime::Validate for Request {
+    impl ::tim_core::Validate for Request {
         fn validate_at(
             &self,
             path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             {
                 let value = &self.attr_names;
                 for (key, item) in value.iter() {
                     let item_path = format!(
-                        "{}.{}", ::tim_runtime::endpoint::join_path(path, "AttrNames"),
-                        key
+                        "{}.{}", ::tim_core::endpoint::join_path(path, "AttrNames"), key
                     );
-                    ::tim_runtime::endpoint::check::len(
+                    ::tim_core::endpoint::check::len(
                         item.len(),
                         ::std::option::Option::None,
                         ::std::option::Option::Some(50),
@@ -3165,10 +3163,10 @@ pub mod im_set_attr_name {
             ::std::result::Result::Ok(())
         }
     }
-    impl ::tim_runtime::ApiRequest for Request {
+    impl ::tim_core::ApiRequest for Request {
         type Response = Response;
         type Error = Error;
-        const META: &'static ::tim_runtime::EndpointMeta = &META;
+        const META: &'static ::tim_core::EndpointMeta = &META;
     }
     /// Successful reply of `v4/all_member_push/im_set_attr_name`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
     ///
@@ -3177,10 +3175,10 @@ pub mod im_set_attr_name {
         Debug,
         Clone,
         PartialEq,
-        ::tim_runtime::__private::serde::Serialize,
-        ::tim_runtime::__private::serde::Deserialize
+        ::tim_core::__private::serde::Serialize,
+        ::tim_core::__private::serde::Deserialize
     )]
-    #[serde(crate = "::tim_runtime::__private::serde")]
+    #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Response {}
     #[allow(clippy::new_without_default)]
@@ -3191,31 +3189,31 @@ pub mod im_set_attr_name {
             Self {}
         }
     }
-    impl ::tim_runtime::Validate for Response {
+    impl ::tim_core::Validate for Response {
         fn validate_at(
             &self,
             _path: &str,
-        ) -> ::std::result::Result<(), ::tim_runtime::ValidationError> {
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
             ::std::result::Result::Ok(())
         }
     }
     /// The endpoint's own error codes.
-    pub const ERRORS: &[::tim_runtime::ErrorMeta] = &[
-        ::tim_runtime::ErrorMeta {
+    pub const ERRORS: &[::tim_core::ErrorMeta] = &[
+        ::tim_core::ErrorMeta {
             code: 90001,
             name: "InvalidJson",
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 90009,
             name: "AdminRequired",
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
         },
-        ::tim_runtime::ErrorMeta {
+        ::tim_core::ErrorMeta {
             code: 91000,
             name: "InternalError",
             meaning: "Internal service error; try again.",
@@ -3244,7 +3242,7 @@ pub mod im_set_attr_name {
         /// A code the spec does not document: the code and the server's `ErrorInfo`.
         Unknown(i64, ::std::string::String),
     }
-    impl ::tim_runtime::ApiErrorKind for Error {
+    impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
             match code {
                 90001 => return Self::InvalidJson(info),
@@ -3276,7 +3274,7 @@ pub mod im_set_attr_name {
                 Self::Unknown(_, info) => info,
             }
         }
-        fn meta(&self) -> ::std::option::Option<&'static ::tim_runtime::ErrorMeta> {
+        fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::InvalidJson(_) => ::std::option::Option::Some(&ERRORS[0usize]),
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
@@ -3288,7 +3286,7 @@ pub mod im_set_attr_name {
     }
     impl ::std::fmt::Display for Error {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::tim_runtime::endpoint::fmt_api_error(self, f)
+            ::tim_core::endpoint::fmt_api_error(self, f)
         }
     }
     impl ::std::error::Error for Error {}

@@ -1,0 +1,15 @@
+//! The Tencent Cloud IM (Chat) server REST API, generated from the YAML specs
+//! in `specs/` by `cargo xtask codegen`: one module per service, one per
+//! endpoint (`specs/<service>/<command>.yaml` becomes
+//! `<service>::<command>`), plus the shared `types` and `errors`.
+//!
+//! Nothing under `src/generated/` is edited by hand; change the specs or the
+//! generator (`tim-codegen`) and regenerate. The code runs on `tim-core`;
+//! most users depend on `tim-runtime`, which re-exports both.
+
+// Formatted by prettyplease; rustfmt must not reformat it, or the staleness
+// check would fail.
+#[rustfmt::skip]
+mod generated;
+
+pub use generated::*;

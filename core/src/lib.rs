@@ -1,0 +1,41 @@
+//! Hand-written core of the Tencent Cloud IM (Chat) server API client.
+//!
+//! Everything that signs, sends, throttles, retries and decodes lives here
+//! and sees an endpoint only through the traits and tables of [`endpoint`].
+//! The endpoints themselves are generated from the YAML specs: the shipped
+//! ones in `tim-api`, a crate's own with `tim_codegen_macros::generate!`.
+//! Most users depend on `tim-runtime`, which re-exports this crate and the
+//! shipped API.
+
+pub mod bench_support;
+pub mod client;
+pub mod dynamic;
+pub mod endpoint;
+pub mod error;
+mod rate_limit;
+// Generated from `specs/shared/regions.yaml` and formatted by prettyplease;
+// rustfmt must not reformat it, or the staleness check would fail.
+#[rustfmt::skip]
+mod region;
+mod reply;
+mod retry;
+pub mod usersig;
+
+#[cfg(test)]
+mod test_support;
+
+pub use client::{Client, ClientBuilder, USERSIG_ERROR_CODES};
+pub use dynamic::{DynApiError, EndpointEntry, RequestError};
+pub use endpoint::{
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, GroupTypeSupport, RateLimit, Validate, ValidationError,
+};
+pub use error::{ConfigError, Error, TransportError};
+pub use region::Region;
+pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
+
+/// Re-exports used by generated code; not part of the stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}
