@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use tim_runtime::api::ENDPOINTS;
 use tim_runtime::dynamic::{self, EndpointEntry, RequestError};
-use tim_runtime::{Client, DynApiError, Error, Region, UserSigKey, USERSIG_ERROR_CODES};
+use tim_runtime::{Client, DynApiError, Error, ErrorRole, Region, UserSigKey};
 
 /// SDKAppID the mock accepts when none is configured.
 const MOCK_SDKAPPID: u64 = 1_400_000_000;
@@ -338,7 +338,7 @@ fn call_failure(entry: &EndpointEntry, args: &CallArgs, e: Error<DynApiError>) -
                 }
                 None => msg.push_str("  Meaning:   not documented in the spec for this endpoint"),
             }
-            if USERSIG_ERROR_CODES.contains(&api.code) {
+            if meta.and_then(|m| m.role).is_some_and(ErrorRole::is_usersig_rejection) {
                 msg.push_str("\nhint: the server rejected the UserSig; check --sdkappid, --identifier and --secret-key");
             }
             failed(msg)

@@ -8,16 +8,13 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use crate::region::Region;
-use crate::endpoint::{ApiErrorKind, ApiRequest, ValidationError};
+use crate::endpoint::{ApiErrorKind, ApiRequest, ErrorRole, ValidationError};
 use crate::error::{ConfigError, Error, TransportError};
 use crate::rate_limit::RateLimiter;
+use crate::region::Region;
 use crate::reply;
 use crate::retry::{should_retry, Backoff};
 use crate::usersig::UserSigKey;
-
-/// `ErrorCode`s meaning the server rejected the UserSig, so the request was not processed.
-pub const USERSIG_ERROR_CODES: &[i64] = &[70001, 70002, 70003, 70005, 70009, 70013, 70014, 70016];
 
 /// Largest reply body read; bigger replies are cut off and reported as errors.
 const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
@@ -407,7 +404,7 @@ impl Client {
             };
             tracing::debug!(attempt = sends, error = %err, "attempt failed");
             if let Error::Api(api) = &err {
-                if !sig_renewed && USERSIG_ERROR_CODES.contains(&api.code()) {
+                if !sig_renewed && api.role().is_some_and(ErrorRole::is_usersig_rejection) {
                     sig_renewed = true;
                     attempt -= 1;
                     inner.sig.renew(&inner.key, &inner.identifier, Some(sig.generation));

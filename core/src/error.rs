@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-use crate::endpoint::{ApiErrorKind, ValidationError};
+use crate::endpoint::{fmt_api_error, ApiErrorKind, ValidationError};
 
 /// Why a call failed; `E` is the endpoint's error enum.
 ///
 /// No variant ever carries the secret key, a UserSig or a request URL (the URL
 /// holds the UserSig), so errors are safe to log.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error<E> {
     /// The server processed the request and answered with a non-zero `ErrorCode`.
     Api(E),
@@ -76,7 +77,7 @@ impl<E> Error<E> {
 impl<E: ApiErrorKind> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Api(e) => fmt_api_error(f, e.code(), e.info(), e.meta().map(|m| m.meaning)),
+            Error::Api(e) => fmt_api_error(e, f),
             Error::InvalidRequest(v) => write!(f, "invalid request: {v}"),
             Error::Http { status, body_snippet } => {
                 write!(f, "HTTP status {status}")?;
@@ -102,23 +103,6 @@ impl<E: ApiErrorKind> std::error::Error for Error<E> {
             _ => None,
         }
     }
-}
-
-/// Shared by [`Error`] and [`DynApiError`](crate::DynApiError) so both read the same.
-pub(crate) fn fmt_api_error(
-    f: &mut fmt::Formatter<'_>,
-    code: i64,
-    info: &str,
-    meaning: Option<&str>,
-) -> fmt::Result {
-    write!(f, "API error {code}")?;
-    if !info.is_empty() {
-        write!(f, ": {info}")?;
-    }
-    if let Some(meaning) = meaning.filter(|m| !m.is_empty() && *m != info) {
-        write!(f, " ({meaning})")?;
-    }
-    Ok(())
 }
 
 /// A failure below HTTP (DNS, connect, TLS, reset), as text without the URL.

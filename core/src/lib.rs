@@ -24,10 +24,11 @@ pub mod usersig;
 #[cfg(test)]
 mod test_support;
 
-pub use client::{Client, ClientBuilder, USERSIG_ERROR_CODES};
+pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{
-    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, GroupTypeSupport, RateLimit, Validate, ValidationError,
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, RateLimit, UnknownCode,
+    Validate, ValidationError,
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;

@@ -58,6 +58,7 @@ impl VerifiedSig {
 
 /// Why a UserSig was rejected. Never contains the secret key or the sig.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UserSigError {
     /// The sig cannot be decoded into a TLSSigAPIv2 document.
     #[error("malformed UserSig: {0}")]
