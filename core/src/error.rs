@@ -169,9 +169,30 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Settings needed for the operation are not set.
+    #[error("missing configuration: {}", list_settings(settings))]
+    Missing {
+        /// The unset settings, each shown with its flag and variable.
+        settings: Vec<crate::settings::Setting>,
+    },
     /// The HTTP client could not be built (e.g. no TLS roots).
     #[error("cannot build HTTP client: {0}")]
     HttpClient(String),
+}
+
+/// `a, b, --region (or TIM_REGION) or --base-url (or TIM_BASE_URL)`: a region
+/// followed by a base URL means either will do.
+fn list_settings(settings: &[crate::settings::Setting]) -> String {
+    use crate::settings::Setting;
+    let mut out = String::new();
+    for (i, s) in settings.iter().enumerate() {
+        if i > 0 {
+            let either = *s == Setting::BaseUrl && settings[i - 1] == Setting::Region;
+            out.push_str(if either { " or " } else { ", " });
+        }
+        out.push_str(&s.to_string());
+    }
+    out
 }
 
 /// Cuts a reply body down to something fit for an error message.

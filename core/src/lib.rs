@@ -19,6 +19,7 @@ mod rate_limit;
 mod region;
 mod reply;
 mod retry;
+pub mod settings;
 pub mod usersig;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub use endpoint::{
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;
+pub use settings::{Setting, Settings};
 pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 
 /// Re-exports used by generated code; not part of the stable API.

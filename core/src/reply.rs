@@ -304,8 +304,8 @@ pub(crate) fn join_missing_field(path: &str, message: &str) -> String {
     let missing =
         message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
     match missing {
-        Some(name) if path.is_empty() || path == "." => name.to_owned(),
-        Some(name) => format!("{path}.{name}"),
+        // serde_path_to_error spells the root `.`.
+        Some(name) => crate::endpoint::join_path(if path == "." { "" } else { path }, name),
         None => path.to_owned(),
     }
 }
