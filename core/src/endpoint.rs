@@ -217,14 +217,21 @@ impl EndpointMeta {
 }
 
 /// A local check failed: names the JSON path of the offending field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid field `{path}`: {reason}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
     /// Wire path, e.g. `C2CMsgInfo[2].MsgKey`.
     pub path: String,
     /// Why the value is rejected.
     pub reason: String,
 }
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid field `{}`: {}", self.path, self.reason)
+    }
+}
+
+impl std::error::Error for ValidationError {}
 
 impl ValidationError {
     /// A new error at `path`.

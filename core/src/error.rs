@@ -142,11 +142,10 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// A client could not be configured.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The base URL is unusable.
-    #[error("invalid base URL `{url}`: {reason}")]
     BaseUrl {
         /// The URL as given.
         url: String,
@@ -154,7 +153,6 @@ pub enum ConfigError {
         reason: String,
     },
     /// A builder setting is out of range.
-    #[error("invalid setting `{setting}`: {reason}")]
     Setting {
         /// Name of the builder method.
         setting: &'static str,
@@ -162,7 +160,6 @@ pub enum ConfigError {
         reason: String,
     },
     /// An environment variable is missing or unparsable.
-    #[error("environment variable {var}: {reason}")]
     Env {
         /// Variable name.
         var: &'static str,
@@ -170,15 +167,27 @@ pub enum ConfigError {
         reason: String,
     },
     /// Settings needed for the operation are not set.
-    #[error("missing configuration: {}", list_settings(settings))]
     Missing {
         /// The unset settings, each shown with its flag and variable.
         settings: Vec<crate::settings::Setting>,
     },
     /// The HTTP client could not be built (e.g. no TLS roots).
-    #[error("cannot build HTTP client: {0}")]
     HttpClient(String),
 }
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BaseUrl { url, reason } => write!(f, "invalid base URL `{url}`: {reason}"),
+            Self::Setting { setting, reason } => write!(f, "invalid setting `{setting}`: {reason}"),
+            Self::Env { var, reason } => write!(f, "environment variable {var}: {reason}"),
+            Self::Missing { settings } => write!(f, "missing configuration: {}", list_settings(settings)),
+            Self::HttpClient(why) => write!(f, "cannot build HTTP client: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// `a, b, --region (or TIM_REGION) or --base-url (or TIM_BASE_URL)`: a region
 /// followed by a base URL means either will do.
