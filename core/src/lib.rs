@@ -42,3 +42,26 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 }
+
+/// Checks, in code from `tim_codegen_macros::generate!`, that serde's derive
+/// macros are on (the core's `derive` feature), with a message saying how to
+/// turn them on instead of a wall of "cannot find derive macro" errors.
+#[cfg(feature = "derive")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __require_derive {
+    () => {};
+}
+
+/// See the `derive` variant above.
+#[cfg(not(feature = "derive"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __require_derive {
+    () => {
+        ::core::compile_error!(
+            "code from tim_codegen_macros::generate! needs serde's derive macros: \
+             depend on tim-core with `features = [\"derive\"]`"
+        );
+    };
+}
