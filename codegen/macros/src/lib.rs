@@ -1,9 +1,11 @@
 //! Proc-macro front end of `tim-codegen`: `generate!("path/to/specs")` expands
-//! to the same modules `cargo xtask codegen` writes for the shipped API.
+//! to the same modules `cargo xtask codegen` writes for the shipped API,
+//! inline and without feature gates: every service, both serde directions
+//! and the `ENDPOINTS` table are always there.
 //!
 //! The path is relative to the invoking crate's `Cargo.toml` (or, failing
-//! that, to the invoking source file). The expansion
-//! refers to `::tim_runtime`, so the crate must depend on `tim-runtime`.
+//! that, to the invoking source file). The expansion refers to `::tim_core`,
+//! so the crate must depend on `tim-core` (besides `tim-runtime` for the client).
 
 use std::path::{Path, PathBuf};
 
