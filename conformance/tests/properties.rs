@@ -138,6 +138,11 @@ fn the_mock_accepts_valid_and_rejects_broken_requests_with_documented_codes() {
                     let reply = rt.block_on(post(&base, &ep.path, &broken));
                     let code = reply["ErrorCode"].as_i64().unwrap_or(0);
                     let documented = entry.meta.error_for_field(b.leaf()).map_or(70402, |m| m.code);
+                    // The generated table maps fields to codes as the spec model does.
+                    prop_assert_eq!(
+                        entry.meta.error_for_field(b.leaf()).map(|m| m.code),
+                        ep.error_for_field(b.leaf()).map(|e| e.code)
+                    );
                     let expected = if b.in_union { code } else { documented };
                     prop_assert!(
                         code != 0 && code == expected,

@@ -126,7 +126,7 @@ pub enum Type {
 
 impl Type {
     /// Length bounds, for strings, arrays and maps.
-    pub fn len(&self) -> Option<Bounds<u64>> {
+    pub fn length_bounds(&self) -> Option<Bounds<u64>> {
         match self {
             Type::String { len } | Type::Array { len, .. } | Type::Map { len, .. } => Some(*len),
             _ => None,
@@ -134,7 +134,7 @@ impl Type {
     }
 
     /// Value range, for integers.
-    pub fn range(&self) -> Option<Bounds<i64>> {
+    pub fn value_range(&self) -> Option<Bounds<i64>> {
         match self {
             Type::Int { range, .. } => Some(*range),
             _ => None,

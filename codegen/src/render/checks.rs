@@ -14,7 +14,7 @@ pub(crate) fn needed(set: &SpecSet, ty: &Type) -> bool {
 }
 
 fn needed_seen(set: &SpecSet, ty: &Type, seen: &mut HashSet<String>) -> bool {
-    if ty.len().is_some_and(|l| l.is_set()) || ty.range().is_some_and(|r| r.is_set()) {
+    if ty.length_bounds().is_some_and(|l| l.is_set()) || ty.value_range().is_some_and(|r| r.is_set()) {
         return true;
     }
     match ty {
@@ -44,11 +44,11 @@ fn some<T>(bound: Option<T>, lit: impl Fn(T) -> Literal) -> TokenStream {
 pub(crate) fn of(set: &SpecSet, ty: &Type, value: &TokenStream, at: &TokenStream) -> TokenStream {
     let check = quote!(::tim_core::endpoint::check);
     let mut out = TokenStream::new();
-    if let Some(Bounds { min, max }) = ty.range().filter(Bounds::is_set) {
+    if let Some(Bounds { min, max }) = ty.value_range().filter(Bounds::is_set) {
         let (min, max) = (some(min, Literal::i64_unsuffixed), some(max, Literal::i64_unsuffixed));
         out.extend(quote! { #check::range(i128::from(*#value), #min, #max, || #at)?; });
     }
-    if let Some(Bounds { min, max }) = ty.len().filter(Bounds::is_set) {
+    if let Some(Bounds { min, max }) = ty.length_bounds().filter(Bounds::is_set) {
         let (min, max) = (some(min, Literal::u64_unsuffixed), some(max, Literal::u64_unsuffixed));
         let unit = if matches!(ty, Type::String { .. }) { "bytes" } else { "items" };
         out.extend(quote! { #check::len(#value.len(), #min, #max, #unit, || #at)?; });

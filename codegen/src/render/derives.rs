@@ -53,31 +53,32 @@ impl Gate {
     pub fn struct_attrs(self, wire: Wire) -> TokenStream {
         let serde = super::serde_path();
         let serde_str = serde.to_string().replace(' ', "");
-        let (ser, de) = (quote!(#serde::Serialize), quote!(#serde::Deserialize));
-        let deny = wire.strict.then(|| quote!(serde(deny_unknown_fields)));
+        let (always_ser, always_de) = (wire.sent || !self.feature, wire.received || !self.feature);
         let mut always = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
-        let mut dynamic = Vec::new();
-        for (needed, derive) in [(wire.sent, ser), (wire.received, de.clone())] {
-            if needed || !self.feature {
+        // Attributes that only apply with the `dynamic` feature.
+        let mut gated = Vec::new();
+        for (always_there, derive) in
+            [(always_ser, quote!(#serde::Serialize)), (always_de, quote!(#serde::Deserialize))]
+        {
+            if always_there {
                 always.push(derive);
             } else {
-                dynamic.push(derive);
+                gated.push(quote!(derive(#derive)));
             }
         }
-        let deserialized_always = wire.received || !self.feature;
-        let (deny_always, deny_dynamic) = if deserialized_always { (deny, None) } else { (None, deny) };
-        let dynamic_attr = if dynamic.is_empty() {
-            TokenStream::new()
-        } else {
-            let deny = deny_dynamic.map(|d| quote!(, #d));
-            quote!(#[cfg_attr(feature = "dynamic", derive(#(#dynamic),*) #deny)])
-        };
-        let deny_always = deny_always.map(|d| quote!(#[#d]));
+        // Only deserializing looks at it, so it goes where `Deserialize` goes.
+        let mut deny = TokenStream::new();
+        if wire.strict && always_de {
+            deny = quote!(#[serde(deny_unknown_fields)]);
+        } else if wire.strict {
+            gated.push(quote!(serde(deny_unknown_fields)));
+        }
+        let gated = (!gated.is_empty()).then(|| quote!(#[cfg_attr(feature = "dynamic", #(#gated),*)]));
         quote! {
             #[derive(#(#always),*)]
-            #dynamic_attr
+            #gated
             #[serde(crate = #serde_str)]
-            #deny_always
+            #deny
         }
     }
 

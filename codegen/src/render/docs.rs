@@ -96,7 +96,7 @@ pub(crate) fn field(f: &Field) -> String {
     d.push_str(&format!("\n\nWire name: `{wire}`"));
     d.push_str(if f.required { " (required)." } else { " (optional)." });
     let mut limits = Vec::new();
-    let (range, len) = (f.ty.range().unwrap_or_default(), f.ty.len().unwrap_or_default());
+    let (range, len) = (f.ty.value_range().unwrap_or_default(), f.ty.length_bounds().unwrap_or_default());
     if let Some(v) = range.min {
         limits.push(format!("at least {v}"));
     }
