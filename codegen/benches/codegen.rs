@@ -2,9 +2,10 @@
 //! set of 1,000 endpoints made here from them.
 //!
 //! - load + validate: `load_dir` (YAML parsing, all checks);
-//! - render: `render` (spec set to token streams);
+//! - render: `render` (typed spec set to token streams, as the proc-macro
+//!   renders them);
 //! - files: `output::files` (what `cargo xtask codegen` writes: parse and
-//!   pretty-print every module);
+//!   pretty-print every module, a file per endpoint, rendered as shipped);
 //! - proc-macro: `output::macro_expansion`, the whole body of `generate!`
 //!   (load, validate, render, inline) minus the compiler's token conversion.
 //!
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode};
-use tim_codegen::{load_dir, output, render};
+use tim_codegen::{load_dir, output, render, render_with, RenderOptions};
 
 const SYNTHETIC: usize = 1_000;
 
@@ -35,7 +36,7 @@ struct Set {
 fn bench_set(c: &mut Criterion, set: &Set) {
     let dir = &set.dir;
     let spec_set = load_dir(dir, dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let rendered = render(&spec_set);
+    let rendered = render_with(&spec_set, RenderOptions::SHIPPED);
     let mut g = c.benchmark_group(format!("codegen_{}", set.name));
     if set.endpoints > 200 {
         g.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(3));

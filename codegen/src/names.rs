@@ -4,47 +4,36 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span};
 
-/// Built-in scalar and structural type names.
-pub const BUILTIN_TYPES: &[&str] = &[
-    "string", "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f64", "json", "object", "array",
-    "map", "enum", "union",
-];
-
-/// Integer type names.
-pub const INTEGER_TYPES: &[&str] = &["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"];
+use crate::model::ErrorRole;
 
 /// Names a generated endpoint module reserves for itself.
 pub const RESERVED_TYPE_NAMES: &[&str] = &["Request", "Response", "Error", "META", "ERRORS"];
 
-/// Group type IDs accepted in `group_types`, in the order tables list them.
-pub const GROUP_TYPES: &[&str] =
-    &["Private", "Work", "Public", "ChatRoom", "Meeting", "AVChatRoom", "Community"];
-
-/// Protocol roles an error code may play (`role:` in an error table): the
-/// name written in specs and the `tim_core::ErrorRole` variant it becomes.
-pub const ERROR_ROLES: &[(&str, &str)] = &[
-    ("usersig_expired", "UserSigExpired"),
-    ("usersig_empty", "UserSigEmpty"),
-    ("usersig_invalid", "UserSigInvalid"),
-    ("usersig_wrong_key", "UserSigWrongKey"),
-    ("usersig_user_mismatch", "UserSigUserMismatch"),
-    ("usersig_app_mismatch", "UserSigAppMismatch"),
-    ("usersig_key_missing", "UserSigKeyMissing"),
-    ("invalid_json", "InvalidJson"),
-    ("invalid_field", "InvalidField"),
-    ("body_too_large", "BodyTooLarge"),
-    ("rate_limited", "RateLimited"),
-    ("bad_request", "BadRequest"),
-    ("unknown_path", "UnknownPath"),
-    ("sdkappid_missing", "SdkAppIdMissing"),
-    ("sdkappid_not_found", "SdkAppIdNotFound"),
-    ("identifier_invalid", "IdentifierInvalid"),
-    ("admin_required", "AdminRequired"),
+/// Protocol roles an error code may play: the name written in specs
+/// (`role:` in an error table) and the role it stands for.
+pub const ERROR_ROLES: &[(&str, ErrorRole)] = &[
+    ("usersig_expired", ErrorRole::UserSigExpired),
+    ("usersig_empty", ErrorRole::UserSigEmpty),
+    ("usersig_invalid", ErrorRole::UserSigInvalid),
+    ("usersig_wrong_key", ErrorRole::UserSigWrongKey),
+    ("usersig_user_mismatch", ErrorRole::UserSigUserMismatch),
+    ("usersig_app_mismatch", ErrorRole::UserSigAppMismatch),
+    ("usersig_key_missing", ErrorRole::UserSigKeyMissing),
+    ("invalid_json", ErrorRole::InvalidJson),
+    ("invalid_field", ErrorRole::InvalidField),
+    ("body_too_large", ErrorRole::BodyTooLarge),
+    ("rate_limited", ErrorRole::RateLimited),
+    ("bad_request", ErrorRole::BadRequest),
+    ("unknown_path", ErrorRole::UnknownPath),
+    ("sdkappid_missing", ErrorRole::SdkAppIdMissing),
+    ("sdkappid_not_found", ErrorRole::SdkAppIdNotFound),
+    ("identifier_invalid", ErrorRole::IdentifierInvalid),
+    ("admin_required", ErrorRole::AdminRequired),
 ];
 
-/// The `tim_core::ErrorRole` variant of a spec role name.
-pub fn error_role_variant(role: &str) -> Option<&'static str> {
-    ERROR_ROLES.iter().find(|(r, _)| *r == role).map(|(_, v)| *v)
+/// The role a spec role name stands for.
+pub fn error_role(name: &str) -> Option<ErrorRole> {
+    ERROR_ROLES.iter().find(|(r, _)| *r == name).map(|(_, role)| *role)
 }
 
 /// snake_case Rust name of a wire field, module or command.
@@ -89,30 +78,6 @@ pub fn split_path(path: &str) -> Option<(&str, &str)> {
     (v == "v4" && parts.next().is_none() && ok(service) && ok(command)).then_some((service, command))
 }
 
-/// Unit of a rate limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Per {
-    /// Per second.
-    Second,
-    /// Per minute.
-    Minute,
-    /// Per day.
-    Day,
-}
-
-/// Parses `200/s`, `10/min`, `100/day`.
-pub fn parse_rate_limit(s: &str) -> Option<(u32, Per)> {
-    let (n, unit) = s.split_once('/')?;
-    let n: u32 = n.trim().parse().ok().filter(|n| *n > 0)?;
-    let per = match unit.trim() {
-        "s" | "sec" | "second" => Per::Second,
-        "min" | "minute" => Per::Minute,
-        "day" => Per::Day,
-        _ => return None,
-    };
-    Some((n, per))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,8 +92,7 @@ mod tests {
         assert_eq!(split_path("v4/openim/sendmsg"), Some(("openim", "sendmsg")));
         assert_eq!(split_path("v4/openim"), None);
         assert_eq!(split_path("v5/openim/x"), None);
-        assert_eq!(parse_rate_limit("200/s"), Some((200, Per::Second)));
-        assert_eq!(parse_rate_limit("100/day"), Some((100, Per::Day)));
-        assert_eq!(parse_rate_limit("0/s"), None);
+        assert_eq!(error_role("invalid_field"), Some(ErrorRole::InvalidField));
+        assert!(ERROR_ROLES.iter().all(|(name, role)| error_role(name) == Some(*role)));
     }
 }

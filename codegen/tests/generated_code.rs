@@ -11,7 +11,7 @@ fn root() -> PathBuf {
 fn rendered() -> (tim_codegen::Rendered, Vec<GeneratedFile>) {
     let specs = root().join("specs");
     let set = tim_codegen::load_dir(&specs, Path::new("specs")).unwrap_or_else(|e| panic!("{e}"));
-    let rendered = tim_codegen::render_with(&set, tim_codegen::RenderOptions { service_features: true });
+    let rendered = tim_codegen::render_with(&set, tim_codegen::RenderOptions::SHIPPED);
     let files = files(&rendered).unwrap();
     (rendered, files)
 }
@@ -67,4 +67,53 @@ fn macro_expansion_tracks_every_spec_file() {
     let tokens = tim_codegen::output::macro_expansion(&specs, Path::new("specs")).unwrap().to_string();
     assert!(tokens.contains("include_bytes"));
     assert!(tokens.contains("admin_set_msg_read.yaml"));
+}
+
+/// `sync` writes the nested layout, reports files no spec produces (in
+/// subdirectories too) without touching them in check mode, and otherwise
+/// removes them along with the directories they leave empty.
+#[test]
+fn sync_writes_nested_files_and_removes_extra_ones() {
+    use std::fs;
+    use tim_codegen::output::{sync, Layout, FEATURES_BEGIN, FEATURES_END};
+
+    let specs = root().join("codegen/tests/golden/shared_type_across_files/specs");
+    let dir = std::env::temp_dir().join(format!("tim-codegen-sync-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let manifest =
+        format!("[package]\nname = \"x\"\n\n[features]\ndynamic = []\n{FEATURES_BEGIN}\n{FEATURES_END}\n");
+    fs::write(dir.join("api.toml"), &manifest).unwrap();
+    fs::write(dir.join("facade.toml"), &manifest).unwrap();
+    let api = dir.join("generated");
+    let layout = Layout {
+        api_dir: api.clone(),
+        api_manifest: dir.join("api.toml"),
+        facade_manifest: dir.join("facade.toml"),
+        region_file: dir.join("region.rs"),
+    };
+
+    let written = sync(&specs, &layout, false).unwrap();
+    assert!(!written.stale.is_empty() && written.extra.is_empty(), "{written:?}");
+    for file in
+        ["mod.rs", "types.rs", "errors.rs", "group/mod.rs", "group/add_member.rs", "member/get_role.rs"]
+    {
+        assert!(api.join(file).is_file(), "{file} not written");
+    }
+    assert!(fs::read_to_string(dir.join("facade.toml")).unwrap().contains("dynamic = []\n"));
+    let fresh = sync(&specs, &layout, true).unwrap();
+    assert!(fresh.stale.is_empty() && fresh.extra.is_empty(), "{fresh:?}");
+
+    fs::write(api.join("group/removed.rs"), "// gone\n").unwrap();
+    fs::create_dir_all(api.join("gone")).unwrap();
+    fs::write(api.join("gone/mod.rs"), "// gone\n").unwrap();
+    let checked = sync(&specs, &layout, true).unwrap();
+    assert_eq!(checked.extra, ["gone/mod.rs", "group/removed.rs"]);
+    assert!(api.join("gone/mod.rs").is_file(), "check mode must not delete");
+
+    let cleaned = sync(&specs, &layout, false).unwrap();
+    assert_eq!(cleaned.extra, ["gone/mod.rs", "group/removed.rs"]);
+    assert!(!api.join("group/removed.rs").exists() && !api.join("gone").exists());
+    assert!(api.join("group/add_member.rs").is_file());
+    fs::remove_dir_all(&dir).ok();
 }

@@ -2,10 +2,13 @@
 //!
 //! [`MockServer`] is a local stand-in for the REST service that downstream
 //! crates can use in their own tests; the tests of this crate replay the
-//! recorded [`fixtures`] against it.
+//! recorded [`fixtures`] against it. With the `strategies` feature,
+//! `strategies` gives proptest strategies derived from the specs.
 
 pub mod fixtures;
 mod mock;
+#[cfg(feature = "strategies")]
+pub mod strategies;
 
 pub use fixtures::Fixture;
 pub use mock::{Fault, MockConfig, MockServer, Outcome, RecordedRequest};

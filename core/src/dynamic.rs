@@ -43,7 +43,7 @@ impl fmt::Debug for EndpointEntry {
 
 impl EndpointEntry {
     /// The entry for request type `R`; usable in a `static`.
-    pub const fn of<R: ApiRequest + DeserializeOwned + 'static>() -> Self {
+    pub const fn of<R: ApiRequest<Response: serde::Serialize> + DeserializeOwned + 'static>() -> Self {
         Self {
             meta: R::META,
             parse_request: parse_request::<R>,
@@ -155,13 +155,13 @@ fn parse_request<R: ApiRequest + DeserializeOwned>(body: &[u8]) -> Result<Value,
     serde_json::to_value(&req).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })
 }
 
-fn parse_reply<R: ApiRequest>(body: &[u8]) -> Result<Value, Error<DynApiError>> {
+fn parse_reply<R: ApiRequest<Response: serde::Serialize>>(body: &[u8]) -> Result<Value, Error<DynApiError>> {
     let resp: R::Response =
         reply::decode::<R::Response, R::Error>(200, body).map_err(|e| e.map_api(DynApiError::erase))?;
     to_json(&resp)
 }
 
-fn call_json<'a, R: ApiRequest + DeserializeOwned + 'static>(
+fn call_json<'a, R: ApiRequest<Response: serde::Serialize> + DeserializeOwned + 'static>(
     client: &'a Client,
     body: Value,
 ) -> JsonCall<'a> {

@@ -286,7 +286,7 @@ pub trait ApiErrorKind: fmt::Debug + fmt::Display + Send + Sync + 'static {
 /// A request body of one endpoint; the type ties it to its response and errors.
 pub trait ApiRequest: serde::Serialize + Validate + Send + Sync {
     /// The typed body of a successful reply.
-    type Response: serde::de::DeserializeOwned + serde::Serialize + Send + 'static;
+    type Response: serde::de::DeserializeOwned + Send + 'static;
     /// The endpoint's error enum.
     type Error: ApiErrorKind;
     /// The endpoint's metadata.

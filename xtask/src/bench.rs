@@ -152,21 +152,25 @@ fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
     tim_codegen::synthetic::write_specs(&root.join("specs"), &specs, n).map_err(|e| e.to_string())?;
     let set = tim_codegen::load_dir(&specs, &specs).map_err(|e| e.to_string())?;
     // Rendered as the shipped API is: one feature per service, all on by default.
-    let rendered = tim_codegen::render_with(&set, tim_codegen::RenderOptions { service_features: true });
+    let rendered = tim_codegen::render_with(&set, tim_codegen::RenderOptions::SHIPPED);
     let files = tim_codegen::output::files(&rendered)?;
     let krate = dir.join("crate");
     let api = krate.join("src/api");
     let _ = fs::remove_dir_all(&api);
     fs::create_dir_all(&api).map_err(|e| e.to_string())?;
     for f in files {
-        fs::write(api.join(&f.name), f.contents).map_err(|e| e.to_string())?;
+        let path = api.join(&f.name);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        fs::write(path, f.contents).map_err(|e| e.to_string())?;
     }
     // Same profile as the main workspace, so the dependencies built for it are reused.
     let manifest = format!(
         "[package]\nname = \"tim-bench-synth\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [workspace]\n\n[dependencies]\ntim-core = {{ path = {:?} }}\n\n\
          [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n\n\
-         {}\n{}\n",
+         [features]\ndefault = [\"all-services\"]\ndynamic = []\n{}\n{}\n",
         root.join("core").display().to_string(),
         tim_codegen::output::FEATURES_BEGIN,
         tim_codegen::output::FEATURES_END,

@@ -43,18 +43,22 @@ pub fn write_missing(root: &Path) -> ExitCode {
     for ep in &set.endpoints {
         let dir = root.join("conformance/fixtures").join(&ep.service).join(&ep.command);
         let mut files = Vec::new();
-        for (i, sample) in ep.spec.samples.iter().enumerate() {
-            let req = serde_json::to_value(&sample.request).unwrap_or(Value::Null);
-            let resp = serde_json::to_value(&sample.response).unwrap_or(Value::Null);
+        for (i, sample) in ep.samples.iter().enumerate() {
             let source = format!("documented sample: {}", sample.name);
-            files.push((format!("sample-{}.json", i + 1), fixture(&ep.spec.path, &source, &req, 200, resp)));
+            let resp = sample.response.clone();
+            files.push((
+                format!("sample-{}.json", i + 1),
+                fixture(&ep.path, &source, &sample.request, 200, resp),
+            ));
         }
-        let first = ep.spec.samples.first().map(|s| serde_json::to_value(&s.request).unwrap_or(Value::Null));
-        for e in &ep.spec.errors {
-            let Some(req) = &first else { break };
+        for e in &ep.errors {
+            let Some(first) = ep.samples.first() else { break };
             let body = json!({"ActionStatus": "FAIL", "ErrorInfo": e.meaning, "ErrorCode": e.code});
             let source = format!("documented error code {}", e.code);
-            files.push((format!("error-{}.json", e.code), fixture(&ep.spec.path, &source, req, 200, body)));
+            files.push((
+                format!("error-{}.json", e.code),
+                fixture(&ep.path, &source, &first.request, 200, body),
+            ));
         }
         for (name, value) in files {
             let path = dir.join(name);

@@ -1,5 +1,7 @@
 //! Proc-macro front end of `tim-codegen`: `generate!("path/to/specs")` expands
-//! to the same modules `cargo xtask codegen` writes for the shipped API.
+//! to the same modules `cargo xtask codegen` writes for the shipped API,
+//! inline and without feature gates: every service, both serde directions
+//! and the `ENDPOINTS` table are always there.
 //!
 //! The path is relative to the invoking crate's `Cargo.toml` (or, failing
 //! that, to the invoking source file). The expansion refers to `::tim_core`,

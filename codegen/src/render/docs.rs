@@ -3,9 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::load::Endpoint;
-use crate::model::{ErrorSpec, FieldSpec};
-use crate::names::GROUP_TYPES;
+use crate::model::{Endpoint, ErrorCode, Field};
 
 /// `#[doc = ...]` attributes, one per line of `text`.
 pub(crate) fn attrs(text: &str) -> TokenStream {
@@ -36,12 +34,11 @@ fn doc_lines(text: &str) -> Vec<String> {
 }
 
 /// Markdown table of error codes.
-pub(crate) fn error_table(errors: &[ErrorSpec]) -> String {
+pub(crate) fn error_table(errors: &[ErrorCode]) -> String {
     let mut s = String::from("| Code | Variant | Meaning | Retryable |\n|---|---|---|---|\n");
     for e in errors {
-        let name = e.name.clone().unwrap_or_else(|| format!("Code{}", e.code));
         let retry = if e.retryable { "yes" } else { "no" };
-        s.push_str(&format!("| {} | `{name}` | {} | {retry} |\n", e.code, escape_cell(&e.meaning)));
+        s.push_str(&format!("| {} | `{}` | {} | {retry} |\n", e.code, e.name, escape_cell(&e.meaning)));
     }
     s
 }
@@ -51,8 +48,7 @@ fn escape_cell(s: &str) -> String {
 }
 
 /// The module doc of an endpoint: what it does, how to call it, its limits.
-pub(crate) fn endpoint_module(ep: &Endpoint, shared_tables: &[(String, String)]) -> String {
-    let s = &ep.spec;
+pub(crate) fn endpoint_module(s: &Endpoint, shared_tables: &[(String, String)]) -> String {
     let mut d = format!("{}\n\n{}\n\n", s.title, s.description.trim());
     if let Some(why) = &s.deprecated {
         d.push_str(&format!("**Deprecated:** {why}\n\n"));
@@ -65,12 +61,10 @@ pub(crate) fn endpoint_module(ep: &Endpoint, shared_tables: &[(String, String)])
     ));
     if !s.group_types.is_empty() {
         d.push_str("# Group types\n\n| Group type | Supported | Notes |\n|---|---|---|\n");
-        for t in GROUP_TYPES {
-            if let Some(g) = s.group_types.get(*t) {
-                let yes = if g.supported { "yes" } else { "no" };
-                let note = g.note.as_deref().map(escape_cell).unwrap_or_default();
-                d.push_str(&format!("| {t} | {yes} | {note} |\n"));
-            }
+        for g in &s.group_types {
+            let yes = if g.supported { "yes" } else { "no" };
+            let note = g.note.as_deref().map(escape_cell).unwrap_or_default();
+            d.push_str(&format!("| {} | {yes} | {note} |\n", g.group_type.as_str()));
         }
         d.push('\n');
     }
@@ -85,7 +79,7 @@ pub(crate) fn endpoint_module(ep: &Endpoint, shared_tables: &[(String, String)])
         d.push_str(&format!("Shared table `{name}` also applies: {doc}\n\n"));
     }
     if let Some(sample) = s.samples.first() {
-        let req = serde_json::to_string_pretty(&sample.request).unwrap_or_default();
+        let req = &sample.request_json_pretty;
         d.push_str(&format!("# Sample request\n\n{}:\n\n```json\n{req}\n```\n", sample.name));
     }
     if let Some(note) = &s.note {
@@ -95,22 +89,24 @@ pub(crate) fn endpoint_module(ep: &Endpoint, shared_tables: &[(String, String)])
 }
 
 /// Doc of one field: description, wire name, constraints, remarks.
-pub(crate) fn field(f: &FieldSpec, wire: &str) -> String {
+pub(crate) fn field(f: &Field) -> String {
+    let wire = &f.wire;
     let mut d = f.doc.clone().unwrap_or_else(|| format!("The `{wire}` field."));
     d = d.trim_end().to_owned();
     d.push_str(&format!("\n\nWire name: `{wire}`"));
     d.push_str(if f.required { " (required)." } else { " (optional)." });
     let mut limits = Vec::new();
-    if let Some(v) = f.min {
+    let (range, len) = (f.ty.value_range().unwrap_or_default(), f.ty.length_bounds().unwrap_or_default());
+    if let Some(v) = range.min {
         limits.push(format!("at least {v}"));
     }
-    if let Some(v) = f.max {
+    if let Some(v) = range.max {
         limits.push(format!("at most {v}"));
     }
-    if let Some(v) = f.min_len {
+    if let Some(v) = len.min {
         limits.push(format!("length at least {v}"));
     }
-    if let Some(v) = f.max_len {
+    if let Some(v) = len.max {
         limits.push(format!("length at most {v}"));
     }
     if !limits.is_empty() {

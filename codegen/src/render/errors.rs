@@ -4,23 +4,23 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs;
-use crate::model::{ErrorSpec, ErrorTableSpec};
+use crate::model::{ErrorCode, ErrorTable};
 use crate::names::{camel, ident};
 
-fn variant(e: &ErrorSpec) -> proc_macro2::Ident {
-    ident(&e.name.clone().unwrap_or_else(|| format!("Code{}", e.code)))
+fn variant(e: &ErrorCode) -> proc_macro2::Ident {
+    ident(&e.name)
 }
 
 /// `&[ErrorMeta]` literal for a table.
-fn meta_array(errors: &[ErrorSpec]) -> TokenStream {
+fn meta_array(errors: &[ErrorCode]) -> TokenStream {
     let rows = errors.iter().map(|e| {
         let code = Literal::i64_unsuffixed(e.code);
-        let (name, meaning, retry) = (variant(e).to_string(), e.meaning.trim(), e.retryable);
-        let fields = &e.fields;
-        let role = match &e.role {
+        let (name, meaning, retry) = (e.name.as_str(), e.meaning.trim(), e.retryable);
+        // The runtime marks the catch-all code with a `*` among the fields.
+        let fields = e.fields.iter().map(String::as_str).chain(e.catch_all.then_some("*"));
+        let role = match e.role {
             Some(role) => {
-                // Validation rejects unknown roles, so the lookup always succeeds.
-                let role = ident(crate::names::error_role_variant(role).unwrap_or("InvalidField"));
+                let role = ident(role.variant());
                 quote!(::std::option::Option::Some(::tim_core::ErrorRole::#role))
             }
             None => quote!(::std::option::Option::None),
@@ -34,7 +34,7 @@ fn meta_array(errors: &[ErrorSpec]) -> TokenStream {
     quote!(&[#(#rows),*])
 }
 
-fn variant_docs(e: &ErrorSpec) -> TokenStream {
+fn variant_docs(e: &ErrorCode) -> TokenStream {
     let retry = if e.retryable { " Retryable." } else { "" };
     docs::attrs(&format!("`{}`: {}{retry}\n\nHolds the server's `ErrorInfo`.", e.code, e.meaning.trim()))
 }
@@ -45,7 +45,7 @@ pub(crate) fn table_const(name: &str) -> proc_macro2::Ident {
 }
 
 /// The `errors` module: one constant table and one enum per shared table.
-pub(crate) fn shared_module(tables: &[(&String, &ErrorTableSpec)]) -> TokenStream {
+pub(crate) fn shared_module(tables: &[(&String, &ErrorTable)]) -> TokenStream {
     let items = tables.iter().map(|(name, table)| {
         let konst = table_const(name);
         let id = ident(&camel(name));
@@ -94,7 +94,7 @@ pub(crate) fn shared_module(tables: &[(&String, &ErrorTableSpec)]) -> TokenStrea
 }
 
 /// An endpoint's `Error` enum and its `ERRORS` table.
-pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &TokenStream) -> TokenStream {
+pub(crate) fn endpoint_enum(own: &[ErrorCode], shared: &[String], errors_path: &TokenStream) -> TokenStream {
     let array = meta_array(own);
     let variants: Vec<_> = own.iter().map(variant).collect();
     let vdocs = own.iter().map(variant_docs);

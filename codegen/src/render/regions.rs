@@ -3,11 +3,11 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::RegionSpec;
+use crate::model::Region;
 use crate::names::ident;
 
 /// Renders `Region` with its hosts and ids.
-pub(crate) fn region_enum(regions: &[RegionSpec]) -> TokenStream {
+pub(crate) fn region_enum(regions: &[Region]) -> TokenStream {
     let names: Vec<_> = regions.iter().map(|r| ident(&r.name)).collect();
     let hosts: Vec<_> = regions.iter().map(|r| r.host.as_str()).collect();
     let ids: Vec<_> = regions.iter().map(|r| r.id.as_str()).collect();

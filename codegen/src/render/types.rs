@@ -1,118 +1,90 @@
 //! Where a spec field becomes a Rust field: structs, enums and tagged unions,
 //! with serde renames, constructors, setters and `Validate` impls.
 
-use std::collections::HashSet;
-
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::docs;
-use crate::load::SpecSet;
-use crate::model::{EnumValueSpec, FieldSpec};
-use crate::names::{camel, ident, snake, INTEGER_TYPES};
-
-/// Which side of the wire a type is used on; it decides strictness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
-    /// Sent by us: unknown fields in user-supplied JSON are mistakes.
-    Request,
-    /// Received: unknown fields are ignored for forward compatibility.
-    Response,
-    /// Shared types, used on both sides: lenient like responses.
-    Shared,
-}
+use super::derives::{Gate, Wire};
+use super::{checks, docs, serde_path};
+use crate::model::{EnumValues, Field, SpecSet, Type, UnionType};
+use crate::names::ident;
 
 /// Renders the types of one module, collecting nested definitions in `items`.
 pub(crate) struct TypeCx<'a> {
     pub set: &'a SpecSet,
-    pub role: Role,
+    /// How the types being rendered travel.
+    pub wire: Wire,
+    /// Where the parts needed only for calls by path go.
+    pub gate: Gate,
     /// Path from the current module to the shared `types` module.
     pub types_path: TokenStream,
     /// Definitions emitted so far.
     pub items: Vec<TokenStream>,
 }
 
-fn serde_path() -> TokenStream {
-    quote!(::tim_core::__private::serde)
-}
-
 impl TypeCx<'_> {
-    /// Rust type of a value of `f` (without the `Option` of optional fields);
-    /// emits any struct/enum/union it needs, named `name` unless `rust_name` says otherwise.
-    pub(crate) fn value_type(&mut self, f: &FieldSpec, name: &str) -> TokenStream {
-        let own = || ident(&f.rust_name.clone().unwrap_or_else(|| camel(name)));
-        match f.ty.as_str() {
-            "string" => quote!(::std::string::String),
-            "bool" => quote!(bool),
-            "f64" => quote!(f64),
-            "json" => quote!(::tim_core::__private::serde_json::Value),
-            t if INTEGER_TYPES.contains(&t) => {
-                let t = format_ident!("{}", t);
+    /// Rust type of a value of `ty` (without the `Option` of optional
+    /// fields); emits the struct/enum/union it defines, if any.
+    pub(crate) fn value_type(&mut self, ty: &Type) -> TokenStream {
+        match ty {
+            Type::String { .. } => quote!(::std::string::String),
+            Type::Bool => quote!(bool),
+            Type::F64 => quote!(f64),
+            Type::Json => quote!(::tim_core::__private::serde_json::Value),
+            Type::Int { kind, .. } => {
+                let t = format_ident!("{}", kind.rust_name());
                 quote!(#t)
             }
-            "array" => {
-                let inner = self.items_type(f, name);
+            Type::Array { items, .. } => {
+                let inner = self.value_type(items);
                 quote!(::std::vec::Vec<#inner>)
             }
-            "map" => {
-                let inner = self.items_type(f, name);
+            Type::Map { values, .. } => {
+                let inner = self.value_type(values);
                 quote!(::std::collections::BTreeMap<::std::string::String, #inner>)
             }
-            "object" => {
-                let id = own();
-                let doc = f.doc.clone().unwrap_or_else(|| format!("The `{name}` object."));
-                self.struct_def(&id.to_string(), &doc, f.fields.as_deref().unwrap_or_default());
+            Type::Object(o) => {
+                let doc = o.doc.clone().unwrap_or_else(|| format!("The `{}` object.", o.named_after));
+                self.struct_def(&o.name, &doc, &o.fields);
+                let id = ident(&o.name);
                 quote!(#id)
             }
-            "enum" => {
-                let id = own();
-                let doc = f.doc.clone().unwrap_or_else(|| format!("Values of `{name}`."));
-                self.enum_def(&id.to_string(), &doc, f.values.as_deref().unwrap_or_default());
+            Type::Enum(e) => {
+                let doc = e.doc.clone().unwrap_or_else(|| format!("Values of `{}`.", e.named_after));
+                self.enum_def(&e.name, &doc, &e.values);
+                let id = ident(&e.name);
                 quote!(#id)
             }
-            "union" => {
-                let id = own();
-                let doc = f.doc.clone().unwrap_or_else(|| format!("Variants of `{name}`."));
-                self.union_def(&id.to_string(), &doc, f);
+            Type::Union(u) => {
+                let doc = u.doc.clone().unwrap_or_else(|| format!("Variants of `{}`.", u.named_after));
+                self.union_def(&u.name, &doc, u);
+                let id = ident(&u.name);
                 quote!(#id)
             }
-            shared => {
-                let id = ident(shared);
+            Type::Shared(name) => {
+                let id = ident(name);
                 let path = &self.types_path;
                 quote!(#path::#id)
             }
         }
     }
 
-    fn items_type(&mut self, f: &FieldSpec, name: &str) -> TokenStream {
-        match &f.items {
-            Some(items) => self.value_type(items, name),
-            None => quote!(::tim_core::__private::serde_json::Value),
-        }
-    }
-
-    /// Whether values of `f` carry constraints beyond their Rust type.
-    pub(crate) fn needs_validation(&self, f: &FieldSpec) -> bool {
-        needs_validation(self.set, f, &mut HashSet::new())
-    }
-
-    /// A struct with serde renames, `new` for required fields, setters for optional ones.
-    pub(crate) fn struct_def(&mut self, name: &str, doc: &str, fields: &[FieldSpec]) {
-        let serde = serde_path();
-        let serde_str = serde.to_string().replace(' ', "");
+    /// A struct with serde renames, `new` for required fields, setters for
+    /// optional ones, and `Validate` when it is sent.
+    pub(crate) fn struct_def(&mut self, name: &str, doc: &str, fields: &[Field]) {
         let id = ident(name);
         let doc = docs::attrs(doc);
-        let deny = (self.role == Role::Request).then(|| quote!(#[serde(deny_unknown_fields)]));
+        let attrs = self.gate.struct_attrs(self.wire);
         let mut defs = Vec::new();
         let mut new_args = Vec::new();
         let mut inits = Vec::new();
         let mut setters = Vec::new();
-        let mut checks = Vec::new();
+        let mut field_checks = Vec::new();
         for f in fields {
-            let wire = f.name.as_deref().unwrap_or_default();
-            let field = ident(&snake(wire));
-            let ty = self.value_type(f, wire);
-            let fdoc = docs::attrs(&docs::field(f, wire));
+            let wire = f.wire.as_str();
+            let field = ident(&f.rust);
+            let ty = self.value_type(&f.ty);
+            let fdoc = docs::attrs(&docs::field(f));
             if f.required {
                 defs.push(quote! { #fdoc #[serde(rename = #wire)] pub #field: #ty });
                 new_args.push(quote!(#field: impl ::std::convert::Into<#ty>));
@@ -134,24 +106,32 @@ impl TypeCx<'_> {
                     }
                 });
             }
-            if self.needs_validation(f) {
+            if self.wire.sent && checks::needed(self.set, &f.ty) {
                 let value = quote!(value);
                 let at = quote!(::tim_core::endpoint::join_path(path, #wire));
-                let body = self.checks(f, &value, &at);
-                checks.push(if f.required {
+                let body = checks::of(self.set, &f.ty, &value, &at);
+                field_checks.push(if f.required {
                     quote! { { let value = &self.#field; #body } }
                 } else {
                     quote! { if let ::std::option::Option::Some(value) = &self.#field { #body } }
                 });
             }
         }
-        let path_arg = if checks.is_empty() { quote!(_path) } else { quote!(path) };
         let new_doc = format!(" Creates a `{name}` from its required fields; optional fields start unset.");
+        let validate = self.wire.sent.then(|| {
+            let path_arg = if field_checks.is_empty() { quote!(_path) } else { quote!(path) };
+            quote! {
+                impl ::tim_core::Validate for #id {
+                    fn validate_at(&self, #path_arg: &str) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                        #(#field_checks)*
+                        ::std::result::Result::Ok(())
+                    }
+                }
+            }
+        });
         self.items.push(quote! {
             #doc
-            #[derive(Debug, Clone, PartialEq, #serde::Serialize, #serde::Deserialize)]
-            #[serde(crate = #serde_str)]
-            #deny
+            #attrs
             #[non_exhaustive]
             pub struct #id { #(#defs,)* }
 
@@ -165,149 +145,94 @@ impl TypeCx<'_> {
                 #(#setters)*
             }
 
-            impl ::tim_core::Validate for #id {
-                fn validate_at(&self, #path_arg: &str) -> ::std::result::Result<(), ::tim_core::ValidationError> {
-                    #(#checks)*
-                    ::std::result::Result::Ok(())
-                }
-            }
+            #validate
         });
     }
 
-    /// Checks on `value` (a reference to a value of `f`); `at` builds its path.
-    fn checks(&self, f: &FieldSpec, value: &TokenStream, at: &TokenStream) -> TokenStream {
-        let check = quote!(::tim_core::endpoint::check);
-        let opt = |v: Option<i64>| match v {
-            Some(v) => {
-                let v = Literal::i64_unsuffixed(v);
-                quote!(::std::option::Option::Some(#v))
-            }
-            None => quote!(::std::option::Option::None),
-        };
-        let opt_len = |v: Option<u64>| match v {
-            Some(v) => {
-                let v = Literal::u64_unsuffixed(v);
-                quote!(::std::option::Option::Some(#v))
-            }
-            None => quote!(::std::option::Option::None),
-        };
-        let mut out = TokenStream::new();
-        let ty = f.ty.as_str();
-        if (f.min.is_some() || f.max.is_some()) && INTEGER_TYPES.contains(&ty) {
-            let (min, max) = (opt(f.min), opt(f.max));
-            out.extend(quote! { #check::range(i128::from(*#value), #min, #max, || #at)?; });
-        }
-        if f.min_len.is_some() || f.max_len.is_some() {
-            let (min, max) = (opt_len(f.min_len), opt_len(f.max_len));
-            let unit = if ty == "string" { "bytes" } else { "items" };
-            out.extend(quote! { #check::len(#value.len(), #min, #max, #unit, || #at)?; });
-        }
-        match ty {
-            "array" | "map" => {
-                if let Some(items) = f.items.as_deref().filter(|i| self.needs_validation(i)) {
-                    let item = quote!(item);
-                    let item_at = quote!(item_path.clone());
-                    let inner = self.checks(items, &item, &item_at);
-                    out.extend(if ty == "array" {
-                        quote! {
-                            for (i, item) in #value.iter().enumerate() {
-                                let item_path = format!("{}[{}]", #at, i);
-                                #inner
-                            }
-                        }
-                    } else {
-                        quote! {
-                            for (key, item) in #value.iter() {
-                                let item_path = format!("{}.{}", #at, key);
-                                #inner
-                            }
-                        }
-                    });
-                }
-            }
-            "object" | "union" => out.extend(quote! {
-                ::tim_core::Validate::validate_at(#value, &#at)?;
-            }),
-            t if self.set.types.contains_key(t) && self.needs_validation(f) => out.extend(quote! {
-                ::tim_core::Validate::validate_at(#value, &#at)?;
-            }),
-            _ => {}
-        }
-        out
-    }
-
     /// An enum that keeps values it does not know in `Unknown`.
-    pub(crate) fn enum_def(&mut self, name: &str, doc: &str, values: &[EnumValueSpec]) {
+    pub(crate) fn enum_def(&mut self, name: &str, doc: &str, values: &EnumValues) {
         let serde = serde_path();
         let id = ident(name);
         let doc = docs::attrs(doc);
-        let is_str = values.iter().any(|v| v.value.is_string());
-        let variants: Vec<_> = values.iter().map(|v| ident(&v.name)).collect();
-        let vdocs: Vec<_> = values
+        let rows: Vec<(&str, String, Option<&str>)> = match values {
+            EnumValues::Strings(v) => {
+                v.iter().map(|v| (v.name.as_str(), v.value.clone(), v.doc.as_deref())).collect()
+            }
+            EnumValues::Integers(v) => {
+                v.iter().map(|v| (v.name.as_str(), v.value.to_string(), v.doc.as_deref())).collect()
+            }
+        };
+        let variants: Vec<_> = rows.iter().map(|(name, ..)| ident(name)).collect();
+        let vdocs: Vec<_> = rows
             .iter()
-            .map(|v| {
-                let raw = value_text(&v.value);
-                docs::attrs(&format!("{} (wire value `{raw}`)", v.doc.as_deref().unwrap_or(&v.name)))
-            })
+            .map(|(name, raw, doc)| docs::attrs(&format!("{} (wire value `{raw}`)", doc.unwrap_or(name))))
             .collect();
-        let (raw_ty, lits, ser, de) = if is_str {
-            let lits: Vec<TokenStream> = values
-                .iter()
-                .map(|v| {
-                    let s = value_text(&v.value);
-                    quote!(#s)
-                })
-                .collect();
-            (
-                quote!(::std::string::String),
-                lits,
-                quote!(serializer.serialize_str(self.as_str())),
-                quote! {
-                    let raw = <::std::string::String as #serde::Deserialize>::deserialize(deserializer)?;
-                    ::std::result::Result::Ok(Self::from_raw(raw))
-                },
-            )
-        } else {
-            let lits: Vec<TokenStream> = values
-                .iter()
-                .map(|v| {
-                    let n = Literal::i64_unsuffixed(v.value.as_i64().unwrap_or_default());
-                    quote!(#n)
-                })
-                .collect();
-            (
-                quote!(i64),
-                lits,
-                quote!(serializer.serialize_i64(self.value())),
-                quote! {
-                    let raw = <i64 as #serde::Deserialize>::deserialize(deserializer)?;
-                    ::std::result::Result::Ok(Self::from_raw(raw))
-                },
-            )
-        };
-        let accessors = if is_str {
-            quote! {
-                /// The wire value.
-                pub fn as_str(&self) -> &str {
-                    match self { #(Self::#variants => #lits,)* Self::Unknown(raw) => raw }
-                }
-                /// Classifies a wire value.
-                pub fn from_raw(raw: #raw_ty) -> Self {
-                    match raw.as_str() { #(#lits => Self::#variants,)* _ => Self::Unknown(raw) }
-                }
+        let (raw_ty, accessors, ser, de) = match values {
+            EnumValues::Strings(v) => {
+                let lits: Vec<_> = v.iter().map(|v| v.value.as_str()).collect();
+                (
+                    quote!(::std::string::String),
+                    quote! {
+                        /// The wire value.
+                        pub fn as_str(&self) -> &str {
+                            match self { #(Self::#variants => #lits,)* Self::Unknown(raw) => raw }
+                        }
+                        /// Classifies a wire value.
+                        pub fn from_raw(raw: ::std::string::String) -> Self {
+                            match raw.as_str() { #(#lits => Self::#variants,)* _ => Self::Unknown(raw) }
+                        }
+                    },
+                    quote!(serializer.serialize_str(self.as_str())),
+                    quote! {
+                        let raw = <::std::string::String as #serde::Deserialize>::deserialize(deserializer)?;
+                        ::std::result::Result::Ok(Self::from_raw(raw))
+                    },
+                )
             }
-        } else {
-            quote! {
-                /// The wire value.
-                pub fn value(&self) -> i64 {
-                    match self { #(Self::#variants => #lits,)* Self::Unknown(raw) => *raw }
-                }
-                /// Classifies a wire value.
-                pub fn from_raw(raw: #raw_ty) -> Self {
-                    match raw { #(#lits => Self::#variants,)* _ => Self::Unknown(raw) }
-                }
+            EnumValues::Integers(v) => {
+                let lits: Vec<_> = v.iter().map(|v| Literal::i64_unsuffixed(v.value)).collect();
+                (
+                    quote!(i64),
+                    quote! {
+                        /// The wire value.
+                        pub fn value(&self) -> i64 {
+                            match self { #(Self::#variants => #lits,)* Self::Unknown(raw) => *raw }
+                        }
+                        /// Classifies a wire value.
+                        pub fn from_raw(raw: i64) -> Self {
+                            match raw { #(#lits => Self::#variants,)* _ => Self::Unknown(raw) }
+                        }
+                    },
+                    quote!(serializer.serialize_i64(self.value())),
+                    quote! {
+                        let raw = <i64 as #serde::Deserialize>::deserialize(deserializer)?;
+                        ::std::result::Result::Ok(Self::from_raw(raw))
+                    },
+                )
             }
         };
+        let ser = self.gate.serde_impl(
+            self.wire,
+            true,
+            quote! {
+                impl #serde::Serialize for #id {
+                    fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                        #ser
+                    }
+                }
+            },
+        );
+        let de = self.gate.serde_impl(
+            self.wire,
+            false,
+            quote! {
+                impl<'de> #serde::Deserialize<'de> for #id {
+                    fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                        #de
+                    }
+                }
+            },
+        );
         self.items.push(quote! {
             #doc
             #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -326,45 +251,83 @@ impl TypeCx<'_> {
                 }
             }
 
-            impl #serde::Serialize for #id {
-                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                    #ser
-                }
-            }
-
-            impl<'de> #serde::Deserialize<'de> for #id {
-                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    #de
-                }
-            }
+            #ser
+            #de
         });
     }
 
     /// A tagged union (`{"<tag>": "...", "<content>": {...}}`) that keeps unknown tags.
-    pub(crate) fn union_def(&mut self, name: &str, doc: &str, f: &FieldSpec) {
+    pub(crate) fn union_def(&mut self, name: &str, doc: &str, u: &UnionType) {
         let serde = serde_path();
         let serde_str = serde.to_string().replace(' ', "");
         let json = quote!(::tim_core::__private::serde_json);
         let id = ident(name);
         let doc = docs::attrs(doc);
-        let tag = f.tag.clone().unwrap_or_default();
-        let content = f.content.clone().unwrap_or_default();
-        let variants = f.variants.clone().unwrap_or_default();
-        let names: Vec<_> =
-            variants.iter().map(|v| ident(&v.name.clone().unwrap_or_else(|| camel(&v.tag)))).collect();
-        let tys: Vec<_> = variants
-            .iter()
-            .map(|v| {
-                let spec = FieldSpec { ty: v.ty.clone(), ..empty_field() };
-                self.value_type(&spec, &v.tag)
-            })
-            .collect();
-        let tags: Vec<_> = variants.iter().map(|v| v.tag.clone()).collect();
-        let vdocs: Vec<_> = variants
+        let (tag, content) = (u.tag.as_str(), u.content.as_str());
+        let names: Vec<_> = u.variants.iter().map(|v| ident(&v.name)).collect();
+        let tys: Vec<_> = u.variants.iter().map(|v| self.value_type(&v.ty)).collect();
+        let tags: Vec<_> = u.variants.iter().map(|v| v.tag.as_str()).collect();
+        let vdocs: Vec<_> = u
+            .variants
             .iter()
             .map(|v| docs::attrs(&format!("{} (`{tag}` = `{}`)", v.doc.as_deref().unwrap_or(&v.tag), v.tag)))
             .collect();
         let content_err = format!("{content}: {{}}");
+        let ser = self.gate.serde_impl(
+            self.wire,
+            true,
+            quote! {
+                impl #serde::Serialize for #id {
+                    fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                        use #serde::ser::SerializeMap;
+                        let mut map = serializer.serialize_map(::std::option::Option::Some(2))?;
+                        map.serialize_entry(#tag, self.tag())?;
+                        match self {
+                            #(Self::#names(value) => map.serialize_entry(#content, value)?,)*
+                            Self::Unknown { content, .. } => map.serialize_entry(#content, content)?,
+                        }
+                        map.end()
+                    }
+                }
+            },
+        );
+        let de = self.gate.serde_impl(
+            self.wire,
+            false,
+            quote! {
+                impl<'de> #serde::Deserialize<'de> for #id {
+                    fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                        #[derive(#serde::Deserialize)]
+                        #[serde(crate = #serde_str)]
+                        struct Raw {
+                            #[serde(rename = #tag)]
+                            tag: ::std::string::String,
+                            #[serde(rename = #content, default)]
+                            content: #json::Value,
+                        }
+                        let raw = <Raw as #serde::Deserialize>::deserialize(deserializer)?;
+                        let parsed = match raw.tag.as_str() {
+                            #(#tags => #json::from_value(raw.content).map(Self::#names),)*
+                            _ => return ::std::result::Result::Ok(Self::Unknown { tag: raw.tag, content: raw.content }),
+                        };
+                        parsed.map_err(|e| <D::Error as #serde::de::Error>::custom(format_args!(#content_err, e)))
+                    }
+                }
+            },
+        );
+        let validate = self.wire.sent.then(|| {
+            quote! {
+                impl ::tim_core::Validate for #id {
+                    fn validate_at(&self, path: &str) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                        let at = ::tim_core::endpoint::join_path(path, #content);
+                        match self {
+                            #(Self::#names(value) => ::tim_core::Validate::validate_at(value, &at),)*
+                            Self::Unknown { .. } => { let _ = at; ::std::result::Result::Ok(()) }
+                        }
+                    }
+                }
+            }
+        });
         self.items.push(quote! {
             #doc
             #[derive(Debug, Clone, PartialEq)]
@@ -387,94 +350,9 @@ impl TypeCx<'_> {
                 }
             }
 
-            impl #serde::Serialize for #id {
-                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                    use #serde::ser::SerializeMap;
-                    let mut map = serializer.serialize_map(::std::option::Option::Some(2))?;
-                    map.serialize_entry(#tag, self.tag())?;
-                    match self {
-                        #(Self::#names(value) => map.serialize_entry(#content, value)?,)*
-                        Self::Unknown { content, .. } => map.serialize_entry(#content, content)?,
-                    }
-                    map.end()
-                }
-            }
-
-            impl<'de> #serde::Deserialize<'de> for #id {
-                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    #[derive(#serde::Deserialize)]
-                    #[serde(crate = #serde_str)]
-                    struct Raw {
-                        #[serde(rename = #tag)]
-                        tag: ::std::string::String,
-                        #[serde(rename = #content, default)]
-                        content: #json::Value,
-                    }
-                    let raw = <Raw as #serde::Deserialize>::deserialize(deserializer)?;
-                    let parsed = match raw.tag.as_str() {
-                        #(#tags => #json::from_value(raw.content).map(Self::#names),)*
-                        _ => return ::std::result::Result::Ok(Self::Unknown { tag: raw.tag, content: raw.content }),
-                    };
-                    parsed.map_err(|e| <D::Error as #serde::de::Error>::custom(format_args!(#content_err, e)))
-                }
-            }
-
-            impl ::tim_core::Validate for #id {
-                fn validate_at(&self, path: &str) -> ::std::result::Result<(), ::tim_core::ValidationError> {
-                    let at = ::tim_core::endpoint::join_path(path, #content);
-                    match self {
-                        #(Self::#names(value) => ::tim_core::Validate::validate_at(value, &at),)*
-                        Self::Unknown { .. } => { let _ = at; ::std::result::Result::Ok(()) }
-                    }
-                }
-            }
+            #ser
+            #de
+            #validate
         });
-    }
-}
-
-fn value_text(v: &serde_yaml::Value) -> String {
-    match v {
-        serde_yaml::Value::String(s) => s.clone(),
-        other => serde_json::to_string(other).unwrap_or_default(),
-    }
-}
-
-fn empty_field() -> FieldSpec {
-    FieldSpec {
-        name: None,
-        ty: String::new(),
-        required: false,
-        doc: None,
-        note: None,
-        deprecated: None,
-        rust_name: None,
-        fields: None,
-        items: None,
-        values: None,
-        tag: None,
-        content: None,
-        variants: None,
-        min: None,
-        max: None,
-        min_len: None,
-        max_len: None,
-    }
-}
-
-fn needs_validation(set: &SpecSet, f: &FieldSpec, seen: &mut HashSet<String>) -> bool {
-    if f.min.is_some() || f.max.is_some() || f.min_len.is_some() || f.max_len.is_some() {
-        return true;
-    }
-    match f.ty.as_str() {
-        "array" | "map" => f.items.as_deref().is_some_and(|i| needs_validation(set, i, seen)),
-        "object" => f.fields.iter().flatten().any(|x| needs_validation(set, x, seen)),
-        "union" => f.variants.iter().flatten().any(|v| {
-            let spec = FieldSpec { ty: v.ty.clone(), ..empty_field() };
-            needs_validation(set, &spec, seen)
-        }),
-        t => match set.types.get(t) {
-            Some(shared) if seen.insert(t.to_owned()) => needs_validation(set, shared, seen),
-            _ => false,
-        },
     }
 }

@@ -1,0 +1,197 @@
+//! One endpoint file: path, rate limit, group types, errors, fields, samples.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use super::check::Checker;
+use crate::model::spec::{EndpointSpec, FieldSpec, SampleSpec};
+use crate::model::{Endpoint, GroupType, GroupTypeRow, Per, RateLimit, Sample};
+use crate::names::split_path;
+
+/// An endpoint spec as parsed, with where it came from.
+pub(super) struct RawEndpoint {
+    /// File as displayed in errors.
+    pub file: PathBuf,
+    /// Directory name: the service.
+    pub service: String,
+    /// File stem: the command.
+    pub command: String,
+    /// The file's text, to find positions in.
+    pub text: String,
+    /// The parsed spec.
+    pub spec: EndpointSpec,
+}
+
+impl Checker<'_> {
+    /// Checks and resolves one endpoint; `tables` are the shared error tables' names.
+    pub(super) fn endpoint(&mut self, raw: &RawEndpoint, tables: &BTreeSet<String>) -> Endpoint {
+        let s = &raw.spec;
+        match split_path(&s.path) {
+            None => {
+                let pos = self.loc.key("path");
+                self.err(
+                    pos,
+                    "path".to_owned(),
+                    format!("`{}` is not of the form v4/<service>/<command>", s.path),
+                );
+            }
+            Some((service, command)) if service != raw.service || command != raw.command => {
+                let pos = self.loc.key("path");
+                self.err(
+                    pos,
+                    "path".to_owned(),
+                    format!("`{}` must live in `{service}/{command}.yaml`", s.path),
+                );
+            }
+            Some(_) => {}
+        }
+        let rate_limit = parse_rate_limit(&s.rate_limit).unwrap_or_else(|| {
+            let pos = self.loc.key("rate_limit");
+            self.err(pos, "rate_limit".to_owned(), format!("`{}` is not N/s, N/min or N/day", s.rate_limit));
+            RateLimit { calls: 1, per: Per::Second }
+        });
+        for (key, value) in [("title", &s.title), ("description", &s.description)] {
+            if value.trim().is_empty() {
+                let pos = self.loc.key(key);
+                self.err(pos, key.to_owned(), "must not be empty".into());
+            }
+        }
+        for name in s.group_types.keys() {
+            if !GroupType::ALL.iter().any(|g| g.as_str() == name) {
+                let pos = self.loc.key(name);
+                let known: Vec<_> = GroupType::ALL.iter().map(|g| g.as_str()).collect();
+                self.err(
+                    pos,
+                    format!("group_types.{name}"),
+                    format!("unknown group type (known: {})", known.join(", ")),
+                );
+            }
+        }
+        let group_types = GroupType::ALL
+            .into_iter()
+            .filter_map(|group_type| {
+                let row = s.group_types.get(group_type.as_str())?;
+                Some(GroupTypeRow {
+                    group_type,
+                    supported: row.supported,
+                    ignored: row.ignored,
+                    note: row.note.clone(),
+                })
+            })
+            .collect();
+        for table in &s.shared_errors {
+            if !tables.contains(table) {
+                let pos = self.loc.key("shared_errors");
+                self.err(
+                    pos,
+                    "shared_errors".to_owned(),
+                    format!("unknown shared error table `{table}` (not in shared/errors.yaml)"),
+                );
+            }
+        }
+        let errors = self.error_codes(&s.errors, "errors");
+        let mut wire_names = HashSet::new();
+        collect_names(&s.request, &mut wire_names);
+        for e in &errors {
+            for f in e.fields.iter().filter(|f| !wire_names.contains(f.as_str())) {
+                let pos = self.loc.first("code", &e.code.to_string());
+                self.err(pos, format!("errors.{}.fields", e.code), format!("`{f}` is not a request field"));
+            }
+        }
+        let request = self.fields(&s.request, "request");
+        let response = self.fields(&s.response, "response");
+        let samples = s.samples.iter().enumerate().filter_map(|(i, sample)| self.sample(i, sample)).collect();
+        if s.samples.is_empty() {
+            let pos = self.loc.key("path");
+            self.err(pos, "samples".to_owned(), "at least one documented sample is needed".into());
+        }
+        Endpoint {
+            file: raw.file.clone(),
+            service: raw.service.clone(),
+            command: raw.command.clone(),
+            path: s.path.clone(),
+            title: s.title.clone(),
+            description: s.description.clone(),
+            rate_limit,
+            idempotent: s.idempotent,
+            deprecated: s.deprecated.clone(),
+            note: s.note.clone(),
+            group_types,
+            shared_errors: s.shared_errors.clone(),
+            errors,
+            request,
+            response,
+            samples,
+        }
+    }
+
+    fn sample(&mut self, i: usize, sample: &SampleSpec) -> Option<Sample> {
+        let problem = if !sample.request.is_mapping() || !sample.response.is_mapping() {
+            Some("request and response must be JSON objects".to_owned())
+        } else {
+            None
+        };
+        let json = |v: &serde_yaml::Value| -> Result<_, String> {
+            let value = serde_json::to_value(v).map_err(|e| e.to_string())?;
+            // Serialized from the YAML value, not from `value`, which sorts keys.
+            let compact = serde_json::to_string(v).map_err(|e| e.to_string())?;
+            let pretty = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+            Ok((value, compact, pretty))
+        };
+        let converted = json(&sample.request).and_then(|r| Ok((r, json(&sample.response)?)));
+        let problem =
+            problem.or_else(|| converted.as_ref().err().map(|e| format!("not expressible as JSON: {e}")));
+        if let Some(problem) = problem {
+            let pos = self.loc.next("name", &sample.name);
+            self.err(pos, format!("samples[{i}]"), problem);
+            return None;
+        }
+        let ((request, request_json, request_json_pretty), (response, response_json, _)) = converted.ok()?;
+        Some(Sample {
+            name: sample.name.clone(),
+            request,
+            response,
+            request_json,
+            request_json_pretty,
+            response_json,
+        })
+    }
+}
+
+fn collect_names<'a>(fields: &'a [FieldSpec], out: &mut HashSet<&'a str>) {
+    for f in fields {
+        if let Some(n) = &f.name {
+            out.insert(n);
+        }
+        collect_names(f.fields.as_deref().unwrap_or_default(), out);
+        if let Some(items) = &f.items {
+            collect_names(items.fields.as_deref().unwrap_or_default(), out);
+        }
+    }
+}
+
+/// Parses `200/s`, `10/min`, `100/day`.
+fn parse_rate_limit(s: &str) -> Option<RateLimit> {
+    let (n, unit) = s.split_once('/')?;
+    let calls: u32 = n.trim().parse().ok().filter(|n| *n > 0)?;
+    let per = match unit.trim() {
+        "s" | "sec" | "second" => Per::Second,
+        "min" | "minute" => Per::Minute,
+        "day" => Per::Day,
+        _ => return None,
+    };
+    Some(RateLimit { calls, per })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits() {
+        assert_eq!(parse_rate_limit("200/s"), Some(RateLimit { calls: 200, per: Per::Second }));
+        assert_eq!(parse_rate_limit("100/day"), Some(RateLimit { calls: 100, per: Per::Day }));
+        assert_eq!(parse_rate_limit("0/s"), None);
+        assert_eq!(parse_rate_limit("10/min").unwrap().to_string(), "10/min");
+    }
+}

@@ -1,0 +1,27 @@
+//! YAML text to the parsing layer ([`crate::model::spec`]), with positions.
+
+use std::path::Path;
+
+use crate::error::SpecError;
+
+/// Parses `text`; a problem names the file, line, column and (when
+/// `serde_yaml` knows it) the dotted path of the node.
+pub(super) fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, SpecError> {
+    serde_yaml::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        // serde_yaml's message starts with the dotted path of the node when it
+        // has one ("request[0]: missing field `type` at line 3 column 5").
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        let (field, message) = match msg.split_once(": ") {
+            Some((path, rest)) if !path.contains(' ') => (Some(path.to_owned()), rest.to_owned()),
+            _ => (None, msg),
+        };
+        SpecError { file: file.to_owned(), line, column, field, message }
+    })
+}
+
+/// A problem with a whole file.
+pub(super) fn file_error(file: &Path, message: String) -> SpecError {
+    SpecError { file: file.to_owned(), line: 0, column: 0, field: None, message }
+}

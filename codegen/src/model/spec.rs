@@ -1,0 +1,214 @@
+//! The parsing layer: the YAML spec format as written by maintainers (see
+//! `specs/README.md`).
+//!
+//! These types mirror the files one to one; `serde_yaml` reports structural
+//! mistakes (unknown keys, wrong value kinds, missing keys) with their line and
+//! column. The loader checks them and builds the resolved model (the parent
+//! module) from them; nothing else reads these types.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One endpoint: the contents of `specs/<service>/<command>.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// `v4/<service>/<command>`.
+    pub path: String,
+    /// One-line title.
+    pub title: String,
+    /// What the endpoint does, in our own words.
+    pub description: String,
+    /// Documented maximum call frequency: `200/s`, `10/min`, `100/day`.
+    pub rate_limit: String,
+    /// Whether sending the same request twice is harmless (so it may be retried).
+    pub idempotent: bool,
+    /// Why the endpoint is deprecated, if it is.
+    #[serde(default)]
+    pub deprecated: Option<String>,
+    /// Remarks for maintainers about choices made where the docs are unclear.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Group-type applicability, keyed by group type ID.
+    #[serde(default)]
+    pub group_types: BTreeMap<String, GroupTypeSpec>,
+    /// Names of shared error tables (in `shared/errors.yaml`) that apply.
+    #[serde(default)]
+    pub shared_errors: Vec<String>,
+    /// The endpoint's own error codes.
+    #[serde(default)]
+    pub errors: Vec<ErrorSpec>,
+    /// Request body fields.
+    #[serde(default)]
+    pub request: Vec<FieldSpec>,
+    /// Response body fields, besides `ActionStatus`, `ErrorCode` and `ErrorInfo`.
+    #[serde(default)]
+    pub response: Vec<FieldSpec>,
+    /// Documented exchanges; the first one is the endpoint's canonical sample.
+    #[serde(default)]
+    pub samples: Vec<SampleSpec>,
+}
+
+/// One row of the group-type table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupTypeSpec {
+    /// Whether the endpoint acts on groups of this type.
+    pub supported: bool,
+    /// Behaviour worth knowing (e.g. "succeeds and changes nothing").
+    #[serde(default)]
+    pub note: Option<String>,
+    /// For an unsupported type: the call succeeds and changes nothing instead
+    /// of failing.
+    #[serde(default)]
+    pub ignored: bool,
+}
+
+/// One documented error code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorSpec {
+    /// The `ErrorCode` value.
+    pub code: i64,
+    /// Variant name (UpperCamelCase); `Code<code>` when left out.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What the code means.
+    pub meaning: String,
+    /// Whether sending the same request again may succeed.
+    #[serde(default)]
+    pub retryable: bool,
+    /// Request fields (wire names) whose absence or bad value yields this
+    /// code; `"*"` marks the endpoint's catch-all code for an invalid request.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// What the code stands for in the protocol (one of
+    /// [`ERROR_ROLES`](crate::names::ERROR_ROLES)), so the client and the mock
+    /// find codes by meaning instead of by number.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A field of a request/response/object, or (without `name`) the element type
+/// of an array or map.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// Wire name exactly as documented; absent for `items`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Built-in type (`string`, `bool`, `i32`, `u64`, `f64`, `json`, `object`,
+    /// `array`, `map`, `enum`, `union`) or the name of a shared type.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Whether the field must be present.
+    #[serde(default)]
+    pub required: bool,
+    /// Description of the field.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// Remark about an ambiguity in the docs and the choice made.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Why the field is deprecated, if it is.
+    #[serde(default)]
+    pub deprecated: Option<String>,
+    /// Rust name of the generated struct/enum for `object`, `enum`, `union`.
+    #[serde(default)]
+    pub rust_name: Option<String>,
+    /// Fields of an `object`.
+    #[serde(default)]
+    pub fields: Option<Vec<FieldSpec>>,
+    /// Element type of an `array`, value type of a `map`.
+    #[serde(default)]
+    pub items: Option<Box<FieldSpec>>,
+    /// Named values of an `enum`.
+    #[serde(default)]
+    pub values: Option<Vec<EnumValueSpec>>,
+    /// Tag field of a `union` (e.g. `MsgType`).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Content field of a `union` (e.g. `MsgContent`).
+    #[serde(default)]
+    pub content: Option<String>,
+    /// Variants of a `union`.
+    #[serde(default)]
+    pub variants: Option<Vec<UnionVariantSpec>>,
+    /// Smallest allowed integer.
+    #[serde(default)]
+    pub min: Option<i64>,
+    /// Largest allowed integer.
+    #[serde(default)]
+    pub max: Option<i64>,
+    /// Smallest allowed length (bytes of a string, elements of an array/map).
+    #[serde(default)]
+    pub min_len: Option<u64>,
+    /// Largest allowed length (bytes of a string, elements of an array/map).
+    #[serde(default)]
+    pub max_len: Option<u64>,
+}
+
+/// One named value of an `enum`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumValueSpec {
+    /// The wire value: a string or an integer.
+    pub value: serde_yaml::Value,
+    /// Rust variant name (UpperCamelCase).
+    pub name: String,
+    /// Meaning of the value.
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+/// One variant of a tagged `union`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnionVariantSpec {
+    /// Value of the tag field.
+    pub tag: String,
+    /// Rust variant name; the tag in UpperCamelCase when left out.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Type of the content: usually a shared object type.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Meaning of the variant.
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+/// A documented sample exchange.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleSpec {
+    /// What the sample shows.
+    pub name: String,
+    /// Request body.
+    pub request: serde_yaml::Value,
+    /// Response body, including `ActionStatus`, `ErrorCode`, `ErrorInfo`.
+    pub response: serde_yaml::Value,
+}
+
+/// One shared error table in `shared/errors.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorTableSpec {
+    /// What the table covers.
+    pub doc: String,
+    /// The codes.
+    pub codes: Vec<ErrorSpec>,
+}
+
+/// One region in `shared/regions.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSpec {
+    /// Rust variant name.
+    pub name: String,
+    /// Kebab-case id used on the command line and in `TIM_REGION`.
+    pub id: String,
+    /// REST API host.
+    pub host: String,
+}
