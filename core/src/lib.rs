@@ -12,6 +12,7 @@ pub mod client;
 pub mod dynamic;
 pub mod endpoint;
 pub mod error;
+pub mod query;
 mod rate_limit;
 // Generated from `specs/shared/regions.yaml` and formatted by prettyplease;
 // rustfmt must not reformat it, or the staleness check would fail.
@@ -19,6 +20,7 @@ mod rate_limit;
 mod region;
 mod reply;
 mod retry;
+pub mod transport;
 pub mod usersig;
 
 #[cfg(test)]
@@ -31,6 +33,7 @@ pub use endpoint::{
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;
+pub use transport::{HttpRequest, HttpResponse, HyperTransport, Transport};
 pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 
 /// Re-exports used by generated code; not part of the stable API.
