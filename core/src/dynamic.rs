@@ -33,11 +33,38 @@ pub struct EndpointEntry {
     /// Sends a JSON request (parsed and validated first, so bad input is never
     /// sent) and returns the response re-serialized as JSON.
     pub call_json: for<'a> fn(&'a Client, Value) -> JsonCall<'a>,
-    /// Sends a JSON request body given as text: parsed into the request type,
-    /// validated and serialized once each, then sent; bad input fails with
-    /// [`Error::InvalidRequest`] naming the field, and nothing is sent.
-    /// Returns the response re-serialized as JSON.
-    pub call_bytes: for<'a> fn(&'a Client, &'a [u8]) -> JsonCall<'a>,
+    /// Parses a JSON request body into the endpoint's request type,
+    /// validates it and serializes it, once each, ready to send with
+    /// [`PreparedCall::send`]; on failure names the field path and reason.
+    /// [`call_bytes`](Self::call_bytes) does both steps.
+    pub prepare: fn(&[u8]) -> Result<PreparedCall, RequestError>,
+}
+
+/// A request body checked by [`EndpointEntry::prepare`] and serialized from
+/// the request type, waiting for a client to send it.
+pub struct PreparedCall {
+    path: &'static str,
+    body: Vec<u8>,
+    send: for<'a> fn(&'a Client, Vec<u8>) -> JsonCall<'a>,
+}
+
+impl fmt::Debug for PreparedCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedCall").field("path", &self.path).field("body_len", &self.body.len()).finish()
+    }
+}
+
+impl PreparedCall {
+    /// The body that will be sent: canonical JSON of the request type.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Sends the body (with the client's retries) and returns the response
+    /// re-serialized as JSON.
+    pub fn send(self, client: &Client) -> JsonCall<'_> {
+        (self.send)(client, self.body)
+    }
 }
 
 impl fmt::Debug for EndpointEntry {
@@ -54,7 +81,17 @@ impl EndpointEntry {
             parse_request: parse_request::<R>,
             parse_reply: parse_reply::<R>,
             call_json: call_json::<R>,
-            call_bytes: call_bytes::<R>,
+            prepare: prepare::<R>,
+        }
+    }
+
+    /// Sends a JSON request body given as bytes: parsed, validated and
+    /// serialized once each (see [`prepare`](Self::prepare)); bad input fails
+    /// with [`Error::InvalidRequest`] naming the field, and nothing is sent.
+    pub fn call_bytes<'a>(&self, client: &'a Client, body: &[u8]) -> JsonCall<'a> {
+        match (self.prepare)(body) {
+            Ok(prepared) => prepared.send(client),
+            Err(e) => Box::pin(std::future::ready(Err(Error::InvalidRequest(e.into())))),
         }
     }
 }
@@ -185,15 +222,16 @@ fn call_json<'a, R: ApiRequest + DeserializeOwned + 'static>(
     })
 }
 
-fn call_bytes<'a, R: ApiRequest + DeserializeOwned + 'static>(
-    client: &'a Client,
-    body: &'a [u8],
-) -> JsonCall<'a> {
+fn prepare<R: ApiRequest + DeserializeOwned + 'static>(body: &[u8]) -> Result<PreparedCall, RequestError> {
+    let req: R = parse_valid(body)?;
+    let body =
+        serde_json::to_vec(&req).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })?;
+    Ok(PreparedCall { path: R::META.path, body, send: send_prepared::<R> })
+}
+
+fn send_prepared<R: ApiRequest>(client: &Client, body: Vec<u8>) -> JsonCall<'_> {
     Box::pin(async move {
-        let req: R = parse_valid(body).map_err(|e| Error::InvalidRequest(e.into()))?;
-        // Validated just above; `Client::call` would validate again.
-        let body = serde_json::to_vec(&req)
-            .map_err(|e| Error::InvalidRequest(ValidationError::new("", e.to_string())))?;
+        // Validated by `prepare`; `Client::call` would validate again.
         let resp = client.call_encoded::<R>(body).await.map_err(|e| e.map_api(DynApiError::erase))?;
         to_json(&resp)
     })
@@ -286,7 +324,7 @@ mod tests {
         let (t, b) = scripted(vec![ok_body(9)]);
         let c = b.build().unwrap();
         let e = find(ENTRIES, "v4/test/send").unwrap();
-        let v = (e.call_bytes)(&c, br#" { "Items": [ {"MsgKey":"k"} ], "Name":"n" } "#).await.unwrap();
+        let v = e.call_bytes(&c, br#" { "Items": [ {"MsgKey":"k"} ], "Name":"n" } "#).await.unwrap();
         assert_eq!(v, serde_json::json!({"Value":9,"Tags":[]}));
         for (bad, path) in [
             (&br#"{"Name":"n","Items":[{}]}"#[..], "Items[0].MsgKey"),
@@ -295,7 +333,7 @@ mod tests {
             (br#"{"Name":"n"} x"#, ""),
             (b"not json", ""),
         ] {
-            match (e.call_bytes)(&c, bad).await {
+            match e.call_bytes(&c, bad).await {
                 Err(Error::InvalidRequest(v)) => assert_eq!(v.path, path, "{}", String::from_utf8_lossy(bad)),
                 other => panic!("{other:?}"),
             }

@@ -108,7 +108,15 @@ pub fn run(root: &Path) -> ExitCode {
         &mut rows,
     );
     all_ran &= run_collect(
-        cargo().current_dir(root).args(["bench", "-p", "tim-core", "--bench", "usersig", "--bench", "rate_limit"]),
+        cargo().current_dir(root).args([
+            "bench",
+            "-p",
+            "tim-core",
+            "--bench",
+            "usersig",
+            "--bench",
+            "rate_limit",
+        ]),
         &mut rows,
     );
     all_ran &= run_collect(
