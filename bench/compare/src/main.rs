@@ -6,7 +6,7 @@
 //! the same requests to it, each with 1, 8 and 64 concurrent tasks:
 //!
 //! - `ours`: `tim_runtime::Client::call` with rate limiting off, on the
-//!   default transport (hyper-util's pooled client);
+//!   default transport (hyper 1 with a pool of its own);
 //! - `baseline`: a hand-written hyper-util pooled client + `serde_json` loop
 //!   (the same HTTP stack as ours, sig signed once, reply envelope checked);
 //! - `tencent_im_rs` 1.0.4, through its public `send` with a loopback URL, on
