@@ -287,8 +287,9 @@ async fn tencent_run(case: &Case, addr: SocketAddr, sig: &str, tasks: usize, tim
     // Made before the clock starts: each holds a `reqwest::Client` whose
     // setup (OpenSSL loading the system roots) costs milliseconds, and a
     // real program would keep its helpers.
-    let helpers: Vec<TencentHelper> =
-        (0..tasks).map(|_| TencentHelper::new(addr.to_string(), APPID as u32, ADMIN.into(), sig.into())).collect();
+    let helpers: Vec<TencentHelper> = (0..tasks)
+        .map(|_| TencentHelper::new(addr.to_string(), APPID as u32, ADMIN.into(), sig.into()))
+        .collect();
     let helpers = std::sync::Mutex::new(helpers);
     timed(tasks, time, |deadline| {
         let mut h = helpers.lock().unwrap().pop().expect("one helper per task");
@@ -385,7 +386,8 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let ours = Client::builder(APPID, ADMIN, SECRET).base_url(&base).rate_limit(false).build().unwrap();
     let sig: Arc<str> = UserSigKey::new(APPID, SECRET).gen(ADMIN, Duration::from_secs(86_400)).into();
-    let baseline = Baseline { http: rt.block_on(async { hyper_client() }), base: base.clone(), sig: sig.clone() };
+    let baseline =
+        Baseline { http: rt.block_on(async { hyper_client() }), base: base.clone(), sig: sig.clone() };
     let cases = [
         case::<admin_set_msg_read::Request, HandAdminSetMsgRead>("admin_set_msg_read", true),
         case::<c2c_msg_read_receipt::Request, HandC2cMsgReadReceipt>("c2c_msg_read_receipt", false),
