@@ -187,7 +187,7 @@ impl Inner {
         let connecting = async {
             let tcp = connect_tcp(host, port).await?;
             if !https {
-                return handshake(tcp).await;
+                return handshake(Box::new(tcp)).await;
             }
             let name = rustls::pki_types::ServerName::try_from(unbracket(host).to_owned())
                 .map_err(|e| TransportError::connect(format!("invalid TLS server name `{host}`: {e}")))?;
@@ -196,7 +196,7 @@ impl Inner {
                 .connect(name, tcp)
                 .await
                 .map_err(|e| TransportError::connect(format!("TLS handshake with {host}: {e}")))?;
-            handshake(tls).await
+            handshake(Box::new(tls)).await
         };
         match tokio::time::timeout(self.connect_timeout, connecting).await {
             Ok(result) => result,
@@ -228,11 +228,16 @@ async fn connect_tcp(host: &str, port: u16) -> Result<TcpStream, TransportError>
     }))
 }
 
+/// A plain or TLS stream.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
 /// Starts HTTP/1.1 on `io`; the connection runs as its own task.
-async fn handshake<T>(io: T) -> Result<SendRequest<Full<Bytes>>, TransportError>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+///
+/// Boxing the stream compiles hyper's connection code once instead of once
+/// per stream type, for a dynamic call per read or write.
+async fn handshake(io: Box<dyn Io>) -> Result<SendRequest<Full<Bytes>>, TransportError> {
     let (sender, conn) = http1::handshake(TokioIo::new(io))
         .await
         .map_err(|e| TransportError::connect(TransportError::chain(&e)))?;
