@@ -13,3 +13,6 @@
 mod generated;
 
 pub use generated::*;
+/// Regions live in the core (the client needs their hosts); re-exported here
+/// so `tim_runtime::api::Region` keeps working.
+pub use tim_core::Region;

@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use tim_runtime::api::ENDPOINTS;
 use tim_runtime::dynamic::{self, EndpointEntry, RequestError};
-use tim_runtime::{Client, DynApiError, Error, Region, UserSigKey, USERSIG_ERROR_CODES};
+use tim_runtime::{Client, ConfigError, DynApiError, Error, ErrorRole, Setting, Settings, UserSigKey};
 
 /// SDKAppID the mock accepts when none is configured.
 const MOCK_SDKAPPID: u64 = 1_400_000_000;
@@ -34,27 +34,30 @@ struct Cli {
     command: Command,
 }
 
-/// App credentials and where to send requests.
+/// App credentials and where to send requests. Each flag falls back to its
+/// `TIM_*` variable, read by `tim_runtime::Settings` (the same reader as
+/// `Client::from_env`).
 ///
 /// Deliberately not `Debug`: it holds the secret key.
 #[derive(Args)]
 struct Config {
-    /// SDKAppID of the app.
-    #[arg(long, env = "TIM_SDKAPPID", global = true)]
+    /// SDKAppID of the app [or TIM_SDKAPPID].
+    #[arg(long, global = true)]
     sdkappid: Option<String>,
-    /// Admin account (UserID) requests are made as.
-    #[arg(long, env = "TIM_IDENTIFIER", global = true)]
+    /// Admin account (UserID) requests are made as [or TIM_IDENTIFIER].
+    #[arg(long, global = true)]
     identifier: Option<String>,
-    /// Secret key of the app, used to sign UserSigs. Prefer TIM_SECRET_KEY:
-    /// a flag is visible to other users in process listings.
-    #[arg(long, env = "TIM_SECRET_KEY", global = true, hide_env_values = true)]
+    /// Secret key of the app, used to sign UserSigs [or TIM_SECRET_KEY]. Prefer
+    /// the variable: a flag is visible to other users in process listings.
+    #[arg(long, global = true)]
     secret_key: Option<String>,
     /// Data-center region: china, singapore, seoul, tokyo, frankfurt, india,
-    /// silicon-valley, jakarta.
-    #[arg(long, env = "TIM_REGION", global = true)]
+    /// silicon-valley, jakarta [or TIM_REGION].
+    #[arg(long, global = true)]
     region: Option<String>,
-    /// Explicit API base URL (https, or http for loopback); wins over --region.
-    #[arg(long, env = "TIM_BASE_URL", global = true)]
+    /// Explicit API base URL (https, or http for loopback); wins over --region
+    /// [or TIM_BASE_URL].
+    #[arg(long, global = true)]
     base_url: Option<String>,
 }
 
@@ -176,85 +179,57 @@ fn print_out(text: &str) -> Result<(), Failure> {
     }
 }
 
-/// Treats empty values (e.g. `TIM_REGION=`) as unset.
-fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 impl Config {
-    fn missing(name: &str, var: &str) -> String {
-        format!("--{name} (or {var})")
-    }
-
-    /// The SDKAppID if set (empty counts as unset); a usage error if unparsable.
-    fn sdkappid(&self) -> Result<Option<u64>, Failure> {
-        non_empty(&self.sdkappid)
-            .map(|s| match s.parse::<u64>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(usage(format!("--sdkappid (or TIM_SDKAPPID): `{s}` is not a positive integer"))),
-            })
-            .transpose()
-    }
-
-    /// The region if set (empty counts as unset); a usage error if unknown.
-    fn region(&self) -> Result<Option<Region>, Failure> {
-        non_empty(&self.region)
-            .map(|s| s.parse::<Region>().map_err(|e| usage(format!("--region (or TIM_REGION): {e}"))))
-            .transpose()
+    /// Flags, with unset (or blank) ones taken from the environment.
+    fn settings(&self) -> Settings {
+        let flag = |var: &str| match Setting::ALL.into_iter().find(|s| s.var() == var)? {
+            Setting::SdkAppId => self.sdkappid.clone(),
+            Setting::Identifier => self.identifier.clone(),
+            Setting::SecretKey => self.secret_key.clone(),
+            Setting::Region => self.region.clone(),
+            Setting::BaseUrl => self.base_url.clone(),
+            _ => None,
+        };
+        Settings::from_lookup(flag).or(Settings::from_env())
     }
 
     /// The SDKAppID and secret key, or a usage error naming what is missing.
     fn key(&self) -> Result<UserSigKey, Failure> {
-        let sdkappid = self.sdkappid()?;
-        let mut missing = Vec::new();
-        if sdkappid.is_none() {
-            missing.push(Self::missing("sdkappid", "TIM_SDKAPPID"));
-        }
-        let secret = self.secret_key.as_deref().filter(|s| !s.is_empty());
-        if secret.is_none() {
-            missing.push(Self::missing("secret-key", "TIM_SECRET_KEY"));
-        }
-        match (sdkappid, secret) {
-            (Some(appid), Some(secret)) => Ok(UserSigKey::new(appid, secret)),
-            _ => Err(usage(format!("missing configuration: {}", missing.join(", ")))),
-        }
+        self.settings().key().map_err(config_usage)
     }
 
     /// A client for `tim call`, or a usage error naming every missing setting.
     fn client(&self, args: &CallArgs) -> Result<Client, Failure> {
-        let identifier = non_empty(&self.identifier);
-        let secret = self.secret_key.as_deref().filter(|s| !s.is_empty());
-        let base_url = non_empty(&self.base_url);
-        let sdkappid = self.sdkappid()?;
-        let region = self.region()?;
-        let mut missing = Vec::new();
-        if sdkappid.is_none() {
-            missing.push(Self::missing("sdkappid", "TIM_SDKAPPID"));
-        }
-        if identifier.is_none() {
-            missing.push(Self::missing("identifier", "TIM_IDENTIFIER"));
-        }
-        if secret.is_none() {
-            missing.push(Self::missing("secret-key", "TIM_SECRET_KEY"));
-        }
-        if region.is_none() && base_url.is_none() {
-            missing.push("--region (or TIM_REGION) or --base-url (or TIM_BASE_URL)".into());
-        }
-        let (Some(appid), Some(identifier), Some(secret), true) =
-            (sdkappid, identifier, secret, missing.is_empty())
-        else {
-            return Err(usage(format!("missing configuration: {}", missing.join(", "))));
-        };
-        let mut builder = Client::builder(appid, identifier, secret)
+        self.settings()
+            .client_builder(true)
+            .map_err(config_usage)?
             .timeout(args.timeout)
             .max_attempts(args.max_attempts)
-            .rate_limit(!args.no_rate_limit);
-        match (base_url, region) {
-            (Some(url), _) => builder = builder.base_url(url),
-            (None, Some(region)) => builder = builder.region(region),
-            (None, None) => {}
+            .rate_limit(!args.no_rate_limit)
+            .build()
+            .map_err(|e| usage(format!("configuration: {e}")))
+    }
+}
+
+/// A configuration problem, worded with the flag names users type.
+fn config_usage(e: ConfigError) -> Failure {
+    match e {
+        ConfigError::Env { var, reason } => {
+            let setting = [
+                Setting::SdkAppId,
+                Setting::Identifier,
+                Setting::SecretKey,
+                Setting::Region,
+                Setting::BaseUrl,
+            ]
+            .into_iter()
+            .find(|s| s.var() == var);
+            match setting {
+                Some(s) => usage(format!("{s}: {reason}")),
+                None => usage(format!("{var}: {reason}")),
+            }
         }
-        builder.build().map_err(|e| usage(format!("configuration: {e}")))
+        other => usage(other.to_string()),
     }
 }
 
@@ -339,7 +314,7 @@ fn call_failure(entry: &EndpointEntry, args: &CallArgs, e: Error<DynApiError>) -
                 }
                 None => msg.push_str("  Meaning:   not documented in the spec for this endpoint"),
             }
-            if USERSIG_ERROR_CODES.contains(&api.code) {
+            if meta.and_then(|m| m.role).is_some_and(ErrorRole::is_usersig_rejection) {
                 msg.push_str("\nhint: the server rejected the UserSig; check --sdkappid, --identifier and --secret-key");
             }
             failed(msg)
@@ -468,9 +443,10 @@ fn endpoints(as_json: bool) -> Result<(), Failure> {
 }
 
 fn mock(config: &Config, port: u16) -> Result<(), Failure> {
-    let sdkappid = config.sdkappid()?.unwrap_or(MOCK_SDKAPPID);
-    let identifier = non_empty(&config.identifier).unwrap_or(MOCK_IDENTIFIER).to_owned();
-    let own_key = config.secret_key.as_deref().filter(|s| !s.is_empty());
+    let settings = config.settings();
+    let sdkappid = settings.sdkappid().map_err(config_usage)?.unwrap_or(MOCK_SDKAPPID);
+    let identifier = settings.identifier.clone().unwrap_or_else(|| MOCK_IDENTIFIER.to_owned());
+    let own_key = settings.secret_key.as_deref();
     let secret = own_key.unwrap_or(MOCK_SECRET_KEY);
     let mock_config = tim_conformance::MockConfig::new(sdkappid, secret, &identifier);
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));

@@ -81,6 +81,11 @@ pub struct ErrorSpec {
     /// code; `"*"` marks the endpoint's catch-all code for an invalid request.
     #[serde(default)]
     pub fields: Vec<String>,
+    /// What the code stands for in the protocol (one of
+    /// [`ERROR_ROLES`](crate::names::ERROR_ROLES)), so the client and the mock
+    /// find codes by meaning instead of by number.
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 /// A field of a request/response/object, or (without `name`) the element type

@@ -20,6 +20,33 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &["Request", "Response", "Error", "META
 pub const GROUP_TYPES: &[&str] =
     &["Private", "Work", "Public", "ChatRoom", "Meeting", "AVChatRoom", "Community"];
 
+/// Protocol roles an error code may play (`role:` in an error table): the
+/// name written in specs and the `tim_core::ErrorRole` variant it becomes.
+pub const ERROR_ROLES: &[(&str, &str)] = &[
+    ("usersig_expired", "UserSigExpired"),
+    ("usersig_empty", "UserSigEmpty"),
+    ("usersig_invalid", "UserSigInvalid"),
+    ("usersig_wrong_key", "UserSigWrongKey"),
+    ("usersig_user_mismatch", "UserSigUserMismatch"),
+    ("usersig_app_mismatch", "UserSigAppMismatch"),
+    ("usersig_key_missing", "UserSigKeyMissing"),
+    ("invalid_json", "InvalidJson"),
+    ("invalid_field", "InvalidField"),
+    ("body_too_large", "BodyTooLarge"),
+    ("rate_limited", "RateLimited"),
+    ("bad_request", "BadRequest"),
+    ("unknown_path", "UnknownPath"),
+    ("sdkappid_missing", "SdkAppIdMissing"),
+    ("sdkappid_not_found", "SdkAppIdNotFound"),
+    ("identifier_invalid", "IdentifierInvalid"),
+    ("admin_required", "AdminRequired"),
+];
+
+/// The `tim_core::ErrorRole` variant of a spec role name.
+pub fn error_role_variant(role: &str) -> Option<&'static str> {
+    ERROR_ROLES.iter().find(|(r, _)| *r == role).map(|(_, v)| *v)
+}
+
 /// snake_case Rust name of a wire field, module or command.
 pub fn snake(name: &str) -> String {
     let s = name.to_snake_case();

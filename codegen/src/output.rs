@@ -155,6 +155,7 @@ pub fn macro_expansion(dir: &Path, display: &Path) -> Result<TokenStream, SpecEr
     let code = render(&set).inline();
     let files = set.files.iter().map(|f| f.to_string_lossy().into_owned());
     Ok(quote! {
+        ::tim_core::__require_derive!();
         #code
         const _: &[&[u8]] = &[#(include_bytes!(#files)),*];
     })

@@ -12,8 +12,8 @@ use crate::load::{Endpoint, SpecSet};
 use crate::locate::Locator;
 use crate::model::{ErrorSpec, FieldSpec};
 use crate::names::{
-    camel, is_camel_ident, parse_rate_limit, snake, split_path, BUILTIN_TYPES, GROUP_TYPES, INTEGER_TYPES,
-    RESERVED_TYPE_NAMES,
+    camel, error_role_variant, is_camel_ident, parse_rate_limit, snake, split_path, BUILTIN_TYPES,
+    ERROR_ROLES, GROUP_TYPES, INTEGER_TYPES, RESERVED_TYPE_NAMES,
 };
 
 struct Checker<'a> {
@@ -255,6 +255,13 @@ impl Checker<'_> {
             if e.code == 0 {
                 self.err(pos, field.clone(), "0 means success, not an error".into());
             }
+            if let Some(role) = e.role.as_deref().filter(|r| error_role_variant(r).is_none()) {
+                self.err(
+                    pos,
+                    format!("{context}.{}.role", e.code),
+                    format!("unknown error role `{role}` (known: {})", known_roles()),
+                );
+            }
             let name = e.name.clone().unwrap_or_else(|| format!("Code{}", e.code));
             if !is_camel_ident(&name) || name == "Unknown" {
                 self.err(pos, field.clone(), format!("`{name}` is not a usable variant name"));
@@ -411,6 +418,20 @@ pub(crate) fn across_endpoints(set: &SpecSet, errors: &mut Vec<SpecError>) {
                 message: "table names must be snake_case words".into(),
             });
         }
-        let _ = table;
+        for e in
+            table.codes.iter().filter(|e| e.role.as_deref().is_some_and(|r| error_role_variant(r).is_none()))
+        {
+            errors.push(SpecError {
+                file: "shared/errors.yaml".into(),
+                line: 0,
+                column: 0,
+                field: Some(format!("{name}.{}.role", e.code)),
+                message: format!("unknown error role (known: {})", known_roles()),
+            });
+        }
     }
+}
+
+fn known_roles() -> String {
+    ERROR_ROLES.iter().map(|(r, _)| *r).collect::<Vec<_>>().join(", ")
 }

@@ -21,7 +21,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tim_runtime::dynamic::{self, EndpointEntry};
-use tim_runtime::{EndpointMeta, UserSigError, UserSigKey};
+use tim_runtime::{EndpointMeta, ErrorMeta, ErrorRole, UserSigError, UserSigKey};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -37,6 +37,9 @@ pub struct MockConfig {
     pub endpoints: &'static [EndpointEntry],
     /// Largest accepted body, bytes.
     pub max_body: usize,
+    /// The error table for refusals that come before an endpoint is known
+    /// (unknown path, bad method): the shipped API's `public` table by default.
+    pub public_errors: &'static [ErrorMeta],
 }
 
 impl fmt::Debug for MockConfig {
@@ -59,6 +62,7 @@ impl MockConfig {
             admin: admin.to_owned(),
             endpoints: tim_runtime::api::ENDPOINTS,
             max_body: 1 << 20,
+            public_errors: tim_runtime::api::errors::PUBLIC,
         }
     }
 
@@ -66,6 +70,13 @@ impl MockConfig {
     #[must_use]
     pub fn endpoints(mut self, endpoints: &'static [EndpointEntry]) -> Self {
         self.endpoints = endpoints;
+        self
+    }
+
+    /// Sets the table used for refusals that come before an endpoint is known.
+    #[must_use]
+    pub fn public_errors(mut self, table: &'static [ErrorMeta]) -> Self {
+        self.public_errors = table;
         self
     }
 
@@ -287,7 +298,13 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
 /// The mock's verdict on a request: the reply body and what it did.
 fn answer(shared: &Shared, method: &Method, req: &RecordedRequest) -> (Value, Outcome) {
     match check(shared, method, req) {
-        Err((code, info)) => (fail(code, &info), Outcome::Replied(code)),
+        Err(Rejection { code: Ok(code), info }) => (fail(code, &info), Outcome::Replied(code)),
+        Err(Rejection { code: Err(role), info }) => {
+            // A spec set without a code for this role cannot say what the
+            // service answers; the mock says so instead of making a number up.
+            let info = format!("{info} (the specs' error tables have no code with role {role:?})");
+            (fail(-1, &info), Outcome::Replied(-1))
+        }
         Ok((entry, body)) => {
             if let Some(ignored) = ignored_by_group_type(shared, entry.meta, &body) {
                 return (ok_reply(entry.meta), ignored);
@@ -300,7 +317,25 @@ fn answer(shared: &Shared, method: &Method, req: &RecordedRequest) -> (Value, Ou
     }
 }
 
-type Rejection = (i64, String);
+/// Why the mock refused a request: the role of the code to answer with (looked
+/// up in the specs' error tables, so no number is written here) and the info.
+struct Rejection {
+    code: Result<i64, ErrorRole>,
+    info: String,
+}
+
+impl Rejection {
+    /// A rejection with the first code of `role` in the endpoint's tables
+    /// (when the endpoint is known) or in the public table.
+    fn role(cfg: &MockConfig, meta: Option<&EndpointMeta>, role: ErrorRole, info: impl Into<String>) -> Self {
+        let code = meta
+            .and_then(|m| m.error_with_role(role))
+            .or_else(|| cfg.public_errors.iter().find(|e| e.role == Some(role)))
+            .map(|e| e.code)
+            .ok_or(role);
+        Self { code, info: info.into() }
+    }
+}
 
 fn check(
     shared: &Shared,
@@ -308,52 +343,68 @@ fn check(
     req: &RecordedRequest,
 ) -> Result<(&'static EndpointEntry, Value), Rejection> {
     let cfg = &shared.config;
+    let reject = |role, info: String| Rejection::role(cfg, None, role, info);
     if method != Method::POST {
-        return Err((60002, format!("method {method} not allowed; REST calls use POST")));
+        return Err(reject(
+            ErrorRole::BadRequest,
+            format!("method {method} not allowed; REST calls use POST"),
+        ));
     }
-    let entry =
-        dynamic::find(cfg.endpoints, &req.path).ok_or((60009, format!("unknown API path /{}", req.path)))?;
-    let sdkappid = req.query_param("sdkappid").ok_or((60012, "sdkappid is missing".to_owned()))?;
+    let entry = dynamic::find(cfg.endpoints, &req.path)
+        .ok_or_else(|| reject(ErrorRole::UnknownPath, format!("unknown API path /{}", req.path)))?;
+    let meta = entry.meta;
+    let reject = |role, info: String| Rejection::role(cfg, Some(meta), role, info);
+    let sdkappid = req
+        .query_param("sdkappid")
+        .ok_or_else(|| reject(ErrorRole::SdkAppIdMissing, "sdkappid is missing".into()))?;
     if sdkappid.parse::<u64>().ok() != Some(cfg.sdkappid) {
-        return Err((70020, format!("SDKAppID {sdkappid} not found")));
+        return Err(reject(ErrorRole::SdkAppIdNotFound, format!("SDKAppID {sdkappid} not found")));
     }
     let identifier = req.query_param("identifier").unwrap_or("");
     let usersig = req.query_param("usersig").unwrap_or("");
     if identifier.is_empty() {
-        return Err((60004, "identifier is missing".into()));
+        return Err(reject(ErrorRole::IdentifierInvalid, "identifier is missing".into()));
     }
     if usersig.is_empty() {
-        return Err((70002, "usersig is empty".into()));
+        return Err(reject(ErrorRole::UserSigEmpty, "usersig is empty".into()));
     }
     if req.query_param("random").and_then(|r| r.parse::<u32>().ok()).is_none() {
-        return Err((60002, "random must be a 32-bit unsigned integer".into()));
+        return Err(reject(ErrorRole::BadRequest, "random must be a 32-bit unsigned integer".into()));
     }
     if req.query_param("contenttype") != Some("json") {
-        return Err((60002, "contenttype must be json".into()));
+        return Err(reject(ErrorRole::BadRequest, "contenttype must be json".into()));
     }
-    match cfg.key.verify(identifier, usersig) {
-        Ok(_) => {}
-        Err(UserSigError::Expired { .. }) => return Err((70001, "UserSig expired".into())),
-        Err(UserSigError::IdentifierMismatch { .. }) => {
-            return Err((70013, "identifier does not match the UserSig".into()))
-        }
-        Err(UserSigError::AppIdMismatch { .. }) => {
-            return Err((70014, "SDKAppID does not match the UserSig".into()))
-        }
-        Err(UserSigError::BadSignature) => return Err((70009, "UserSig verification failed".into())),
-        Err(e) => return Err((70003, format!("invalid UserSig: {e}"))),
+    if let Err(e) = cfg.key.verify(identifier, usersig) {
+        let (role, info) = match e {
+            UserSigError::Expired { .. } => (ErrorRole::UserSigExpired, "UserSig expired".to_owned()),
+            UserSigError::IdentifierMismatch { .. } => {
+                (ErrorRole::UserSigUserMismatch, "identifier does not match the UserSig".to_owned())
+            }
+            UserSigError::AppIdMismatch { .. } => {
+                (ErrorRole::UserSigAppMismatch, "SDKAppID does not match the UserSig".to_owned())
+            }
+            UserSigError::BadSignature => {
+                (ErrorRole::UserSigWrongKey, "UserSig verification failed".to_owned())
+            }
+            e => (ErrorRole::UserSigInvalid, format!("invalid UserSig: {e}")),
+        };
+        return Err(reject(role, info));
     }
     if identifier != cfg.admin {
-        return Err((60010, format!("`{identifier}` is not the app admin")));
+        return Err(reject(ErrorRole::AdminRequired, format!("`{identifier}` is not the app admin")));
     }
-    let meta = entry.meta;
     if req.body.len() > cfg.max_body {
-        let code = meta.error(93000).map_or(70402, |e| e.code);
-        return Err((code, format!("request body exceeds {} bytes", cfg.max_body)));
+        let info = format!("request body exceeds {} bytes", cfg.max_body);
+        // Endpoints without a documented size code answer with their catch-all.
+        let role = if meta.error_with_role(ErrorRole::BodyTooLarge).is_some() {
+            ErrorRole::BodyTooLarge
+        } else {
+            ErrorRole::InvalidField
+        };
+        return Err(reject(role, info));
     }
     if serde_json::from_slice::<Value>(&req.body).is_err() {
-        let code = meta.errors.iter().find(|e| e.code == 90001).map_or(60003, |e| e.code);
-        return Err((code, "JSON parse failed".into()));
+        return Err(reject(ErrorRole::InvalidJson, "JSON parse failed".into()));
     }
     match (entry.parse_request)(&req.body) {
         Ok(body) => Ok((entry, body)),
@@ -361,8 +412,10 @@ fn check(
             // The spec maps fields to codes; the leaf name is what docs speak of.
             let leaf = e.path.rsplit(['.', ']']).find(|s| !s.is_empty() && !s.starts_with('[')).unwrap_or("");
             let leaf = leaf.split('[').next().unwrap_or(leaf);
-            let code = meta.error_for_field(leaf).map_or(70402, |m| m.code);
-            Err((code, e.to_string()))
+            match meta.error_for_field(leaf) {
+                Some(m) => Err(Rejection { code: Ok(m.code), info: e.to_string() }),
+                None => Err(reject(ErrorRole::InvalidField, e.to_string())),
+            }
         }
     }
 }

@@ -9,18 +9,16 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tracing::Instrument;
 
-use crate::endpoint::{ApiErrorKind, ApiRequest, ValidationError};
+use crate::endpoint::{ApiErrorKind, ApiRequest, ErrorRole, ValidationError};
 use crate::error::{ConfigError, Error, TransportError};
 use crate::query;
 use crate::rate_limit::RateLimiter;
 use crate::region::Region;
 use crate::reply;
 use crate::retry::{should_retry, Backoff};
+use crate::settings::Settings;
 use crate::transport::{HttpRequest, HyperTransport, Transport, MAX_REPLY_BYTES};
 use crate::usersig::UserSigKey;
-
-/// `ErrorCode`s meaning the server rejected the UserSig, so the request was not processed.
-pub const USERSIG_ERROR_CODES: &[i64] = &[70001, 70002, 70003, 70005, 70009, 70013, 70014, 70016];
 
 /// A configured connection to one app's REST API.
 ///
@@ -344,32 +342,11 @@ impl Client {
     }
 
     fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<ClientBuilder>, ConfigError> {
-        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let required = ["TIM_SDKAPPID", "TIM_IDENTIFIER", "TIM_SECRET_KEY"];
-        let values: Vec<Option<String>> = required.iter().map(|n| get(n)).collect();
-        if values.iter().all(Option::is_none) {
+        let settings = Settings::from_lookup(get);
+        if settings.is_empty() {
             return Ok(None);
         }
-        let mut values = values.into_iter().zip(required);
-        let mut next = || {
-            let (value, var) = values.next().expect("three required variables");
-            value.ok_or(ConfigError::Env { var, reason: "not set".into() })
-        };
-        let (appid, identifier, secret) = (next()?, next()?, next()?);
-        let appid = appid
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::Env { var: "TIM_SDKAPPID", reason: "not a positive integer".into() })?;
-        let mut builder = Client::builder(appid, identifier, secret);
-        if let Some(region) = get("TIM_REGION") {
-            let region =
-                region.trim().parse().map_err(|reason| ConfigError::Env { var: "TIM_REGION", reason })?;
-            builder = builder.region(region);
-        }
-        if let Some(url) = get("TIM_BASE_URL") {
-            builder = builder.base_url(url.trim());
-        }
-        Ok(Some(builder))
+        settings.client_builder(false).map(Some)
     }
 
     /// The URL requests go to, without the endpoint path.
@@ -442,7 +419,7 @@ impl Client {
             };
             tracing::debug!(attempt = sends, error = %err, "attempt failed");
             if let Error::Api(api) = &err {
-                if !sig_renewed && USERSIG_ERROR_CODES.contains(&api.code()) {
+                if !sig_renewed && api.role().is_some_and(ErrorRole::is_usersig_rejection) {
                     sig_renewed = true;
                     attempt -= 1;
                     inner.sig.renew(&inner.key, &inner.identifier, Some(sig.generation));
@@ -815,7 +792,8 @@ mod tests {
         };
         assert!(Client::from_vars(vars(&[])).unwrap().is_none());
         let err = Client::from_vars(vars(&[("TIM_SDKAPPID", "1")])).unwrap_err();
-        assert!(matches!(err, ConfigError::Env { var: "TIM_IDENTIFIER", .. }));
+        assert!(matches!(&err, ConfigError::Missing { settings } if settings.len() == 2), "{err}");
+        assert!(err.to_string().contains("TIM_IDENTIFIER"), "{err}");
         let full = &[
             ("TIM_SDKAPPID", "1400000001"),
             ("TIM_IDENTIFIER", "admin"),

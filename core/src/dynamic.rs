@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::Client;
-use crate::endpoint::{ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ValidationError};
-use crate::error::{fmt_api_error, Error};
+use crate::endpoint::{fmt_api_error, ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ValidationError};
+use crate::error::Error;
 use crate::reply;
 
 /// Future returned by [`EndpointEntry::call_json`] and [`EndpointEntry::call_bytes`].
@@ -168,7 +168,7 @@ impl DynApiError {
 
 impl fmt::Display for DynApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_api_error(f, self.code, &self.info, self.meta.map(|m| m.meaning))
+        fmt_api_error(self, f)
     }
 }
 

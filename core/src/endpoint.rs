@@ -61,6 +61,67 @@ pub struct ErrorMeta {
     /// Request fields (wire names) whose absence or bad value yields this code;
     /// `*` marks the endpoint's catch-all code for an invalid request.
     pub fields: &'static [&'static str],
+    /// What the code stands for in the protocol, when the spec says.
+    pub role: Option<ErrorRole>,
+}
+
+/// What an error code stands for in the protocol, as the specs' error tables
+/// mark it (`role:`). The client and the mock find codes by role, so the
+/// numbers live only in the specs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorRole {
+    /// The UserSig has expired.
+    UserSigExpired,
+    /// The UserSig is empty.
+    UserSigEmpty,
+    /// The UserSig is malformed or fails to verify.
+    UserSigInvalid,
+    /// The UserSig was signed with another app's key.
+    UserSigWrongKey,
+    /// The UserSig was made for another identifier.
+    UserSigUserMismatch,
+    /// The UserSig was made for another SDKAppID.
+    UserSigAppMismatch,
+    /// The app has no key to check UserSigs with.
+    UserSigKeyMissing,
+    /// The body is not valid JSON.
+    InvalidJson,
+    /// The catch-all code for a missing or bad request field.
+    InvalidField,
+    /// The body is larger than the service accepts.
+    BodyTooLarge,
+    /// A call frequency limit was exceeded.
+    RateLimited,
+    /// The HTTP request itself is malformed (method, query parameters).
+    BadRequest,
+    /// No endpoint has this path.
+    UnknownPath,
+    /// The query lacks `sdkappid`.
+    SdkAppIdMissing,
+    /// No app has this SDKAppID.
+    SdkAppIdNotFound,
+    /// The `identifier` is missing or wrong.
+    IdentifierInvalid,
+    /// The `identifier` is not the app's administrator.
+    AdminRequired,
+}
+
+impl ErrorRole {
+    /// Whether the server rejected the UserSig, so it did not process the
+    /// request and sending it again with a fresh sig is safe.
+    pub fn is_usersig_rejection(self) -> bool {
+        matches!(
+            self,
+            Self::UserSigExpired
+                | Self::UserSigEmpty
+                | Self::UserSigInvalid
+                | Self::UserSigWrongKey
+                | Self::UserSigUserMismatch
+                | Self::UserSigAppMismatch
+                | Self::UserSigKeyMissing
+        )
+    }
 }
 
 /// Whether an endpoint applies to a built-in group type.
@@ -134,6 +195,14 @@ impl EndpointMeta {
         self.errors.iter().chain(self.shared_errors.iter().flat_map(|t| t.iter())).find(|e| e.code == code)
     }
 
+    /// The first code with `role`, in the endpoint's own table, then the shared ones.
+    pub fn error_with_role(&self, role: ErrorRole) -> Option<&'static ErrorMeta> {
+        self.errors
+            .iter()
+            .chain(self.shared_errors.iter().flat_map(|t| t.iter()))
+            .find(|e| e.role == Some(role))
+    }
+
     /// The code this endpoint returns for a missing or bad request field
     /// (`field` is a wire name), falling back to its catch-all code.
     pub fn error_for_field(&self, field: &str) -> Option<&'static ErrorMeta> {
@@ -148,14 +217,21 @@ impl EndpointMeta {
 }
 
 /// A local check failed: names the JSON path of the offending field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid field `{path}`: {reason}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
     /// Wire path, e.g. `C2CMsgInfo[2].MsgKey`.
     pub path: String,
     /// Why the value is rejected.
     pub reason: String,
 }
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid field `{}`: {}", self.path, self.reason)
+    }
+}
+
+impl std::error::Error for ValidationError {}
 
 impl ValidationError {
     /// A new error at `path`.
@@ -197,6 +273,10 @@ pub trait ApiErrorKind: fmt::Debug + fmt::Display + Send + Sync + 'static {
     fn info(&self) -> &str;
     /// The documented entry for the code, if any.
     fn meta(&self) -> Option<&'static ErrorMeta>;
+    /// What the code stands for in the protocol, when the spec says.
+    fn role(&self) -> Option<ErrorRole> {
+        self.meta().and_then(|m| m.role)
+    }
     /// Whether sending the request again may succeed.
     fn is_retryable(&self) -> bool {
         self.meta().is_some_and(|m| m.retryable)
@@ -228,15 +308,48 @@ pub fn join_path(path: &str, name: &str) -> String {
     }
 }
 
-/// Formats an API error as `code: ErrorInfo (documented meaning)`.
+/// Formats an API error as `API error <code>: <ErrorInfo> (<documented meaning>)`:
+/// the one text every API error (typed, erased, inside [`Error`](crate::Error)) shows.
 pub fn fmt_api_error<E: ApiErrorKind + ?Sized>(e: &E, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    write!(f, "error {}", e.code())?;
-    if !e.info().is_empty() {
-        write!(f, ": {}", e.info())?;
+    write!(f, "API error {}", e.code())?;
+    let info = e.info();
+    if !info.is_empty() {
+        write!(f, ": {info}")?;
     }
     match e.meta() {
-        Some(meta) => write!(f, " ({})", meta.meaning),
-        None => write!(f, " (code not documented for this endpoint)"),
+        Some(meta) if !meta.meaning.is_empty() && meta.meaning != info => write!(f, " ({})", meta.meaning),
+        Some(_) => Ok(()),
+        None => f.write_str(" (code not documented for this endpoint)"),
+    }
+}
+
+/// An error code the spec does not document for the endpoint that returned it.
+///
+/// Opaque on purpose: when a later spec documents the code, it moves to a
+/// variant of its own, and code that matched on the number here would silently
+/// stop matching; reading [`code`](Self::code) through the endpoint error's
+/// `ApiErrorKind::code` keeps working either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode {
+    code: i64,
+    info: String,
+}
+
+impl UnknownCode {
+    /// Wraps a code and `ErrorInfo`; used by generated code.
+    #[doc(hidden)]
+    pub fn new(code: i64, info: String) -> Self {
+        Self { code, info }
+    }
+
+    /// The `ErrorCode` value.
+    pub fn code(&self) -> i64 {
+        self.code
+    }
+
+    /// The server's `ErrorInfo`.
+    pub fn info(&self) -> &str {
+        &self.info
     }
 }
 

@@ -2,13 +2,14 @@
 
 use std::fmt;
 
-use crate::endpoint::{ApiErrorKind, ValidationError};
+use crate::endpoint::{fmt_api_error, ApiErrorKind, ValidationError};
 
 /// Why a call failed; `E` is the endpoint's error enum.
 ///
 /// No variant ever carries the secret key, a UserSig or a request URL (the URL
 /// holds the UserSig), so errors are safe to log.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error<E> {
     /// The server processed the request and answered with a non-zero `ErrorCode`.
     Api(E),
@@ -76,7 +77,7 @@ impl<E> Error<E> {
 impl<E: ApiErrorKind> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Api(e) => fmt_api_error(f, e.code(), e.info(), e.meta().map(|m| m.meaning)),
+            Error::Api(e) => fmt_api_error(e, f),
             Error::InvalidRequest(v) => write!(f, "invalid request: {v}"),
             Error::Http { status, body_snippet } => {
                 write!(f, "HTTP status {status}")?;
@@ -102,23 +103,6 @@ impl<E: ApiErrorKind> std::error::Error for Error<E> {
             _ => None,
         }
     }
-}
-
-/// Shared by [`Error`] and [`DynApiError`](crate::DynApiError) so both read the same.
-pub(crate) fn fmt_api_error(
-    f: &mut fmt::Formatter<'_>,
-    code: i64,
-    info: &str,
-    meaning: Option<&str>,
-) -> fmt::Result {
-    write!(f, "API error {code}")?;
-    if !info.is_empty() {
-        write!(f, ": {info}")?;
-    }
-    if let Some(meaning) = meaning.filter(|m| !m.is_empty() && *m != info) {
-        write!(f, " ({meaning})")?;
-    }
-    Ok(())
 }
 
 /// A failure below HTTP (DNS, connect, TLS, reset, timeout), as text without the URL.
@@ -204,11 +188,10 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// A client could not be configured.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The base URL is unusable.
-    #[error("invalid base URL `{url}`: {reason}")]
     BaseUrl {
         /// The URL as given.
         url: String,
@@ -216,7 +199,6 @@ pub enum ConfigError {
         reason: String,
     },
     /// A builder setting is out of range.
-    #[error("invalid setting `{setting}`: {reason}")]
     Setting {
         /// Name of the builder method.
         setting: &'static str,
@@ -224,16 +206,48 @@ pub enum ConfigError {
         reason: String,
     },
     /// An environment variable is missing or unparsable.
-    #[error("environment variable {var}: {reason}")]
     Env {
         /// Variable name.
         var: &'static str,
         /// What is wrong with it.
         reason: String,
     },
+    /// Settings needed for the operation are not set.
+    Missing {
+        /// The unset settings, each shown with its flag and variable.
+        settings: Vec<crate::settings::Setting>,
+    },
     /// The HTTP client could not be built (e.g. no TLS roots).
-    #[error("cannot build HTTP client: {0}")]
     HttpClient(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BaseUrl { url, reason } => write!(f, "invalid base URL `{url}`: {reason}"),
+            Self::Setting { setting, reason } => write!(f, "invalid setting `{setting}`: {reason}"),
+            Self::Env { var, reason } => write!(f, "environment variable {var}: {reason}"),
+            Self::Missing { settings } => write!(f, "missing configuration: {}", list_settings(settings)),
+            Self::HttpClient(why) => write!(f, "cannot build HTTP client: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// `a, b, --region (or TIM_REGION) or --base-url (or TIM_BASE_URL)`: a region
+/// followed by a base URL means either will do.
+fn list_settings(settings: &[crate::settings::Setting]) -> String {
+    use crate::settings::Setting;
+    let mut out = String::new();
+    for (i, s) in settings.iter().enumerate() {
+        if i > 0 {
+            let either = *s == Setting::BaseUrl && settings[i - 1] == Setting::Region;
+            out.push_str(if either { " or " } else { ", " });
+        }
+        out.push_str(&s.to_string());
+    }
+    out
 }
 
 /// Cuts a reply body down to something fit for an error message.

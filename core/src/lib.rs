@@ -21,19 +21,22 @@ mod region;
 mod reply;
 mod retry;
 pub mod transport;
+pub mod settings;
 pub mod usersig;
 
 #[cfg(test)]
 mod test_support;
 
-pub use client::{Client, ClientBuilder, USERSIG_ERROR_CODES};
+pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{
-    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, GroupTypeSupport, RateLimit, Validate, ValidationError,
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, RateLimit, UnknownCode,
+    Validate, ValidationError,
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;
 pub use transport::{HttpRequest, HttpResponse, HyperTransport, Transport};
+pub use settings::{Setting, Settings};
 pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 
 /// Re-exports used by generated code; not part of the stable API.
@@ -41,4 +44,27 @@ pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 pub mod __private {
     pub use serde;
     pub use serde_json;
+}
+
+/// Checks, in code from `tim_codegen_macros::generate!`, that serde's derive
+/// macros are on (the core's `derive` feature), with a message saying how to
+/// turn them on instead of a wall of "cannot find derive macro" errors.
+#[cfg(feature = "derive")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __require_derive {
+    () => {};
+}
+
+/// See the `derive` variant above.
+#[cfg(not(feature = "derive"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __require_derive {
+    () => {
+        ::core::compile_error!(
+            "code from tim_codegen_macros::generate! needs serde's derive macros: \
+             depend on tim-core with `features = [\"derive\"]`"
+        );
+    };
 }

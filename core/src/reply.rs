@@ -10,15 +10,40 @@ use serde::Deserialize;
 use crate::endpoint::ApiErrorKind;
 use crate::error::{snippet, Error};
 
-/// The fields every reply carries.
-#[derive(Deserialize)]
+/// The fields every reply carries; everything else is skipped.
+#[derive(Default)]
 struct Envelope {
-    #[serde(rename = "ActionStatus", default)]
     action_status: Option<String>,
-    #[serde(rename = "ErrorCode", default)]
     error_code: Option<i64>,
-    #[serde(rename = "ErrorInfo", default)]
     error_info: Option<String>,
+}
+
+// Written by hand rather than derived so the core needs no proc-macro crates.
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EnvelopeVisitor;
+        impl<'de> serde::de::Visitor<'de> for EnvelopeVisitor {
+            type Value = Envelope;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object with ActionStatus, ErrorCode and ErrorInfo")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+                let mut env = Envelope::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "ActionStatus" => env.action_status = map.next_value()?,
+                        "ErrorCode" => env.error_code = map.next_value()?,
+                        "ErrorInfo" => env.error_info = map.next_value()?,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(env)
+            }
+        }
+        deserializer.deserialize_map(EnvelopeVisitor)
+    }
 }
 
 /// Decodes a reply with HTTP `status` and `body`.
@@ -304,8 +329,8 @@ pub(crate) fn join_missing_field(path: &str, message: &str) -> String {
     let missing =
         message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
     match missing {
-        Some(name) if path.is_empty() || path == "." => name.to_owned(),
-        Some(name) => format!("{path}.{name}"),
+        // serde_path_to_error spells the root `.`.
+        Some(name) => crate::endpoint::join_path(if path == "." { "" } else { path }, name),
         None => path.to_owned(),
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::{Client, ClientBuilder};
 
 use crate::endpoint::{
-    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, RateLimit, Validate, ValidationError,
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, RateLimit, Validate, ValidationError,
 };
 use crate::transport::{HttpResponse, ScriptedTransport};
 
@@ -22,6 +22,7 @@ pub(crate) const ERRORS: &[ErrorMeta] = &[
         meaning: "Rate limited, try again later",
         retryable: true,
         fields: &[],
+        role: Some(ErrorRole::RateLimited),
     },
     ErrorMeta {
         code: 90001,
@@ -29,6 +30,23 @@ pub(crate) const ERRORS: &[ErrorMeta] = &[
         meaning: "JSON parsing failed",
         retryable: false,
         fields: &["*"],
+        role: Some(ErrorRole::InvalidJson),
+    },
+    ErrorMeta {
+        code: 70001,
+        name: "SigExpired",
+        meaning: "UserSig expired",
+        retryable: false,
+        fields: &[],
+        role: Some(ErrorRole::UserSigExpired),
+    },
+    ErrorMeta {
+        code: 70009,
+        name: "SigWrongKey",
+        meaning: "UserSig signed with another key",
+        retryable: false,
+        fields: &[],
+        role: Some(ErrorRole::UserSigWrongKey),
     },
 ];
 

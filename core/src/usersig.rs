@@ -57,13 +57,12 @@ impl VerifiedSig {
 }
 
 /// Why a UserSig was rejected. Never contains the secret key or the sig.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UserSigError {
     /// The sig cannot be decoded into a TLSSigAPIv2 document.
-    #[error("malformed UserSig: {0}")]
     Malformed(String),
     /// The sig was issued to someone else.
-    #[error("UserSig was issued to identifier `{found}`, not `{expected}`")]
     IdentifierMismatch {
         /// The identifier asked about.
         expected: String,
@@ -71,7 +70,6 @@ pub enum UserSigError {
         found: String,
     },
     /// The sig was issued for another app.
-    #[error("UserSig was issued for SDKAppID {found}, not {expected}")]
     AppIdMismatch {
         /// The SDKAppID of the key.
         expected: u64,
@@ -79,15 +77,31 @@ pub enum UserSigError {
         found: u64,
     },
     /// The signature was not made with this key, or the contents were altered.
-    #[error("UserSig signature does not match the secret key")]
     BadSignature,
     /// The sig is genuine but past its lifetime.
-    #[error("UserSig expired at {expired_at} (Unix seconds)")]
     Expired {
         /// Expiry time, Unix seconds.
         expired_at: u64,
     },
 }
+
+impl fmt::Display for UserSigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(why) => write!(f, "malformed UserSig: {why}"),
+            Self::IdentifierMismatch { expected, found } => {
+                write!(f, "UserSig was issued to identifier `{found}`, not `{expected}`")
+            }
+            Self::AppIdMismatch { expected, found } => {
+                write!(f, "UserSig was issued for SDKAppID {found}, not {expected}")
+            }
+            Self::BadSignature => f.write_str("UserSig signature does not match the secret key"),
+            Self::Expired { expired_at } => write!(f, "UserSig expired at {expired_at} (Unix seconds)"),
+        }
+    }
+}
+
+impl std::error::Error for UserSigError {}
 
 fn malformed(reason: &str) -> UserSigError {
     UserSigError::Malformed(reason.to_owned())

@@ -213,6 +213,7 @@ pub mod im_add_tag {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -220,6 +221,7 @@ pub mod im_add_tag {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -227,6 +229,7 @@ pub mod im_add_tag {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserTags"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -234,6 +237,7 @@ pub mod im_add_tag {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -258,8 +262,10 @@ pub mod im_add_tag {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -274,7 +280,7 @@ pub mod im_add_tag {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -283,7 +289,7 @@ pub mod im_add_tag {
                 Self::TooManyAccounts(_) => 90018,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -293,7 +299,7 @@ pub mod im_add_tag {
                 | Self::TooManyAccounts(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -303,7 +309,7 @@ pub mod im_add_tag {
                 Self::TooManyAccounts(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -533,6 +539,7 @@ pub mod im_get_attr {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -540,6 +547,7 @@ pub mod im_get_attr {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -547,6 +555,7 @@ pub mod im_get_attr {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -567,8 +576,10 @@ pub mod im_get_attr {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -582,7 +593,7 @@ pub mod im_get_attr {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -590,7 +601,7 @@ pub mod im_get_attr {
                 Self::TooManyAccounts(_) => 90018,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -599,7 +610,7 @@ pub mod im_get_attr {
                 | Self::TooManyAccounts(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -608,7 +619,7 @@ pub mod im_get_attr {
                 Self::TooManyAccounts(_) => ::std::option::Option::Some(&ERRORS[1usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -754,6 +765,7 @@ pub mod im_get_attr_name {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -761,6 +773,7 @@ pub mod im_get_attr_name {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -768,6 +781,7 @@ pub mod im_get_attr_name {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -775,6 +789,7 @@ pub mod im_get_attr_name {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -799,8 +814,10 @@ pub mod im_get_attr_name {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -815,7 +832,7 @@ pub mod im_get_attr_name {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -824,7 +841,7 @@ pub mod im_get_attr_name {
                 Self::TooManyAccounts(_) => 90018,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -834,7 +851,7 @@ pub mod im_get_attr_name {
                 | Self::TooManyAccounts(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -844,7 +861,7 @@ pub mod im_get_attr_name {
                 Self::TooManyAccounts(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1067,6 +1084,7 @@ pub mod im_get_tag {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -1074,6 +1092,7 @@ pub mod im_get_tag {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -1081,6 +1100,7 @@ pub mod im_get_tag {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -1088,6 +1108,7 @@ pub mod im_get_tag {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1112,8 +1133,10 @@ pub mod im_get_tag {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1128,7 +1151,7 @@ pub mod im_get_tag {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1137,7 +1160,7 @@ pub mod im_get_tag {
                 Self::TooManyAccounts(_) => 90018,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1147,7 +1170,7 @@ pub mod im_get_tag {
                 | Self::TooManyAccounts(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1157,7 +1180,7 @@ pub mod im_get_tag {
                 Self::TooManyAccounts(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1558,6 +1581,7 @@ pub mod im_push {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90002,
@@ -1565,6 +1589,7 @@ pub mod im_push {
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90005,
@@ -1572,6 +1597,7 @@ pub mod im_push {
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &["MsgRandom"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90007,
@@ -1579,6 +1605,7 @@ pub mod im_push {
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -1586,6 +1613,7 @@ pub mod im_push {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90010,
@@ -1593,6 +1621,7 @@ pub mod im_push {
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90020,
@@ -1600,6 +1629,7 @@ pub mod im_push {
             meaning: "A tag is longer than 50 bytes.",
             retryable: false,
             fields: &["Condition"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90022,
@@ -1607,6 +1637,7 @@ pub mod im_push {
             meaning: "TagsOr and TagsAnd repeat a tag.",
             retryable: false,
             fields: &["Condition"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90024,
@@ -1614,6 +1645,7 @@ pub mod im_push {
             meaning: "Pushes must be more than 1 second apart.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90026,
@@ -1621,6 +1653,7 @@ pub mod im_push {
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &["MsgLifeTime"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90032,
@@ -1628,6 +1661,7 @@ pub mod im_push {
             meaning: "More than 10 tags in the push condition or in a tag-adding request.",
             retryable: false,
             fields: &["Condition"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90033,
@@ -1635,6 +1669,7 @@ pub mod im_push {
             meaning: "An attribute is not valid.",
             retryable: false,
             fields: &["Condition"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90039,
@@ -1642,6 +1677,7 @@ pub mod im_push {
             meaning: "Attribute and tag conditions cannot be combined.",
             retryable: false,
             fields: &["Condition"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90040,
@@ -1649,6 +1685,7 @@ pub mod im_push {
             meaning: "A tag in the push condition is empty.",
             retryable: false,
             fields: &["Condition"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90045,
@@ -1656,6 +1693,7 @@ pub mod im_push {
             meaning: "Pushing to all users is not enabled.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90047,
@@ -1663,6 +1701,7 @@ pub mod im_push {
             meaning: "The daily push quota (100 by default) is used up.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -1670,6 +1709,7 @@ pub mod im_push {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1746,8 +1786,10 @@ pub mod im_push {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1775,7 +1817,7 @@ pub mod im_push {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1797,7 +1839,7 @@ pub mod im_push {
                 Self::DailyPushQuotaExceeded(_) => 90047,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1820,7 +1862,7 @@ pub mod im_push {
                 | Self::DailyPushQuotaExceeded(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1855,7 +1897,7 @@ pub mod im_push {
                 }
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[16usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2002,6 +2044,7 @@ pub mod im_remove_all_tags {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -2009,6 +2052,7 @@ pub mod im_remove_all_tags {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -2016,6 +2060,7 @@ pub mod im_remove_all_tags {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -2023,6 +2068,7 @@ pub mod im_remove_all_tags {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2047,8 +2093,10 @@ pub mod im_remove_all_tags {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2063,7 +2111,7 @@ pub mod im_remove_all_tags {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2072,7 +2120,7 @@ pub mod im_remove_all_tags {
                 Self::TooManyAccounts(_) => 90018,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2082,7 +2130,7 @@ pub mod im_remove_all_tags {
                 | Self::TooManyAccounts(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2092,7 +2140,7 @@ pub mod im_remove_all_tags {
                 Self::TooManyAccounts(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2299,6 +2347,7 @@ pub mod im_remove_attr {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -2306,6 +2355,7 @@ pub mod im_remove_attr {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -2313,6 +2363,7 @@ pub mod im_remove_attr {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserAttrs"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90033,
@@ -2320,6 +2371,7 @@ pub mod im_remove_attr {
             meaning: "An attribute is not valid.",
             retryable: false,
             fields: &["UserAttrs"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -2327,6 +2379,7 @@ pub mod im_remove_attr {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2355,8 +2408,10 @@ pub mod im_remove_attr {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2372,7 +2427,7 @@ pub mod im_remove_attr {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2382,7 +2437,7 @@ pub mod im_remove_attr {
                 Self::InvalidAttribute(_) => 90033,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2393,7 +2448,7 @@ pub mod im_remove_attr {
                 | Self::InvalidAttribute(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2404,7 +2459,7 @@ pub mod im_remove_attr {
                 Self::InvalidAttribute(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2610,6 +2665,7 @@ pub mod im_remove_tag {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -2617,6 +2673,7 @@ pub mod im_remove_tag {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -2624,6 +2681,7 @@ pub mod im_remove_tag {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserTags"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -2631,6 +2689,7 @@ pub mod im_remove_tag {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2655,8 +2714,10 @@ pub mod im_remove_tag {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2671,7 +2732,7 @@ pub mod im_remove_tag {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2680,7 +2741,7 @@ pub mod im_remove_tag {
                 Self::TooManyAccounts(_) => 90018,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2690,7 +2751,7 @@ pub mod im_remove_tag {
                 | Self::TooManyAccounts(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2700,7 +2761,7 @@ pub mod im_remove_tag {
                 Self::TooManyAccounts(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2937,6 +2998,7 @@ pub mod im_set_attr {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -2944,6 +3006,7 @@ pub mod im_set_attr {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90018,
@@ -2951,6 +3014,7 @@ pub mod im_set_attr {
             meaning: "Too many accounts in the request (at most 100).",
             retryable: false,
             fields: &["To_Account", "UserAttrs"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90033,
@@ -2958,6 +3022,7 @@ pub mod im_set_attr {
             meaning: "An attribute is not valid.",
             retryable: false,
             fields: &["UserAttrs"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -2965,6 +3030,7 @@ pub mod im_set_attr {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2993,8 +3059,10 @@ pub mod im_set_attr {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3010,7 +3078,7 @@ pub mod im_set_attr {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3020,7 +3088,7 @@ pub mod im_set_attr {
                 Self::InvalidAttribute(_) => 90033,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3031,7 +3099,7 @@ pub mod im_set_attr {
                 | Self::InvalidAttribute(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3042,7 +3110,7 @@ pub mod im_set_attr {
                 Self::InvalidAttribute(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3205,6 +3273,7 @@ pub mod im_set_attr_name {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -3212,6 +3281,7 @@ pub mod im_set_attr_name {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -3219,6 +3289,7 @@ pub mod im_set_attr_name {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3239,8 +3310,10 @@ pub mod im_set_attr_name {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3254,7 +3327,7 @@ pub mod im_set_attr_name {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3262,7 +3335,7 @@ pub mod im_set_attr_name {
                 Self::AdminRequired(_) => 90009,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3271,7 +3344,7 @@ pub mod im_set_attr_name {
                 | Self::AdminRequired(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3280,7 +3353,7 @@ pub mod im_set_attr_name {
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[1usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

@@ -131,8 +131,10 @@ pub mod get_ip_list {
     pub enum Error {
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -140,24 +142,24 @@ pub mod get_ip_list {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
             match self {
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
             match self {
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

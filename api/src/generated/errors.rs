@@ -9,6 +9,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The HTTP request could not be parsed; check the URL format.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::BadRequest),
     },
     ::tim_core::ErrorMeta {
         code: 60003,
@@ -16,6 +17,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The JSON body of the HTTP request could not be parsed.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
     },
     ::tim_core::ErrorMeta {
         code: 60004,
@@ -23,6 +25,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserID or UserSig in the URL or body is wrong.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::IdentifierInvalid),
     },
     ::tim_core::ErrorMeta {
         code: 60005,
@@ -30,6 +33,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserID or UserSig in the URL or body is wrong.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60006,
@@ -37,6 +41,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The SDKAppID is invalid.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60007,
@@ -44,6 +49,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The REST API call frequency limit was exceeded.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::RateLimited),
     },
     ::tim_core::ErrorMeta {
         code: 60008,
@@ -51,6 +57,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The service timed out or the HTTP request was malformed.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60009,
@@ -58,6 +65,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The requested resource is wrong; check the URL.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UnknownPath),
     },
     ::tim_core::ErrorMeta {
         code: 60010,
@@ -65,6 +73,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The identifier must be the app's administrator account.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AdminRequired),
     },
     ::tim_core::ErrorMeta {
         code: 60011,
@@ -72,6 +81,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The SDKAppID's request frequency limit was exceeded.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::RateLimited),
     },
     ::tim_core::ErrorMeta {
         code: 60012,
@@ -79,6 +89,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The SDKAppID is missing from the URL.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::SdkAppIdMissing),
     },
     ::tim_core::ErrorMeta {
         code: 60013,
@@ -86,6 +97,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The JSON of the HTTP response could not be parsed.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60014,
@@ -93,6 +105,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Switching accounts timed out.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60015,
@@ -100,6 +113,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "A UserID in the body is not a string.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60016,
@@ -107,6 +121,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The SDKAppID is disabled.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60017,
@@ -114,6 +129,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The request is disabled.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60018,
@@ -121,6 +137,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Too many requests; try again later.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::RateLimited),
     },
     ::tim_core::ErrorMeta {
         code: 60019,
@@ -128,6 +145,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Too many requests; try again later.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::RateLimited),
     },
     ::tim_core::ErrorMeta {
         code: 60020,
@@ -135,6 +153,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The Pro Edition billing plan has expired and the app is disabled.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 60021,
@@ -142,6 +161,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The source IP address of the call is not allowed.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70001,
@@ -149,6 +169,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserSig has expired; generate a new one.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigExpired),
     },
     ::tim_core::ErrorMeta {
         code: 70002,
@@ -156,6 +177,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserSig is empty.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigEmpty),
     },
     ::tim_core::ErrorMeta {
         code: 70003,
@@ -163,6 +185,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserSig is invalid.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigInvalid),
     },
     ::tim_core::ErrorMeta {
         code: 70005,
@@ -170,6 +193,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserSig is invalid.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigInvalid),
     },
     ::tim_core::ErrorMeta {
         code: 70009,
@@ -177,6 +201,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserSig was signed with a key of another app.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigWrongKey),
     },
     ::tim_core::ErrorMeta {
         code: 70013,
@@ -184,6 +209,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserID does not match the one the UserSig was made for.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigUserMismatch),
     },
     ::tim_core::ErrorMeta {
         code: 70014,
@@ -191,6 +217,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The SDKAppID does not match the one the UserSig was made for.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigAppMismatch),
     },
     ::tim_core::ErrorMeta {
         code: 70016,
@@ -198,6 +225,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The app has no key to check the UserSig with.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::UserSigKeyMissing),
     },
     ::tim_core::ErrorMeta {
         code: 70020,
@@ -205,6 +233,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The SDKAppID was not found.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::SdkAppIdNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 70050,
@@ -212,6 +241,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Too many failed UserSig checks; wait a minute.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70051,
@@ -219,6 +249,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The account is blocklisted.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70107,
@@ -226,6 +257,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The requested UserID does not exist.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70114,
@@ -233,6 +265,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Logins are restricted for security reasons.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70169,
@@ -240,6 +273,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Server timeout; try again later.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70202,
@@ -247,6 +281,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Server timeout; try again later.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70206,
@@ -254,6 +289,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The batch size in the request is invalid.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70398,
@@ -261,6 +297,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The free edition's account limit was reached.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70402,
@@ -268,6 +305,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "A parameter is missing or violates the protocol.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidField),
     },
     ::tim_core::ErrorMeta {
         code: 70403,
@@ -275,6 +313,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The operation needs app administrator rights.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 70500,
@@ -282,6 +321,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Internal server error; try again later.",
         retryable: true,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 71000,
@@ -289,6 +329,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "Only accounts of free-edition apps can be deleted.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 72000,
@@ -296,6 +337,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The trial edition's free daily active user quota was exceeded.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 72001,
@@ -303,6 +345,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "User status query is not enabled in the console.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 80001,
@@ -310,6 +353,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The message text contains sensitive content.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 80002,
@@ -317,6 +361,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The message packet exceeds 8 KB.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 80003,
@@ -324,6 +369,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The before-send callback failed or timed out.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
         code: 80004,
@@ -331,6 +377,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The message image contains sensitive content.",
         retryable: false,
         fields: &[],
+        role: ::std::option::Option::None,
     },
 ];
 /// Public backend error codes (60000-79999) that any REST call can return.

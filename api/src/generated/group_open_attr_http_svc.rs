@@ -196,6 +196,7 @@ pub mod get_group_attr {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -203,6 +204,7 @@ pub mod get_group_attr {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -210,6 +212,7 @@ pub mod get_group_attr {
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -217,6 +220,7 @@ pub mod get_group_attr {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -224,6 +228,7 @@ pub mod get_group_attr {
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -252,8 +257,10 @@ pub mod get_group_attr {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -269,7 +276,7 @@ pub mod get_group_attr {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -279,7 +286,7 @@ pub mod get_group_attr {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -290,7 +297,7 @@ pub mod get_group_attr {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -301,7 +308,7 @@ pub mod get_group_attr {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

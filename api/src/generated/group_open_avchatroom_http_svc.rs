@@ -312,6 +312,7 @@ pub mod get_members {
             meaning: "The caller is not logged in; check the admin account and its UserSig.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10002,
@@ -319,6 +320,7 @@ pub mod get_members {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -326,6 +328,7 @@ pub mod get_members {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -333,6 +336,7 @@ pub mod get_members {
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -340,6 +344,7 @@ pub mod get_members {
             meaning: "Not permitted; only AVChatRoom groups can be queried.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -347,6 +352,7 @@ pub mod get_members {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -354,6 +360,7 @@ pub mod get_members {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -390,8 +397,10 @@ pub mod get_members {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -409,7 +418,7 @@ pub mod get_members {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -421,7 +430,7 @@ pub mod get_members {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -434,7 +443,7 @@ pub mod get_members {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -447,7 +456,7 @@ pub mod get_members {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -918,6 +927,7 @@ pub mod modify_user_info {
             meaning: "The caller is not logged in; check the admin account and its UserSig.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10002,
@@ -925,6 +935,7 @@ pub mod modify_user_info {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -932,6 +943,7 @@ pub mod modify_user_info {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -939,6 +951,7 @@ pub mod modify_user_info {
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -946,6 +959,7 @@ pub mod modify_user_info {
             meaning: "Only the app administrator or the group owner may call this API.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -953,6 +967,7 @@ pub mod modify_user_info {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -960,6 +975,7 @@ pub mod modify_user_info {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -996,8 +1012,10 @@ pub mod modify_user_info {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1015,7 +1033,7 @@ pub mod modify_user_info {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1027,7 +1045,7 @@ pub mod modify_user_info {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1040,7 +1058,7 @@ pub mod modify_user_info {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1053,7 +1071,7 @@ pub mod modify_user_info {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

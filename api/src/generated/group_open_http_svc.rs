@@ -377,6 +377,7 @@ pub mod add_group_member {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -384,6 +385,7 @@ pub mod add_group_member {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -391,6 +393,7 @@ pub mod add_group_member {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10005,
@@ -398,6 +401,7 @@ pub mod add_group_member {
             meaning: "The request names more than 300 members.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -405,6 +409,7 @@ pub mod add_group_member {
             meaning: "The operation is not permitted, e.g. the group type does not allow invitations (AVChatRoom, BChatRoom).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -412,6 +417,7 @@ pub mod add_group_member {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10014,
@@ -419,6 +425,7 @@ pub mod add_group_member {
             meaning: "The group is full; add fewer users or raise `MaxMemberNum`.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -426,6 +433,7 @@ pub mod add_group_member {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10016,
@@ -433,6 +441,7 @@ pub mod add_group_member {
             meaning: "The app backend refused the operation in a webhook.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10019,
@@ -440,6 +449,7 @@ pub mod add_group_member {
             meaning: "A UserID in `MemberList` does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10026,
@@ -447,6 +457,7 @@ pub mod add_group_member {
             meaning: "This command is disabled for the SDKAppID; contact support.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10037,
@@ -454,6 +465,7 @@ pub mod add_group_member {
             meaning: "An invited user has reached the number of groups one user may join.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -510,8 +522,10 @@ pub mod add_group_member {
         UserGroupLimit(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -534,7 +548,7 @@ pub mod add_group_member {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -551,7 +565,7 @@ pub mod add_group_member {
                 Self::CommandDisabled(_) => 10026,
                 Self::UserGroupLimit(_) => 10037,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -569,7 +583,7 @@ pub mod add_group_member {
                 | Self::CommandDisabled(info)
                 | Self::UserGroupLimit(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -589,7 +603,7 @@ pub mod add_group_member {
                 Self::CommandDisabled(_) => ::std::option::Option::Some(&ERRORS[10usize]),
                 Self::UserGroupLimit(_) => ::std::option::Option::Some(&ERRORS[11usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -832,6 +846,7 @@ pub mod ban_group_member {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -839,6 +854,7 @@ pub mod ban_group_member {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -846,6 +862,7 @@ pub mod ban_group_member {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10005,
@@ -853,6 +870,7 @@ pub mod ban_group_member {
             meaning: "More than 20 members were named.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -860,6 +878,7 @@ pub mod ban_group_member {
             meaning: "Not permitted, e.g. the feature is off in the console or the caller is not the administrator account.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -888,8 +907,10 @@ pub mod ban_group_member {
         NoPermission(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -905,7 +926,7 @@ pub mod ban_group_member {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -915,7 +936,7 @@ pub mod ban_group_member {
                 Self::TooManyMembers(_) => 10005,
                 Self::NoPermission(_) => 10007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -926,7 +947,7 @@ pub mod ban_group_member {
                 | Self::TooManyMembers(info)
                 | Self::NoPermission(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -937,7 +958,7 @@ pub mod ban_group_member {
                 Self::TooManyMembers(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NoPermission(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1122,6 +1143,7 @@ pub mod change_group_owner {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -1129,6 +1151,7 @@ pub mod change_group_owner {
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -1136,6 +1159,7 @@ pub mod change_group_owner {
             meaning: "The operator lacks permission; check that it is the app administrator.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -1143,6 +1167,7 @@ pub mod change_group_owner {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -1150,6 +1175,7 @@ pub mod change_group_owner {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1178,8 +1204,10 @@ pub mod change_group_owner {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1195,7 +1223,7 @@ pub mod change_group_owner {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1205,7 +1233,7 @@ pub mod change_group_owner {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1216,7 +1244,7 @@ pub mod change_group_owner {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1227,7 +1255,7 @@ pub mod change_group_owner {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1404,6 +1432,7 @@ pub mod clear_group_attr {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -1411,6 +1440,7 @@ pub mod clear_group_attr {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -1418,6 +1448,7 @@ pub mod clear_group_attr {
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -1425,6 +1456,7 @@ pub mod clear_group_attr {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -1432,6 +1464,7 @@ pub mod clear_group_attr {
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10045,
@@ -1439,6 +1472,7 @@ pub mod clear_group_attr {
             meaning: "An attribute key is longer than 32 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10046,
@@ -1446,6 +1480,7 @@ pub mod clear_group_attr {
             meaning: "An attribute value is longer than 4000 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10047,
@@ -1453,6 +1488,7 @@ pub mod clear_group_attr {
             meaning: "The group would have more than 16 attribute keys.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10048,
@@ -1460,6 +1496,7 @@ pub mod clear_group_attr {
             meaning: "The attribute values together exceed 16000 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10049,
@@ -1467,6 +1504,7 @@ pub mod clear_group_attr {
             meaning: "Attributes of one group may be written at most 5 times per second.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1515,8 +1553,10 @@ pub mod clear_group_attr {
         WriteFrequencyLimited(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1537,7 +1577,7 @@ pub mod clear_group_attr {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1552,7 +1592,7 @@ pub mod clear_group_attr {
                 Self::TotalValueTooLong(_) => 10048,
                 Self::WriteFrequencyLimited(_) => 10049,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1568,7 +1608,7 @@ pub mod clear_group_attr {
                 | Self::TotalValueTooLong(info)
                 | Self::WriteFrequencyLimited(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1588,7 +1628,7 @@ pub mod clear_group_attr {
                     ::std::option::Option::Some(&ERRORS[9usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2175,6 +2215,7 @@ pub mod create_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -2182,6 +2223,7 @@ pub mod create_group {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -2189,6 +2231,7 @@ pub mod create_group {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10005,
@@ -2196,6 +2239,7 @@ pub mod create_group {
             meaning: "`MemberList` holds more than 100 members.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10006,
@@ -2203,6 +2247,7 @@ pub mod create_group {
             meaning: "Too many calls, usually because too many groups were created in one day; slow down.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -2210,6 +2255,7 @@ pub mod create_group {
             meaning: "The operation is not permitted, e.g. `MemberList` was given for a type that does not allow adding members.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -2217,6 +2263,7 @@ pub mod create_group {
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10016,
@@ -2224,6 +2271,7 @@ pub mod create_group {
             meaning: "The app backend refused the creation in its before-create webhook.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10021,
@@ -2231,6 +2279,7 @@ pub mod create_group {
             meaning: "Another user already uses the requested group ID.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10025,
@@ -2238,6 +2287,7 @@ pub mod create_group {
             meaning: "The caller already uses the requested group ID; disband that group first or choose another ID.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10036,
@@ -2245,6 +2295,7 @@ pub mod create_group {
             meaning: "The app has reached its limit of AVChatRoom groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10037,
@@ -2252,6 +2303,7 @@ pub mod create_group {
             meaning: "The requested owner has reached the number of groups one user may create or join.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10038,
@@ -2259,6 +2311,7 @@ pub mod create_group {
             meaning: "The initial member list exceeds the member limit of the plan.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10058,
@@ -2266,6 +2319,7 @@ pub mod create_group {
             meaning: "The Free Edition's quota of 100 groups is used up.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2330,8 +2384,10 @@ pub mod create_group {
         FreeGroupQuotaExceeded(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2356,7 +2412,7 @@ pub mod create_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2375,7 +2431,7 @@ pub mod create_group {
                 Self::MemberLimit(_) => 10038,
                 Self::FreeGroupQuotaExceeded(_) => 10058,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2395,7 +2451,7 @@ pub mod create_group {
                 | Self::MemberLimit(info)
                 | Self::FreeGroupQuotaExceeded(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2421,7 +2477,7 @@ pub mod create_group {
                     ::std::option::Option::Some(&ERRORS[13usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2622,6 +2678,7 @@ pub mod delete_group_counter {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -2629,6 +2686,7 @@ pub mod delete_group_counter {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -2636,6 +2694,7 @@ pub mod delete_group_counter {
             meaning: "Not permitted, e.g. the operating user is not a group member.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -2643,6 +2702,7 @@ pub mod delete_group_counter {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -2650,6 +2710,7 @@ pub mod delete_group_counter {
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10059,
@@ -2657,6 +2718,7 @@ pub mod delete_group_counter {
             meaning: "Group counters need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2689,8 +2751,10 @@ pub mod delete_group_counter {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2707,7 +2771,7 @@ pub mod delete_group_counter {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2718,7 +2782,7 @@ pub mod delete_group_counter {
                 Self::InvalidGroupId(_) => 10015,
                 Self::UltimateEditionRequired(_) => 10059,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2730,7 +2794,7 @@ pub mod delete_group_counter {
                 | Self::InvalidGroupId(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2744,7 +2808,7 @@ pub mod delete_group_counter {
                     ::std::option::Option::Some(&ERRORS[5usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2973,6 +3037,7 @@ pub mod delete_group_member {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -2980,6 +3045,7 @@ pub mod delete_group_member {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -2987,6 +3053,7 @@ pub mod delete_group_member {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -2994,6 +3061,7 @@ pub mod delete_group_member {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -3001,6 +3069,7 @@ pub mod delete_group_member {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -3008,6 +3077,7 @@ pub mod delete_group_member {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3040,8 +3110,10 @@ pub mod delete_group_member {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3058,7 +3130,7 @@ pub mod delete_group_member {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3069,7 +3141,7 @@ pub mod delete_group_member {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3081,7 +3153,7 @@ pub mod delete_group_member {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3093,7 +3165,7 @@ pub mod delete_group_member {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3295,6 +3367,7 @@ pub mod delete_group_msg_by_sender {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -3302,6 +3375,7 @@ pub mod delete_group_msg_by_sender {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -3309,6 +3383,7 @@ pub mod delete_group_msg_by_sender {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -3316,6 +3391,7 @@ pub mod delete_group_msg_by_sender {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -3323,6 +3399,7 @@ pub mod delete_group_msg_by_sender {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -3330,6 +3407,7 @@ pub mod delete_group_msg_by_sender {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3362,8 +3440,10 @@ pub mod delete_group_msg_by_sender {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3380,7 +3460,7 @@ pub mod delete_group_msg_by_sender {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3391,7 +3471,7 @@ pub mod delete_group_msg_by_sender {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3403,7 +3483,7 @@ pub mod delete_group_msg_by_sender {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3415,7 +3495,7 @@ pub mod delete_group_msg_by_sender {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3596,6 +3676,7 @@ pub mod destroy_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -3603,6 +3684,7 @@ pub mod destroy_group {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -3610,6 +3692,7 @@ pub mod destroy_group {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -3617,6 +3700,7 @@ pub mod destroy_group {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -3624,6 +3708,7 @@ pub mod destroy_group {
             meaning: "The group does not exist or was already disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -3631,6 +3716,7 @@ pub mod destroy_group {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3663,8 +3749,10 @@ pub mod destroy_group {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3681,7 +3769,7 @@ pub mod destroy_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3692,7 +3780,7 @@ pub mod destroy_group {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3704,7 +3792,7 @@ pub mod destroy_group {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3716,7 +3804,7 @@ pub mod destroy_group {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3941,6 +4029,7 @@ pub mod forbid_send_msg {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -3948,6 +4037,7 @@ pub mod forbid_send_msg {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -3955,6 +4045,7 @@ pub mod forbid_send_msg {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -3962,6 +4053,7 @@ pub mod forbid_send_msg {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -3969,6 +4061,7 @@ pub mod forbid_send_msg {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -3976,6 +4069,7 @@ pub mod forbid_send_msg {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4008,8 +4102,10 @@ pub mod forbid_send_msg {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4026,7 +4122,7 @@ pub mod forbid_send_msg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4037,7 +4133,7 @@ pub mod forbid_send_msg {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4049,7 +4145,7 @@ pub mod forbid_send_msg {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4061,7 +4157,7 @@ pub mod forbid_send_msg {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4314,6 +4410,7 @@ pub mod get_appid_group_list {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -4321,6 +4418,7 @@ pub mod get_appid_group_list {
             meaning: "A parameter, such as `GroupType`, is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -4328,6 +4426,7 @@ pub mod get_appid_group_list {
             meaning: "Only the app administrator may call this API.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10018,
@@ -4335,6 +4434,7 @@ pub mod get_appid_group_list {
             meaning: "The response would exceed 1 MB; request less data per call.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4359,8 +4459,10 @@ pub mod get_appid_group_list {
         ResponseTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4375,7 +4477,7 @@ pub mod get_appid_group_list {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4384,7 +4486,7 @@ pub mod get_appid_group_list {
                 Self::NoPermission(_) => 10007,
                 Self::ResponseTooLarge(_) => 10018,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4394,7 +4496,7 @@ pub mod get_appid_group_list {
                 | Self::NoPermission(info)
                 | Self::ResponseTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4404,7 +4506,7 @@ pub mod get_appid_group_list {
                 Self::NoPermission(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::ResponseTooLarge(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4696,6 +4798,7 @@ pub mod get_group_ban_member {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -4703,6 +4806,7 @@ pub mod get_group_ban_member {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -4710,6 +4814,7 @@ pub mod get_group_ban_member {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10005,
@@ -4717,6 +4822,7 @@ pub mod get_group_ban_member {
             meaning: "Documented as more than 20 members in one unban request.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -4724,6 +4830,7 @@ pub mod get_group_ban_member {
             meaning: "Not permitted, e.g. the feature is off in the console or the caller is not the administrator account.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4752,8 +4859,10 @@ pub mod get_group_ban_member {
         NoPermission(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4769,7 +4878,7 @@ pub mod get_group_ban_member {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4779,7 +4888,7 @@ pub mod get_group_ban_member {
                 Self::TooManyMembers(_) => 10005,
                 Self::NoPermission(_) => 10007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4790,7 +4899,7 @@ pub mod get_group_ban_member {
                 | Self::TooManyMembers(info)
                 | Self::NoPermission(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4801,7 +4910,7 @@ pub mod get_group_ban_member {
                 Self::TooManyMembers(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NoPermission(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -5041,6 +5150,7 @@ pub mod get_group_counter {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -5048,6 +5158,7 @@ pub mod get_group_counter {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -5055,6 +5166,7 @@ pub mod get_group_counter {
             meaning: "Not permitted, e.g. the operating user is not a group member.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -5062,6 +5174,7 @@ pub mod get_group_counter {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -5069,6 +5182,7 @@ pub mod get_group_counter {
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10059,
@@ -5076,6 +5190,7 @@ pub mod get_group_counter {
             meaning: "Group counters need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -5108,8 +5223,10 @@ pub mod get_group_counter {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -5126,7 +5243,7 @@ pub mod get_group_counter {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -5137,7 +5254,7 @@ pub mod get_group_counter {
                 Self::InvalidGroupId(_) => 10015,
                 Self::UltimateEditionRequired(_) => 10059,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -5149,7 +5266,7 @@ pub mod get_group_counter {
                 | Self::InvalidGroupId(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -5163,7 +5280,7 @@ pub mod get_group_counter {
                     ::std::option::Option::Some(&ERRORS[5usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -5876,6 +5993,7 @@ pub mod get_group_info {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -5883,6 +6001,7 @@ pub mod get_group_info {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -5890,6 +6009,7 @@ pub mod get_group_info {
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -5897,6 +6017,7 @@ pub mod get_group_info {
             meaning: "The operator lacks permission; check that it is the app administrator.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -5904,6 +6025,7 @@ pub mod get_group_info {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -5911,6 +6033,7 @@ pub mod get_group_info {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupIdList"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10018,
@@ -5918,6 +6041,7 @@ pub mod get_group_info {
             meaning: "The response would exceed 1 MB; request less data per call.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -5954,8 +6078,10 @@ pub mod get_group_info {
         ResponseTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -5973,7 +6099,7 @@ pub mod get_group_info {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -5985,7 +6111,7 @@ pub mod get_group_info {
                 Self::InvalidGroupId(_) => 10015,
                 Self::ResponseTooLarge(_) => 10018,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -5998,7 +6124,7 @@ pub mod get_group_info {
                 | Self::InvalidGroupId(info)
                 | Self::ResponseTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -6011,7 +6137,7 @@ pub mod get_group_info {
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::ResponseTooLarge(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -6364,6 +6490,7 @@ pub mod get_group_member_info {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -6371,6 +6498,7 @@ pub mod get_group_member_info {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -6378,6 +6506,7 @@ pub mod get_group_member_info {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -6385,6 +6514,7 @@ pub mod get_group_member_info {
             meaning: "The operator is not the app administrator or may not read a requested field.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -6392,6 +6522,7 @@ pub mod get_group_member_info {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -6399,6 +6530,7 @@ pub mod get_group_member_info {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10018,
@@ -6406,6 +6538,7 @@ pub mod get_group_member_info {
             meaning: "The member data would exceed 1 MB; page with `Limit` and `Offset`.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -6442,8 +6575,10 @@ pub mod get_group_member_info {
         ResponseTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -6461,7 +6596,7 @@ pub mod get_group_member_info {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -6473,7 +6608,7 @@ pub mod get_group_member_info {
                 Self::InvalidGroupId(_) => 10015,
                 Self::ResponseTooLarge(_) => 10018,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -6486,7 +6621,7 @@ pub mod get_group_member_info {
                 | Self::InvalidGroupId(info)
                 | Self::ResponseTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -6499,7 +6634,7 @@ pub mod get_group_member_info {
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::ResponseTooLarge(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -6828,6 +6963,7 @@ pub mod get_group_msg_receipt {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -6835,6 +6971,7 @@ pub mod get_group_msg_receipt {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -6842,6 +6979,7 @@ pub mod get_group_msg_receipt {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -6849,6 +6987,7 @@ pub mod get_group_msg_receipt {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -6856,6 +6995,7 @@ pub mod get_group_msg_receipt {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -6863,6 +7003,7 @@ pub mod get_group_msg_receipt {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10062,
@@ -6870,6 +7011,7 @@ pub mod get_group_msg_receipt {
             meaning: "No read receipt exists for the message.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -6906,8 +7048,10 @@ pub mod get_group_msg_receipt {
         ReceiptNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -6925,7 +7069,7 @@ pub mod get_group_msg_receipt {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -6937,7 +7081,7 @@ pub mod get_group_msg_receipt {
                 Self::InvalidGroupId(_) => 10015,
                 Self::ReceiptNotFound(_) => 10062,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -6950,7 +7094,7 @@ pub mod get_group_msg_receipt {
                 | Self::InvalidGroupId(info)
                 | Self::ReceiptNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -6963,7 +7107,7 @@ pub mod get_group_msg_receipt {
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::ReceiptNotFound(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -7431,6 +7575,7 @@ pub mod get_group_msg_receipt_detail {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -7438,6 +7583,7 @@ pub mod get_group_msg_receipt_detail {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -7445,6 +7591,7 @@ pub mod get_group_msg_receipt_detail {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -7452,6 +7599,7 @@ pub mod get_group_msg_receipt_detail {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -7459,6 +7607,7 @@ pub mod get_group_msg_receipt_detail {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -7466,6 +7615,7 @@ pub mod get_group_msg_receipt_detail {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10062,
@@ -7473,6 +7623,7 @@ pub mod get_group_msg_receipt_detail {
             meaning: "No read receipt exists for the message.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -7509,8 +7660,10 @@ pub mod get_group_msg_receipt_detail {
         ReceiptNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -7528,7 +7681,7 @@ pub mod get_group_msg_receipt_detail {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -7540,7 +7693,7 @@ pub mod get_group_msg_receipt_detail {
                 Self::InvalidGroupId(_) => 10015,
                 Self::ReceiptNotFound(_) => 10062,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -7553,7 +7706,7 @@ pub mod get_group_msg_receipt_detail {
                 | Self::InvalidGroupId(info)
                 | Self::ReceiptNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -7566,7 +7719,7 @@ pub mod get_group_msg_receipt_detail {
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::ReceiptNotFound(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -7841,6 +7994,7 @@ pub mod get_group_muted_account {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -7848,6 +8002,7 @@ pub mod get_group_muted_account {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -7855,6 +8010,7 @@ pub mod get_group_muted_account {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -7862,6 +8018,7 @@ pub mod get_group_muted_account {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -7869,6 +8026,7 @@ pub mod get_group_muted_account {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -7876,6 +8034,7 @@ pub mod get_group_muted_account {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -7908,8 +8067,10 @@ pub mod get_group_muted_account {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -7926,7 +8087,7 @@ pub mod get_group_muted_account {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -7937,7 +8098,7 @@ pub mod get_group_muted_account {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -7949,7 +8110,7 @@ pub mod get_group_muted_account {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -7961,7 +8122,7 @@ pub mod get_group_muted_account {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -8218,6 +8379,7 @@ pub mod get_group_shutted_uin {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -8225,6 +8387,7 @@ pub mod get_group_shutted_uin {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -8232,6 +8395,7 @@ pub mod get_group_shutted_uin {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -8239,6 +8403,7 @@ pub mod get_group_shutted_uin {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -8246,6 +8411,7 @@ pub mod get_group_shutted_uin {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -8253,6 +8419,7 @@ pub mod get_group_shutted_uin {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -8285,8 +8452,10 @@ pub mod get_group_shutted_uin {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -8303,7 +8472,7 @@ pub mod get_group_shutted_uin {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -8314,7 +8483,7 @@ pub mod get_group_shutted_uin {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -8326,7 +8495,7 @@ pub mod get_group_shutted_uin {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -8338,7 +8507,7 @@ pub mod get_group_shutted_uin {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -9208,6 +9377,7 @@ pub mod get_joined_group_list {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -9215,6 +9385,7 @@ pub mod get_joined_group_list {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -9222,6 +9393,7 @@ pub mod get_joined_group_list {
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10018,
@@ -9229,6 +9401,7 @@ pub mod get_joined_group_list {
             meaning: "The response would exceed 1 MB; request less data per call.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -9253,8 +9426,10 @@ pub mod get_joined_group_list {
         ResponseTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -9269,7 +9444,7 @@ pub mod get_joined_group_list {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -9278,7 +9453,7 @@ pub mod get_joined_group_list {
                 Self::InvalidParameter(_) => 10004,
                 Self::ResponseTooLarge(_) => 10018,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -9288,7 +9463,7 @@ pub mod get_joined_group_list {
                 | Self::InvalidParameter(info)
                 | Self::ResponseTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -9298,7 +9473,7 @@ pub mod get_joined_group_list {
                 Self::InvalidParameter(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::ResponseTooLarge(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -9494,6 +9669,7 @@ pub mod get_online_member_num {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -9501,6 +9677,7 @@ pub mod get_online_member_num {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -9508,6 +9685,7 @@ pub mod get_online_member_num {
             meaning: "A parameter is invalid or missing; see `ErrorInfo`.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -9515,6 +9693,7 @@ pub mod get_online_member_num {
             meaning: "Not permitted; only AVChatRoom groups can be counted.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -9522,6 +9701,7 @@ pub mod get_online_member_num {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -9529,6 +9709,7 @@ pub mod get_online_member_num {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -9561,8 +9742,10 @@ pub mod get_online_member_num {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -9579,7 +9762,7 @@ pub mod get_online_member_num {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -9590,7 +9773,7 @@ pub mod get_online_member_num {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -9602,7 +9785,7 @@ pub mod get_online_member_num {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -9614,7 +9797,7 @@ pub mod get_online_member_num {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -9942,6 +10125,7 @@ pub mod get_role_in_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -9949,6 +10133,7 @@ pub mod get_role_in_group {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -9956,6 +10141,7 @@ pub mod get_role_in_group {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -9963,6 +10149,7 @@ pub mod get_role_in_group {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -9970,6 +10157,7 @@ pub mod get_role_in_group {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -9977,6 +10165,7 @@ pub mod get_role_in_group {
             meaning: "Described on this page as a JSON parsing failure; other group APIs use it for an invalid group ID.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -10009,8 +10198,10 @@ pub mod get_role_in_group {
         InvalidGroupIdOrJson(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -10027,7 +10218,7 @@ pub mod get_role_in_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -10038,7 +10229,7 @@ pub mod get_role_in_group {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupIdOrJson(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -10050,7 +10241,7 @@ pub mod get_role_in_group {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupIdOrJson(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -10064,7 +10255,7 @@ pub mod get_role_in_group {
                     ::std::option::Option::Some(&ERRORS[5usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -10390,6 +10581,7 @@ pub mod group_msg_get_simple {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -10397,6 +10589,7 @@ pub mod group_msg_get_simple {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -10404,6 +10597,7 @@ pub mod group_msg_get_simple {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -10411,6 +10605,7 @@ pub mod group_msg_get_simple {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -10418,6 +10613,7 @@ pub mod group_msg_get_simple {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -10425,6 +10621,7 @@ pub mod group_msg_get_simple {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -10457,8 +10654,10 @@ pub mod group_msg_get_simple {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -10475,7 +10674,7 @@ pub mod group_msg_get_simple {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -10486,7 +10685,7 @@ pub mod group_msg_get_simple {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -10498,7 +10697,7 @@ pub mod group_msg_get_simple {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -10510,7 +10709,7 @@ pub mod group_msg_get_simple {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -10849,6 +11048,7 @@ pub mod group_msg_recall {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -10856,6 +11056,7 @@ pub mod group_msg_recall {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -10863,6 +11064,7 @@ pub mod group_msg_recall {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -10870,6 +11072,7 @@ pub mod group_msg_recall {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -10877,6 +11080,7 @@ pub mod group_msg_recall {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -10884,6 +11088,7 @@ pub mod group_msg_recall {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10030,
@@ -10891,6 +11096,7 @@ pub mod group_msg_recall {
             meaning: "The message does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10031,
@@ -10898,6 +11104,7 @@ pub mod group_msg_recall {
             meaning: "The message is outside the time range that may be recalled.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10032,
@@ -10905,6 +11112,7 @@ pub mod group_msg_recall {
             meaning: "The message cannot be recalled.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10033,
@@ -10912,6 +11120,7 @@ pub mod group_msg_recall {
             meaning: "This group type does not support recalling messages.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10041,
@@ -10919,6 +11128,7 @@ pub mod group_msg_recall {
             meaning: "The app is configured not to allow recalling group messages.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -10971,8 +11181,10 @@ pub mod group_msg_recall {
         RecallDisabled(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -10994,7 +11206,7 @@ pub mod group_msg_recall {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -11010,7 +11222,7 @@ pub mod group_msg_recall {
                 Self::GroupTypeNoRecall(_) => 10033,
                 Self::RecallDisabled(_) => 10041,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -11027,7 +11239,7 @@ pub mod group_msg_recall {
                 | Self::GroupTypeNoRecall(info)
                 | Self::RecallDisabled(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -11046,7 +11258,7 @@ pub mod group_msg_recall {
                 }
                 Self::RecallDisabled(_) => ::std::option::Option::Some(&ERRORS[10usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -11455,6 +11667,7 @@ pub mod import_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -11462,6 +11675,7 @@ pub mod import_group {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -11469,6 +11683,7 @@ pub mod import_group {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -11476,6 +11691,7 @@ pub mod import_group {
             meaning: "The operation is not permitted, e.g. importing an AVChatRoom group.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10021,
@@ -11483,6 +11699,7 @@ pub mod import_group {
             meaning: "The requested group ID is already in use.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -11511,8 +11728,10 @@ pub mod import_group {
         GroupIdTaken(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -11528,7 +11747,7 @@ pub mod import_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -11538,7 +11757,7 @@ pub mod import_group {
                 Self::NoPermission(_) => 10007,
                 Self::GroupIdTaken(_) => 10021,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -11549,7 +11768,7 @@ pub mod import_group {
                 | Self::NoPermission(info)
                 | Self::GroupIdTaken(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -11560,7 +11779,7 @@ pub mod import_group {
                 Self::NoPermission(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::GroupIdTaken(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -11974,6 +12193,7 @@ pub mod import_group_member {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -11981,6 +12201,7 @@ pub mod import_group_member {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -11988,6 +12209,7 @@ pub mod import_group_member {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10005,
@@ -11995,6 +12217,7 @@ pub mod import_group_member {
             meaning: "The request carries too many accounts.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10006,
@@ -12002,6 +12225,7 @@ pub mod import_group_member {
             meaning: "The operation frequency limit was reached; slow down.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -12009,6 +12233,7 @@ pub mod import_group_member {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -12016,6 +12241,7 @@ pub mod import_group_member {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -12023,6 +12249,7 @@ pub mod import_group_member {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -12063,8 +12290,10 @@ pub mod import_group_member {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -12083,7 +12312,7 @@ pub mod import_group_member {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -12096,7 +12325,7 @@ pub mod import_group_member {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -12110,7 +12339,7 @@ pub mod import_group_member {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -12124,7 +12353,7 @@ pub mod import_group_member {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -12548,6 +12777,7 @@ pub mod import_group_msg {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -12555,6 +12785,7 @@ pub mod import_group_msg {
             meaning: "The operator lacks permission; also returned for AVChatRoom groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -12562,6 +12793,7 @@ pub mod import_group_msg {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -12569,6 +12801,7 @@ pub mod import_group_msg {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10020,
@@ -12576,6 +12809,7 @@ pub mod import_group_msg {
             meaning: "The message is longer than 12 KB.",
             retryable: false,
             fields: &["MsgList"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -12604,8 +12838,10 @@ pub mod import_group_msg {
         MessageTooLong(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -12621,7 +12857,7 @@ pub mod import_group_msg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -12631,7 +12867,7 @@ pub mod import_group_msg {
                 Self::InvalidGroupId(_) => 10015,
                 Self::MessageTooLong(_) => 10020,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -12642,7 +12878,7 @@ pub mod import_group_msg {
                 | Self::InvalidGroupId(info)
                 | Self::MessageTooLong(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -12653,7 +12889,7 @@ pub mod import_group_msg {
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::MessageTooLong(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -13036,6 +13272,7 @@ pub mod import_topic {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -13043,6 +13280,7 @@ pub mod import_topic {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -13050,6 +13288,7 @@ pub mod import_topic {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -13057,6 +13296,7 @@ pub mod import_topic {
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -13064,6 +13304,7 @@ pub mod import_topic {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -13071,6 +13312,7 @@ pub mod import_topic {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10021,
@@ -13078,6 +13320,7 @@ pub mod import_topic {
             meaning: "The requested topic ID is already in use.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10037,
@@ -13085,6 +13328,7 @@ pub mod import_topic {
             meaning: "The app has reached its number of prepaid topics; delete some or upgrade.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 11000,
@@ -13092,6 +13336,7 @@ pub mod import_topic {
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 80001,
@@ -13099,6 +13344,7 @@ pub mod import_topic {
             meaning: "The content failed the security check; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 80005,
@@ -13106,6 +13352,7 @@ pub mod import_topic {
             meaning: "The security check timed out.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -13158,8 +13405,10 @@ pub mod import_topic {
         SecurityCheckTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -13181,7 +13430,7 @@ pub mod import_topic {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -13197,7 +13446,7 @@ pub mod import_topic {
                 Self::SecurityCheckFailed(_) => 80001,
                 Self::SecurityCheckTimeout(_) => 80005,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -13214,7 +13463,7 @@ pub mod import_topic {
                 | Self::SecurityCheckFailed(info)
                 | Self::SecurityCheckTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -13237,7 +13486,7 @@ pub mod import_topic {
                     ::std::option::Option::Some(&ERRORS[10usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -13461,6 +13710,7 @@ pub mod modify_group_attr {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -13468,6 +13718,7 @@ pub mod modify_group_attr {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -13475,6 +13726,7 @@ pub mod modify_group_attr {
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -13482,6 +13734,7 @@ pub mod modify_group_attr {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -13489,6 +13742,7 @@ pub mod modify_group_attr {
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10045,
@@ -13496,6 +13750,7 @@ pub mod modify_group_attr {
             meaning: "An attribute key is longer than 32 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10046,
@@ -13503,6 +13758,7 @@ pub mod modify_group_attr {
             meaning: "An attribute value is longer than 4000 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10047,
@@ -13510,6 +13766,7 @@ pub mod modify_group_attr {
             meaning: "The group would have more than 16 attribute keys.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10048,
@@ -13517,6 +13774,7 @@ pub mod modify_group_attr {
             meaning: "The attribute values together exceed 16000 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10049,
@@ -13524,6 +13782,7 @@ pub mod modify_group_attr {
             meaning: "Attributes of one group may be written at most 5 times per second.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -13572,8 +13831,10 @@ pub mod modify_group_attr {
         WriteFrequencyLimited(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -13594,7 +13855,7 @@ pub mod modify_group_attr {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -13609,7 +13870,7 @@ pub mod modify_group_attr {
                 Self::TotalValueTooLong(_) => 10048,
                 Self::WriteFrequencyLimited(_) => 10049,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -13625,7 +13886,7 @@ pub mod modify_group_attr {
                 | Self::TotalValueTooLong(info)
                 | Self::WriteFrequencyLimited(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -13645,7 +13906,7 @@ pub mod modify_group_attr {
                     ::std::option::Option::Some(&ERRORS[9usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -14016,6 +14277,7 @@ pub mod modify_group_base_info {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -14023,6 +14285,7 @@ pub mod modify_group_base_info {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -14030,6 +14293,7 @@ pub mod modify_group_base_info {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -14037,6 +14301,7 @@ pub mod modify_group_base_info {
             meaning: "The operator may not change one of the requested fields, or is not the app administrator.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -14044,6 +14309,7 @@ pub mod modify_group_base_info {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -14051,6 +14317,7 @@ pub mod modify_group_base_info {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10026,
@@ -14058,6 +14325,7 @@ pub mod modify_group_base_info {
             meaning: "This command is disabled for the SDKAppID; contact support.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -14094,8 +14362,10 @@ pub mod modify_group_base_info {
         CommandDisabled(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -14113,7 +14383,7 @@ pub mod modify_group_base_info {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -14125,7 +14395,7 @@ pub mod modify_group_base_info {
                 Self::InvalidGroupId(_) => 10015,
                 Self::CommandDisabled(_) => 10026,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -14138,7 +14408,7 @@ pub mod modify_group_base_info {
                 | Self::InvalidGroupId(info)
                 | Self::CommandDisabled(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -14151,7 +14421,7 @@ pub mod modify_group_base_info {
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::CommandDisabled(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -14430,6 +14700,7 @@ pub mod modify_group_member_info {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -14437,6 +14708,7 @@ pub mod modify_group_member_info {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -14444,6 +14716,7 @@ pub mod modify_group_member_info {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -14451,6 +14724,7 @@ pub mod modify_group_member_info {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -14458,6 +14732,7 @@ pub mod modify_group_member_info {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -14465,6 +14740,7 @@ pub mod modify_group_member_info {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -14497,8 +14773,10 @@ pub mod modify_group_member_info {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -14515,7 +14793,7 @@ pub mod modify_group_member_info {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -14526,7 +14804,7 @@ pub mod modify_group_member_info {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -14538,7 +14816,7 @@ pub mod modify_group_member_info {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -14550,7 +14828,7 @@ pub mod modify_group_member_info {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -14799,6 +15077,7 @@ pub mod send_broadcast_msg {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -14806,6 +15085,7 @@ pub mod send_broadcast_msg {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -14813,6 +15093,7 @@ pub mod send_broadcast_msg {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -14820,6 +15101,7 @@ pub mod send_broadcast_msg {
             meaning: "Not allowed: the feature is off in the console, or the caller is not the administrator.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10023,
@@ -14827,6 +15109,7 @@ pub mod send_broadcast_msg {
             meaning: "The message sending frequency limit was reached; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -14855,8 +15138,10 @@ pub mod send_broadcast_msg {
         SendRateLimited(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -14872,7 +15157,7 @@ pub mod send_broadcast_msg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -14882,7 +15167,7 @@ pub mod send_broadcast_msg {
                 Self::NoPermission(_) => 10007,
                 Self::SendRateLimited(_) => 10023,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -14893,7 +15178,7 @@ pub mod send_broadcast_msg {
                 | Self::NoPermission(info)
                 | Self::SendRateLimited(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -14904,7 +15189,7 @@ pub mod send_broadcast_msg {
                 Self::NoPermission(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::SendRateLimited(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -15414,6 +15699,7 @@ pub mod send_group_msg {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -15421,6 +15707,7 @@ pub mod send_group_msg {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -15428,6 +15715,7 @@ pub mod send_group_msg {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -15435,6 +15723,7 @@ pub mod send_group_msg {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -15442,6 +15731,7 @@ pub mod send_group_msg {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10016,
@@ -15449,6 +15739,7 @@ pub mod send_group_msg {
             meaning: "The app backend refused the operation through a callback.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10017,
@@ -15456,6 +15747,7 @@ pub mod send_group_msg {
             meaning: "The sender is muted.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10023,
@@ -15463,6 +15755,7 @@ pub mod send_group_msg {
             meaning: "The message sending frequency limit was reached; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -15503,8 +15796,10 @@ pub mod send_group_msg {
         SendRateLimited(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -15523,7 +15818,7 @@ pub mod send_group_msg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -15536,7 +15831,7 @@ pub mod send_group_msg {
                 Self::SenderMuted(_) => 10017,
                 Self::SendRateLimited(_) => 10023,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -15550,7 +15845,7 @@ pub mod send_group_msg {
                 | Self::SenderMuted(info)
                 | Self::SendRateLimited(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -15566,7 +15861,7 @@ pub mod send_group_msg {
                 Self::SenderMuted(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::SendRateLimited(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -15802,6 +16097,7 @@ pub mod send_group_system_notification {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -15809,6 +16105,7 @@ pub mod send_group_system_notification {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -15816,6 +16113,7 @@ pub mod send_group_system_notification {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -15823,6 +16121,7 @@ pub mod send_group_system_notification {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -15830,6 +16129,7 @@ pub mod send_group_system_notification {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -15837,6 +16137,7 @@ pub mod send_group_system_notification {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -15869,8 +16170,10 @@ pub mod send_group_system_notification {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -15887,7 +16190,7 @@ pub mod send_group_system_notification {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -15898,7 +16201,7 @@ pub mod send_group_system_notification {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -15910,7 +16213,7 @@ pub mod send_group_system_notification {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -15922,7 +16225,7 @@ pub mod send_group_system_notification {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -16145,6 +16448,7 @@ pub mod set_group_attr {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -16152,6 +16456,7 @@ pub mod set_group_attr {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -16159,6 +16464,7 @@ pub mod set_group_attr {
             meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -16166,6 +16472,7 @@ pub mod set_group_attr {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -16173,6 +16480,7 @@ pub mod set_group_attr {
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10045,
@@ -16180,6 +16488,7 @@ pub mod set_group_attr {
             meaning: "An attribute key is longer than 32 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10046,
@@ -16187,6 +16496,7 @@ pub mod set_group_attr {
             meaning: "An attribute value is longer than 4000 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10047,
@@ -16194,6 +16504,7 @@ pub mod set_group_attr {
             meaning: "The group would have more than 16 attribute keys.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10048,
@@ -16201,6 +16512,7 @@ pub mod set_group_attr {
             meaning: "The attribute values together exceed 16000 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10049,
@@ -16208,6 +16520,7 @@ pub mod set_group_attr {
             meaning: "Attributes of one group may be written at most 5 times per second.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -16256,8 +16569,10 @@ pub mod set_group_attr {
         WriteFrequencyLimited(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -16278,7 +16593,7 @@ pub mod set_group_attr {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -16293,7 +16608,7 @@ pub mod set_group_attr {
                 Self::TotalValueTooLong(_) => 10048,
                 Self::WriteFrequencyLimited(_) => 10049,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -16309,7 +16624,7 @@ pub mod set_group_attr {
                 | Self::TotalValueTooLong(info)
                 | Self::WriteFrequencyLimited(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -16329,7 +16644,7 @@ pub mod set_group_attr {
                     ::std::option::Option::Some(&ERRORS[9usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -16524,6 +16839,7 @@ pub mod set_unread_msg_num {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -16531,6 +16847,7 @@ pub mod set_unread_msg_num {
             meaning: "The command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -16538,6 +16855,7 @@ pub mod set_unread_msg_num {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -16545,6 +16863,7 @@ pub mod set_unread_msg_num {
             meaning: "The operator lacks permission for this operation.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -16552,6 +16871,7 @@ pub mod set_unread_msg_num {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -16559,6 +16879,7 @@ pub mod set_unread_msg_num {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -16591,8 +16912,10 @@ pub mod set_unread_msg_num {
         InvalidGroupId(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -16609,7 +16932,7 @@ pub mod set_unread_msg_num {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -16620,7 +16943,7 @@ pub mod set_unread_msg_num {
                 Self::GroupNotFound(_) => 10010,
                 Self::InvalidGroupId(_) => 10015,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -16632,7 +16955,7 @@ pub mod set_unread_msg_num {
                 | Self::GroupNotFound(info)
                 | Self::InvalidGroupId(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -16644,7 +16967,7 @@ pub mod set_unread_msg_num {
                 Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -16849,6 +17172,7 @@ pub mod unban_group_member {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -16856,6 +17180,7 @@ pub mod unban_group_member {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -16863,6 +17188,7 @@ pub mod unban_group_member {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10005,
@@ -16870,6 +17196,7 @@ pub mod unban_group_member {
             meaning: "More than 20 members were named.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -16877,6 +17204,7 @@ pub mod unban_group_member {
             meaning: "Not permitted, e.g. the feature is off in the console or the caller is not the administrator account.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -16905,8 +17233,10 @@ pub mod unban_group_member {
         NoPermission(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -16922,7 +17252,7 @@ pub mod unban_group_member {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -16932,7 +17262,7 @@ pub mod unban_group_member {
                 Self::TooManyMembers(_) => 10005,
                 Self::NoPermission(_) => 10007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -16943,7 +17273,7 @@ pub mod unban_group_member {
                 | Self::TooManyMembers(info)
                 | Self::NoPermission(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -16954,7 +17284,7 @@ pub mod unban_group_member {
                 Self::TooManyMembers(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NoPermission(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -17280,6 +17610,7 @@ pub mod update_group_counter {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -17287,6 +17618,7 @@ pub mod update_group_counter {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -17294,6 +17626,7 @@ pub mod update_group_counter {
             meaning: "Not permitted, e.g. the operating user is not a group member.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -17301,6 +17634,7 @@ pub mod update_group_counter {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -17308,6 +17642,7 @@ pub mod update_group_counter {
             meaning: "The group ID is invalid or the group does not exist.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10059,
@@ -17315,6 +17650,7 @@ pub mod update_group_counter {
             meaning: "Group counters need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10063,
@@ -17322,6 +17658,7 @@ pub mod update_group_counter {
             meaning: "The group would have more than 20 counter keys.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -17358,8 +17695,10 @@ pub mod update_group_counter {
         TooManyKeys(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -17377,7 +17716,7 @@ pub mod update_group_counter {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -17389,7 +17728,7 @@ pub mod update_group_counter {
                 Self::UltimateEditionRequired(_) => 10059,
                 Self::TooManyKeys(_) => 10063,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -17402,7 +17741,7 @@ pub mod update_group_counter {
                 | Self::UltimateEditionRequired(info)
                 | Self::TooManyKeys(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -17417,7 +17756,7 @@ pub mod update_group_counter {
                 }
                 Self::TooManyKeys(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

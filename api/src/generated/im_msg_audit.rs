@@ -505,6 +505,7 @@ pub mod content_moderation {
             meaning: "A request parameter is invalid.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 60020,
@@ -512,6 +513,7 @@ pub mod content_moderation {
             meaning: "Cloud moderation is not enabled.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 60022,
@@ -519,6 +521,7 @@ pub mod content_moderation {
             meaning: "Internal error; contact Tencent Cloud support.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 93000,
@@ -526,6 +529,7 @@ pub mod content_moderation {
             meaning: "The content exceeds the 8 KB limit.",
             retryable: false,
             fields: &["Content"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::BodyTooLarge),
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -550,8 +554,10 @@ pub mod content_moderation {
         ContentTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -566,7 +572,7 @@ pub mod content_moderation {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -575,7 +581,7 @@ pub mod content_moderation {
                 Self::InternalError(_) => 60022,
                 Self::ContentTooLarge(_) => 93000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -585,7 +591,7 @@ pub mod content_moderation {
                 | Self::InternalError(info)
                 | Self::ContentTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -597,7 +603,7 @@ pub mod content_moderation {
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[2usize]),
                 Self::ContentTooLarge(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

@@ -327,6 +327,7 @@ pub mod account_check {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70202,
@@ -334,6 +335,7 @@ pub mod account_check {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70402,
@@ -341,6 +343,7 @@ pub mod account_check {
             meaning: "A required field is missing or a field violates the protocol.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70403,
@@ -348,6 +351,7 @@ pub mod account_check {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70500,
@@ -355,6 +359,7 @@ pub mod account_check {
             meaning: "Internal server error; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -383,8 +388,10 @@ pub mod account_check {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -400,7 +407,7 @@ pub mod account_check {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -410,7 +417,7 @@ pub mod account_check {
                 Self::AdminRequired(_) => 70403,
                 Self::InternalError(_) => 70500,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -421,7 +428,7 @@ pub mod account_check {
                 | Self::AdminRequired(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -432,7 +439,7 @@ pub mod account_check {
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -708,6 +715,7 @@ pub mod account_delete {
             meaning: "Internal error while clearing relationship data; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -715,6 +723,7 @@ pub mod account_delete {
             meaning: "Timeout while clearing relationship data; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -722,6 +731,7 @@ pub mod account_delete {
             meaning: "Concurrent writes to relationship data conflicted; prefer batch requests.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40006,
@@ -729,6 +739,7 @@ pub mod account_delete {
             meaning: "Internal error while clearing profiles; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70107,
@@ -736,6 +747,7 @@ pub mod account_delete {
             meaning: "A UserID to delete does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70169,
@@ -743,6 +755,7 @@ pub mod account_delete {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70202,
@@ -750,6 +763,7 @@ pub mod account_delete {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70402,
@@ -757,6 +771,7 @@ pub mod account_delete {
             meaning: "A required field is missing or a field violates the protocol.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70403,
@@ -764,6 +779,7 @@ pub mod account_delete {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70500,
@@ -771,6 +787,7 @@ pub mod account_delete {
             meaning: "Internal server error; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 71000,
@@ -778,6 +795,7 @@ pub mod account_delete {
             meaning: "Accounts can only be deleted in apps on the Trial plan.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -830,8 +848,10 @@ pub mod account_delete {
         DeleteNotAllowed(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -853,7 +873,7 @@ pub mod account_delete {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -869,7 +889,7 @@ pub mod account_delete {
                 Self::InternalError(_) => 70500,
                 Self::DeleteNotAllowed(_) => 71000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -886,7 +906,7 @@ pub mod account_delete {
                 | Self::InternalError(info)
                 | Self::DeleteNotAllowed(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -909,7 +929,7 @@ pub mod account_delete {
                     ::std::option::Option::Some(&ERRORS[10usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1094,6 +1114,7 @@ pub mod account_import {
             meaning: "Internal error while setting the profile; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40601,
@@ -1101,6 +1122,7 @@ pub mod account_import {
             meaning: "A profile value is longer than 500 bytes.",
             retryable: false,
             fields: &["Nick", "FaceUrl"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70169,
@@ -1108,6 +1130,7 @@ pub mod account_import {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70398,
@@ -1115,6 +1138,7 @@ pub mod account_import {
             meaning: "The app may hold at most 100 accounts until it is upgraded to the Pro edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70402,
@@ -1122,6 +1146,7 @@ pub mod account_import {
             meaning: "A required field is missing or a field violates the protocol.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70403,
@@ -1129,6 +1154,7 @@ pub mod account_import {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70500,
@@ -1136,6 +1162,7 @@ pub mod account_import {
             meaning: "Internal server error; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1172,8 +1199,10 @@ pub mod account_import {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1191,7 +1220,7 @@ pub mod account_import {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1203,7 +1232,7 @@ pub mod account_import {
                 Self::AdminRequired(_) => 70403,
                 Self::InternalError(_) => 70500,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1216,7 +1245,7 @@ pub mod account_import {
                 | Self::AdminRequired(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1233,7 +1262,7 @@ pub mod account_import {
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1366,6 +1395,7 @@ pub mod kick {
             meaning: "The account does not exist.",
             retryable: false,
             fields: &["UserID"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70169,
@@ -1373,6 +1403,7 @@ pub mod kick {
             meaning: "Internal server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70402,
@@ -1380,6 +1411,7 @@ pub mod kick {
             meaning: "A required field is missing or a field violates the protocol.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70403,
@@ -1387,6 +1419,7 @@ pub mod kick {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70500,
@@ -1394,6 +1427,7 @@ pub mod kick {
             meaning: "Internal server error; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1422,8 +1456,10 @@ pub mod kick {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1439,7 +1475,7 @@ pub mod kick {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1449,7 +1485,7 @@ pub mod kick {
                 Self::AdminRequired(_) => 70403,
                 Self::InternalError(_) => 70500,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1460,7 +1496,7 @@ pub mod kick {
                 | Self::AdminRequired(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1471,7 +1507,7 @@ pub mod kick {
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1650,6 +1686,7 @@ pub mod multiaccount_import {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70202,
@@ -1657,6 +1694,7 @@ pub mod multiaccount_import {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70398,
@@ -1664,6 +1702,7 @@ pub mod multiaccount_import {
             meaning: "The app may hold at most 100 accounts until it is upgraded to the Pro edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70402,
@@ -1671,6 +1710,7 @@ pub mod multiaccount_import {
             meaning: "A required field is missing or a field violates the protocol.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70403,
@@ -1678,6 +1718,7 @@ pub mod multiaccount_import {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70500,
@@ -1685,6 +1726,7 @@ pub mod multiaccount_import {
             meaning: "Internal server error; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1717,8 +1759,10 @@ pub mod multiaccount_import {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1735,7 +1779,7 @@ pub mod multiaccount_import {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1746,7 +1790,7 @@ pub mod multiaccount_import {
                 Self::AdminRequired(_) => 70403,
                 Self::InternalError(_) => 70500,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1758,7 +1802,7 @@ pub mod multiaccount_import {
                 | Self::AdminRequired(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1770,7 +1814,7 @@ pub mod multiaccount_import {
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

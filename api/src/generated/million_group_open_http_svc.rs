@@ -346,6 +346,7 @@ pub mod create_topic {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -353,6 +354,7 @@ pub mod create_topic {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -360,6 +362,7 @@ pub mod create_topic {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10006,
@@ -367,6 +370,7 @@ pub mod create_topic {
             meaning: "Too many calls or too many new groups in one day; slow down.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -374,6 +378,7 @@ pub mod create_topic {
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -381,6 +386,7 @@ pub mod create_topic {
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -388,6 +394,7 @@ pub mod create_topic {
             meaning: "The group does not exist or was disbanded.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -395,6 +402,7 @@ pub mod create_topic {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10016,
@@ -402,6 +410,7 @@ pub mod create_topic {
             meaning: "The app backend refused the creation in its before-create-topic webhook.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10025,
@@ -409,6 +418,7 @@ pub mod create_topic {
             meaning: "The caller already uses the requested ID; choose another.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10036,
@@ -416,6 +426,7 @@ pub mod create_topic {
             meaning: "The app has reached its limit of AVChatRoom groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10037,
@@ -423,6 +434,7 @@ pub mod create_topic {
             meaning: "The app has reached its number of prepaid topics; delete some or upgrade.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 11000,
@@ -430,6 +442,7 @@ pub mod create_topic {
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 80001,
@@ -437,6 +450,7 @@ pub mod create_topic {
             meaning: "The content failed the security check; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -501,8 +515,10 @@ pub mod create_topic {
         SecurityCheckFailed(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -527,7 +543,7 @@ pub mod create_topic {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -546,7 +562,7 @@ pub mod create_topic {
                 Self::TopicsNotSupported(_) => 11000,
                 Self::SecurityCheckFailed(_) => 80001,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -566,7 +582,7 @@ pub mod create_topic {
                 | Self::TopicsNotSupported(info)
                 | Self::SecurityCheckFailed(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -592,7 +608,7 @@ pub mod create_topic {
                     ::std::option::Option::Some(&ERRORS[13usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -877,6 +893,7 @@ pub mod destroy_topic {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -884,6 +901,7 @@ pub mod destroy_topic {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -891,6 +909,7 @@ pub mod destroy_topic {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10006,
@@ -898,6 +917,7 @@ pub mod destroy_topic {
             meaning: "Too many calls or too many new groups in one day; slow down.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -905,6 +925,7 @@ pub mod destroy_topic {
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -912,6 +933,7 @@ pub mod destroy_topic {
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -919,6 +941,7 @@ pub mod destroy_topic {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10021,
@@ -926,6 +949,7 @@ pub mod destroy_topic {
             meaning: "Another user already uses the ID.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10025,
@@ -933,6 +957,7 @@ pub mod destroy_topic {
             meaning: "The caller already uses the ID.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 11000,
@@ -940,6 +965,7 @@ pub mod destroy_topic {
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 110002,
@@ -947,6 +973,7 @@ pub mod destroy_topic {
             meaning: "The topic could not be deleted; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 110003,
@@ -954,6 +981,7 @@ pub mod destroy_topic {
             meaning: "The topic has already been deleted.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1010,8 +1038,10 @@ pub mod destroy_topic {
         TopicAlreadyDeleted(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1034,7 +1064,7 @@ pub mod destroy_topic {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1051,7 +1081,7 @@ pub mod destroy_topic {
                 Self::DeleteFailed(_) => 110002,
                 Self::TopicAlreadyDeleted(_) => 110003,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1069,7 +1099,7 @@ pub mod destroy_topic {
                 | Self::DeleteFailed(info)
                 | Self::TopicAlreadyDeleted(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1091,7 +1121,7 @@ pub mod destroy_topic {
                     ::std::option::Option::Some(&ERRORS[11usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1714,6 +1744,7 @@ pub mod get_topic {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -1721,6 +1752,7 @@ pub mod get_topic {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -1728,6 +1760,7 @@ pub mod get_topic {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10006,
@@ -1735,6 +1768,7 @@ pub mod get_topic {
             meaning: "Too many calls; slow down.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -1742,6 +1776,7 @@ pub mod get_topic {
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -1749,6 +1784,7 @@ pub mod get_topic {
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -1756,6 +1792,7 @@ pub mod get_topic {
             meaning: "The group or topic has been deleted.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 11000,
@@ -1763,6 +1800,7 @@ pub mod get_topic {
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 110003,
@@ -1770,6 +1808,7 @@ pub mod get_topic {
             meaning: "The topic has been deleted.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1814,8 +1853,10 @@ pub mod get_topic {
         TopicDeleted(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1835,7 +1876,7 @@ pub mod get_topic {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1849,7 +1890,7 @@ pub mod get_topic {
                 Self::TopicsNotSupported(_) => 11000,
                 Self::TopicDeleted(_) => 110003,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1864,7 +1905,7 @@ pub mod get_topic {
                 | Self::TopicsNotSupported(info)
                 | Self::TopicDeleted(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1883,7 +1924,7 @@ pub mod get_topic {
                 }
                 Self::TopicDeleted(_) => ::std::option::Option::Some(&ERRORS[8usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2252,6 +2293,7 @@ pub mod modify_topic {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10003,
@@ -2259,6 +2301,7 @@ pub mod modify_topic {
             meaning: "The request command word is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -2266,6 +2309,7 @@ pub mod modify_topic {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10006,
@@ -2273,6 +2317,7 @@ pub mod modify_topic {
             meaning: "Too many calls; slow down.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10007,
@@ -2280,6 +2325,7 @@ pub mod modify_topic {
             meaning: "The operator lacks permission; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -2287,6 +2333,7 @@ pub mod modify_topic {
             meaning: "The request failed signature verification; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10010,
@@ -2294,6 +2341,7 @@ pub mod modify_topic {
             meaning: "The topic has been deleted.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10015,
@@ -2301,6 +2349,7 @@ pub mod modify_topic {
             meaning: "The group ID is invalid.",
             retryable: false,
             fields: &["GroupId"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10016,
@@ -2308,6 +2357,7 @@ pub mod modify_topic {
             meaning: "The app backend refused the change in its topic-profile-change webhook.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 11000,
@@ -2315,6 +2365,7 @@ pub mod modify_topic {
             meaning: "The group does not support topics; they need the Ultimate edition and must be enabled in the console.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 80001,
@@ -2322,6 +2373,7 @@ pub mod modify_topic {
             meaning: "The content failed the security check; the error text says why.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2374,8 +2426,10 @@ pub mod modify_topic {
         SecurityCheckFailed(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2397,7 +2451,7 @@ pub mod modify_topic {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2413,7 +2467,7 @@ pub mod modify_topic {
                 Self::TopicsNotSupported(_) => 11000,
                 Self::SecurityCheckFailed(_) => 80001,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2430,7 +2484,7 @@ pub mod modify_topic {
                 | Self::TopicsNotSupported(info)
                 | Self::SecurityCheckFailed(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2453,7 +2507,7 @@ pub mod modify_topic {
                     ::std::option::Option::Some(&ERRORS[10usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

@@ -330,6 +330,7 @@ pub mod get_history {
             meaning: "The request is invalid; check the request URL.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 1002,
@@ -337,6 +338,7 @@ pub mod get_history {
             meaning: "A parameter is invalid: check the administrator account, the required fields and their values.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 1003,
@@ -344,6 +346,7 @@ pub mod get_history {
             meaning: "System error.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 1004,
@@ -351,6 +354,7 @@ pub mod get_history {
             meaning: "The file is not generated yet or no message was sent in that hour.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 1005,
@@ -358,6 +362,7 @@ pub mod get_history {
             meaning: "The file has expired.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -386,8 +391,10 @@ pub mod get_history {
         FileExpired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -403,7 +410,7 @@ pub mod get_history {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -413,7 +420,7 @@ pub mod get_history {
                 Self::FileNotReady(_) => 1004,
                 Self::FileExpired(_) => 1005,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -424,7 +431,7 @@ pub mod get_history {
                 | Self::FileNotReady(info)
                 | Self::FileExpired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -435,7 +442,7 @@ pub mod get_history {
                 Self::FileNotReady(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::FileExpired(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

@@ -934,6 +934,7 @@ pub mod getappinfo {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130009,
@@ -941,6 +942,7 @@ pub mod getappinfo {
             meaning: "The statistics database could not be opened.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130010,
@@ -948,6 +950,7 @@ pub mod getappinfo {
             meaning: "The statistics database did not answer.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130011,
@@ -955,6 +958,7 @@ pub mod getappinfo {
             meaning: "The statistics query failed.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130012,
@@ -962,6 +966,7 @@ pub mod getappinfo {
             meaning: "The statistics result could not be parsed.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -990,8 +995,10 @@ pub mod getappinfo {
         SqlResultError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1007,7 +1014,7 @@ pub mod getappinfo {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1017,7 +1024,7 @@ pub mod getappinfo {
                 Self::SqlQueryError(_) => 130011,
                 Self::SqlResultError(_) => 130012,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1028,7 +1035,7 @@ pub mod getappinfo {
                 | Self::SqlQueryError(info)
                 | Self::SqlResultError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1039,7 +1046,7 @@ pub mod getappinfo {
                 Self::SqlQueryError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::SqlResultError(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1219,6 +1226,7 @@ pub mod getnospeaking {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130002,
@@ -1226,6 +1234,7 @@ pub mod getnospeaking {
             meaning: "Get_Account is missing.",
             retryable: false,
             fields: &["Get_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130003,
@@ -1233,6 +1242,7 @@ pub mod getnospeaking {
             meaning: "Get_Account is not valid.",
             retryable: false,
             fields: &["Get_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130014,
@@ -1240,6 +1250,7 @@ pub mod getnospeaking {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1264,8 +1275,10 @@ pub mod getnospeaking {
         SystemError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1280,7 +1293,7 @@ pub mod getnospeaking {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1289,7 +1302,7 @@ pub mod getnospeaking {
                 Self::GetAccountInvalid(_) => 130003,
                 Self::SystemError(_) => 130014,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1299,7 +1312,7 @@ pub mod getnospeaking {
                 | Self::GetAccountInvalid(info)
                 | Self::SystemError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1313,7 +1326,7 @@ pub mod getnospeaking {
                 }
                 Self::SystemError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1496,6 +1509,7 @@ pub mod setnospeaking {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130004,
@@ -1503,6 +1517,7 @@ pub mod setnospeaking {
             meaning: "Set_Account is missing.",
             retryable: false,
             fields: &["Set_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130005,
@@ -1510,6 +1525,7 @@ pub mod setnospeaking {
             meaning: "Set_Account is not valid.",
             retryable: false,
             fields: &["Set_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130008,
@@ -1517,6 +1533,7 @@ pub mod setnospeaking {
             meaning: "Neither C2CmsgNospeakingTime nor GroupmsgNospeakingTime was given.",
             retryable: false,
             fields: &["C2CmsgNospeakingTime", "GroupmsgNospeakingTime"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 130014,
@@ -1524,6 +1541,7 @@ pub mod setnospeaking {
             meaning: "System error; try again or contact support.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1552,8 +1570,10 @@ pub mod setnospeaking {
         SystemError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1569,7 +1589,7 @@ pub mod setnospeaking {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1579,7 +1599,7 @@ pub mod setnospeaking {
                 Self::NoMuteTimeGiven(_) => 130008,
                 Self::SystemError(_) => 130014,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1590,7 +1610,7 @@ pub mod setnospeaking {
                 | Self::NoMuteTimeGiven(info)
                 | Self::SystemError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1605,7 +1625,7 @@ pub mod setnospeaking {
                 Self::NoMuteTimeGiven(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::SystemError(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

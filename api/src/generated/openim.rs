@@ -429,6 +429,7 @@ pub mod admin_getroammsg {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -436,6 +437,7 @@ pub mod admin_getroammsg {
             meaning: "The peer account field is missing or is not a string.",
             retryable: false,
             fields: &["Peer_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90008,
@@ -443,6 +445,7 @@ pub mod admin_getroammsg {
             meaning: "The operator account field is missing or names an account that does not exist.",
             retryable: false,
             fields: &["Operator_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -450,6 +453,7 @@ pub mod admin_getroammsg {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -457,6 +461,7 @@ pub mod admin_getroammsg {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -485,8 +490,10 @@ pub mod admin_getroammsg {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -502,7 +509,7 @@ pub mod admin_getroammsg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -512,7 +519,7 @@ pub mod admin_getroammsg {
                 Self::AdminRequired(_) => 90009,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -523,7 +530,7 @@ pub mod admin_getroammsg {
                 | Self::AdminRequired(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -536,7 +543,7 @@ pub mod admin_getroammsg {
                 Self::AdminRequired(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -693,6 +700,7 @@ pub mod admin_msgwithdraw {
             meaning: "The message to recall does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20023,
@@ -700,6 +708,7 @@ pub mod admin_msgwithdraw {
             meaning: "The message has already been recalled.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90001,
@@ -707,6 +716,7 @@ pub mod admin_msgwithdraw {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -714,6 +724,7 @@ pub mod admin_msgwithdraw {
             meaning: "To_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90008,
@@ -721,6 +732,7 @@ pub mod admin_msgwithdraw {
             meaning: "From_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["From_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -728,6 +740,7 @@ pub mod admin_msgwithdraw {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90054,
@@ -735,6 +748,7 @@ pub mod admin_msgwithdraw {
             meaning: "MsgKey is not valid.",
             retryable: false,
             fields: &["MsgKey"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -742,6 +756,7 @@ pub mod admin_msgwithdraw {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -782,8 +797,10 @@ pub mod admin_msgwithdraw {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -802,7 +819,7 @@ pub mod admin_msgwithdraw {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -815,7 +832,7 @@ pub mod admin_msgwithdraw {
                 Self::MsgKeyInvalid(_) => 90054,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -829,7 +846,7 @@ pub mod admin_msgwithdraw {
                 | Self::MsgKeyInvalid(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -845,7 +862,7 @@ pub mod admin_msgwithdraw {
                 Self::MsgKeyInvalid(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1015,6 +1032,7 @@ pub mod admin_set_msg_read {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -1022,6 +1040,7 @@ pub mod admin_set_msg_read {
             meaning: "The peer account field is missing or names an account that does not exist.",
             retryable: false,
             fields: &["Peer_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90008,
@@ -1029,6 +1048,7 @@ pub mod admin_set_msg_read {
             meaning: "The reporting account field is missing or names an account that does not exist.",
             retryable: false,
             fields: &["Report_Account"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1049,8 +1069,10 @@ pub mod admin_set_msg_read {
         FromAccountInvalid(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1064,7 +1086,7 @@ pub mod admin_set_msg_read {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1072,7 +1094,7 @@ pub mod admin_set_msg_read {
                 Self::ToAccountInvalid(_) => 90003,
                 Self::FromAccountInvalid(_) => 90008,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1081,7 +1103,7 @@ pub mod admin_set_msg_read {
                 | Self::ToAccountInvalid(info)
                 | Self::FromAccountInvalid(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1092,7 +1114,7 @@ pub mod admin_set_msg_read {
                     ::std::option::Option::Some(&ERRORS[2usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1546,6 +1568,7 @@ pub mod batchsendmsg {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90002,
@@ -1553,6 +1576,7 @@ pub mod batchsendmsg {
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90004,
@@ -1560,6 +1584,7 @@ pub mod batchsendmsg {
             meaning: "MsgSeq is not valid.",
             retryable: false,
             fields: &["MsgSeq"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90007,
@@ -1567,6 +1592,7 @@ pub mod batchsendmsg {
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90008,
@@ -1574,6 +1600,7 @@ pub mod batchsendmsg {
             meaning: "From_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["From_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -1581,6 +1608,7 @@ pub mod batchsendmsg {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90010,
@@ -1588,6 +1616,7 @@ pub mod batchsendmsg {
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90011,
@@ -1595,6 +1624,7 @@ pub mod batchsendmsg {
             meaning: "A batch message names more than 500 recipients.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90012,
@@ -1602,6 +1632,7 @@ pub mod batchsendmsg {
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90026,
@@ -1609,6 +1640,7 @@ pub mod batchsendmsg {
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &["MsgLifeTime"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90048,
@@ -1616,6 +1648,7 @@ pub mod batchsendmsg {
             meaning: "The requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -1623,6 +1656,7 @@ pub mod batchsendmsg {
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -1630,6 +1664,7 @@ pub mod batchsendmsg {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 93000,
@@ -1637,6 +1672,7 @@ pub mod batchsendmsg {
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::BodyTooLarge),
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1701,8 +1737,10 @@ pub mod batchsendmsg {
         PacketTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1727,7 +1765,7 @@ pub mod batchsendmsg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1746,7 +1784,7 @@ pub mod batchsendmsg {
                 Self::InternalError(_) => 91000,
                 Self::PacketTooLarge(_) => 93000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1766,7 +1804,7 @@ pub mod batchsendmsg {
                 | Self::InternalError(info)
                 | Self::PacketTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1798,7 +1836,7 @@ pub mod batchsendmsg {
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[12usize]),
                 Self::PacketTooLarge(_) => ::std::option::Option::Some(&ERRORS[13usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2025,6 +2063,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20002,
@@ -2032,6 +2071,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The UserSig or A2 ticket is invalid.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20003,
@@ -2039,6 +2079,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
             fields: &["Operator_Account", "Peer_Account", "From_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20004,
@@ -2046,6 +2087,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20005,
@@ -2053,6 +2095,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20006,
@@ -2060,6 +2103,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The app backend's before-send callback refused delivery.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90001,
@@ -2067,6 +2111,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90002,
@@ -2074,6 +2119,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -2081,6 +2127,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90005,
@@ -2088,6 +2135,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90007,
@@ -2095,6 +2143,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -2102,6 +2151,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90010,
@@ -2109,6 +2159,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90012,
@@ -2116,6 +2167,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90026,
@@ -2123,6 +2175,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90031,
@@ -2130,6 +2183,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "SyncOtherMachine is not an integer.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90044,
@@ -2137,6 +2191,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "MsgLifeTime is not an integer.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90048,
@@ -2144,6 +2199,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -2151,6 +2207,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -2158,6 +2215,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 93000,
@@ -2165,6 +2223,7 @@ pub mod c2c_msg_read_receipt {
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::BodyTooLarge),
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2257,8 +2316,10 @@ pub mod c2c_msg_read_receipt {
         PacketTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2290,7 +2351,7 @@ pub mod c2c_msg_read_receipt {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2316,7 +2377,7 @@ pub mod c2c_msg_read_receipt {
                 Self::InternalError(_) => 91000,
                 Self::PacketTooLarge(_) => 93000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2343,7 +2404,7 @@ pub mod c2c_msg_read_receipt {
                 | Self::InternalError(info)
                 | Self::PacketTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2384,7 +2445,7 @@ pub mod c2c_msg_read_receipt {
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[19usize]),
                 Self::PacketTooLarge(_) => ::std::option::Option::Some(&ERRORS[20usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2731,6 +2792,7 @@ pub mod get_c2c_unread_msg_num {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -2738,6 +2800,7 @@ pub mod get_c2c_unread_msg_num {
             meaning: "To_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &["To_Account", "Peer_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90008,
@@ -2745,6 +2808,7 @@ pub mod get_c2c_unread_msg_num {
             meaning: "From_Account is missing or names an account that does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2765,8 +2829,10 @@ pub mod get_c2c_unread_msg_num {
         FromAccountInvalid(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2780,7 +2846,7 @@ pub mod get_c2c_unread_msg_num {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2788,7 +2854,7 @@ pub mod get_c2c_unread_msg_num {
                 Self::ToAccountInvalid(_) => 90003,
                 Self::FromAccountInvalid(_) => 90008,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2797,7 +2863,7 @@ pub mod get_c2c_unread_msg_num {
                 | Self::ToAccountInvalid(info)
                 | Self::FromAccountInvalid(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2808,7 +2874,7 @@ pub mod get_c2c_unread_msg_num {
                     ::std::option::Option::Some(&ERRORS[2usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3046,6 +3112,7 @@ pub mod importmsg {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90002,
@@ -3053,6 +3120,7 @@ pub mod importmsg {
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -3060,6 +3128,7 @@ pub mod importmsg {
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90005,
@@ -3067,6 +3136,7 @@ pub mod importmsg {
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &["MsgRandom"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90006,
@@ -3074,6 +3144,7 @@ pub mod importmsg {
             meaning: "MsgTimeStamp is missing or is not an integer.",
             retryable: false,
             fields: &["MsgTimeStamp"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90007,
@@ -3081,6 +3152,7 @@ pub mod importmsg {
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90008,
@@ -3088,6 +3160,7 @@ pub mod importmsg {
             meaning: "From_Account is missing or malformed.",
             retryable: false,
             fields: &["From_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -3095,6 +3168,7 @@ pub mod importmsg {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90010,
@@ -3102,6 +3176,7 @@ pub mod importmsg {
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90011,
@@ -3109,6 +3184,7 @@ pub mod importmsg {
             meaning: "A batch message names more than 500 recipients.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90012,
@@ -3116,6 +3192,7 @@ pub mod importmsg {
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90026,
@@ -3123,6 +3200,7 @@ pub mod importmsg {
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90030,
@@ -3130,6 +3208,7 @@ pub mod importmsg {
             meaning: "SyncFromOldSystem is missing or is not an integer.",
             retryable: false,
             fields: &["SyncFromOldSystem"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90048,
@@ -3137,6 +3216,7 @@ pub mod importmsg {
             meaning: "The requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -3144,6 +3224,7 @@ pub mod importmsg {
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -3151,6 +3232,7 @@ pub mod importmsg {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 93000,
@@ -3158,6 +3240,7 @@ pub mod importmsg {
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::BodyTooLarge),
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3234,8 +3317,10 @@ pub mod importmsg {
         PacketTooLarge(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3263,7 +3348,7 @@ pub mod importmsg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3285,7 +3370,7 @@ pub mod importmsg {
                 Self::InternalError(_) => 91000,
                 Self::PacketTooLarge(_) => 93000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3308,7 +3393,7 @@ pub mod importmsg {
                 | Self::InternalError(info)
                 | Self::PacketTooLarge(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3347,7 +3432,7 @@ pub mod importmsg {
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[15usize]),
                 Self::PacketTooLarge(_) => ::std::option::Option::Some(&ERRORS[16usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3551,6 +3636,7 @@ pub mod modify_c2c_msg {
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20002,
@@ -3558,6 +3644,7 @@ pub mod modify_c2c_msg {
             meaning: "The UserSig or A2 ticket is invalid or expired.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20003,
@@ -3565,6 +3652,7 @@ pub mod modify_c2c_msg {
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
             fields: &["From_Account", "To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20004,
@@ -3572,6 +3660,7 @@ pub mod modify_c2c_msg {
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20005,
@@ -3579,6 +3668,7 @@ pub mod modify_c2c_msg {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90001,
@@ -3586,6 +3676,7 @@ pub mod modify_c2c_msg {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90002,
@@ -3593,6 +3684,7 @@ pub mod modify_c2c_msg {
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -3600,6 +3692,7 @@ pub mod modify_c2c_msg {
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90007,
@@ -3607,6 +3700,7 @@ pub mod modify_c2c_msg {
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -3614,6 +3708,7 @@ pub mod modify_c2c_msg {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90010,
@@ -3621,6 +3716,7 @@ pub mod modify_c2c_msg {
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90012,
@@ -3628,6 +3724,7 @@ pub mod modify_c2c_msg {
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -3635,6 +3732,7 @@ pub mod modify_c2c_msg {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -3642,6 +3740,7 @@ pub mod modify_c2c_msg {
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3706,8 +3805,10 @@ pub mod modify_c2c_msg {
         InternalErrorCallback(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3732,7 +3833,7 @@ pub mod modify_c2c_msg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3751,7 +3852,7 @@ pub mod modify_c2c_msg {
                 Self::InternalError(_) => 91000,
                 Self::InternalErrorCallback(_) => 90992,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3771,7 +3872,7 @@ pub mod modify_c2c_msg {
                 | Self::InternalError(info)
                 | Self::InternalErrorCallback(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3797,7 +3898,7 @@ pub mod modify_c2c_msg {
                     ::std::option::Option::Some(&ERRORS[13usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4006,6 +4107,7 @@ pub mod modify_group_msg {
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20002,
@@ -4013,6 +4115,7 @@ pub mod modify_group_msg {
             meaning: "The UserSig or A2 ticket is invalid or expired.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20004,
@@ -4020,6 +4123,7 @@ pub mod modify_group_msg {
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20005,
@@ -4027,6 +4131,7 @@ pub mod modify_group_msg {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90001,
@@ -4034,6 +4139,7 @@ pub mod modify_group_msg {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90002,
@@ -4041,6 +4147,7 @@ pub mod modify_group_msg {
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -4048,6 +4155,7 @@ pub mod modify_group_msg {
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90007,
@@ -4055,6 +4163,7 @@ pub mod modify_group_msg {
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -4062,6 +4171,7 @@ pub mod modify_group_msg {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90010,
@@ -4069,6 +4179,7 @@ pub mod modify_group_msg {
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -4076,6 +4187,7 @@ pub mod modify_group_msg {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -4083,6 +4195,7 @@ pub mod modify_group_msg {
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4139,8 +4252,10 @@ pub mod modify_group_msg {
         InternalErrorCallback(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4163,7 +4278,7 @@ pub mod modify_group_msg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4180,7 +4295,7 @@ pub mod modify_group_msg {
                 Self::InternalError(_) => 91000,
                 Self::InternalErrorCallback(_) => 90992,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4198,7 +4313,7 @@ pub mod modify_group_msg {
                 | Self::InternalError(info)
                 | Self::InternalErrorCallback(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4220,7 +4335,7 @@ pub mod modify_group_msg {
                     ::std::option::Option::Some(&ERRORS[11usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4787,6 +4902,7 @@ pub mod query_online_status {
             meaning: "The requested UserID does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 70169,
@@ -4794,6 +4910,7 @@ pub mod query_online_status {
             meaning: "Server timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90001,
@@ -4801,6 +4918,7 @@ pub mod query_online_status {
             meaning: "The body is not valid JSON, or `To_Account` is an empty array.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -4808,6 +4926,7 @@ pub mod query_online_status {
             meaning: "`To_Account` does not hold strings.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -4815,6 +4934,7 @@ pub mod query_online_status {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90011,
@@ -4822,6 +4942,7 @@ pub mod query_online_status {
             meaning: "`To_Account` names more than 500 users.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -4829,6 +4950,7 @@ pub mod query_online_status {
             meaning: "The backend service timed out; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90994,
@@ -4836,6 +4958,7 @@ pub mod query_online_status {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90995,
@@ -4843,6 +4966,7 @@ pub mod query_online_status {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -4850,6 +4974,7 @@ pub mod query_online_status {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4898,8 +5023,10 @@ pub mod query_online_status {
         ServiceError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4920,7 +5047,7 @@ pub mod query_online_status {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4935,7 +5062,7 @@ pub mod query_online_status {
                 Self::InternalErrorAlt(_) => 90995,
                 Self::ServiceError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4951,7 +5078,7 @@ pub mod query_online_status {
                 | Self::InternalErrorAlt(info)
                 | Self::ServiceError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4967,7 +5094,7 @@ pub mod query_online_status {
                 Self::InternalErrorAlt(_) => ::std::option::Option::Some(&ERRORS[8usize]),
                 Self::ServiceError(_) => ::std::option::Option::Some(&ERRORS[9usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -5298,6 +5425,7 @@ pub mod querystate {
             meaning: "The request body is not valid JSON or To_Account is an empty array.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -5305,6 +5433,7 @@ pub mod querystate {
             meaning: "To_Account does not have the required format (strings).",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -5312,6 +5441,7 @@ pub mod querystate {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90011,
@@ -5319,6 +5449,7 @@ pub mod querystate {
             meaning: "More than 500 accounts were given.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -5326,6 +5457,7 @@ pub mod querystate {
             meaning: "The backend service timed out; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90994,
@@ -5333,6 +5465,7 @@ pub mod querystate {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90995,
@@ -5340,6 +5473,7 @@ pub mod querystate {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -5347,6 +5481,7 @@ pub mod querystate {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -5387,8 +5522,10 @@ pub mod querystate {
         InternalError(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -5407,7 +5544,7 @@ pub mod querystate {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -5420,7 +5557,7 @@ pub mod querystate {
                 Self::InternalError90995(_) => 90995,
                 Self::InternalError(_) => 91000,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -5434,7 +5571,7 @@ pub mod querystate {
                 | Self::InternalError90995(info)
                 | Self::InternalError(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -5452,7 +5589,7 @@ pub mod querystate {
                 }
                 Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -5878,6 +6015,7 @@ pub mod sendmsg {
             meaning: "The request packet is invalid.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20002,
@@ -5885,6 +6023,7 @@ pub mod sendmsg {
             meaning: "The UserSig or A2 ticket is invalid or expired.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20003,
@@ -5892,6 +6031,7 @@ pub mod sendmsg {
             meaning: "The sender or recipient UserID is invalid or has not been imported.",
             retryable: false,
             fields: &["From_Account", "To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20004,
@@ -5899,6 +6039,7 @@ pub mod sendmsg {
             meaning: "A network error occurred on the server; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20005,
@@ -5906,6 +6047,7 @@ pub mod sendmsg {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 20006,
@@ -5913,6 +6055,7 @@ pub mod sendmsg {
             meaning: "The app backend's before-send callback refused delivery.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90001,
@@ -5920,6 +6063,7 @@ pub mod sendmsg {
             meaning: "The request body could not be parsed as JSON.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::InvalidJson),
         },
         ::tim_core::ErrorMeta {
             code: 90002,
@@ -5927,6 +6071,7 @@ pub mod sendmsg {
             meaning: "MsgBody does not follow the message format or is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90003,
@@ -5934,6 +6079,7 @@ pub mod sendmsg {
             meaning: "To_Account is missing or is not a string.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90005,
@@ -5941,6 +6087,7 @@ pub mod sendmsg {
             meaning: "MsgRandom is missing or is not an integer.",
             retryable: false,
             fields: &["MsgRandom"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90007,
@@ -5948,6 +6095,7 @@ pub mod sendmsg {
             meaning: "MsgBody is not an array.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90009,
@@ -5955,6 +6103,7 @@ pub mod sendmsg {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90010,
@@ -5962,6 +6111,7 @@ pub mod sendmsg {
             meaning: "The JSON does not follow the message format.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90012,
@@ -5969,6 +6119,7 @@ pub mod sendmsg {
             meaning: "To_Account has not been imported or is misspelt.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90026,
@@ -5976,6 +6127,7 @@ pub mod sendmsg {
             meaning: "The offline storage time is invalid (at most 7 days).",
             retryable: false,
             fields: &["MsgLifeTime"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90031,
@@ -5983,6 +6135,7 @@ pub mod sendmsg {
             meaning: "SyncOtherMachine is not an integer.",
             retryable: false,
             fields: &["SyncOtherMachine"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90044,
@@ -5990,6 +6143,7 @@ pub mod sendmsg {
             meaning: "MsgLifeTime is not an integer.",
             retryable: false,
             fields: &["MsgLifeTime"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 91000,
@@ -5997,6 +6151,7 @@ pub mod sendmsg {
             meaning: "Internal service error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 90992,
@@ -6004,6 +6159,7 @@ pub mod sendmsg {
             meaning: "Internal error; if every request fails, check that the webhook of the app answers the Chat backend.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 93000,
@@ -6011,6 +6167,7 @@ pub mod sendmsg {
             meaning: "The JSON packet is too long; the message body may not exceed 12 KB.",
             retryable: false,
             fields: &["MsgBody"],
+            role: ::std::option::Option::Some(::tim_core::ErrorRole::BodyTooLarge),
         },
         ::tim_core::ErrorMeta {
             code: 90048,
@@ -6018,6 +6175,7 @@ pub mod sendmsg {
             meaning: "The requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -6110,8 +6268,10 @@ pub mod sendmsg {
         AccountNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -6143,7 +6303,7 @@ pub mod sendmsg {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -6169,7 +6329,7 @@ pub mod sendmsg {
                 Self::PacketTooLarge(_) => 93000,
                 Self::AccountNotFound(_) => 90048,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -6196,7 +6356,7 @@ pub mod sendmsg {
                 | Self::PacketTooLarge(info)
                 | Self::AccountNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -6237,7 +6397,7 @@ pub mod sendmsg {
                 Self::PacketTooLarge(_) => ::std::option::Option::Some(&ERRORS[19usize]),
                 Self::AccountNotFound(_) => ::std::option::Option::Some(&ERRORS[20usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

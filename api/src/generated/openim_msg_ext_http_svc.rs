@@ -244,6 +244,7 @@ pub mod get_key_values {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -251,6 +252,7 @@ pub mod get_key_values {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -258,6 +260,7 @@ pub mod get_key_values {
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23004,
@@ -265,6 +268,7 @@ pub mod get_key_values {
             meaning: "The message does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -289,8 +293,10 @@ pub mod get_key_values {
         MessageNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -305,7 +311,7 @@ pub mod get_key_values {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -314,7 +320,7 @@ pub mod get_key_values {
                 Self::UltimateEditionRequired(_) => 10008,
                 Self::MessageNotFound(_) => 23004,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -324,7 +330,7 @@ pub mod get_key_values {
                 | Self::UltimateEditionRequired(info)
                 | Self::MessageNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -336,7 +342,7 @@ pub mod get_key_values {
                 }
                 Self::MessageNotFound(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -611,6 +617,7 @@ pub mod group_get_key_values {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -618,6 +625,7 @@ pub mod group_get_key_values {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -625,6 +633,7 @@ pub mod group_get_key_values {
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23004,
@@ -632,6 +641,7 @@ pub mod group_get_key_values {
             meaning: "The message does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -656,8 +666,10 @@ pub mod group_get_key_values {
         MessageNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -672,7 +684,7 @@ pub mod group_get_key_values {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -681,7 +693,7 @@ pub mod group_get_key_values {
                 Self::UltimateEditionRequired(_) => 10008,
                 Self::MessageNotFound(_) => 23004,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -691,7 +703,7 @@ pub mod group_get_key_values {
                 | Self::UltimateEditionRequired(info)
                 | Self::MessageNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -703,7 +715,7 @@ pub mod group_get_key_values {
                 }
                 Self::MessageNotFound(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -994,6 +1006,7 @@ pub mod group_set_key_values {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -1001,6 +1014,7 @@ pub mod group_set_key_values {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -1008,6 +1022,7 @@ pub mod group_set_key_values {
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23001,
@@ -1015,6 +1030,7 @@ pub mod group_set_key_values {
             meaning: "Someone else changed the pair; pull the latest Seq and try again.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23002,
@@ -1022,6 +1038,7 @@ pub mod group_set_key_values {
             meaning: "The message was not sent with extension support.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23003,
@@ -1029,6 +1046,7 @@ pub mod group_set_key_values {
             meaning: "More than 200 extension writes per minute for this message.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23004,
@@ -1036,6 +1054,7 @@ pub mod group_set_key_values {
             meaning: "The message does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1072,8 +1091,10 @@ pub mod group_set_key_values {
         MessageNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1091,7 +1112,7 @@ pub mod group_set_key_values {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1103,7 +1124,7 @@ pub mod group_set_key_values {
                 Self::TooManyExtensionWrites(_) => 23003,
                 Self::MessageNotFound(_) => 23004,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1116,7 +1137,7 @@ pub mod group_set_key_values {
                 | Self::TooManyExtensionWrites(info)
                 | Self::MessageNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1135,7 +1156,7 @@ pub mod group_set_key_values {
                 }
                 Self::MessageNotFound(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1409,6 +1430,7 @@ pub mod set_key_values {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10004,
@@ -1416,6 +1438,7 @@ pub mod set_key_values {
             meaning: "A parameter is invalid; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 10008,
@@ -1423,6 +1446,7 @@ pub mod set_key_values {
             meaning: "The request is not from an Ultimate edition app.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23001,
@@ -1430,6 +1454,7 @@ pub mod set_key_values {
             meaning: "Someone else changed the pair; pull the latest Seq and try again.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23002,
@@ -1437,6 +1462,7 @@ pub mod set_key_values {
             meaning: "The message was not sent with extension support.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23003,
@@ -1444,6 +1470,7 @@ pub mod set_key_values {
             meaning: "More than 200 extension writes per minute for this message.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 23004,
@@ -1451,6 +1478,7 @@ pub mod set_key_values {
             meaning: "The message does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1487,8 +1515,10 @@ pub mod set_key_values {
         MessageNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1506,7 +1536,7 @@ pub mod set_key_values {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1518,7 +1548,7 @@ pub mod set_key_values {
                 Self::TooManyExtensionWrites(_) => 23003,
                 Self::MessageNotFound(_) => 23004,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1531,7 +1561,7 @@ pub mod set_key_values {
                 | Self::TooManyExtensionWrites(info)
                 | Self::MessageNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1550,7 +1580,7 @@ pub mod set_key_values {
                 }
                 Self::MessageNotFound(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

@@ -305,6 +305,7 @@ pub mod portrait_get {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40002,
@@ -312,6 +313,7 @@ pub mod portrait_get {
             meaning: "`To_Account` is missing.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40003,
@@ -319,6 +321,7 @@ pub mod portrait_get {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &["To_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40004,
@@ -326,6 +329,7 @@ pub mod portrait_get {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40006,
@@ -333,6 +337,7 @@ pub mod portrait_get {
             meaning: "Internal server error; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40007,
@@ -340,6 +345,7 @@ pub mod portrait_get {
             meaning: "A requested profile field may not be read.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40009,
@@ -347,6 +353,7 @@ pub mod portrait_get {
             meaning: "A requested profile tag does not exist.",
             retryable: false,
             fields: &["TagList"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -383,8 +390,10 @@ pub mod portrait_get {
         TagNotFound(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -402,7 +411,7 @@ pub mod portrait_get {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -414,7 +423,7 @@ pub mod portrait_get {
                 Self::NoReadPermission(_) => 40007,
                 Self::TagNotFound(_) => 40009,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -427,7 +436,7 @@ pub mod portrait_get {
                 | Self::NoReadPermission(info)
                 | Self::TagNotFound(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -440,7 +449,7 @@ pub mod portrait_get {
                 Self::NoReadPermission(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::TagNotFound(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -622,6 +631,7 @@ pub mod portrait_set {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40003,
@@ -629,6 +639,7 @@ pub mod portrait_set {
             meaning: "The account does not exist.",
             retryable: false,
             fields: &["From_Account"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40004,
@@ -636,6 +647,7 @@ pub mod portrait_set {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40006,
@@ -643,6 +655,7 @@ pub mod portrait_set {
             meaning: "Internal server error; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40008,
@@ -650,6 +663,7 @@ pub mod portrait_set {
             meaning: "A profile field may not be written.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40009,
@@ -657,6 +671,7 @@ pub mod portrait_set {
             meaning: "A profile tag does not exist.",
             retryable: false,
             fields: &["ProfileItem"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40601,
@@ -664,6 +679,7 @@ pub mod portrait_set {
             meaning: "A profile value is longer than 500 bytes.",
             retryable: false,
             fields: &["ProfileItem"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40605,
@@ -671,6 +687,7 @@ pub mod portrait_set {
             meaning: "A standard profile field has a value it does not allow.",
             retryable: false,
             fields: &["ProfileItem"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 40610,
@@ -678,6 +695,7 @@ pub mod portrait_set {
             meaning: "A standard profile field has a value of the wrong type.",
             retryable: false,
             fields: &["ProfileItem"],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -722,8 +740,10 @@ pub mod portrait_set {
         InvalidStandardValueType(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -743,7 +763,7 @@ pub mod portrait_set {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -757,7 +777,7 @@ pub mod portrait_set {
                 Self::InvalidStandardValue(_) => 40605,
                 Self::InvalidStandardValueType(_) => 40610,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -772,7 +792,7 @@ pub mod portrait_set {
                 | Self::InvalidStandardValue(info)
                 | Self::InvalidStandardValueType(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -793,7 +813,7 @@ pub mod portrait_set {
                     ::std::option::Option::Some(&ERRORS[8usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

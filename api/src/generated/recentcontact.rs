@@ -332,6 +332,7 @@ pub mod create_contact_group {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -339,6 +340,7 @@ pub mod create_contact_group {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -346,6 +348,7 @@ pub mod create_contact_group {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -353,6 +356,7 @@ pub mod create_contact_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -360,6 +364,7 @@ pub mod create_contact_group {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51006,
@@ -367,6 +372,7 @@ pub mod create_contact_group {
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51007,
@@ -374,6 +380,7 @@ pub mod create_contact_group {
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51008,
@@ -381,6 +388,7 @@ pub mod create_contact_group {
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51009,
@@ -388,6 +396,7 @@ pub mod create_contact_group {
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51010,
@@ -395,6 +404,7 @@ pub mod create_contact_group {
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51011,
@@ -402,6 +412,7 @@ pub mod create_contact_group {
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &["GroupName"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51012,
@@ -409,6 +420,7 @@ pub mod create_contact_group {
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51013,
@@ -416,6 +428,7 @@ pub mod create_contact_group {
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -476,8 +489,10 @@ pub mod create_contact_group {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -501,7 +516,7 @@ pub mod create_contact_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -519,7 +534,7 @@ pub mod create_contact_group {
                 Self::TooManyPinned(_) => 51012,
                 Self::UltimateEditionRequired(_) => 51013,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -538,7 +553,7 @@ pub mod create_contact_group {
                 | Self::TooManyPinned(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -569,7 +584,7 @@ pub mod create_contact_group {
                     ::std::option::Option::Some(&ERRORS[12usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -753,6 +768,7 @@ pub mod del_contact_group {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -760,6 +776,7 @@ pub mod del_contact_group {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -767,6 +784,7 @@ pub mod del_contact_group {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -774,6 +792,7 @@ pub mod del_contact_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -781,6 +800,7 @@ pub mod del_contact_group {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51006,
@@ -788,6 +808,7 @@ pub mod del_contact_group {
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51007,
@@ -795,6 +816,7 @@ pub mod del_contact_group {
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51008,
@@ -802,6 +824,7 @@ pub mod del_contact_group {
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51009,
@@ -809,6 +832,7 @@ pub mod del_contact_group {
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51010,
@@ -816,6 +840,7 @@ pub mod del_contact_group {
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51011,
@@ -823,6 +848,7 @@ pub mod del_contact_group {
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &["GroupName"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51012,
@@ -830,6 +856,7 @@ pub mod del_contact_group {
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51013,
@@ -837,6 +864,7 @@ pub mod del_contact_group {
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -897,8 +925,10 @@ pub mod del_contact_group {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -922,7 +952,7 @@ pub mod del_contact_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -940,7 +970,7 @@ pub mod del_contact_group {
                 Self::TooManyPinned(_) => 51012,
                 Self::UltimateEditionRequired(_) => 51013,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -959,7 +989,7 @@ pub mod del_contact_group {
                 | Self::TooManyPinned(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -990,7 +1020,7 @@ pub mod del_contact_group {
                     ::std::option::Option::Some(&ERRORS[12usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1203,6 +1233,7 @@ pub mod delete {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -1210,6 +1241,7 @@ pub mod delete {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -1217,6 +1249,7 @@ pub mod delete {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -1224,6 +1257,7 @@ pub mod delete {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -1231,6 +1265,7 @@ pub mod delete {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1259,8 +1294,10 @@ pub mod delete {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1276,7 +1313,7 @@ pub mod delete {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1286,7 +1323,7 @@ pub mod delete {
                 Self::ServerError(_) => 50004,
                 Self::NetworkTimeout(_) => 50005,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1297,7 +1334,7 @@ pub mod delete {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1308,7 +1345,7 @@ pub mod delete {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1542,6 +1579,7 @@ pub mod get_contact_group {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -1549,6 +1587,7 @@ pub mod get_contact_group {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -1556,6 +1595,7 @@ pub mod get_contact_group {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -1563,6 +1603,7 @@ pub mod get_contact_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -1570,6 +1611,7 @@ pub mod get_contact_group {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51006,
@@ -1577,6 +1619,7 @@ pub mod get_contact_group {
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51007,
@@ -1584,6 +1627,7 @@ pub mod get_contact_group {
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51008,
@@ -1591,6 +1635,7 @@ pub mod get_contact_group {
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51009,
@@ -1598,6 +1643,7 @@ pub mod get_contact_group {
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51010,
@@ -1605,6 +1651,7 @@ pub mod get_contact_group {
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51011,
@@ -1612,6 +1659,7 @@ pub mod get_contact_group {
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51012,
@@ -1619,6 +1667,7 @@ pub mod get_contact_group {
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51013,
@@ -1626,6 +1675,7 @@ pub mod get_contact_group {
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1686,8 +1736,10 @@ pub mod get_contact_group {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1711,7 +1763,7 @@ pub mod get_contact_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1729,7 +1781,7 @@ pub mod get_contact_group {
                 Self::TooManyPinned(_) => 51012,
                 Self::UltimateEditionRequired(_) => 51013,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1748,7 +1800,7 @@ pub mod get_contact_group {
                 | Self::TooManyPinned(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1779,7 +1831,7 @@ pub mod get_contact_group {
                     ::std::option::Option::Some(&ERRORS[12usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2170,6 +2222,7 @@ pub mod get_list {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -2177,6 +2230,7 @@ pub mod get_list {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -2184,6 +2238,7 @@ pub mod get_list {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -2191,6 +2246,7 @@ pub mod get_list {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -2198,6 +2254,7 @@ pub mod get_list {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2226,8 +2283,10 @@ pub mod get_list {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2243,7 +2302,7 @@ pub mod get_list {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2253,7 +2312,7 @@ pub mod get_list {
                 Self::ServerError(_) => 50004,
                 Self::NetworkTimeout(_) => 50005,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2264,7 +2323,7 @@ pub mod get_list {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2275,7 +2334,7 @@ pub mod get_list {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2685,6 +2744,7 @@ pub mod mark_contact {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -2692,6 +2752,7 @@ pub mod mark_contact {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -2699,6 +2760,7 @@ pub mod mark_contact {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -2706,6 +2768,7 @@ pub mod mark_contact {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -2713,6 +2776,7 @@ pub mod mark_contact {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51006,
@@ -2720,6 +2784,7 @@ pub mod mark_contact {
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &["MarkItem"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51007,
@@ -2727,6 +2792,7 @@ pub mod mark_contact {
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51008,
@@ -2734,6 +2800,7 @@ pub mod mark_contact {
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51009,
@@ -2741,6 +2808,7 @@ pub mod mark_contact {
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51010,
@@ -2748,6 +2816,7 @@ pub mod mark_contact {
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51011,
@@ -2755,6 +2824,7 @@ pub mod mark_contact {
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51012,
@@ -2762,6 +2832,7 @@ pub mod mark_contact {
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51013,
@@ -2769,6 +2840,7 @@ pub mod mark_contact {
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2829,8 +2901,10 @@ pub mod mark_contact {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2854,7 +2928,7 @@ pub mod mark_contact {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2872,7 +2946,7 @@ pub mod mark_contact {
                 Self::TooManyPinned(_) => 51012,
                 Self::UltimateEditionRequired(_) => 51013,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2891,7 +2965,7 @@ pub mod mark_contact {
                 | Self::TooManyPinned(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2922,7 +2996,7 @@ pub mod mark_contact {
                     ::std::option::Option::Some(&ERRORS[12usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3173,6 +3247,7 @@ pub mod search_contact_group {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -3180,6 +3255,7 @@ pub mod search_contact_group {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -3187,6 +3263,7 @@ pub mod search_contact_group {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -3194,6 +3271,7 @@ pub mod search_contact_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -3201,6 +3279,7 @@ pub mod search_contact_group {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51006,
@@ -3208,6 +3287,7 @@ pub mod search_contact_group {
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51007,
@@ -3215,6 +3295,7 @@ pub mod search_contact_group {
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51008,
@@ -3222,6 +3303,7 @@ pub mod search_contact_group {
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51009,
@@ -3229,6 +3311,7 @@ pub mod search_contact_group {
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51010,
@@ -3236,6 +3319,7 @@ pub mod search_contact_group {
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51011,
@@ -3243,6 +3327,7 @@ pub mod search_contact_group {
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51012,
@@ -3250,6 +3335,7 @@ pub mod search_contact_group {
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51013,
@@ -3257,6 +3343,7 @@ pub mod search_contact_group {
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3317,8 +3404,10 @@ pub mod search_contact_group {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3342,7 +3431,7 @@ pub mod search_contact_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3360,7 +3449,7 @@ pub mod search_contact_group {
                 Self::TooManyPinned(_) => 51012,
                 Self::UltimateEditionRequired(_) => 51013,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3379,7 +3468,7 @@ pub mod search_contact_group {
                 | Self::TooManyPinned(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3410,7 +3499,7 @@ pub mod search_contact_group {
                     ::std::option::Option::Some(&ERRORS[12usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4045,6 +4134,7 @@ pub mod update_contact_group {
             meaning: "The UserID has not been imported into Chat.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50002,
@@ -4052,6 +4142,7 @@ pub mod update_contact_group {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50003,
@@ -4059,6 +4150,7 @@ pub mod update_contact_group {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50004,
@@ -4066,6 +4158,7 @@ pub mod update_contact_group {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 50005,
@@ -4073,6 +4166,7 @@ pub mod update_contact_group {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51006,
@@ -4080,6 +4174,7 @@ pub mod update_contact_group {
             meaning: "When setting marks, the conversation list is empty or longer than 100.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51007,
@@ -4087,6 +4182,7 @@ pub mod update_contact_group {
             meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51008,
@@ -4094,6 +4190,7 @@ pub mod update_contact_group {
             meaning: "The conversation groups would hold more than 1000 conversations in total.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51009,
@@ -4101,6 +4198,7 @@ pub mod update_contact_group {
             meaning: "The conversation group to delete does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51010,
@@ -4108,6 +4206,7 @@ pub mod update_contact_group {
             meaning: "The user would have more than 20 conversation groups.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51011,
@@ -4115,6 +4214,7 @@ pub mod update_contact_group {
             meaning: "The conversation group name is longer than 32 bytes.",
             retryable: false,
             fields: &["NewGroupName"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51012,
@@ -4122,6 +4222,7 @@ pub mod update_contact_group {
             meaning: "Too many conversations are pinned.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 51013,
@@ -4129,6 +4230,7 @@ pub mod update_contact_group {
             meaning: "Standard marks and conversation groups need the Ultimate edition.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4189,8 +4291,10 @@ pub mod update_contact_group {
         UltimateEditionRequired(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4214,7 +4318,7 @@ pub mod update_contact_group {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4232,7 +4336,7 @@ pub mod update_contact_group {
                 Self::TooManyPinned(_) => 51012,
                 Self::UltimateEditionRequired(_) => 51013,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4251,7 +4355,7 @@ pub mod update_contact_group {
                 | Self::TooManyPinned(info)
                 | Self::UltimateEditionRequired(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4282,7 +4386,7 @@ pub mod update_contact_group {
                     ::std::option::Option::Some(&ERRORS[12usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

@@ -215,6 +215,7 @@ pub mod black_list_add {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30002,
@@ -222,6 +223,7 @@ pub mod black_list_add {
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -229,6 +231,7 @@ pub mod black_list_add {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -236,6 +239,7 @@ pub mod black_list_add {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -243,6 +247,7 @@ pub mod black_list_add {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -250,6 +255,7 @@ pub mod black_list_add {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -257,6 +263,7 @@ pub mod black_list_add {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30013,
@@ -264,6 +271,7 @@ pub mod black_list_add {
             meaning: "The blocklist has reached its maximum size.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -304,8 +312,10 @@ pub mod black_list_add {
         BlocklistFull(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -324,7 +334,7 @@ pub mod black_list_add {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -337,7 +347,7 @@ pub mod black_list_add {
                 Self::WriteConflict(_) => 30008,
                 Self::BlocklistFull(_) => 30013,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -351,7 +361,7 @@ pub mod black_list_add {
                 | Self::WriteConflict(info)
                 | Self::BlocklistFull(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -365,7 +375,7 @@ pub mod black_list_add {
                 Self::WriteConflict(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::BlocklistFull(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -791,6 +801,7 @@ pub mod black_list_check {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -798,6 +809,7 @@ pub mod black_list_check {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -805,6 +817,7 @@ pub mod black_list_check {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -812,6 +825,7 @@ pub mod black_list_check {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -819,6 +833,7 @@ pub mod black_list_check {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -847,8 +862,10 @@ pub mod black_list_check {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -864,7 +881,7 @@ pub mod black_list_check {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -874,7 +891,7 @@ pub mod black_list_check {
                 Self::ServerError(_) => 30006,
                 Self::NetworkTimeout(_) => 30007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -885,7 +902,7 @@ pub mod black_list_check {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -896,7 +913,7 @@ pub mod black_list_check {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1120,6 +1137,7 @@ pub mod black_list_delete {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -1127,6 +1145,7 @@ pub mod black_list_delete {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -1134,6 +1153,7 @@ pub mod black_list_delete {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -1141,6 +1161,7 @@ pub mod black_list_delete {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -1148,6 +1169,7 @@ pub mod black_list_delete {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -1155,6 +1177,7 @@ pub mod black_list_delete {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1187,8 +1210,10 @@ pub mod black_list_delete {
         WriteConflict(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1205,7 +1230,7 @@ pub mod black_list_delete {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1216,7 +1241,7 @@ pub mod black_list_delete {
                 Self::NetworkTimeout(_) => 30007,
                 Self::WriteConflict(_) => 30008,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1228,7 +1253,7 @@ pub mod black_list_delete {
                 | Self::NetworkTimeout(info)
                 | Self::WriteConflict(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1240,7 +1265,7 @@ pub mod black_list_delete {
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::WriteConflict(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -1533,6 +1558,7 @@ pub mod black_list_get {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -1540,6 +1566,7 @@ pub mod black_list_get {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -1547,6 +1574,7 @@ pub mod black_list_get {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -1554,6 +1582,7 @@ pub mod black_list_get {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -1561,6 +1590,7 @@ pub mod black_list_get {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -1589,8 +1619,10 @@ pub mod black_list_get {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -1606,7 +1638,7 @@ pub mod black_list_get {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -1616,7 +1648,7 @@ pub mod black_list_get {
                 Self::ServerError(_) => 30006,
                 Self::NetworkTimeout(_) => 30007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -1627,7 +1659,7 @@ pub mod black_list_get {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -1638,7 +1670,7 @@ pub mod black_list_get {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2071,6 +2103,7 @@ pub mod friend_add {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30002,
@@ -2078,6 +2111,7 @@ pub mod friend_add {
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -2085,6 +2119,7 @@ pub mod friend_add {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -2092,6 +2127,7 @@ pub mod friend_add {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -2099,6 +2135,7 @@ pub mod friend_add {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -2106,6 +2143,7 @@ pub mod friend_add {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -2113,6 +2151,7 @@ pub mod friend_add {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30009,
@@ -2120,6 +2159,7 @@ pub mod friend_add {
             meaning: "The requesting user is not allowed to add friends.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30010,
@@ -2127,6 +2167,7 @@ pub mod friend_add {
             meaning: "The user's friend count has reached its limit.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30011,
@@ -2134,6 +2175,7 @@ pub mod friend_add {
             meaning: "The maximum number of friend lists has been reached.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30012,
@@ -2141,6 +2183,7 @@ pub mod friend_add {
             meaning: "The user has too many pending friend requests.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30014,
@@ -2148,6 +2191,7 @@ pub mod friend_add {
             meaning: "The user to add has too many friends.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30515,
@@ -2155,6 +2199,7 @@ pub mod friend_add {
             meaning: "The user to add is on the requester's blocklist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30516,
@@ -2162,6 +2207,7 @@ pub mod friend_add {
             meaning: "The user to add does not accept friend requests.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30525,
@@ -2169,6 +2215,7 @@ pub mod friend_add {
             meaning: "The requester is on the blocklist of the user to add.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30539,
@@ -2176,6 +2223,7 @@ pub mod friend_add {
             meaning: "The user to add must approve requests; the request awaits approval rather than having added the friend.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30540,
@@ -2183,6 +2231,7 @@ pub mod friend_add {
             meaning: "Too many friend requests in a short time; filtered for security.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2259,8 +2308,10 @@ pub mod friend_add {
         RequestsFiltered(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2288,7 +2339,7 @@ pub mod friend_add {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2310,7 +2361,7 @@ pub mod friend_add {
                 Self::PendingApproval(_) => 30539,
                 Self::RequestsFiltered(_) => 30540,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2333,7 +2384,7 @@ pub mod friend_add {
                 | Self::PendingApproval(info)
                 | Self::RequestsFiltered(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2368,7 +2419,7 @@ pub mod friend_add {
                     ::std::option::Option::Some(&ERRORS[16usize])
                 }
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -2785,6 +2836,7 @@ pub mod friend_check {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -2792,6 +2844,7 @@ pub mod friend_check {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -2799,6 +2852,7 @@ pub mod friend_check {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -2806,6 +2860,7 @@ pub mod friend_check {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -2813,6 +2868,7 @@ pub mod friend_check {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -2841,8 +2897,10 @@ pub mod friend_check {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -2858,7 +2916,7 @@ pub mod friend_check {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -2868,7 +2926,7 @@ pub mod friend_check {
                 Self::ServerError(_) => 30006,
                 Self::NetworkTimeout(_) => 30007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -2879,7 +2937,7 @@ pub mod friend_check {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -2890,7 +2948,7 @@ pub mod friend_check {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3166,6 +3224,7 @@ pub mod friend_delete {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30002,
@@ -3173,6 +3232,7 @@ pub mod friend_delete {
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -3180,6 +3240,7 @@ pub mod friend_delete {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -3187,6 +3248,7 @@ pub mod friend_delete {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -3194,6 +3256,7 @@ pub mod friend_delete {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -3201,6 +3264,7 @@ pub mod friend_delete {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -3208,6 +3272,7 @@ pub mod friend_delete {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 31704,
@@ -3215,6 +3280,7 @@ pub mod friend_delete {
             meaning: "An account to delete is not a friend of the user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 31707,
@@ -3222,6 +3288,7 @@ pub mod friend_delete {
             meaning: "Friend deletions were filtered by the security policy; do not delete so often.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3266,8 +3333,10 @@ pub mod friend_delete {
         DeletionFiltered(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3287,7 +3356,7 @@ pub mod friend_delete {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3301,7 +3370,7 @@ pub mod friend_delete {
                 Self::NotAFriend(_) => 31704,
                 Self::DeletionFiltered(_) => 31707,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3316,7 +3385,7 @@ pub mod friend_delete {
                 | Self::NotAFriend(info)
                 | Self::DeletionFiltered(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3331,7 +3400,7 @@ pub mod friend_delete {
                 Self::NotAFriend(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::DeletionFiltered(_) => ::std::option::Option::Some(&ERRORS[8usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -3555,6 +3624,7 @@ pub mod friend_delete_all {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -3562,6 +3632,7 @@ pub mod friend_delete_all {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -3569,6 +3640,7 @@ pub mod friend_delete_all {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -3576,6 +3648,7 @@ pub mod friend_delete_all {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -3583,6 +3656,7 @@ pub mod friend_delete_all {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -3590,6 +3664,7 @@ pub mod friend_delete_all {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -3622,8 +3697,10 @@ pub mod friend_delete_all {
         WriteConflict(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -3640,7 +3717,7 @@ pub mod friend_delete_all {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -3651,7 +3728,7 @@ pub mod friend_delete_all {
                 Self::NetworkTimeout(_) => 30007,
                 Self::WriteConflict(_) => 30008,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -3663,7 +3740,7 @@ pub mod friend_delete_all {
                 | Self::NetworkTimeout(info)
                 | Self::WriteConflict(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -3675,7 +3752,7 @@ pub mod friend_delete_all {
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::WriteConflict(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4041,6 +4118,7 @@ pub mod friend_get {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -4048,6 +4126,7 @@ pub mod friend_get {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -4055,6 +4134,7 @@ pub mod friend_get {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -4062,6 +4142,7 @@ pub mod friend_get {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -4069,6 +4150,7 @@ pub mod friend_get {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4097,8 +4179,10 @@ pub mod friend_get {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4114,7 +4198,7 @@ pub mod friend_get {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4124,7 +4208,7 @@ pub mod friend_get {
                 Self::ServerError(_) => 30006,
                 Self::NetworkTimeout(_) => 30007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4135,7 +4219,7 @@ pub mod friend_get {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4146,7 +4230,7 @@ pub mod friend_get {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4470,6 +4554,7 @@ pub mod friend_get_list {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -4477,6 +4562,7 @@ pub mod friend_get_list {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -4484,6 +4570,7 @@ pub mod friend_get_list {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -4491,6 +4578,7 @@ pub mod friend_get_list {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -4498,6 +4586,7 @@ pub mod friend_get_list {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -4526,8 +4615,10 @@ pub mod friend_get_list {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -4543,7 +4634,7 @@ pub mod friend_get_list {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -4553,7 +4644,7 @@ pub mod friend_get_list {
                 Self::ServerError(_) => 30006,
                 Self::NetworkTimeout(_) => 30007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -4564,7 +4655,7 @@ pub mod friend_get_list {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -4575,7 +4666,7 @@ pub mod friend_get_list {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -4955,6 +5046,7 @@ pub mod friend_import {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30002,
@@ -4962,6 +5054,7 @@ pub mod friend_import {
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -4969,6 +5062,7 @@ pub mod friend_import {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -4976,6 +5070,7 @@ pub mod friend_import {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -4983,6 +5078,7 @@ pub mod friend_import {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -4990,6 +5086,7 @@ pub mod friend_import {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -4997,6 +5094,7 @@ pub mod friend_import {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30010,
@@ -5004,6 +5102,7 @@ pub mod friend_import {
             meaning: "The user's friend count has reached its limit.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30011,
@@ -5011,6 +5110,7 @@ pub mod friend_import {
             meaning: "The maximum number of friend lists has been reached.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -5055,8 +5155,10 @@ pub mod friend_import {
         TooManyLists(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -5076,7 +5178,7 @@ pub mod friend_import {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -5090,7 +5192,7 @@ pub mod friend_import {
                 Self::FriendListFull(_) => 30010,
                 Self::TooManyLists(_) => 30011,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -5105,7 +5207,7 @@ pub mod friend_import {
                 | Self::FriendListFull(info)
                 | Self::TooManyLists(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -5120,7 +5222,7 @@ pub mod friend_import {
                 Self::FriendListFull(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::TooManyLists(_) => ::std::option::Option::Some(&ERRORS[8usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -5391,6 +5493,7 @@ pub mod friend_update {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30002,
@@ -5398,6 +5501,7 @@ pub mod friend_update {
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -5405,6 +5509,7 @@ pub mod friend_update {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -5412,6 +5517,7 @@ pub mod friend_update {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -5419,6 +5525,7 @@ pub mod friend_update {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -5426,6 +5533,7 @@ pub mod friend_update {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -5433,6 +5541,7 @@ pub mod friend_update {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30011,
@@ -5440,6 +5549,7 @@ pub mod friend_update {
             meaning: "The maximum number of friend lists has been reached.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -5480,8 +5590,10 @@ pub mod friend_update {
         TooManyLists(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -5500,7 +5612,7 @@ pub mod friend_update {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -5513,7 +5625,7 @@ pub mod friend_update {
                 Self::WriteConflict(_) => 30008,
                 Self::TooManyLists(_) => 30011,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -5527,7 +5639,7 @@ pub mod friend_update {
                 | Self::WriteConflict(info)
                 | Self::TooManyLists(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -5541,7 +5653,7 @@ pub mod friend_update {
                 Self::WriteConflict(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::TooManyLists(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -5791,6 +5903,7 @@ pub mod group_add {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30002,
@@ -5798,6 +5911,7 @@ pub mod group_add {
             meaning: "The SDKAppID does not match.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -5805,6 +5919,7 @@ pub mod group_add {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -5812,6 +5927,7 @@ pub mod group_add {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -5819,6 +5935,7 @@ pub mod group_add {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -5826,6 +5943,7 @@ pub mod group_add {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -5833,6 +5951,7 @@ pub mod group_add {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30011,
@@ -5840,6 +5959,7 @@ pub mod group_add {
             meaning: "The maximum number of friend lists has been reached.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -5880,8 +6000,10 @@ pub mod group_add {
         TooManyLists(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -5900,7 +6022,7 @@ pub mod group_add {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -5913,7 +6035,7 @@ pub mod group_add {
                 Self::WriteConflict(_) => 30008,
                 Self::TooManyLists(_) => 30011,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -5927,7 +6049,7 @@ pub mod group_add {
                 | Self::WriteConflict(info)
                 | Self::TooManyLists(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -5941,7 +6063,7 @@ pub mod group_add {
                 Self::WriteConflict(_) => ::std::option::Option::Some(&ERRORS[6usize]),
                 Self::TooManyLists(_) => ::std::option::Option::Some(&ERRORS[7usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -6129,6 +6251,7 @@ pub mod group_delete {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -6136,6 +6259,7 @@ pub mod group_delete {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -6143,6 +6267,7 @@ pub mod group_delete {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -6150,6 +6275,7 @@ pub mod group_delete {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -6157,6 +6283,7 @@ pub mod group_delete {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30008,
@@ -6164,6 +6291,7 @@ pub mod group_delete {
             meaning: "Concurrent writes for the same user conflicted; prefer one batch request per user.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -6196,8 +6324,10 @@ pub mod group_delete {
         WriteConflict(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -6214,7 +6344,7 @@ pub mod group_delete {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -6225,7 +6355,7 @@ pub mod group_delete {
                 Self::NetworkTimeout(_) => 30007,
                 Self::WriteConflict(_) => 30008,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -6237,7 +6367,7 @@ pub mod group_delete {
                 | Self::NetworkTimeout(info)
                 | Self::WriteConflict(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -6249,7 +6379,7 @@ pub mod group_delete {
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::WriteConflict(_) => ::std::option::Option::Some(&ERRORS[5usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }
@@ -6591,6 +6721,7 @@ pub mod group_get {
             meaning: "A request parameter is wrong; the error text says which.",
             retryable: false,
             fields: &["*"],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30003,
@@ -6598,6 +6729,7 @@ pub mod group_get {
             meaning: "A requested account does not exist.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30004,
@@ -6605,6 +6737,7 @@ pub mod group_get {
             meaning: "The request needs app administrator rights.",
             retryable: false,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30006,
@@ -6612,6 +6745,7 @@ pub mod group_get {
             meaning: "Internal server error; try again.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
         ::tim_core::ErrorMeta {
             code: 30007,
@@ -6619,6 +6753,7 @@ pub mod group_get {
             meaning: "Network timeout; try again later.",
             retryable: true,
             fields: &[],
+            role: ::std::option::Option::None,
         },
     ];
     /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -6647,8 +6782,10 @@ pub mod group_get {
         NetworkTimeout(::std::string::String),
         /// A code of the shared `public` table.
         Public(super::super::errors::Public),
-        /// A code the spec does not document: the code and the server's `ErrorInfo`.
-        Unknown(i64, ::std::string::String),
+        /// A code the spec does not document for this endpoint. Opaque, so
+        /// that code matching on it does not silently change meaning when a
+        /// later spec names the code: read it with `code()` and `info()`.
+        Unknown(::tim_core::UnknownCode),
     }
     impl ::tim_core::ApiErrorKind for Error {
         fn from_reply(code: i64, info: ::std::string::String) -> Self {
@@ -6664,7 +6801,7 @@ pub mod group_get {
                 ::std::result::Result::Ok(e) => return Self::Public(e),
                 ::std::result::Result::Err(info) => info,
             };
-            Self::Unknown(code, info)
+            Self::Unknown(::tim_core::UnknownCode::new(code, info))
         }
         fn code(&self) -> i64 {
             match self {
@@ -6674,7 +6811,7 @@ pub mod group_get {
                 Self::ServerError(_) => 30006,
                 Self::NetworkTimeout(_) => 30007,
                 Self::Public(e) => e.code(),
-                Self::Unknown(code, _) => *code,
+                Self::Unknown(unknown) => unknown.code(),
             }
         }
         fn info(&self) -> &str {
@@ -6685,7 +6822,7 @@ pub mod group_get {
                 | Self::ServerError(info)
                 | Self::NetworkTimeout(info) => info,
                 Self::Public(e) => e.info(),
-                Self::Unknown(_, info) => info,
+                Self::Unknown(unknown) => unknown.info(),
             }
         }
         fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
@@ -6696,7 +6833,7 @@ pub mod group_get {
                 Self::ServerError(_) => ::std::option::Option::Some(&ERRORS[3usize]),
                 Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[4usize]),
                 Self::Public(e) => ::std::option::Option::Some(e.meta()),
-                Self::Unknown(..) => ::std::option::Option::None,
+                Self::Unknown(_) => ::std::option::Option::None,
             }
         }
     }

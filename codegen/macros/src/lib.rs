@@ -2,8 +2,9 @@
 //! to the same modules `cargo xtask codegen` writes for the shipped API.
 //!
 //! The path is relative to the invoking crate's `Cargo.toml` (or, failing
-//! that, to the invoking source file). The expansion
-//! refers to `::tim_runtime`, so the crate must depend on `tim-runtime`.
+//! that, to the invoking source file). The expansion refers to `::tim_core`,
+//! so the crate depends on `tim-core` with its `derive` feature (serde's
+//! derive macros) and nothing else of this project: not the shipped API.
 
 use std::path::{Path, PathBuf};
 

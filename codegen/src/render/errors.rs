@@ -17,9 +17,17 @@ fn meta_array(errors: &[ErrorSpec]) -> TokenStream {
         let code = Literal::i64_unsuffixed(e.code);
         let (name, meaning, retry) = (variant(e).to_string(), e.meaning.trim(), e.retryable);
         let fields = &e.fields;
+        let role = match &e.role {
+            Some(role) => {
+                // Validation rejects unknown roles, so the lookup always succeeds.
+                let role = ident(crate::names::error_role_variant(role).unwrap_or("InvalidField"));
+                quote!(::std::option::Option::Some(::tim_core::ErrorRole::#role))
+            }
+            None => quote!(::std::option::Option::None),
+        };
         quote! {
             ::tim_core::ErrorMeta {
-                code: #code, name: #name, meaning: #meaning, retryable: #retry, fields: &[#(#fields),*],
+                code: #code, name: #name, meaning: #meaning, retryable: #retry, fields: &[#(#fields),*], role: #role,
             }
         }
     });
@@ -122,8 +130,10 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
         pub enum Error {
             #(#vdocs #variants(::std::string::String),)*
             #(#[doc = #shared_docs] #shared_variants(#shared_tys),)*
-            /// A code the spec does not document: the code and the server's `ErrorInfo`.
-            Unknown(i64, ::std::string::String),
+            /// A code the spec does not document for this endpoint. Opaque, so
+            /// that code matching on it does not silently change meaning when a
+            /// later spec names the code: read it with `code()` and `info()`.
+            Unknown(::tim_core::UnknownCode),
         }
 
         impl ::tim_core::ApiErrorKind for Error {
@@ -135,27 +145,27 @@ pub(crate) fn endpoint_enum(own: &[ErrorSpec], shared: &[String], errors_path: &
                         ::std::result::Result::Err(info) => info,
                     };
                 )*
-                Self::Unknown(code, info)
+                Self::Unknown(::tim_core::UnknownCode::new(code, info))
             }
             fn code(&self) -> i64 {
                 match self {
                     #(Self::#variants(_) => #codes,)*
                     #(Self::#shared_variants(e) => e.code(),)*
-                    Self::Unknown(code, _) => *code,
+                    Self::Unknown(unknown) => unknown.code(),
                 }
             }
             fn info(&self) -> &str {
                 match self {
                     #arms_info
                     #(Self::#shared_variants(e) => e.info(),)*
-                    Self::Unknown(_, info) => info,
+                    Self::Unknown(unknown) => unknown.info(),
                 }
             }
             fn meta(&self) -> ::std::option::Option<&'static ::tim_core::ErrorMeta> {
                 match self {
                     #(Self::#variants(_) => ::std::option::Option::Some(&ERRORS[#idx]),)*
                     #(Self::#shared_variants(e) => ::std::option::Option::Some(e.meta()),)*
-                    Self::Unknown(..) => ::std::option::Option::None,
+                    Self::Unknown(_) => ::std::option::Option::None,
                 }
             }
         }
