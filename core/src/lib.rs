@@ -20,8 +20,8 @@ mod rate_limit;
 mod region;
 mod reply;
 mod retry;
-pub mod transport;
 pub mod settings;
+pub mod transport;
 pub mod usersig;
 
 #[cfg(test)]
@@ -35,8 +35,8 @@ pub use endpoint::{
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;
-pub use transport::{HttpRequest, HttpResponse, HyperTransport, Transport};
 pub use settings::{Setting, Settings};
+pub use transport::{HttpRequest, HttpResponse, HyperTransport, Transport};
 pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 
 /// Re-exports used by generated code; not part of the stable API.
