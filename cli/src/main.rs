@@ -285,9 +285,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 fn call(config: &Config, args: CallArgs) -> Result<(), Failure> {
     let entry = dynamic::find(ENDPOINTS, &args.path).ok_or_else(|| unknown_endpoint(&args.path))?;
     let raw = read_body(&args.data)?;
-    let body = (entry.parse_request)(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?;
+    // Parsed, validated and serialized once; these exact bytes are sent.
+    let prepared = (entry.prepare)(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?;
     let client = config.client(&args)?;
-    let result = runtime()?.block_on((entry.call_json)(&client, body));
+    let result = runtime()?.block_on(prepared.send(&client));
     match result {
         Ok(reply) => {
             let text = serde_json::to_string_pretty(&reply)

@@ -251,7 +251,7 @@ impl MockServer {
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().trim_start_matches('/').to_owned();
-    let query = parse_query(req.uri().query().unwrap_or(""));
+    let query = tim_core::query::parse(req.uri().query().unwrap_or(""));
     let limit = shared.config.max_body;
     let body = match http_body_util::Limited::new(req.into_body(), limit + 1).collect().await {
         Ok(b) => b.to_bytes().to_vec(),
@@ -450,53 +450,9 @@ fn raw_json_response(bytes: Vec<u8>) -> Response<Full<Bytes>> {
         .unwrap_or_default()
 }
 
-fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|s| !s.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use tim_core::query::decode as percent_decode;
 
     #[test]
     fn percent_decoding() {

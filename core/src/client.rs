@@ -6,19 +6,19 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tracing::Instrument;
 
 use crate::endpoint::{ApiErrorKind, ApiRequest, ErrorRole, ValidationError};
 use crate::error::{ConfigError, Error, TransportError};
+use crate::query;
 use crate::rate_limit::RateLimiter;
 use crate::region::Region;
 use crate::reply;
 use crate::retry::{should_retry, Backoff};
 use crate::settings::Settings;
+use crate::transport::{HttpRequest, HyperTransport, Transport, MAX_REPLY_BYTES};
 use crate::usersig::UserSigKey;
-
-/// Largest reply body read; bigger replies are cut off and reported as errors.
-const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
 
 /// A configured connection to one app's REST API.
 ///
@@ -30,7 +30,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Arc<dyn Transport>,
     base_url: String,
     identifier: String,
     key: UserSigKey,
@@ -70,7 +70,7 @@ pub struct ClientBuilder {
     backoff: (Duration, Duration),
     rate_limit: bool,
     usersig_ttl: Duration,
-    http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -82,11 +82,12 @@ impl fmt::Debug for ClientBuilder {
             .field("region", &self.region)
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
             .field("max_attempts", &self.max_attempts)
             .field("backoff", &self.backoff)
             .field("rate_limit", &self.rate_limit)
             .field("usersig_ttl", &self.usersig_ttl)
-            .field("custom_http_client", &self.http_client.is_some())
+            .field("custom_transport", &self.transport.is_some())
             .finish()
     }
 }
@@ -110,6 +111,14 @@ impl ClientBuilder {
     /// Total time allowed for one attempt (default 10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to establish a connection, within the timeout (default 5 s).
+    ///
+    /// Applies to the default transport only.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -137,10 +146,19 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a caller-made HTTP client (proxies, custom roots); timeouts still apply per request.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+    /// Sends through `transport` instead of the default [`HyperTransport`]
+    /// (e.g. a [`ScriptedTransport`](crate::transport::ScriptedTransport) in
+    /// tests); the timeout still applies per request.
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
         self
+    }
+
+    /// Uses a caller-made reqwest client (proxies, custom roots); timeouts
+    /// still apply per request.
+    #[cfg(feature = "reqwest")]
+    pub fn http_client(self, client: reqwest::Client) -> Self {
+        self.transport(crate::transport::ReqwestTransport::new(client))
     }
 
     /// Checks the settings and creates the client.
@@ -168,17 +186,16 @@ impl ClientBuilder {
             Some(url) => check_base_url(url)?,
             None => format!("https://{}", self.region.host()),
         };
-        let http = match self.http_client {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout.min(self.timeout))
-                .build()
-                .map_err(|e| ConfigError::HttpClient(e.without_url().to_string()))?,
+        if self.connect_timeout.is_zero() {
+            return Err(setting("connect_timeout", "must be positive"));
+        }
+        let transport = match self.transport {
+            Some(t) => t,
+            None => Arc::new(HyperTransport::new(self.connect_timeout.min(self.timeout))?),
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base_url,
                 key: UserSigKey::new(self.sdkappid, self.secret_key),
                 sig: SigCache::new(self.usersig_ttl),
@@ -195,21 +212,28 @@ impl ClientBuilder {
 /// Validates a base URL and returns it without a trailing slash.
 fn check_base_url(url: &str) -> Result<String, ConfigError> {
     let err = |reason: &str| ConfigError::BaseUrl { url: url.to_owned(), reason: reason.to_owned() };
-    let parsed = reqwest::Url::parse(url).map_err(|e| err(&e.to_string()))?;
-    let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| err("no host"))?;
-    match parsed.scheme() {
+    let parsed: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| err(&e.to_string()))?;
+    let scheme = parsed.scheme_str().ok_or_else(|| err("scheme must be https (or http for loopback)"))?;
+    let authority = parsed.authority().ok_or_else(|| err("no host"))?;
+    let host = authority.host();
+    if host.is_empty() {
+        return Err(err("no host"));
+    }
+    match scheme {
         "https" => {}
         "http" if is_loopback(host) => {}
         "http" => return Err(err("plain http is only allowed for loopback hosts; use https")),
         _ => return Err(err("scheme must be https (or http for loopback)")),
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
+    // `http::Uri` drops a fragment silently, so look at the text too.
+    if parsed.query().is_some() || url.contains('#') {
         return Err(err("must not have a query or fragment"));
     }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+    if authority.as_str().contains('@') {
         return Err(err("must not contain credentials"));
     }
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+    let path = parsed.path().trim_end_matches('/');
+    Ok(format!("{scheme}://{authority}{path}"))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -270,9 +294,9 @@ impl SigCache {
         let margin = (self.ttl / 10).min(Duration::from_secs(3600));
         let sig = key.gen(identifier, self.ttl);
         let mut query = format!("sdkappid={}&identifier=", key.sdkappid());
-        push_encoded(&mut query, identifier);
+        query::encode_into(&mut query, identifier);
         query.push_str("&usersig=");
-        push_encoded(&mut query, &sig);
+        query::encode_into(&mut query, &sig);
         let fresh = CachedSig {
             sig: sig.into(),
             query: query.into(),
@@ -304,7 +328,7 @@ impl Client {
             backoff: (Duration::from_millis(100), Duration::from_secs(2)),
             rate_limit: true,
             usersig_ttl: Duration::from_secs(24 * 3600),
-            http_client: None,
+            transport: None,
         }
     }
 
@@ -352,13 +376,24 @@ impl Client {
     /// resent once for any endpoint, since the server did not process it.
     pub async fn call<R: ApiRequest>(&self, req: &R) -> Result<R::Response, Error<R::Error>> {
         let body = encode_request(req)?;
+        self.call_encoded::<R>(body).await
+    }
+
+    /// Sends a body already validated and serialized as `R`, as [`call`](Self::call) does.
+    ///
+    /// For the dynamic path, which parses and validates the caller's JSON
+    /// itself and must not do it twice.
+    pub(crate) async fn call_encoded<R: ApiRequest>(
+        &self,
+        body: Vec<u8>,
+    ) -> Result<R::Response, Error<R::Error>> {
         let span = tracing::info_span!("tim.call", path = R::META.path, attempt = tracing::field::Empty);
-        self.send_with_retries::<R>(body, span.clone()).instrument(span).await
+        self.send_with_retries::<R>(Bytes::from(body), span.clone()).instrument(span).await
     }
 
     async fn send_with_retries<R: ApiRequest>(
         &self,
-        body: Vec<u8>,
+        body: Bytes,
         span: tracing::Span,
     ) -> Result<R::Response, Error<R::Error>> {
         let inner = &*self.inner;
@@ -401,33 +436,41 @@ impl Client {
     /// `query` is the cached sig's encoded query string (see [`CachedSig`]).
     async fn send_once<R: ApiRequest>(
         &self,
-        body: &[u8],
+        body: &Bytes,
         query: &str,
     ) -> Result<R::Response, Error<R::Error>> {
         let inner = &*self.inner;
-        let url = self.url(R::META.path, query);
-        let resp = inner
-            .http
-            .post(url)
-            .timeout(inner.timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_vec())
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let (bytes, complete) = read_body(resp).await.map_err(transport_error)?;
-        if !complete && (200..300).contains(&status) {
+        let uri = self.uri(R::META.path, query)?;
+        let mut headers = http::HeaderMap::with_capacity(2);
+        headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        let req = HttpRequest {
+            uri,
+            headers,
+            body: body.clone(),
+            timeout: inner.timeout,
+            reply_limit: MAX_REPLY_BYTES,
+        };
+        let resp = match inner.transport.send(req).await {
+            Ok(resp) => resp,
+            Err(e) if e.is_timeout() => return Err(Error::Timeout),
+            // A transport should keep the URL out of its errors; make sure.
+            Err(e) => return Err(Error::Transport(e.redact(query))),
+        };
+        let (status, mut bytes) = (resp.status, resp.body);
+        // Enforced here too, in case a transport ignores the limit.
+        let truncated = resp.truncated || bytes.len() > MAX_REPLY_BYTES;
+        if truncated && (200..300).contains(&status) {
+            bytes.truncate(1024);
             return Err(Error::Decode {
                 path: ".".into(),
                 message: format!("reply body exceeds {MAX_REPLY_BYTES} bytes"),
-                body_snippet: crate::error::snippet(&bytes[..bytes.len().min(1024)]),
+                body_snippet: crate::error::snippet(&bytes),
             });
         }
         reply::decode(status, &bytes)
     }
 
-    fn url(&self, path: &str, query: &str) -> String {
+    fn uri<E>(&self, path: &str, query: &str) -> Result<http::Uri, Error<E>> {
         let inner = &*self.inner;
         let mut url = String::with_capacity(inner.base_url.len() + path.len() + query.len() + 48);
         url.push_str(&inner.base_url);
@@ -436,7 +479,11 @@ impl Client {
         url.push('?');
         url.push_str(query);
         let _ = write!(url, "&random={}&contenttype=json", fastrand::u32(..));
-        url
+        // Base URL, path and encoded query are all checked or made here, so
+        // this does not fail; if it did, the message must not show the URL.
+        http::Uri::try_from(url).map_err(|_| {
+            Error::Transport(TransportError::other(format!("cannot form a request URI for {path}")))
+        })
     }
 }
 
@@ -446,73 +493,35 @@ pub(crate) fn encode_request<R: ApiRequest>(req: &R) -> Result<Vec<u8>, Error<R:
     serde_json::to_vec(req).map_err(|e| Error::InvalidRequest(ValidationError::new("", e.to_string())))
 }
 
-fn transport_error<E>(e: reqwest::Error) -> Error<E> {
-    if e.is_timeout() {
-        Error::Timeout
-    } else {
-        Error::Transport(TransportError::from_reqwest(e))
-    }
-}
-
-/// Reads up to [`MAX_REPLY_BYTES`]; `false` means the body was cut off.
-async fn read_body(mut resp: reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        if buf.len() + chunk.len() > MAX_REPLY_BYTES {
-            return Ok((buf, false));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok((buf, true))
-}
-
-/// Percent-encodes a query value, keeping RFC 3986 unreserved characters and
-/// `*` (which UserSigs use) as is.
-fn push_encoded(out: &mut String, value: &str) {
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~*".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_support::*;
 
-    const APPID: u64 = 1_400_000_001;
-    const SECRET: &str = "s3cr3t-key-for-tests-0123456789abcdef";
-
-    fn client(base: &str) -> Client {
-        Client::builder(APPID, "admin user", SECRET)
-            .base_url(base)
-            .backoff(Duration::from_millis(1), Duration::from_millis(5))
-            .build()
-            .unwrap()
+    /// A client on a transport answering with `replies`.
+    fn client(replies: Vec<crate::transport::HttpResponse>) -> (crate::transport::ScriptedTransport, Client) {
+        let (t, builder) = scripted(replies);
+        (t, builder.build().unwrap())
     }
 
     #[tokio::test]
     async fn sends_query_params_and_exact_body() {
-        let server = MockServer::start(vec![ok_body(5)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![ok_body(5)]);
         let resp = c.call(&Echo::new("a\"b")).await.unwrap();
         assert_eq!(resp.value, 5);
         c.call(&Echo::new("x")).await.unwrap();
-        let reqs = server.requests();
+        let reqs = t.requests();
         assert_eq!(reqs.len(), 2);
         let r = &reqs[0];
-        assert!(r.request_line.starts_with("POST /v4/test/echo?"), "{}", r.request_line);
-        assert_eq!(r.body, br#"{"Name":"a\"b"}"#);
-        assert!(r.head.to_ascii_lowercase().contains("content-type: application/json"));
-        assert_eq!(r.param("sdkappid").as_deref(), Some("1400000001"));
-        assert_eq!(r.param("identifier").as_deref(), Some("admin user"));
-        assert_eq!(r.param("contenttype").as_deref(), Some("json"));
+        assert_eq!(r.path, "/v4/test/echo");
+        assert_eq!(&r.body[..], br#"{"Name":"a\"b"}"#);
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.param("sdkappid"), Some("1400000001"));
+        assert_eq!(r.param("identifier"), Some("admin user"));
+        assert_eq!(r.param("contenttype"), Some("json"));
         let sig = r.param("usersig").unwrap();
         let key = UserSigKey::new(APPID, SECRET);
-        let v = key.verify("admin user", &sig).unwrap();
+        let v = key.verify("admin user", sig).unwrap();
         assert_eq!(v.expire, 86_400);
         let randoms: Vec<u32> =
             reqs.iter().map(|r| r.param("random").unwrap().parse::<u32>().unwrap()).collect();
@@ -523,36 +532,46 @@ mod tests {
 
     #[tokio::test]
     async fn http_502_retried_only_when_idempotent() {
-        let server = MockServer::start(vec![(502, "<html>Bad Gateway</html>".into()), ok_body(1)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![reply(502, "<html>Bad Gateway</html>"), ok_body(1)]);
         assert_eq!(c.call(&Echo::new("x")).await.unwrap().value, 1);
-        assert_eq!(server.requests().len(), 2);
+        assert_eq!(t.requests().len(), 2);
 
-        let server = MockServer::start(vec![(502, "<html>Bad Gateway</html>".into()), ok_body(1)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![reply(502, "<html>Bad Gateway</html>"), ok_body(1)]);
         let err = c.call(&Send::new("x")).await.unwrap_err();
         assert!(matches!(err, Error::Http { status: 502, .. }), "{err:?}");
         assert!(err.is_retryable());
-        assert_eq!(server.requests().len(), 1);
+        assert_eq!(t.requests().len(), 1);
     }
 
     #[tokio::test]
     async fn gives_up_after_max_attempts() {
-        let server = MockServer::start(vec![(503, String::new())]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![reply(503, "")]);
         assert!(matches!(c.call(&Echo::new("x")).await, Err(Error::Http { status: 503, .. })));
-        assert_eq!(server.requests().len(), 3);
+        assert_eq!(t.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn transport_failures_retried_only_when_idempotent() {
+        let (t, c) = client(vec![]);
+        t.push_error(TransportError::other("connection reset"));
+        t.push(ok_body(4));
+        assert_eq!(c.call(&Echo::new("x")).await.unwrap().value, 4);
+        assert_eq!(t.requests().len(), 2);
+
+        let (t, c) = client(vec![]);
+        t.push_error(TransportError::timeout());
+        t.push(ok_body(4));
+        assert!(matches!(c.call(&Send::new("x")).await, Err(Error::Timeout)));
+        assert_eq!(t.requests().len(), 1);
     }
 
     #[tokio::test]
     async fn retryable_code_retried_other_codes_returned() {
-        let server = MockServer::start(vec![err_body(60007), ok_body(2)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![err_body(60007), ok_body(2)]);
         assert_eq!(c.call(&Echo::new("x")).await.unwrap().value, 2);
-        assert_eq!(server.requests().len(), 2);
+        assert_eq!(t.requests().len(), 2);
 
-        let server = MockServer::start(vec![err_body(90001), ok_body(2)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![err_body(90001), ok_body(2)]);
         let err = c.call(&Echo::new("x")).await.unwrap_err();
         match &err {
             Error::Api(e) => assert_eq!((e.code, e.info.as_str()), (90001, "err 90001")),
@@ -560,54 +579,49 @@ mod tests {
         }
         let text = err.to_string();
         assert!(text.contains("90001") && text.contains("JSON parsing failed"), "{text}");
-        assert_eq!(server.requests().len(), 1);
+        assert_eq!(t.requests().len(), 1);
     }
 
     #[tokio::test]
     async fn usersig_error_resends_once() {
         for path_is_idempotent in [true, false] {
-            let server = MockServer::start(vec![err_body(70001), ok_body(3)]).await;
-            let c = client(&server.base);
+            let (t, c) = client(vec![err_body(70001), ok_body(3)]);
             let r = if path_is_idempotent {
                 c.call(&Echo::new("x")).await
             } else {
                 c.call(&Send::new("x")).await
             };
             assert_eq!(r.unwrap().value, 3);
-            let reqs = server.requests();
+            let reqs = t.requests();
             assert_eq!(reqs.len(), 2);
             let key = UserSigKey::new(APPID, SECRET);
             for r in &reqs {
-                key.verify("admin user", &r.param("usersig").unwrap()).unwrap();
+                key.verify("admin user", r.param("usersig").unwrap()).unwrap();
             }
             assert_eq!(c.inner.sig.current(&c.inner.key, "admin user").generation, 1);
         }
         // A second rejection is returned, not looped on.
-        let server = MockServer::start(vec![err_body(70009)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![err_body(70009)]);
         let err = c.call(&Send::new("x")).await.unwrap_err();
         assert!(matches!(err, Error::Api(ref e) if e.code == 70009));
-        assert_eq!(server.requests().len(), 2);
+        assert_eq!(t.requests().len(), 2);
     }
 
     #[tokio::test]
     async fn bad_bodies_become_errors() {
-        let server = MockServer::start(vec![(200, "<html><body>502 Bad Gateway</body></html>".into())]).await;
-        let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
+        let (_, c) = client(vec![reply(200, "<html><body>502 Bad Gateway</body></html>")]);
+        let err = c.call(&Echo::new("x")).await.unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
-        let server =
-            MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Val"#.into())]).await;
-        let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
+        let (_, c) = client(vec![reply(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Val"#)]);
+        let err = c.call(&Echo::new("x")).await.unwrap_err();
         match err {
             Error::Decode { message, .. } => assert!(message.contains("EOF"), "{message}"),
             other => panic!("{other:?}"),
         }
 
-        let server =
-            MockServer::start(vec![(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Value":"seven"}"#.into())])
-                .await;
-        let err = client(&server.base).call(&Echo::new("x")).await.unwrap_err();
+        let (_, c) = client(vec![reply(200, r#"{"ActionStatus":"OK","ErrorCode":0,"Value":"seven"}"#)]);
+        let err = c.call(&Echo::new("x")).await.unwrap_err();
         match &err {
             Error::Decode { path, body_snippet, .. } => {
                 assert_eq!(path, "Value");
@@ -619,9 +633,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn oversized_reply_is_a_decode_error() {
+        let big = format!(
+            r#"{{"ActionStatus":"OK","ErrorCode":0,"Value":1,"Tags":["{}"]}}"#,
+            "x".repeat(MAX_REPLY_BYTES)
+        );
+        let (t, c) = client(vec![reply(200, big)]);
+        let err = c.call(&Echo::new("x")).await.unwrap_err();
+        match &err {
+            Error::Decode { path, message, body_snippet } => {
+                assert_eq!(path, ".");
+                assert!(message.contains("exceeds"), "{message}");
+                assert!(body_snippet.len() < 1100);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(t.requests().len(), 1);
+    }
+
+    #[tokio::test]
     async fn invalid_request_sends_nothing() {
-        let server = MockServer::start(vec![ok_body(1)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![ok_body(1)]);
         let mut req = Echo::new("x");
         req.items.push(Item { msg_key: String::new() });
         let err = c.call(&req).await.unwrap_err();
@@ -629,7 +661,7 @@ mod tests {
             Error::InvalidRequest(v) => assert_eq!(v.path, "Items[0].MsgKey"),
             other => panic!("{other:?}"),
         }
-        assert!(server.requests().is_empty());
+        assert!(t.requests().is_empty());
     }
 
     #[tokio::test]
@@ -651,14 +683,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn transport_errors_never_show_the_query() {
+        let (t, c) = client(vec![]);
+        let query = c.inner.sig.current(&c.inner.key, "admin user").query;
+        t.push_error(TransportError::other(format!("failed for http://h/v4/test/echo?{query}&random=1")));
+        let err = c.call(&Send::new("x")).await.unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("usersig") && text.contains("***"), "{text}");
+    }
+
+    #[tokio::test]
     async fn rate_limited_calls_still_succeed() {
-        let server = MockServer::start(vec![ok_body(1)]).await;
-        let c =
-            Client::builder(APPID, "admin", SECRET).base_url(&server.base).rate_limit(true).build().unwrap();
+        let (t, b) = scripted(vec![ok_body(1)]);
+        let c = b.rate_limit(true).build().unwrap();
         for _ in 0..5 {
             c.call(&Echo::new("x")).await.unwrap();
         }
-        assert_eq!(server.requests().len(), 5);
+        assert_eq!(t.requests().len(), 5);
     }
 
     #[test]
@@ -706,13 +747,23 @@ mod tests {
 
     #[tokio::test]
     async fn debug_hides_secret_and_sig() {
-        let server = MockServer::start(vec![ok_body(1)]).await;
-        let c = client(&server.base);
+        let (t, c) = client(vec![ok_body(1)]);
         c.call(&Echo::new("x")).await.unwrap();
-        let sig = server.requests()[0].param("usersig").unwrap();
+        let sent = t.requests();
+        let sig = sent[0].param("usersig").unwrap();
         let builder = Client::builder(APPID, "admin", SECRET);
-        for text in [format!("{c:?}"), format!("{c:#?}"), format!("{builder:?}")] {
-            assert!(!text.contains(SECRET) && !text.contains(&sig), "{text}");
+        let default = Client::builder(APPID, "admin", SECRET).build().unwrap();
+        for text in [
+            format!("{c:?}"),
+            format!("{c:#?}"),
+            format!("{builder:?}"),
+            format!("{default:?}"),
+            format!("{t:?}"),
+            format!("{:?}", sent[0]),
+        ] {
+            assert!(!text.contains(SECRET) && !text.contains(sig), "{text}");
+        }
+        for text in [format!("{c:?}"), format!("{builder:?}")] {
             assert!(text.contains("***"));
         }
     }
@@ -780,7 +831,7 @@ mod tests {
     #[test]
     fn query_encoding() {
         let mut s = String::new();
-        push_encoded(&mut s, "a b/é&=*-_.~");
+        query::encode_into(&mut s, "a b/é&=*-_.~");
         assert_eq!(s, "a%20b%2F%C3%A9%26%3D*-_.~");
     }
 }

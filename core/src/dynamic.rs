@@ -16,7 +16,7 @@ use crate::endpoint::{fmt_api_error, ApiErrorKind, ApiRequest, EndpointMeta, Err
 use crate::error::Error;
 use crate::reply;
 
-/// Future returned by [`EndpointEntry::call_json`].
+/// Future returned by [`EndpointEntry::call_json`] and [`EndpointEntry::call_bytes`].
 pub type JsonCall<'a> = Pin<Box<dyn Future<Output = Result<Value, Error<DynApiError>>> + Send + 'a>>;
 
 /// One endpoint, reachable without naming its types.
@@ -33,6 +33,38 @@ pub struct EndpointEntry {
     /// Sends a JSON request (parsed and validated first, so bad input is never
     /// sent) and returns the response re-serialized as JSON.
     pub call_json: for<'a> fn(&'a Client, Value) -> JsonCall<'a>,
+    /// Parses a JSON request body into the endpoint's request type,
+    /// validates it and serializes it, once each, ready to send with
+    /// [`PreparedCall::send`]; on failure names the field path and reason.
+    /// [`call_bytes`](Self::call_bytes) does both steps.
+    pub prepare: fn(&[u8]) -> Result<PreparedCall, RequestError>,
+}
+
+/// A request body checked by [`EndpointEntry::prepare`] and serialized from
+/// the request type, waiting for a client to send it.
+pub struct PreparedCall {
+    path: &'static str,
+    body: Vec<u8>,
+    send: for<'a> fn(&'a Client, Vec<u8>) -> JsonCall<'a>,
+}
+
+impl fmt::Debug for PreparedCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedCall").field("path", &self.path).field("body_len", &self.body.len()).finish()
+    }
+}
+
+impl PreparedCall {
+    /// The body that will be sent: canonical JSON of the request type.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Sends the body (with the client's retries) and returns the response
+    /// re-serialized as JSON.
+    pub fn send(self, client: &Client) -> JsonCall<'_> {
+        (self.send)(client, self.body)
+    }
 }
 
 impl fmt::Debug for EndpointEntry {
@@ -49,6 +81,17 @@ impl EndpointEntry {
             parse_request: parse_request::<R>,
             parse_reply: parse_reply::<R>,
             call_json: call_json::<R>,
+            prepare: prepare::<R>,
+        }
+    }
+
+    /// Sends a JSON request body given as bytes: parsed, validated and
+    /// serialized once each (see [`prepare`](Self::prepare)); bad input fails
+    /// with [`Error::InvalidRequest`] naming the field, and nothing is sent.
+    pub fn call_bytes<'a>(&self, client: &'a Client, body: &[u8]) -> JsonCall<'a> {
+        match (self.prepare)(body) {
+            Ok(prepared) => prepared.send(client),
+            Err(e) => Box::pin(std::future::ready(Err(Error::InvalidRequest(e.into())))),
         }
     }
 }
@@ -147,11 +190,17 @@ impl ApiErrorKind for DynApiError {
     }
 }
 
-fn parse_request<R: ApiRequest + DeserializeOwned>(body: &[u8]) -> Result<Value, RequestError> {
+/// Parses `body` as `R` (the whole text, nothing after it) and validates it.
+fn parse_valid<R: ApiRequest + DeserializeOwned>(body: &[u8]) -> Result<R, RequestError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let req: R = serde_path_to_error::deserialize(&mut de).map_err(|e| RequestError::from_serde(&e))?;
     de.end().map_err(|e| RequestError { path: String::new(), reason: e.to_string() })?;
     req.validate()?;
+    Ok(req)
+}
+
+fn parse_request<R: ApiRequest + DeserializeOwned>(body: &[u8]) -> Result<Value, RequestError> {
+    let req: R = parse_valid(body)?;
     serde_json::to_value(&req).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })
 }
 
@@ -169,6 +218,21 @@ fn call_json<'a, R: ApiRequest<Response: serde::Serialize> + DeserializeOwned + 
         let req: R = serde_path_to_error::deserialize(body)
             .map_err(|e| Error::InvalidRequest(RequestError::from_serde(&e).into()))?;
         let resp = client.call(&req).await.map_err(|e| e.map_api(DynApiError::erase))?;
+        to_json(&resp)
+    })
+}
+
+fn prepare<R: ApiRequest + DeserializeOwned + 'static>(body: &[u8]) -> Result<PreparedCall, RequestError> {
+    let req: R = parse_valid(body)?;
+    let body =
+        serde_json::to_vec(&req).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })?;
+    Ok(PreparedCall { path: R::META.path, body, send: send_prepared::<R> })
+}
+
+fn send_prepared<R: ApiRequest>(client: &Client, body: Vec<u8>) -> JsonCall<'_> {
+    Box::pin(async move {
+        // Validated by `prepare`; `Client::call` would validate again.
+        let resp = client.call_encoded::<R>(body).await.map_err(|e| e.map_api(DynApiError::erase))?;
         to_json(&resp)
     })
 }
@@ -224,9 +288,9 @@ mod tests {
     #[test]
     fn parse_reply_checks_body() {
         let e = &ENTRIES[0];
-        let v = (e.parse_reply)(ok_body(4).1.as_bytes()).unwrap();
+        let v = (e.parse_reply)(&ok_body(4).body).unwrap();
         assert_eq!(v["Value"], 4);
-        match (e.parse_reply)(err_body(90001).1.as_bytes()) {
+        match (e.parse_reply)(&err_body(90001).body) {
             Err(Error::Api(d)) => {
                 assert_eq!(d.code, 90001);
                 assert_eq!(d.meta.unwrap().name, "BadJson");
@@ -239,8 +303,8 @@ mod tests {
 
     #[tokio::test]
     async fn call_json_sends_valid_requests_only() {
-        let server = MockServer::start(vec![ok_body(9)]).await;
-        let c = Client::builder(1, "admin", "k").base_url(&server.base).build().unwrap();
+        let (t, b) = scripted(vec![ok_body(9)]);
+        let c = b.build().unwrap();
         let e = find(ENTRIES, "v4/test/echo").unwrap();
         let v = (e.call_json)(&c, serde_json::json!({"Name":"n"})).await.unwrap();
         assert_eq!(v, serde_json::json!({"Value":9,"Tags":[]}));
@@ -251,7 +315,34 @@ mod tests {
         }
         let err = (e.call_json)(&c, serde_json::json!({"Name":""})).await.unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)));
-        assert_eq!(server.requests().len(), 1);
-        assert_eq!(server.requests()[0].path(), "/v4/test/echo");
+        assert_eq!(t.requests().len(), 1);
+        assert_eq!(t.requests()[0].path, "/v4/test/echo");
+    }
+
+    #[tokio::test]
+    async fn call_bytes_sends_canonical_body_of_valid_requests_only() {
+        let (t, b) = scripted(vec![ok_body(9)]);
+        let c = b.build().unwrap();
+        let e = find(ENTRIES, "v4/test/send").unwrap();
+        let v = e.call_bytes(&c, br#" { "Items": [ {"MsgKey":"k"} ], "Name":"n" } "#).await.unwrap();
+        assert_eq!(v, serde_json::json!({"Value":9,"Tags":[]}));
+        for (bad, path) in [
+            (&br#"{"Name":"n","Items":[{}]}"#[..], "Items[0].MsgKey"),
+            (br#"{"Name":"n","Items":[{"MsgKey":""}]}"#, "Items[0].MsgKey"),
+            (br#"{"Name":5}"#, "Name"),
+            (br#"{"Name":"n"} x"#, ""),
+            (b"not json", ""),
+        ] {
+            match e.call_bytes(&c, bad).await {
+                Err(Error::InvalidRequest(v)) => assert_eq!(v.path, path, "{}", String::from_utf8_lossy(bad)),
+                other => panic!("{other:?}"),
+            }
+        }
+        let sent = t.requests();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].path, "/v4/test/send");
+        // Re-serialized from the typed request: field order and spacing are the type's.
+        assert_eq!(&sent[0].body[..], br#"{"Name":"n","Items":[{"MsgKey":"k"}]}"#);
+        assert_eq!(sent[0].header("content-type"), Some("application/json"));
     }
 }

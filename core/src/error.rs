@@ -105,31 +105,77 @@ impl<E: ApiErrorKind> std::error::Error for Error<E> {
     }
 }
 
-/// A failure below HTTP (DNS, connect, TLS, reset), as text without the URL.
+/// A failure below HTTP (DNS, connect, TLS, reset, timeout), as text without the URL.
+///
+/// Transports make these with [`connect`](Self::connect),
+/// [`timeout`](Self::timeout) or [`other`](Self::other); the client turns a
+/// timeout into [`Error::Timeout`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
     message: String,
-    connect: bool,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Connect,
+    Timeout,
+    Other,
 }
 
 impl TransportError {
-    /// Whether the connection could not be established, so nothing was sent.
-    pub fn is_connect(&self) -> bool {
-        self.connect
+    /// The connection could not be established, so nothing was sent.
+    ///
+    /// `message` must not contain the request URL (it carries the UserSig).
+    pub fn connect(message: impl Into<String>) -> Self {
+        Self { message: message.into(), kind: Kind::Connect }
     }
 
-    pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
-        // The URL carries the UserSig, so it must not survive into the message.
-        let e = e.without_url();
-        let connect = e.is_connect();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
+    /// The exchange did not finish within the request's timeout.
+    pub fn timeout() -> Self {
+        Self { message: "request timed out".into(), kind: Kind::Timeout }
+    }
+
+    /// Any other failure (reset, TLS, malformed reply); the request may have been processed.
+    ///
+    /// `message` must not contain the request URL (it carries the UserSig).
+    pub fn other(message: impl Into<String>) -> Self {
+        Self { message: message.into(), kind: Kind::Other }
+    }
+
+    /// Whether the connection could not be established, so nothing was sent.
+    pub fn is_connect(&self) -> bool {
+        self.kind == Kind::Connect
+    }
+
+    /// Whether the exchange timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == Kind::Timeout
+    }
+
+    /// `err` and its sources, joined with `: `, as one message.
+    pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+        let mut message = err.to_string();
+        let mut source = err.source();
         while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
+            let text = s.to_string();
+            // Some errors repeat their source's text in their own.
+            if !message.ends_with(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
             source = s.source();
         }
-        Self { message, connect }
+        message
+    }
+
+    /// Removes `secret` (e.g. the query string or the UserSig) from the
+    /// message, in case a transport let the URL slip into it.
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
+        if !secret.is_empty() && self.message.contains(secret) {
+            self.message = self.message.replace(secret, "***");
+        }
+        self
     }
 }
 

@@ -12,6 +12,7 @@ pub mod client;
 pub mod dynamic;
 pub mod endpoint;
 pub mod error;
+pub mod query;
 mod rate_limit;
 // Generated from `specs/shared/regions.yaml` and formatted by prettyplease;
 // rustfmt must not reformat it, or the staleness check would fail.
@@ -20,6 +21,7 @@ mod region;
 mod reply;
 mod retry;
 pub mod settings;
+pub mod transport;
 pub mod usersig;
 
 #[cfg(test)]
@@ -34,6 +36,7 @@ pub use endpoint::{
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;
 pub use settings::{Setting, Settings};
+pub use transport::{HttpRequest, HttpResponse, HyperTransport, Transport};
 pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 
 /// Re-exports used by generated code; not part of the stable API.

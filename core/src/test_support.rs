@@ -1,16 +1,19 @@
-//! Hand-written endpoint and loopback HTTP server shared by unit tests.
+//! Hand-written endpoints and scripted replies shared by unit tests.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+
+use crate::client::{Client, ClientBuilder};
 
 use crate::endpoint::{
     ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, RateLimit, Validate, ValidationError,
 };
+use crate::transport::{HttpResponse, ScriptedTransport};
+
+pub(crate) const APPID: u64 = 1_400_000_001;
+pub(crate) const SECRET: &str = "s3cr3t-key-for-tests-0123456789abcdef";
 
 pub(crate) const ERRORS: &[ErrorMeta] = &[
     ErrorMeta {
@@ -153,143 +156,23 @@ impl<const IDEM: bool> ApiRequest for EchoReq<IDEM> {
 pub(crate) type Echo = EchoReq<true>;
 pub(crate) type Send = EchoReq<false>;
 
-pub(crate) fn ok_body(value: u32) -> (u16, String) {
-    (200, format!(r#"{{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Value":{value}}}"#))
+pub(crate) fn reply(status: u16, body: impl Into<String>) -> HttpResponse {
+    HttpResponse::new(status, body.into())
 }
 
-pub(crate) fn err_body(code: i64) -> (u16, String) {
-    (200, format!(r#"{{"ActionStatus":"FAIL","ErrorCode":{code},"ErrorInfo":"err {code}"}}"#))
+pub(crate) fn ok_body(value: u32) -> HttpResponse {
+    reply(200, format!(r#"{{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Value":{value}}}"#))
 }
 
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-pub(crate) struct Recorded {
-    pub request_line: String,
-    pub head: String,
-    pub body: Vec<u8>,
+pub(crate) fn err_body(code: i64) -> HttpResponse {
+    reply(200, format!(r#"{{"ActionStatus":"FAIL","ErrorCode":{code},"ErrorInfo":"err {code}"}}"#))
 }
 
-impl Recorded {
-    /// Decoded query parameters.
-    pub(crate) fn query(&self) -> Vec<(String, String)> {
-        let target = self.request_line.split(' ').nth(1).unwrap_or("");
-        let query = target.split_once('?').map_or("", |(_, q)| q);
-        query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (percent_decode(k), percent_decode(v))
-            })
-            .collect()
-    }
-
-    pub(crate) fn param(&self, name: &str) -> Option<String> {
-        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-    }
-
-    pub(crate) fn path(&self) -> String {
-        let target = self.request_line.split(' ').nth(1).unwrap_or("");
-        target.split('?').next().unwrap_or("").to_owned()
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-/// Loopback HTTP/1.1 server answering from a script (the last reply repeats).
-pub(crate) struct MockServer {
-    pub base: String,
-    log: Arc<Mutex<Vec<Recorded>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl MockServer {
-    pub(crate) async fn start(script: Vec<(u16, String)>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(script);
-        let counter = Arc::new(AtomicUsize::new(0));
-        let task_log = log.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, task_log.clone(), script.clone(), counter.clone()));
-            }
-        });
-        Self { base, log, task }
-    }
-
-    pub(crate) fn requests(&self) -> Vec<Recorded> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-async fn serve(
-    mut stream: TcpStream,
-    log: Arc<Mutex<Vec<Recorded>>>,
-    script: Arc<Vec<(u16, String)>>,
-    counter: Arc<AtomicUsize>,
-) {
-    let mut buf = Vec::new();
-    loop {
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        let len: usize = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
-            })
-            .unwrap_or(0);
-        while buf.len() < head_end + len {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = buf[head_end..head_end + len].to_vec();
-        buf.drain(..head_end + len);
-        let request_line = head.lines().next().unwrap_or("").to_owned();
-        log.lock().unwrap().push(Recorded { request_line, head: head.clone(), body });
-        let i = counter.fetch_add(1, Ordering::SeqCst).min(script.len() - 1);
-        let (status, reply) = &script[i];
-        let resp = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
-            reply.len()
-        );
-        if stream.write_all(resp.as_bytes()).await.is_err() {
-            return;
-        }
-    }
+/// A transport answering with `replies` (the last repeats) and a client on it.
+pub(crate) fn scripted(replies: Vec<HttpResponse>) -> (ScriptedTransport, ClientBuilder) {
+    let t = ScriptedTransport::new(replies);
+    let builder = Client::builder(APPID, "admin user", SECRET)
+        .transport(t.clone())
+        .backoff(Duration::from_millis(1), Duration::from_millis(5));
+    (t, builder)
 }

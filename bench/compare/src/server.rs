@@ -22,6 +22,7 @@ pub fn start() -> SocketAddr {
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("address");
     std::thread::spawn(move || {
+        crate::alloc::exclude_this_thread();
         let rt = tokio::runtime::Builder::new_current_thread().enable_io().build().expect("runtime");
         rt.block_on(async move {
             let listener = TcpListener::from_std(listener).expect("listener");
