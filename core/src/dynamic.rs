@@ -222,14 +222,16 @@ fn call_json<'a, R: ApiRequest<Response: serde::Serialize> + DeserializeOwned + 
     })
 }
 
-fn prepare<R: ApiRequest + DeserializeOwned + 'static>(body: &[u8]) -> Result<PreparedCall, RequestError> {
+fn prepare<R: ApiRequest<Response: serde::Serialize> + DeserializeOwned + 'static>(
+    body: &[u8],
+) -> Result<PreparedCall, RequestError> {
     let req: R = parse_valid(body)?;
     let body =
         serde_json::to_vec(&req).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })?;
     Ok(PreparedCall { path: R::META.path, body, send: send_prepared::<R> })
 }
 
-fn send_prepared<R: ApiRequest>(client: &Client, body: Vec<u8>) -> JsonCall<'_> {
+fn send_prepared<R: ApiRequest<Response: serde::Serialize>>(client: &Client, body: Vec<u8>) -> JsonCall<'_> {
     Box::pin(async move {
         // Validated by `prepare`; `Client::call` would validate again.
         let resp = client.call_encoded::<R>(body).await.map_err(|e| e.map_api(DynApiError::erase))?;
