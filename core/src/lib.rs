@@ -8,6 +8,7 @@
 //! shipped API.
 
 pub mod bench_support;
+pub mod callback;
 pub mod client;
 pub mod dynamic;
 pub mod endpoint;
@@ -27,6 +28,7 @@ pub mod usersig;
 #[cfg(test)]
 mod test_support;
 
+pub use callback::{CallbackAuthError, CallbackVerifier};
 pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{
