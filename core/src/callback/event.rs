@@ -291,7 +291,13 @@ mod tests {
     #[test]
     fn decisions_prefer_exact_codes() {
         static D: [DecisionMeta; 3] = [
-            DecisionMeta { name: "allow", codes: (0, 0), effect: DecisionEffect::Allow, caller_error: None, fields: &[] },
+            DecisionMeta {
+                name: "allow",
+                codes: (0, 0),
+                effect: DecisionEffect::Allow,
+                caller_error: None,
+                fields: &[],
+            },
             DecisionMeta {
                 name: "modify",
                 codes: (0, 0),
@@ -307,7 +313,13 @@ mod tests {
                 fields: &[],
             },
         ];
-        let meta = CallbackMeta { command: "C.D", title: "", kind: CallbackKind::Before, decisions: &D, partial: None };
+        let meta = CallbackMeta {
+            command: "C.D",
+            title: "",
+            kind: CallbackKind::Before,
+            decisions: &D,
+            partial: None,
+        };
         assert_eq!(meta.decision_for(0).unwrap().name, "allow");
         assert_eq!(meta.decision_for(125000).unwrap().name, "deny_with_code");
         assert!(meta.decision_for(7).is_none());

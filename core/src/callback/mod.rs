@@ -31,4 +31,6 @@ pub use receive::{
     CallbackEvent, CallbackReceiver, CallbackReceiverBuilder, CallbackRejection, DEFAULT_DEADLINE,
     DEFAULT_MAX_BODY, TENCENT_TIMEOUT,
 };
-pub use verify::{compute_sign, CallbackAuthError, CallbackQuery, CallbackVerifier, Clock, DEFAULT_TOLERANCE};
+pub use verify::{
+    compute_sign, CallbackAuthError, CallbackQuery, CallbackVerifier, Clock, DEFAULT_TOLERANCE,
+};

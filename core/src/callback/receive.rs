@@ -208,7 +208,10 @@ impl<S: CallbackSet> CallbackReceiverBuilder<S> {
             });
         }
         if r.max_body == 0 {
-            return Err(ConfigError::Setting { setting: "max_body", reason: "must be at least 1 byte".into() });
+            return Err(ConfigError::Setting {
+                setting: "max_body",
+                reason: "must be at least 1 byte".into(),
+            });
         }
         Ok(r)
     }
@@ -277,7 +280,11 @@ impl<S: CallbackSet> CallbackReceiver<S> {
     /// Checks the body against a verified query: size, command, then
     /// `S::parse`. The command is the query's, or, when the query has none,
     /// the body's `CallbackCommand`.
-    pub fn parse(&self, mut query: CallbackQuery, body: &[u8]) -> Result<CallbackEvent<S>, CallbackRejection> {
+    pub fn parse(
+        &self,
+        mut query: CallbackQuery,
+        body: &[u8],
+    ) -> Result<CallbackEvent<S>, CallbackRejection> {
         if body.len() > self.max_body {
             return Err(CallbackRejection::BodyTooLarge { limit: self.max_body });
         }
@@ -372,6 +379,362 @@ impl<Fut: Future> Future for CatchUnwind<Fut> {
             Ok(Poll::Pending) => Poll::Pending,
             // Not polled again: the caller gets `Ready` and drops it.
             Err(_panic) => Poll::Ready(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::callback::compute_sign;
+    use crate::callback::test_set::{after, before, TestCallback, AFTER, APP, BEFORE, TOKEN};
+    use crate::callback::testing::{
+        body_for, request_with_query, signed_query, signed_raw_request_at, signed_request, signed_request_at,
+        unsigned_query,
+    };
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn receiver() -> CallbackReceiver<TestCallback> {
+        CallbackReceiver::new(CallbackVerifier::new(APP, TOKEN).unwrap().clock(|| NOW))
+    }
+
+    fn json_of(resp: &Response<Bytes>) -> Value {
+        serde_json::from_slice(resp.body()).unwrap()
+    }
+
+    /// Handles `req` with a handler that counts its calls and denies.
+    async fn run(rx: &CallbackReceiver<TestCallback>, req: http::Request<Bytes>) -> (Response<Bytes>, usize) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let resp = rx
+            .handle(req, |_event| async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                CallbackReply::with_code(1, "denied by test")
+            })
+            .await;
+        (resp, calls.load(Ordering::SeqCst))
+    }
+
+    /// Asserts a rejection: status, a FAIL body whose reason contains
+    /// `reason`, JSON content type, and no handler call.
+    async fn assert_rejected(req: http::Request<Bytes>, status: u16, reason: &str) {
+        let (resp, calls) = run(&receiver(), req).await;
+        assert_eq!(resp.status().as_u16(), status, "{:?}", resp.body());
+        assert_eq!(calls, 0, "handler must not run on a rejection");
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/json");
+        let body = json_of(&resp);
+        assert_eq!(body["ActionStatus"], "FAIL");
+        let info = body["ErrorInfo"].as_str().unwrap();
+        assert!(info.contains(reason), "{info:?} should contain {reason:?}");
+        assert!(!info.contains(TOKEN));
+    }
+
+    fn with_query(query: &str, body: impl Into<Bytes>) -> http::Request<Bytes> {
+        request_with_query(query, body)
+    }
+
+    #[tokio::test]
+    async fn accepts_a_signed_callback_and_sends_the_reply_as_given() {
+        let rx = receiver();
+        let req = signed_request_at(&before(), APP, TOKEN, NOW - 5);
+        let resp = rx
+            .handle(req, |event| async move {
+                assert_eq!(event.kind(), CallbackKind::Before);
+                assert_eq!(event.query.command, BEFORE);
+                assert_eq!(event.query.request_time, Some(NOW - 5));
+                assert_eq!(event.query.opt_platform.as_deref(), Some("RESTAPI"));
+                assert_eq!(event.callback, TestCallback::Before(Box::new(before())));
+                CallbackReply::with_code(1, "no").field("MsgBody", json!([]))
+            })
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(
+            json_of(&resp),
+            json!({"ActionStatus": "OK", "ErrorCode": 1, "ErrorInfo": "no", "MsgBody": []})
+        );
+    }
+
+    #[tokio::test]
+    async fn signed_request_uses_the_system_clock() {
+        let rx = CallbackReceiver::<TestCallback>::new(CallbackVerifier::new(APP, TOKEN).unwrap());
+        let (resp, calls) = run(&rx, signed_request(&after(), APP, TOKEN)).await;
+        assert_eq!((resp.status(), calls), (StatusCode::OK, 1));
+    }
+
+    #[tokio::test]
+    async fn every_auth_failure_is_refused_before_the_body() {
+        let body = body_for(&before());
+        // Forged sign: right shape, another token.
+        assert_rejected(signed_raw_request_at(APP, BEFORE, "forged", body.clone(), NOW), 403, "`Sign`").await;
+        assert_rejected(signed_raw_request_at(APP, BEFORE, TOKEN, body.clone(), NOW - 61), 403, "61 s old")
+            .await;
+        assert_rejected(
+            signed_raw_request_at(APP, BEFORE, TOKEN, body.clone(), NOW + 61),
+            403,
+            "in the future",
+        )
+        .await;
+        assert_rejected(
+            signed_raw_request_at(APP + 1, BEFORE, TOKEN, body.clone(), NOW),
+            403,
+            "not this app",
+        )
+        .await;
+        assert_rejected(with_query(&unsigned_query(APP, BEFORE), body.clone()), 401, "no `Sign`").await;
+        let no_time = format!("{}&Sign={}", unsigned_query(APP, BEFORE), compute_sign(TOKEN, NOW));
+        assert_rejected(with_query(&no_time, body.clone()), 401, "no `RequestTime`").await;
+        let bad_time = format!("{}&RequestTime=soon&Sign=00", unsigned_query(APP, BEFORE));
+        assert_rejected(with_query(&bad_time, body.clone()), 401, "not a number").await;
+        assert_rejected(with_query("", body), 403, "no `SdkAppid`").await;
+        // A body that is both oversized and malformed still gets the auth error first.
+        let huge = vec![b'x'; DEFAULT_MAX_BODY + 1];
+        assert_rejected(signed_raw_request_at(APP, BEFORE, "forged", huge, NOW), 403, "`Sign`").await;
+    }
+
+    #[tokio::test]
+    async fn wrong_method_is_405_with_allow() {
+        let mut req = signed_request_at(&after(), APP, TOKEN, NOW);
+        *req.method_mut() = Method::GET;
+        let (resp, calls) = run(&receiver(), req.clone()).await;
+        assert_eq!((resp.status(), calls), (StatusCode::METHOD_NOT_ALLOWED, 0));
+        assert_eq!(resp.headers()[header::ALLOW], "POST");
+        assert_rejected(req, 405, "POST").await;
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_413() {
+        let rx = CallbackReceiver::<TestCallback>::builder(
+            CallbackVerifier::new(APP, TOKEN).unwrap().clock(|| NOW),
+        )
+        .max_body(16)
+        .build()
+        .unwrap();
+        let (resp, calls) = run(&rx, signed_request_at(&after(), APP, TOKEN, NOW)).await;
+        assert_eq!((resp.status(), calls), (StatusCode::PAYLOAD_TOO_LARGE, 0));
+        assert_rejected(
+            signed_raw_request_at(APP, AFTER, TOKEN, vec![b' '; DEFAULT_MAX_BODY + 1], NOW),
+            413,
+            "larger",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn bad_and_truncated_bodies_are_400_naming_the_field() {
+        let wrong_type =
+            br#"{"CallbackCommand":"C2C.CallbackAfterSendMsg","From_Account":"a","MsgTime":"soon"}"#;
+        assert_rejected(signed_raw_request_at(APP, AFTER, TOKEN, &wrong_type[..], NOW), 400, "at `MsgTime`")
+            .await;
+        let body = body_for(&before());
+        let truncated = body[..body.len() / 2].to_vec();
+        assert_rejected(
+            signed_raw_request_at(APP, BEFORE, TOKEN, truncated, NOW),
+            400,
+            "C2C.CallbackBeforeSendMsg",
+        )
+        .await;
+        assert_rejected(signed_raw_request_at(APP, BEFORE, TOKEN, "", NOW), 400, "EOF").await;
+        // An unknown command's body must still be JSON.
+        assert_rejected(signed_raw_request_at(APP, "New.Thing", TOKEN, "not json", NOW), 400, "New.Thing")
+            .await;
+    }
+
+    #[tokio::test]
+    async fn unknown_command_reaches_the_handler() {
+        let req = signed_raw_request_at(APP, "Group.CallbackSomethingNew", TOKEN, r#"{"A":1}"#, NOW);
+        let resp = receiver()
+            .handle(req, |event| async move {
+                assert_eq!(
+                    event.callback,
+                    TestCallback::Unknown {
+                        command: "Group.CallbackSomethingNew".into(),
+                        body: json!({"A": 1})
+                    }
+                );
+                assert_eq!(event.kind(), CallbackKind::After);
+                CallbackReply::ok()
+            })
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(json_of(&resp), json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": ""}));
+    }
+
+    #[tokio::test]
+    async fn command_falls_back_to_the_body() {
+        let query = signed_query(APP, BEFORE, TOKEN, NOW).replace(&format!("CallbackCommand={BEFORE}&"), "");
+        assert!(!query.contains("CallbackCommand"));
+        let (resp, calls) = run(&receiver(), with_query(&query, body_for(&before()))).await;
+        assert_eq!((resp.status(), calls), (StatusCode::OK, 1));
+        let event = receiver()
+            .verify_and_parse(&with_query(&query, body_for(&before())).into_parts().0, &body_for(&before()));
+        assert_eq!(event.unwrap().query.command, BEFORE);
+        // Neither the query nor the body names one.
+        assert_rejected(with_query(&query, r#"{"From_Account":"a"}"#), 400, "`CallbackCommand`").await;
+        assert_rejected(with_query(&query, "[]"), 400, "`CallbackCommand`").await;
+    }
+
+    #[tokio::test]
+    async fn opt_out_accepts_unsigned_callbacks_of_its_app_only() {
+        let rx = CallbackReceiver::<TestCallback>::new(CallbackVerifier::without_authentication(APP));
+        let (resp, calls) = run(&rx, with_query(&unsigned_query(APP, AFTER), body_for(&after()))).await;
+        assert_eq!((resp.status(), calls), (StatusCode::OK, 1));
+        let (resp, calls) = run(&rx, with_query(&unsigned_query(APP + 1, AFTER), body_for(&after()))).await;
+        assert_eq!((resp.status(), calls), (StatusCode::FORBIDDEN, 0));
+    }
+
+    #[tokio::test]
+    async fn injected_clock_decides_the_window() {
+        let at = |now: u64| {
+            CallbackReceiver::<TestCallback>::new(
+                CallbackVerifier::new(APP, TOKEN).unwrap().clock(move || now),
+            )
+        };
+        let req = || signed_request_at(&after(), APP, TOKEN, 1_000);
+        assert_eq!(run(&at(1_060), req()).await.0.status(), StatusCode::OK);
+        assert_eq!(run(&at(1_061), req()).await.0.status(), StatusCode::FORBIDDEN);
+        assert_eq!(run(&at(939), req()).await.0.status(), StatusCode::FORBIDDEN);
+    }
+
+    async fn slow_reply(rx: &CallbackReceiver<TestCallback>, req: http::Request<Bytes>) -> Value {
+        let resp = rx
+            .handle(req, |_| async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                CallbackReply::with_code(99, "too late")
+            })
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        json_of(&resp)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn late_before_callbacks_get_the_fallback_and_late_after_callbacks_ok() {
+        let verifier = CallbackVerifier::new(APP, TOKEN).unwrap().clock(|| NOW);
+        let default = CallbackReceiver::<TestCallback>::new(verifier.clone());
+        let start = tokio::time::Instant::now();
+        let got = slow_reply(&default, signed_request_at(&before(), APP, TOKEN, NOW)).await;
+        assert_eq!(got["ErrorCode"], 0, "default fallback allows: {got}");
+        assert_eq!(start.elapsed(), DEFAULT_DEADLINE);
+
+        let deny = CallbackReceiver::<TestCallback>::builder(verifier)
+            .deadline(Duration::from_millis(200))
+            .fallback(CallbackReply::with_code(1, "busy"))
+            .build()
+            .unwrap();
+        let start = tokio::time::Instant::now();
+        let got = slow_reply(&deny, signed_request_at(&before(), APP, TOKEN, NOW)).await;
+        assert_eq!((got["ErrorCode"].as_i64(), got["ErrorInfo"].as_str()), (Some(1), Some("busy")));
+        assert_eq!(start.elapsed(), Duration::from_millis(200));
+        // After-callbacks (and unknown commands) are acknowledged, never denied.
+        let got = slow_reply(&deny, signed_request_at(&after(), APP, TOKEN, NOW)).await;
+        assert_eq!(got, json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": ""}));
+        let got = slow_reply(&deny, signed_raw_request_at(APP, "X.Y", TOKEN, "{}", NOW)).await;
+        assert_eq!(got["ErrorCode"], 0);
+    }
+
+    #[tokio::test]
+    async fn after_callback_replies_in_time_are_sent_as_given() {
+        let resp = receiver()
+            .handle(signed_request_at(&after(), APP, TOKEN, NOW), |_| async {
+                CallbackReply::with_code(7, "x")
+            })
+            .await;
+        assert_eq!(json_of(&resp)["ErrorCode"], 7);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_the_fallback() {
+        let rx = CallbackReceiver::<TestCallback>::builder(
+            CallbackVerifier::new(APP, TOKEN).unwrap().clock(|| NOW),
+        )
+        .fallback(CallbackReply::with_code(1, "fallback"))
+        .build()
+        .unwrap();
+        let req = || signed_request_at(&before(), APP, TOKEN, NOW);
+        let resp = rx
+            .handle(req(), |_| async {
+                tokio::task::yield_now().await;
+                panic!("handler bug")
+            })
+            .await;
+        assert_eq!(json_of(&resp)["ErrorInfo"], "fallback");
+        #[allow(unreachable_code)]
+        let resp = rx
+            .handle(req(), |_| -> std::future::Ready<CallbackReply> {
+                panic!("handler bug before its future")
+            })
+            .await;
+        assert_eq!(json_of(&resp)["ErrorInfo"], "fallback");
+    }
+
+    #[test]
+    fn builder_refuses_out_of_range_options() {
+        let v = CallbackVerifier::without_authentication(APP);
+        let b = || CallbackReceiver::<TestCallback>::builder(v.clone());
+        for bad in [Duration::ZERO, TENCENT_TIMEOUT, Duration::from_secs(5)] {
+            let err = b().deadline(bad).build().unwrap_err();
+            assert!(err.to_string().contains("deadline"), "{err}");
+        }
+        assert!(b().max_body(0).build().unwrap_err().to_string().contains("max_body"));
+        let ok = b().deadline(Duration::from_millis(1999)).max_body(1).build().unwrap();
+        assert_eq!((ok.deadline(), ok.max_body()), (Duration::from_millis(1999), 1));
+        assert!(!format!(
+            "{:?}",
+            CallbackReceiver::<TestCallback>::new(CallbackVerifier::new(APP, TOKEN).unwrap())
+        )
+        .contains(TOKEN));
+    }
+
+    #[test]
+    fn rejection_statuses() {
+        let cases = [
+            (CallbackRejection::Auth(CallbackAuthError::MissingSign), 401),
+            (CallbackRejection::Auth(CallbackAuthError::BadSign), 403),
+            (CallbackRejection::Auth(CallbackAuthError::MissingCommand), 400),
+            (CallbackRejection::Method, 405),
+            (CallbackRejection::BodyTooLarge { limit: 1 }, 413),
+        ];
+        for (rejection, status) in cases {
+            assert_eq!(rejection.status().as_u16(), status, "{rejection}");
+            assert_eq!(rejection.to_response().status().as_u16(), status);
+        }
+    }
+
+    mod robustness {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn arbitrary_queries_and_bodies_never_panic(query in ".{0,200}", body in proptest::collection::vec(any::<u8>(), 0..300)) {
+                let rx = receiver();
+                let req = request_with_query(&query, body.clone());
+                let _ = rx.verify_and_parse(&req.into_parts().0, &body);
+                let _ = rx.verifier().verify_query(&query);
+            }
+
+            #[test]
+            fn signed_queries_with_arbitrary_bodies_never_panic(
+                command in prop_oneof![Just(BEFORE.to_owned()), Just(AFTER.to_owned()), ".{0,30}"],
+                body in proptest::collection::vec(any::<u8>(), 0..300),
+                json_body in "\\{.{0,100}\\}",
+            ) {
+                let rx = receiver();
+                for body in [body.clone(), json_body.into_bytes()] {
+                    let req = signed_raw_request_at(APP, &command, TOKEN, body.clone(), NOW);
+                    match rx.verify_and_parse(&req.into_parts().0, &body) {
+                        Ok(event) => prop_assert_eq!(event.query.sdkappid, APP),
+                        Err(rejection) => prop_assert!(!rejection.to_string().is_empty()),
+                    }
+                }
+            }
         }
     }
 }

@@ -50,7 +50,9 @@ impl CallbackSet for TestCallback {
         Ok(match command {
             BEFORE => Self::Before(Box::new(CallbackParseError::parse(command, body)?)),
             AFTER => Self::After(Box::new(CallbackParseError::parse(command, body)?)),
-            _ => Self::Unknown { command: command.to_owned(), body: CallbackParseError::parse(command, body)? },
+            _ => {
+                Self::Unknown { command: command.to_owned(), body: CallbackParseError::parse(command, body)? }
+            }
         })
     }
 

@@ -66,7 +66,12 @@ pub fn signed_request_at<P: CallbackPayload>(
 /// A POST of any `body` for `command` to `/`, signed with `token` at the
 /// current time: for bodies no payload type produces (malformed, unknown
 /// commands).
-pub fn signed_raw_request(sdkappid: u64, command: &str, token: &str, body: impl Into<Bytes>) -> Request<Bytes> {
+pub fn signed_raw_request(
+    sdkappid: u64,
+    command: &str,
+    token: &str,
+    body: impl Into<Bytes>,
+) -> Request<Bytes> {
     signed_raw_request_at(sdkappid, command, token, body, unix_now())
 }
 

@@ -33,7 +33,8 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 /// `request_time` in decimal. For tests and for sending signed callbacks
 /// (e.g. from a mock); receivers use [`CallbackVerifier`].
 pub fn compute_sign(token: &str, request_time: u64) -> String {
-    let digest = Sha256::new().chain_update(token.as_bytes()).chain_update(request_time.to_string()).finalize();
+    let digest =
+        Sha256::new().chain_update(token.as_bytes()).chain_update(request_time.to_string()).finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -253,7 +254,11 @@ impl CallbackVerifier {
 
     /// Checks app and authentication but lets `CallbackCommand` be absent
     /// (left empty), so a receiver can take it from the body instead.
-    pub(crate) fn verify_query_lenient(&self, query: &str, now: u64) -> Result<CallbackQuery, CallbackAuthError> {
+    pub(crate) fn verify_query_lenient(
+        &self,
+        query: &str,
+        now: u64,
+    ) -> Result<CallbackQuery, CallbackAuthError> {
         let params = crate::query::parse(query);
         // The first occurrence wins, for every parameter alike: what is
         // checked is what is returned.
@@ -352,7 +357,8 @@ mod tests {
     #[test]
     fn window_and_sign_are_both_enforced() {
         let v = verifier();
-        let at = |v: &CallbackVerifier, time: &str, sign: &str, now| v.verify_query_at(&query(time, sign), now);
+        let at =
+            |v: &CallbackVerifier, time: &str, sign: &str, now| v.verify_query_at(&query(time, sign), now);
         assert_eq!(at(&v, "1669872112", SIGN, TIME + 61), Err(CallbackAuthError::Expired { age_secs: 61 }));
         assert_eq!(
             at(&v, "1669872112", SIGN, TIME - 61),
@@ -380,9 +386,18 @@ mod tests {
         assert_eq!(check(&format!("{app}&RequestTime={TIME}")), Err(CallbackAuthError::MissingSign));
         assert_eq!(check(&format!("{app}&RequestTime={TIME}&Sign=")), Err(CallbackAuthError::MissingSign));
         assert_eq!(check(&format!("{app}&Sign={SIGN}")), Err(CallbackAuthError::MissingRequestTime));
-        assert_eq!(check(&format!("{app}&RequestTime=soon&Sign={SIGN}")), Err(CallbackAuthError::MalformedRequestTime));
-        assert_eq!(check(&format!("{app}&RequestTime=-5&Sign={SIGN}")), Err(CallbackAuthError::MalformedRequestTime));
-        assert_eq!(check(&format!("RequestTime={TIME}&Sign={SIGN}")), Err(CallbackAuthError::MissingSdkAppid));
+        assert_eq!(
+            check(&format!("{app}&RequestTime=soon&Sign={SIGN}")),
+            Err(CallbackAuthError::MalformedRequestTime)
+        );
+        assert_eq!(
+            check(&format!("{app}&RequestTime=-5&Sign={SIGN}")),
+            Err(CallbackAuthError::MalformedRequestTime)
+        );
+        assert_eq!(
+            check(&format!("RequestTime={TIME}&Sign={SIGN}")),
+            Err(CallbackAuthError::MissingSdkAppid)
+        );
         assert_eq!(
             check(&format!("SdkAppid=1400000001&RequestTime={TIME}&Sign={SIGN}")),
             Err(CallbackAuthError::OtherApp { sdkappid: Some(1_400_000_001) })
@@ -393,7 +408,12 @@ mod tests {
             Err(CallbackAuthError::MissingCommand)
         );
         // The receiver's lenient form leaves the command empty instead.
-        assert_eq!(v.verify_query_lenient(&format!("SdkAppid={APP}&RequestTime={TIME}&Sign={SIGN}"), TIME).unwrap().command, "");
+        assert_eq!(
+            v.verify_query_lenient(&format!("SdkAppid={APP}&RequestTime={TIME}&Sign={SIGN}"), TIME)
+                .unwrap()
+                .command,
+            ""
+        );
         // The app is checked before anything else, so a foreign app learns nothing about the sign.
         assert_eq!(check("SdkAppid=1"), Err(CallbackAuthError::OtherApp { sdkappid: Some(1) }));
     }
@@ -433,9 +453,14 @@ mod tests {
         let v = CallbackVerifier::without_authentication(APP);
         assert!(!v.authenticates());
         let q = v.verify_query_at(&format!("SdkAppid={APP}&CallbackCommand=X.Y&OptPlatform=IOS"), 0).unwrap();
-        assert_eq!((q.command.as_str(), q.opt_platform.as_deref(), q.request_time), ("X.Y", Some("IOS"), None));
+        assert_eq!(
+            (q.command.as_str(), q.opt_platform.as_deref(), q.request_time),
+            ("X.Y", Some("IOS"), None)
+        );
         // A sign, right or wrong, is ignored; a numeric time is kept.
-        let q = v.verify_query_at(&format!("SdkAppid={APP}&CallbackCommand=X.Y&RequestTime=5&Sign=00"), 0).unwrap();
+        let q = v
+            .verify_query_at(&format!("SdkAppid={APP}&CallbackCommand=X.Y&RequestTime=5&Sign=00"), 0)
+            .unwrap();
         assert_eq!(q.request_time, Some(5));
         assert_eq!(
             v.verify_query_at("SdkAppid=2&CallbackCommand=X.Y", 0),
@@ -450,9 +475,15 @@ mod tests {
         assert_eq!(v.now(), TIME + 30);
         assert!(v.verify_query(&query("1669872112", SIGN)).is_ok());
         let late = verifier().clock(|| TIME + 3600);
-        assert_eq!(late.verify_query(&query("1669872112", SIGN)), Err(CallbackAuthError::Expired { age_secs: 3600 }));
+        assert_eq!(
+            late.verify_query(&query("1669872112", SIGN)),
+            Err(CallbackAuthError::Expired { age_secs: 3600 })
+        );
         // The default is the system clock: the 2022 vector is long expired.
-        assert!(matches!(verifier().verify_query(&query("1669872112", SIGN)), Err(CallbackAuthError::Expired { .. })));
+        assert!(matches!(
+            verifier().verify_query(&query("1669872112", SIGN)),
+            Err(CallbackAuthError::Expired { .. })
+        ));
     }
 
     #[test]
