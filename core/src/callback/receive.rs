@@ -264,8 +264,16 @@ impl<S: CallbackSet> CallbackReceiver<S> {
         let (parts, body) = req.into_parts();
         match self.verify_and_parse(&parts, &body) {
             Ok(event) => self.dispatch(event, handler).await,
-            Err(rejection) => reject(&rejection),
+            Err(rejection) => self.reject(&rejection),
         }
+    }
+
+    /// The response to a refused request ([`CallbackRejection::to_response`]),
+    /// logged as a warning: a stream of them means a misconfigured token or
+    /// someone probing the URL.
+    pub fn reject(&self, rejection: &CallbackRejection) -> Response<Bytes> {
+        tracing::warn!(status = rejection.status().as_u16(), "callback refused: {rejection}");
+        rejection.to_response()
     }
 
     /// Checks the request head: the method, then the query. Touches no body.
@@ -350,11 +358,6 @@ fn command_in_body(body: &[u8]) -> Option<String> {
     // that is not an object simply has no command.
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     value.get("CallbackCommand")?.as_str().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned)
-}
-
-fn reject(rejection: &CallbackRejection) -> Response<Bytes> {
-    tracing::warn!(status = rejection.status().as_u16(), "callback refused: {rejection}");
-    rejection.to_response()
 }
 
 fn json_response(body: Vec<u8>) -> Response<Bytes> {
