@@ -103,3 +103,44 @@ pub fn request_with_query(query: &str, body: impl Into<Bytes>) -> Request<Bytes>
 pub const fn meta(command: &'static str, kind: CallbackKind) -> CallbackMeta {
     CallbackMeta { command, title: "", kind, decisions: &[], partial: None }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callback::test_set::{before, BeforeSendMsg, APP, BEFORE, TOKEN};
+    use crate::callback::{CallbackParseError, CallbackVerifier};
+
+    #[test]
+    fn signed_query_verifies_and_carries_the_usual_parameters() {
+        let q = signed_query(APP, BEFORE, TOKEN, 1_669_872_112);
+        assert!(q.ends_with("&Sign=17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061"), "{q}");
+        let v = CallbackVerifier::new(APP, TOKEN).unwrap();
+        let parsed = v.verify_query_at(&q, 1_669_872_112).unwrap();
+        assert_eq!(parsed.command, BEFORE);
+        assert_eq!(parsed.client_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(parsed.opt_platform.as_deref(), Some("RESTAPI"));
+        assert_eq!(parsed.content_type.as_deref(), Some("json"));
+        // Commands are encoded: an odd one cannot smuggle parameters in.
+        let odd = signed_query(APP, "A&Sign=x", TOKEN, 1);
+        assert_eq!(v.verify_query_at(&odd, 1).unwrap().command, "A&Sign=x");
+    }
+
+    #[test]
+    fn body_for_adds_the_command_and_parses_back() {
+        let body = body_for(&before());
+        let value: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(value["CallbackCommand"], BEFORE);
+        assert_eq!(CallbackParseError::parse::<BeforeSendMsg>(BEFORE, &body).unwrap(), before());
+    }
+
+    #[test]
+    fn requests_are_posts_to_the_root() {
+        let req = signed_request_at(&before(), APP, TOKEN, 5);
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri().path(), "/");
+        assert_eq!(req.uri().query(), Some(signed_query(APP, BEFORE, TOKEN, 5).as_str()));
+        assert_eq!(req.body().as_ref(), body_for(&before()).as_slice());
+        // A query no URI can hold gives a request without one, not a panic.
+        assert_eq!(request_with_query("a b\n", "").uri(), "/");
+    }
+}

@@ -101,8 +101,8 @@ pub enum CallbackAuthError {
 
 impl CallbackAuthError {
     /// The HTTP status a receiver answers with: 401 when credentials are
-    /// missing or unreadable, 403 when they are present but refused, 400 for
-    /// a request that is not a callback at all.
+    /// missing or unreadable, 403 when they are present but refused or the
+    /// request is for no app or another one, 400 for a query without a command.
     pub fn status(&self) -> u16 {
         match self {
             Self::MissingSign | Self::MissingRequestTime | Self::MalformedRequestTime => 401,
