@@ -74,7 +74,31 @@ pub struct CallbackMeta {
     pub partial: Option<&'static str>,
 }
 
+impl DecisionMeta {
+    /// A decision as the generated code describes it.
+    pub const fn new(
+        name: &'static str,
+        codes: (i64, i64),
+        effect: DecisionEffect,
+        caller_error: Option<i64>,
+        fields: &'static [&'static str],
+    ) -> Self {
+        Self { name, codes, effect, caller_error, fields }
+    }
+}
+
 impl CallbackMeta {
+    /// A callback as the generated code describes it.
+    pub const fn new(
+        command: &'static str,
+        title: &'static str,
+        kind: CallbackKind,
+        decisions: &'static [DecisionMeta],
+        partial: Option<&'static str>,
+    ) -> Self {
+        Self { command, title, kind, decisions, partial }
+    }
+
     /// The decision an `ErrorCode` in a reply stands for: an exact code
     /// first, then a range; `None` for a code the docs do not give.
     pub fn decision_for(&self, code: i64) -> Option<&'static DecisionMeta> {

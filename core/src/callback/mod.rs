@@ -23,6 +23,13 @@ pub mod verify;
 #[cfg(test)]
 mod test_set;
 
+/// The body type of the receiver's requests and responses, re-exported so
+/// adapters and tests need not name `bytes` themselves.
+pub use bytes::Bytes;
+/// The request and response types the receiver takes and returns
+/// (`http::Request<Bytes>`), re-exported for the same reason.
+pub use http;
+
 pub use event::{
     fail_body, CallbackKind, CallbackMeta, CallbackParseError, CallbackPayload, CallbackReply, CallbackSet,
     DecisionEffect, DecisionError, DecisionMeta,
