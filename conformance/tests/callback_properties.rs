@@ -58,7 +58,8 @@ proptest! {
         let app = APPID.wrapping_add(other);
         prop_assume!(app != APPID);
         let foreign = signed_query(app, "Group.CallbackAfterSendMsg", TOKEN, t);
-        prop_assert!(matches!(v.verify_query_at(&foreign, t).unwrap_err(), CallbackAuthError::OtherApp { .. }));
+        let refused = v.verify_query_at(&foreign, t).unwrap_err();
+        prop_assert!(matches!(refused, CallbackAuthError::OtherApp { .. }), "{}", refused);
     }
 
     #[test]
@@ -89,7 +90,8 @@ proptest! {
         let body: Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::from(v))).collect();
         let body = Value::Object(body);
         let cb = Callback::parse(&made_up, &serde_json::to_vec(&body).unwrap()).unwrap();
-        prop_assert!(matches!(&cb, Callback::Unknown { command, body: b } if *command == made_up && *b == body));
+        let kept = matches!(&cb, Callback::Unknown { command, body: b } if *command == made_up && *b == body);
+        prop_assert!(kept, "{:?}", cb);
     }
 
     #[test]
