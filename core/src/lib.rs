@@ -13,6 +13,7 @@ pub mod client;
 pub mod dynamic;
 pub mod endpoint;
 pub mod error;
+pub mod lenient;
 pub mod query;
 mod rate_limit;
 // Generated from `specs/shared/regions.yaml` and formatted by prettyplease;
@@ -46,6 +47,8 @@ pub use usersig::{UserSigError, UserSigKey, VerifiedSig};
 pub mod __private {
     pub use serde;
     pub use serde_json;
+
+    pub use crate::lenient;
 }
 
 /// Checks, in code from `tim_codegen_macros::generate!`, that serde's derive

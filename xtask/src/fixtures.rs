@@ -1,5 +1,6 @@
 //! Seeds `conformance/fixtures/` from the specs: one file per documented
-//! sample exchange and one per documented error code of the endpoint.
+//! sample exchange and one per documented error code of the endpoint, and
+//! one per documented callback body (`callbacks/<Command>/sample-N.json`).
 //! Existing files are never overwritten: a fixture is a record, and a
 //! maintainer may have edited or replaced it with a captured exchange.
 
@@ -27,6 +28,31 @@ fn fixture(path: &str, source: &str, request: &Value, status: u16, response: Val
         "request": {"query": sample_query(), "body": request},
         "response": {"status": status, "body": response},
     })
+}
+
+/// The query of a callback as the overview page shows it (without the sign,
+/// which depends on the time it is sent).
+fn callback_query(command: &str) -> Value {
+    json!({
+        "SdkAppid": "88888888",
+        "CallbackCommand": command,
+        "contenttype": "json",
+        "ClientIP": "127.0.0.1",
+        "OptPlatform": "RESTAPI"
+    })
+}
+
+/// Writes `value` to `path` unless the file exists; `Ok(true)` when written.
+fn write_new(path: &Path, value: &Value) -> Result<bool, String> {
+    if path.exists() {
+        return Ok(false);
+    }
+    let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
+    let dir = path.parent().unwrap_or(path);
+    fs::create_dir_all(dir)
+        .and_then(|_| fs::write(path, text))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(true)
 }
 
 /// Writes the fixtures that do not exist yet.
@@ -61,16 +87,33 @@ pub fn write_missing(root: &Path) -> ExitCode {
             ));
         }
         for (name, value) in files {
-            let path = dir.join(name);
-            if path.exists() {
-                continue;
+            match write_new(&dir.join(name), &value) {
+                Ok(true) => written += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
             }
-            let text = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
-            if let Err(e) = fs::create_dir_all(&dir).and_then(|_| fs::write(&path, text)) {
-                eprintln!("{}: {e}", path.display());
-                return ExitCode::FAILURE;
+        }
+    }
+    for cb in &set.callbacks {
+        let dir = root.join("conformance/fixtures/callbacks").join(&cb.command);
+        for (i, sample) in cb.samples.iter().enumerate() {
+            let value = json!({
+                "callback": cb.command,
+                "source": format!("documented sample: {}", sample.name),
+                "request": {"query": callback_query(&cb.command), "body": sample.payload},
+                "reply": sample.reply,
+            });
+            match write_new(&dir.join(format!("sample-{}.json", i + 1)), &value) {
+                Ok(true) => written += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
             }
-            written += 1;
         }
     }
     println!("wrote {written} new fixture(s)");

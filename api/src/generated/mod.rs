@@ -35,6 +35,8 @@ pub mod profile;
 pub mod recentcontact;
 #[cfg(feature = "sns")]
 pub mod sns;
+#[cfg(feature = "callbacks")]
+pub mod callbacks;
 #[cfg(feature = "dynamic")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[

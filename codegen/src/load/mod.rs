@@ -4,6 +4,7 @@
 //! Every problem becomes a [`SpecError`] with the file, the position of the
 //! offending node and its dotted field path; all of them are reported at once.
 
+mod callback;
 mod check;
 mod endpoint;
 mod errors;
@@ -15,13 +16,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use callback::RawCallback;
 use check::Checker;
 use endpoint::RawEndpoint;
 use parse::{file_error, parse};
 
 use crate::error::{SpecError, SpecErrors};
-use crate::model::spec::{EndpointSpec, ErrorTableSpec, FieldSpec, RegionSpec};
-use crate::model::{Endpoint, Region, SharedType, SpecSet};
+use crate::model::spec::{CallbackSpec, EndpointSpec, ErrorTableSpec, FieldSpec, RegionSpec};
+use crate::model::{Callback, Endpoint, Region, SharedType, SpecSet};
 use crate::names::{is_camel_ident, snake, RESERVED_TYPE_NAMES};
 
 /// Loads every spec under `dir`; errors name files relative to `display_root`
@@ -95,6 +97,26 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
         Err(e) => errors.push(file_error(dir, format!("cannot read spec directory: {e}"))),
     }
 
+    let mut raw_callbacks = Vec::new();
+    for path in callback_files(&dir.join("callbacks")) {
+        let shown = show(&path);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(file_error(&shown, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        files.push(path.clone());
+        match parse::<CallbackSpec>(&shown, &text) {
+            Ok(spec) => {
+                let (area, name) = dir_names(&path);
+                raw_callbacks.push(RawCallback { file: shown, area, name, text, spec });
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+
     let shared_names: BTreeSet<String> = raw_types.keys().cloned().collect();
     let table_names: BTreeSet<String> = error_tables.keys().cloned().collect();
     // All `types*.yaml` files render into one module, so generated names are
@@ -115,13 +137,20 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
         endpoints.push(c.endpoint(raw, &table_names));
     }
     module_collisions(&endpoints, &mut errors);
+    let mut callbacks = Vec::new();
+    for raw in &raw_callbacks {
+        let mut c = Checker::new(&raw.file, &raw.text, &mut errors, &shared_names);
+        callbacks.push(c.callback(raw));
+    }
+    callback_collisions(&callbacks, &mut errors);
     let error_tables = errors::shared_tables(&error_tables, &mut errors);
     if !errors.is_empty() {
         return Err(SpecErrors(errors));
     }
     endpoints.sort_by(|a, b| a.path.cmp(&b.path));
+    callbacks.sort_by(|a, b| a.command.cmp(&b.command));
     let regions = regions.into_iter().map(|r| Region { name: r.name, id: r.id, host: r.host }).collect();
-    Ok(SpecSet { endpoints, error_tables, types, regions, files })
+    Ok(SpecSet { endpoints, callbacks, error_tables, types, regions, files })
 }
 
 impl Checker<'_> {
@@ -162,12 +191,49 @@ fn module_collisions(endpoints: &[Endpoint], errors: &mut Vec<SpecError>) {
     }
 }
 
-/// `<dir>/<service>/<command>.yaml` files, sorted, skipping `shared/`.
+/// Two callbacks whose Rust module paths or enum variants would be the same.
+fn callback_collisions(callbacks: &[Callback], errors: &mut Vec<SpecError>) {
+    let mut seen: HashMap<String, &Callback> = HashMap::new();
+    for cb in callbacks {
+        let keys = [
+            format!("mod {}::{}", cb.area_module(), cb.module_name()),
+            format!("variant {}", cb.variant_name()),
+        ];
+        for key in keys {
+            if let Some(other) = seen.insert(key.clone(), cb) {
+                errors.push(SpecError {
+                    file: cb.file.clone(),
+                    line: 1,
+                    column: 1,
+                    field: Some("command".into()),
+                    message: format!("its Rust {key} collides with {}", other.file.display()),
+                });
+            }
+        }
+    }
+}
+
+/// `<dir>/<Area>/<Name>.yaml` files, sorted; none when `dir` is absent.
+fn callback_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for area in fs::read_dir(dir).into_iter().flatten().flatten() {
+        for file in fs::read_dir(area.path()).into_iter().flatten().flatten() {
+            let file = file.path();
+            if file.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(file);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `<dir>/<service>/<command>.yaml` files, sorted, skipping `shared/` and `callbacks/`.
 fn endpoint_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        if !path.is_dir() || path.file_name().is_some_and(|n| n == "shared") {
+        if !path.is_dir() || path.file_name().is_some_and(|n| n == "shared" || n == "callbacks") {
             continue;
         }
         for file in fs::read_dir(&path)? {

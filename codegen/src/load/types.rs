@@ -94,6 +94,9 @@ impl Checker<'_> {
                 self.err(pos, path.clone(), format!("Rust name `{rust_name}` collides with field `{other}`"));
             }
             let ty = self.ty(f, &path, pos, false, None);
+            if f.lenient && !matches!(ty, Type::Int { .. } | Type::String { .. }) {
+                self.err(pos, path.clone(), "`lenient` applies to integer and string fields only".into());
+            }
             out.push(Field {
                 wire: name.to_owned(),
                 rust: rust_name,
@@ -102,6 +105,7 @@ impl Checker<'_> {
                 doc: f.doc.clone(),
                 note: f.note.clone(),
                 deprecated: f.deprecated.clone(),
+                lenient: f.lenient,
             });
         }
         out

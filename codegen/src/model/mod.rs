@@ -9,6 +9,7 @@
 //! this resolved model, so a type string is interpreted in one place: the
 //! loader.
 
+mod callback;
 mod endpoint;
 mod errors;
 pub mod spec;
@@ -17,6 +18,7 @@ mod ty;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use callback::{Callback, CallbackKind, CallbackSample, Decision, Effect};
 pub use endpoint::{Endpoint, GroupType, GroupTypeRow, Per, RateLimit, Sample};
 pub use errors::{ErrorCode, ErrorRole, ErrorTable};
 pub use ty::{
@@ -29,6 +31,8 @@ pub use ty::{
 pub struct SpecSet {
     /// Endpoints, sorted by path.
     pub endpoints: Vec<Endpoint>,
+    /// Callbacks (`callbacks/<Area>/<Name>.yaml`), sorted by command.
+    pub callbacks: Vec<Callback>,
     /// Shared error tables by name (`shared/errors.yaml`).
     pub error_tables: BTreeMap<String, ErrorTable>,
     /// Shared types by name (`shared/types*.yaml`).

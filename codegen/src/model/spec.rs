@@ -114,6 +114,10 @@ pub struct FieldSpec {
     /// Why the field is deprecated, if it is.
     #[serde(default)]
     pub deprecated: Option<String>,
+    /// The pages disagree on the JSON type: an integer also accepts a string
+    /// of digits, a string also accepts a number.
+    #[serde(default)]
+    pub lenient: bool,
     /// Rust name of the generated struct/enum for `object`, `enum`, `union`.
     #[serde(default)]
     pub rust_name: Option<String>,
@@ -211,4 +215,74 @@ pub struct RegionSpec {
     pub id: String,
     /// REST API host.
     pub host: String,
+}
+
+/// One callback: the contents of `specs/callbacks/<Area>/<Name>.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackSpec {
+    /// The `CallbackCommand` (`C2C.CallbackBeforeSendMsg`).
+    pub command: String,
+    /// One-line title.
+    pub title: String,
+    /// When Tencent sends it and what it is for, in our own words.
+    pub description: String,
+    /// `before` or `after`.
+    pub kind: String,
+    /// Where the facts come from (the page's document id).
+    pub source: String,
+    /// Remarks about choices made where the docs are unclear.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// What the documentation lacks, when its page is incomplete.
+    #[serde(default)]
+    pub partial: Option<String>,
+    /// Body fields besides `CallbackCommand`.
+    pub payload: Vec<FieldSpec>,
+    /// Reply fields besides `ActionStatus`, `ErrorCode` and `ErrorInfo`.
+    #[serde(default)]
+    pub reply: Vec<FieldSpec>,
+    /// Documented reply decisions (before-callbacks).
+    #[serde(default)]
+    pub decisions: Vec<DecisionSpec>,
+    /// Documented request bodies and replies.
+    #[serde(default)]
+    pub samples: Vec<CallbackSampleSpec>,
+}
+
+/// One documented way to reply to a before-callback.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionSpec {
+    /// Constructor name (snake_case).
+    pub name: String,
+    /// What the decision does.
+    pub doc: String,
+    /// `allow`, `deny` or `drop`.
+    pub effect: String,
+    /// The reply's `ErrorCode`.
+    #[serde(default)]
+    pub code: Option<i64>,
+    /// Instead of `code`: the inclusive range the app picks a code from.
+    #[serde(default)]
+    pub codes: Option<[i64; 2]>,
+    /// For a denial: the error the user who caused the event gets.
+    #[serde(default)]
+    pub caller_error: Option<i64>,
+    /// Reply fields (wire names) the constructor takes.
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+/// A documented callback body and, optionally, a reply to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackSampleSpec {
+    /// What the sample shows.
+    pub name: String,
+    /// The body, including `CallbackCommand`.
+    pub payload: serde_yaml::Value,
+    /// The reply, including `ActionStatus`, `ErrorCode`, `ErrorInfo`.
+    #[serde(default)]
+    pub reply: Option<serde_yaml::Value>,
 }

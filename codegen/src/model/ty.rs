@@ -159,6 +159,9 @@ pub struct Field {
     pub note: Option<String>,
     /// Why the field should not be used any more.
     pub deprecated: Option<String>,
+    /// Also accepts the other JSON type the pages show (a string of digits
+    /// for an integer, a number for a string) when received.
+    pub lenient: bool,
 }
 
 /// An object type with its fields.

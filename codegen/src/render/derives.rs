@@ -107,6 +107,13 @@ pub(crate) fn shared_wires(set: &SpecSet) -> BTreeMap<String, Wire> {
             mark(set, &f.ty, &mut received);
         }
     }
+    // Callback payloads and replies travel both ways (see `callbacks::BOTH_WAYS`).
+    for cb in &set.callbacks {
+        for f in cb.payload.iter().chain(&cb.reply) {
+            mark(set, &f.ty, &mut sent);
+            mark(set, &f.ty, &mut received);
+        }
+    }
     set.types
         .keys()
         .map(|name| {

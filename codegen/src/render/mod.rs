@@ -5,6 +5,7 @@
 //! Both front ends use [`render_with`]: the xtask writes each module to its
 //! own file, the proc-macro inlines them (see [`Rendered::inline`]).
 
+mod callbacks;
 mod checks;
 mod derives;
 mod docs;
@@ -144,6 +145,16 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
         let cfg =
             if options.service_features { quote!(#[cfg(feature = #service)]) } else { TokenStream::new() };
         modules.push(Module { name: service, cfg, body: doc, children });
+    }
+
+    let callbacks_cfg =
+        if options.service_features { quote!(#[cfg(feature = "callbacks")]) } else { TokenStream::new() };
+    let mut gated = gated;
+    if let Some(m) = callbacks::module(set, callbacks_cfg) {
+        modules.push(m);
+        if options.service_features {
+            gated.push("callbacks".into());
+        }
     }
 
     let root = gate.item(quote! {

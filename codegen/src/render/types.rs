@@ -85,14 +85,16 @@ impl TypeCx<'_> {
             let field = ident(&f.rust);
             let ty = self.value_type(&f.ty);
             let fdoc = docs::attrs(&docs::field(f));
+            let lenient = lenient_attr(f);
             if f.required {
-                defs.push(quote! { #fdoc #[serde(rename = #wire)] pub #field: #ty });
+                defs.push(quote! { #fdoc #[serde(rename = #wire)] #lenient pub #field: #ty });
                 new_args.push(quote!(#field: impl ::std::convert::Into<#ty>));
                 inits.push(quote!(#field: #field.into()));
             } else {
                 defs.push(quote! {
                     #fdoc
                     #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")]
+                    #lenient
                     pub #field: ::std::option::Option<#ty>
                 });
                 inits.push(quote!(#field: ::std::option::Option::None));
@@ -355,4 +357,21 @@ impl TypeCx<'_> {
             #validate
         });
     }
+}
+
+/// `#[serde(deserialize_with = ..)]` for a field that also accepts the other
+/// JSON type the pages show; nothing for other fields.
+fn lenient_attr(f: &Field) -> TokenStream {
+    if !f.lenient {
+        return TokenStream::new();
+    }
+    let func = match (&f.ty, f.required) {
+        (Type::Int { .. }, true) => "int",
+        (Type::Int { .. }, false) => "opt_int",
+        (Type::String { .. }, true) => "string",
+        (Type::String { .. }, false) => "opt_string",
+        _ => return TokenStream::new(),
+    };
+    let path = format!("::tim_core::__private::lenient::{func}");
+    quote!(#[serde(deserialize_with = #path)])
 }

@@ -74,7 +74,31 @@ pub struct CallbackMeta {
     pub partial: Option<&'static str>,
 }
 
+impl DecisionMeta {
+    /// A decision as the generated code describes it.
+    pub const fn new(
+        name: &'static str,
+        codes: (i64, i64),
+        effect: DecisionEffect,
+        caller_error: Option<i64>,
+        fields: &'static [&'static str],
+    ) -> Self {
+        Self { name, codes, effect, caller_error, fields }
+    }
+}
+
 impl CallbackMeta {
+    /// A callback as the generated code describes it.
+    pub const fn new(
+        command: &'static str,
+        title: &'static str,
+        kind: CallbackKind,
+        decisions: &'static [DecisionMeta],
+        partial: Option<&'static str>,
+    ) -> Self {
+        Self { command, title, kind, decisions, partial }
+    }
+
     /// The decision an `ErrorCode` in a reply stands for: an exact code
     /// first, then a range; `None` for a code the docs do not give.
     pub fn decision_for(&self, code: i64) -> Option<&'static DecisionMeta> {
@@ -291,7 +315,13 @@ mod tests {
     #[test]
     fn decisions_prefer_exact_codes() {
         static D: [DecisionMeta; 3] = [
-            DecisionMeta { name: "allow", codes: (0, 0), effect: DecisionEffect::Allow, caller_error: None, fields: &[] },
+            DecisionMeta {
+                name: "allow",
+                codes: (0, 0),
+                effect: DecisionEffect::Allow,
+                caller_error: None,
+                fields: &[],
+            },
             DecisionMeta {
                 name: "modify",
                 codes: (0, 0),
@@ -307,7 +337,13 @@ mod tests {
                 fields: &[],
             },
         ];
-        let meta = CallbackMeta { command: "C.D", title: "", kind: CallbackKind::Before, decisions: &D, partial: None };
+        let meta = CallbackMeta {
+            command: "C.D",
+            title: "",
+            kind: CallbackKind::Before,
+            decisions: &D,
+            partial: None,
+        };
         assert_eq!(meta.decision_for(0).unwrap().name, "allow");
         assert_eq!(meta.decision_for(125000).unwrap().name, "deny_with_code");
         assert!(meta.decision_for(7).is_none());
