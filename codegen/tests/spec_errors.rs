@@ -125,3 +125,104 @@ fn yaml_syntax_error_has_position() {
     let e = error_of("syntax", &GOOD.replace("title: Ping", "title: [Ping"));
     assert!(e.starts_with("specs/demo/ping.yaml:"), "{e}");
 }
+
+const GOOD_CALLBACK: &str = "command: Demo.CallbackBeforePing
+title: Before a ping
+description: Sent before a ping.
+kind: before
+source: test
+payload:
+  - {name: From_Account, type: string, required: true}
+  - {name: EventTime, type: u64, lenient: true}
+reply:
+  - {name: Text, type: string}
+decisions:
+  - {name: allow, effect: allow, code: 0, doc: Let it through.}
+  - {name: rewrite, effect: allow, code: 0, fields: [Text], doc: Say this instead.}
+samples:
+  - name: ping
+    payload: {\"CallbackCommand\": \"Demo.CallbackBeforePing\", \"From_Account\": \"a\", \"EventTime\": \"1\"}
+";
+
+fn callback_error(name: &str, file: &str, spec: &str) -> String {
+    let dir = spec_dir(name, GOOD);
+    fs::create_dir_all(dir.join("callbacks/Demo")).unwrap();
+    fs::write(dir.join("callbacks/Demo").join(file), spec).unwrap();
+    let result = tim_codegen::load_dir(&dir, Path::new("specs"));
+    fs::remove_dir_all(&dir).ok();
+    match result {
+        Ok(set) => {
+            assert_eq!(set.callbacks.len(), 1);
+            String::new()
+        }
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn good_callback_loads() {
+    assert_eq!(callback_error("cb-good", "CallbackBeforePing.yaml", GOOD_CALLBACK), "");
+}
+
+#[test]
+fn callback_mistakes_name_file_line_and_field() {
+    let cases = [
+        (
+            "CallbackBeforePong.yaml",
+            GOOD_CALLBACK.to_owned(),
+            "`command`: `Demo.CallbackBeforePing` must live in `callbacks/Demo/CallbackBeforePing.yaml`",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK.replace("fields: [Text]", "fields: [Txt]"),
+            "`decisions.rewrite`: `Txt` is not a `reply` field",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK.replace("kind: before", "kind: after"),
+            "drop `reply` and `decisions`",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK.replace("kind: before", "kind: sometimes"),
+            "`kind`: `sometimes` is neither `before` nor `after`",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK.replace("\"From_Account\": \"a\"", "\"From_Account\": \"a\", \"Extra\": 1"),
+            "`samples[0].payload.Extra`: not a `payload` field of this spec",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK.replace("code: 0, doc: Let", "codes: [5, 1], doc: Let"),
+            "`codes` must be [min, max] with min <= max",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK
+                .replace("effect: allow, code: 0, doc", "effect: allow, code: 0, caller_error: 1, doc"),
+            "`caller_error` is for `effect: deny` only",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK.replace(
+                "{name: EventTime, type: u64, lenient: true}",
+                "{name: EventTime, type: bool, lenient: true}",
+            ),
+            "`payload.EventTime`: `lenient` applies to integer and string fields only",
+        ),
+        (
+            "CallbackBeforePing.yaml",
+            GOOD_CALLBACK.replace(
+                "\"CallbackCommand\": \"Demo.CallbackBeforePing\"",
+                "\"CallbackCommand\": \"Demo.Other\"",
+            ),
+            "`CallbackCommand` must be `Demo.CallbackBeforePing`",
+        ),
+    ];
+    for (i, (file, spec, wanted)) in cases.iter().enumerate() {
+        let e = callback_error(&format!("cb-{i}"), file, spec);
+        assert!(e.starts_with("specs/callbacks/Demo/"), "{e}");
+        assert!(e.contains(wanted), "case {i}: wanted {wanted:?} in {e}");
+    }
+}
