@@ -11,4 +11,7 @@ mod mock;
 pub mod strategies;
 
 pub use fixtures::Fixture;
-pub use mock::{Fault, MockConfig, MockServer, Outcome, RecordedRequest};
+pub use mock::{
+    AppliedDecision, CallbackResponse, CallbackUrlError, EmittedCallback, Fault, MockConfig, MockServer,
+    Outcome, RecordedRequest, DEFAULT_CALLBACK_TIMEOUT,
+};
