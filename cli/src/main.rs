@@ -1,9 +1,11 @@
-//! `tim`: call Tencent Cloud IM REST endpoints, make and check UserSigs, and
-//! run the spec-driven mock server.
+//! `tim`: call Tencent Cloud IM REST endpoints, make and check UserSigs,
+//! receive and send callbacks, and run the spec-driven mock server.
 //!
 //! Exit codes: 0 success, 1 the call or check failed (API error, transport
 //! error, invalid UserSig), 2 bad usage or input (missing configuration,
 //! unknown endpoint, request body that does not fit the endpoint).
+
+mod callback;
 
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
@@ -74,6 +76,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Callbacks (webhooks): list them, receive them, send signed ones.
+    #[command(subcommand)]
+    Callback(callback::CallbackCommand),
     /// Run the spec-driven mock server on 127.0.0.1 until Ctrl-C.
     Mock {
         /// Port to listen on (default: any free port).
@@ -146,6 +151,7 @@ fn main() -> ExitCode {
         Command::Call(args) => call(&cli.config, args),
         Command::Usersig(cmd) => usersig(&cli.config, cmd),
         Command::Endpoints { json } => endpoints(json),
+        Command::Callback(cmd) => callback::run(&cli.config, cmd),
         Command::Mock { port } => mock(&cli.config, port),
     };
     match result {

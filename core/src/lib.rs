@@ -29,7 +29,7 @@ pub mod usersig;
 #[cfg(test)]
 mod test_support;
 
-pub use callback::{CallbackAuthError, CallbackVerifier};
+pub use callback::{CallbackAuthError, CallbackReceiver, CallbackVerifier};
 pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{

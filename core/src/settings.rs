@@ -23,12 +23,14 @@ pub enum Setting {
     Region,
     /// An explicit base URL, instead of a region's host.
     BaseUrl,
+    /// The callback token set in the console, which signs callbacks (not the secret key).
+    CallbackToken,
 }
 
 impl Setting {
     /// Every setting, in the order messages list them.
-    pub const ALL: [Setting; 5] =
-        [Self::SdkAppId, Self::Identifier, Self::SecretKey, Self::Region, Self::BaseUrl];
+    pub const ALL: [Setting; 6] =
+        [Self::SdkAppId, Self::Identifier, Self::SecretKey, Self::Region, Self::BaseUrl, Self::CallbackToken];
 
     /// The environment variable, e.g. `TIM_SDKAPPID`.
     pub fn var(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Setting {
             Self::SecretKey => "TIM_SECRET_KEY",
             Self::Region => "TIM_REGION",
             Self::BaseUrl => "TIM_BASE_URL",
+            Self::CallbackToken => "TIM_CALLBACK_TOKEN",
         }
     }
 
@@ -49,6 +52,7 @@ impl Setting {
             Self::SecretKey => "--secret-key",
             Self::Region => "--region",
             Self::BaseUrl => "--base-url",
+            Self::CallbackToken => "--token",
         }
     }
 }
@@ -75,6 +79,8 @@ pub struct Settings {
     pub region: Option<String>,
     /// `TIM_BASE_URL`.
     pub base_url: Option<String>,
+    /// `TIM_CALLBACK_TOKEN`.
+    pub callback_token: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -85,6 +91,7 @@ impl fmt::Debug for Settings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("region", &self.region)
             .field("base_url", &self.base_url)
+            .field("callback_token", &self.callback_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -106,6 +113,8 @@ impl Settings {
             secret_key: get(Setting::SecretKey.var()).filter(|v| !v.trim().is_empty()),
             region: read(Setting::Region),
             base_url: read(Setting::BaseUrl),
+            // A token, like the key, is used as given.
+            callback_token: get(Setting::CallbackToken.var()).filter(|v| !v.trim().is_empty()),
         }
     }
 
@@ -118,6 +127,7 @@ impl Settings {
             secret_key: self.secret_key.or(fallback.secret_key),
             region: self.region.or(fallback.region),
             base_url: self.base_url.or(fallback.base_url),
+            callback_token: self.callback_token.or(fallback.callback_token),
         }
     }
 
@@ -199,6 +209,7 @@ impl Settings {
             Setting::SecretKey => self.secret_key.is_some(),
             // A host is "set" when either way of naming one is.
             Setting::Region | Setting::BaseUrl => self.region.is_some() || self.base_url.is_some(),
+            Setting::CallbackToken => self.callback_token.is_some(),
         }
     }
 }
@@ -213,10 +224,16 @@ mod tests {
 
     #[test]
     fn blank_values_are_unset_and_secrets_stay_hidden() {
-        let s = vars(&[("TIM_SDKAPPID", " 14 "), ("TIM_REGION", "  "), ("TIM_SECRET_KEY", "k3y")]);
+        let s = vars(&[
+            ("TIM_SDKAPPID", " 14 "),
+            ("TIM_REGION", "  "),
+            ("TIM_SECRET_KEY", "k3y"),
+            ("TIM_CALLBACK_TOKEN", "t0ken"),
+        ]);
         assert_eq!(s.sdkappid.as_deref(), Some("14"));
         assert_eq!(s.region, None);
-        assert!(!format!("{s:?}").contains("k3y"));
+        assert_eq!(s.callback_token.as_deref(), Some("t0ken"));
+        assert!(!format!("{s:?}").contains("k3y") && !format!("{s:?}").contains("t0ken"));
         assert!(vars(&[]).is_empty());
     }
 

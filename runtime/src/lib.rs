@@ -7,4 +7,7 @@
 //! `tim_runtime::Client`, `tim_runtime::api::openim::admin_set_msg_read::Request`.
 
 pub use tim_api as api;
+
+#[cfg(feature = "axum")]
+pub mod callback_axum;
 pub use tim_core::*;
