@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
-use tim_core::callback::{CallbackKind, CallbackMeta, CallbackReply, CallbackVerifier, DecisionEffect};
+use tim_core::callback::{compute_sign, CallbackKind, CallbackMeta, CallbackReply, DecisionEffect};
 use tim_core::{HttpRequest, HyperTransport, Transport};
 
 /// Default time the mock waits for a callback's answer (the documented 2 s).
@@ -614,7 +614,7 @@ impl Emitter {
         if let Some(token) = &self.target.token {
             let time = unix_secs();
             query.push(("RequestTime".to_owned(), time.to_string()));
-            query.push(("Sign".to_owned(), CallbackVerifier::new(token.as_str()).sign(time)));
+            query.push(("Sign".to_owned(), compute_sign(token, time)));
         }
         let response = self.post(&query, &body).await;
         let meta = meta(command);
