@@ -490,8 +490,13 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ForbidCallback {
     }
 }
 /// Outcome of a relationship-chain operation for one target user.
-#[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::tim_core::__private::serde::Serialize,
+    ::tim_core::__private::serde::Deserialize
+)]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct FriendResultItem {
@@ -533,6 +538,14 @@ impl FriendResultItem {
     ) -> Self {
         self.result_info = ::std::option::Option::Some(value.into());
         self
+    }
+}
+impl ::tim_core::Validate for FriendResultItem {
+    fn validate_at(
+        &self,
+        _path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        ::std::result::Result::Ok(())
     }
 }
 /// How applications to join a group are handled.
@@ -1519,7 +1532,6 @@ impl ::tim_core::__private::serde::Serialize for MsgExtOperateType {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgExtOperateType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,

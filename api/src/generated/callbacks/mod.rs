@@ -8,8 +8,98 @@
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Callback {
+    /// After a one-to-one message extension is configured (`C2C.CallbackAfterC2CMsgExtension`).
+    C2cAfterC2cMsgExtension(::std::boxed::Box<c2c::after_c2c_msg_extension::Payload>),
+    /// After a one-to-one message is marked as read (`C2C.CallbackAfterMsgReport`).
+    C2cAfterMsgReport(::std::boxed::Box<c2c::after_msg_report::Payload>),
+    /// After a one-to-one message is recalled (`C2C.CallbackAfterMsgWithDraw`).
+    C2cAfterMsgWithDraw(::std::boxed::Box<c2c::after_msg_with_draw::Payload>),
+    /// After a one-to-one message is sent (`C2C.CallbackAfterSendMsg`).
+    C2cAfterSendMsg(::std::boxed::Box<c2c::after_send_msg::Payload>),
     /// Before a one-to-one message is sent (`C2C.CallbackBeforeSendMsg`).
     C2cBeforeSendMsg(::std::boxed::Box<c2c::before_send_msg::Payload>),
+    /// After the owner of a group changes (`Group.CallbackAfterChangeGroupOwner`).
+    GroupAfterChangeGroupOwner(
+        ::std::boxed::Box<group::after_change_group_owner::Payload>,
+    ),
+    /// After a group is created (`Group.CallbackAfterCreateGroup`).
+    GroupAfterCreateGroup(::std::boxed::Box<group::after_create_group::Payload>),
+    /// After a topic is created (`Group.CallbackAfterCreateTopic`).
+    GroupAfterCreateTopic(::std::boxed::Box<group::after_create_topic::Payload>),
+    /// After custom group attributes change (`Group.CallbackAfterGroupAttrChanged`).
+    GroupAfterGroupAttrChanged(
+        ::std::boxed::Box<group::after_group_attr_changed::Payload>,
+    ),
+    /// After a group is disbanded (`Group.CallbackAfterGroupDestroyed`).
+    GroupAfterGroupDestroyed(::std::boxed::Box<group::after_group_destroyed::Payload>),
+    /// After a group is full (`Group.CallbackAfterGroupFull`).
+    GroupAfterGroupFull(::std::boxed::Box<group::after_group_full::Payload>),
+    /// After group profile is modified (`Group.CallbackAfterGroupInfoChanged`).
+    GroupAfterGroupInfoChanged(
+        ::std::boxed::Box<group::after_group_info_changed::Payload>,
+    ),
+    /// After the extensions of a group message are set (`Group.CallbackAfterGroupMsgExtension`).
+    GroupAfterGroupMsgExtension(
+        ::std::boxed::Box<group::after_group_msg_extension::Payload>,
+    ),
+    /// After a user leaves a group (`Group.CallbackAfterMemberExit`).
+    GroupAfterMemberExit(::std::boxed::Box<group::after_member_exit::Payload>),
+    /// After a group member's profile changes (`Group.CallbackAfterMemberFieldChanged`).
+    GroupAfterMemberFieldChanged(
+        ::std::boxed::Box<group::after_member_field_changed::Payload>,
+    ),
+    /// After a user joins a group (`Group.CallbackAfterNewMemberJoin`).
+    GroupAfterNewMemberJoin(::std::boxed::Box<group::after_new_member_join::Payload>),
+    /// After group messages are marked read (`Group.CallbackAfterReadReceipt`).
+    GroupAfterReadReceipt(::std::boxed::Box<group::after_read_receipt::Payload>),
+    /// After a group message is recalled (`Group.CallbackAfterRecallMsg`).
+    GroupAfterRecallMsg(::std::boxed::Box<group::after_recall_msg::Payload>),
+    /// After a group message is sent (`Group.CallbackAfterSendMsg`).
+    GroupAfterSendMsg(::std::boxed::Box<group::after_send_msg::Payload>),
+    /// After a topic is deleted (`Group.CallbackAfterTopicDestroyed`).
+    GroupAfterTopicDestroyed(::std::boxed::Box<group::after_topic_destroyed::Payload>),
+    /// Topic profile change webhook (`Group.CallbackAfterTopicInfoChanged`).
+    GroupAfterTopicInfoChanged(
+        ::std::boxed::Box<group::after_topic_info_changed::Payload>,
+    ),
+    /// Before a user's application to join a group is processed (`Group.CallbackBeforeApplyJoinGroup`).
+    GroupBeforeApplyJoinGroup(
+        ::std::boxed::Box<group::before_apply_join_group::Payload>,
+    ),
+    /// Before a group is created (`Group.CallbackBeforeCreateGroup`).
+    GroupBeforeCreateGroup(::std::boxed::Box<group::before_create_group::Payload>),
+    /// Before a topic is created (`Group.CallbackBeforeCreateTopic`).
+    GroupBeforeCreateTopic(::std::boxed::Box<group::before_create_topic::Payload>),
+    /// Before users are invited into a group (`Group.CallbackBeforeInviteJoinGroup`).
+    GroupBeforeInviteJoinGroup(
+        ::std::boxed::Box<group::before_invite_join_group::Payload>,
+    ),
+    /// Before a group message is sent (`Group.CallbackBeforeSendMsg`).
+    GroupBeforeSendMsg(::std::boxed::Box<group::before_send_msg::Payload>),
+    /// Daily net group creation nears its limit (`Group.CallbackOnDailyGroupQuotaAlarm`).
+    GroupOnDailyGroupQuotaAlarm(
+        ::std::boxed::Box<group::on_daily_group_quota_alarm::Payload>,
+    ),
+    /// Webhook for online and offline status of audio-video group members (`Group.CallbackOnMemberStateChange`).
+    GroupOnMemberStateChange(::std::boxed::Box<group::on_member_state_change::Payload>),
+    /// Webhook for exceptions when group messages are sent (`Group.CallbackSendMsgException`).
+    GroupSendMsgException(::std::boxed::Box<group::send_msg_exception::Payload>),
+    /// After a user profile is updated (`Profile.CallbackPortraitSet`).
+    ProfilePortraitSet(::std::boxed::Box<profile::portrait_set::Payload>),
+    /// After users are added to a blocklist (`Sns.CallbackBlackListAdd`).
+    SnsBlackListAdd(::std::boxed::Box<sns::black_list_add::Payload>),
+    /// After users are removed from a blocklist (`Sns.CallbackBlackListDelete`).
+    SnsBlackListDelete(::std::boxed::Box<sns::black_list_delete::Payload>),
+    /// After friends are added (`Sns.CallbackFriendAdd`).
+    SnsFriendAdd(::std::boxed::Box<sns::friend_add::Payload>),
+    /// After friends are deleted (`Sns.CallbackFriendDelete`).
+    SnsFriendDelete(::std::boxed::Box<sns::friend_delete::Payload>),
+    /// Before a friend request is processed (`Sns.CallbackPrevFriendAdd`).
+    SnsPrevFriendAdd(::std::boxed::Box<sns::prev_friend_add::Payload>),
+    /// Before an answer to a friend request is processed (`Sns.CallbackPrevFriendResponse`).
+    SnsPrevFriendResponse(::std::boxed::Box<sns::prev_friend_response::Payload>),
+    /// After a user's connection state changes (`State.StateChange`).
+    StateStateChange(::std::boxed::Box<state::state_change::Payload>),
     /// A command these specs do not type (new, or from a newer
     /// service), with its body as received.
     Unknown {
@@ -26,8 +116,368 @@ impl ::tim_core::callback::CallbackSet for Callback {
     ) -> ::std::result::Result<Self, ::tim_core::callback::CallbackParseError> {
         ::std::result::Result::Ok(
             match command {
+                "C2C.CallbackAfterC2CMsgExtension" => {
+                    Self::C2cAfterC2cMsgExtension(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "C2C.CallbackAfterMsgReport" => {
+                    Self::C2cAfterMsgReport(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "C2C.CallbackAfterMsgWithDraw" => {
+                    Self::C2cAfterMsgWithDraw(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "C2C.CallbackAfterSendMsg" => {
+                    Self::C2cAfterSendMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
                 "C2C.CallbackBeforeSendMsg" => {
                     Self::C2cBeforeSendMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterChangeGroupOwner" => {
+                    Self::GroupAfterChangeGroupOwner(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterCreateGroup" => {
+                    Self::GroupAfterCreateGroup(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterCreateTopic" => {
+                    Self::GroupAfterCreateTopic(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterGroupAttrChanged" => {
+                    Self::GroupAfterGroupAttrChanged(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterGroupDestroyed" => {
+                    Self::GroupAfterGroupDestroyed(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterGroupFull" => {
+                    Self::GroupAfterGroupFull(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterGroupInfoChanged" => {
+                    Self::GroupAfterGroupInfoChanged(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterGroupMsgExtension" => {
+                    Self::GroupAfterGroupMsgExtension(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterMemberExit" => {
+                    Self::GroupAfterMemberExit(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterMemberFieldChanged" => {
+                    Self::GroupAfterMemberFieldChanged(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterNewMemberJoin" => {
+                    Self::GroupAfterNewMemberJoin(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterReadReceipt" => {
+                    Self::GroupAfterReadReceipt(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterRecallMsg" => {
+                    Self::GroupAfterRecallMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterSendMsg" => {
+                    Self::GroupAfterSendMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterTopicDestroyed" => {
+                    Self::GroupAfterTopicDestroyed(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackAfterTopicInfoChanged" => {
+                    Self::GroupAfterTopicInfoChanged(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackBeforeApplyJoinGroup" => {
+                    Self::GroupBeforeApplyJoinGroup(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackBeforeCreateGroup" => {
+                    Self::GroupBeforeCreateGroup(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackBeforeCreateTopic" => {
+                    Self::GroupBeforeCreateTopic(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackBeforeInviteJoinGroup" => {
+                    Self::GroupBeforeInviteJoinGroup(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackBeforeSendMsg" => {
+                    Self::GroupBeforeSendMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackOnDailyGroupQuotaAlarm" => {
+                    Self::GroupOnDailyGroupQuotaAlarm(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackOnMemberStateChange" => {
+                    Self::GroupOnMemberStateChange(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Group.CallbackSendMsgException" => {
+                    Self::GroupSendMsgException(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Profile.CallbackPortraitSet" => {
+                    Self::ProfilePortraitSet(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Sns.CallbackBlackListAdd" => {
+                    Self::SnsBlackListAdd(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Sns.CallbackBlackListDelete" => {
+                    Self::SnsBlackListDelete(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Sns.CallbackFriendAdd" => {
+                    Self::SnsFriendAdd(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Sns.CallbackFriendDelete" => {
+                    Self::SnsFriendDelete(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Sns.CallbackPrevFriendAdd" => {
+                    Self::SnsPrevFriendAdd(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Sns.CallbackPrevFriendResponse" => {
+                    Self::SnsPrevFriendResponse(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "State.StateChange" => {
+                    Self::StateStateChange(
                         ::std::boxed::Box::new(
                             ::tim_core::callback::CallbackParseError::parse(
                                 command,
@@ -50,7 +500,49 @@ impl ::tim_core::callback::CallbackSet for Callback {
     }
     fn command(&self) -> &str {
         match self {
+            Self::C2cAfterC2cMsgExtension(_) => "C2C.CallbackAfterC2CMsgExtension",
+            Self::C2cAfterMsgReport(_) => "C2C.CallbackAfterMsgReport",
+            Self::C2cAfterMsgWithDraw(_) => "C2C.CallbackAfterMsgWithDraw",
+            Self::C2cAfterSendMsg(_) => "C2C.CallbackAfterSendMsg",
             Self::C2cBeforeSendMsg(_) => "C2C.CallbackBeforeSendMsg",
+            Self::GroupAfterChangeGroupOwner(_) => "Group.CallbackAfterChangeGroupOwner",
+            Self::GroupAfterCreateGroup(_) => "Group.CallbackAfterCreateGroup",
+            Self::GroupAfterCreateTopic(_) => "Group.CallbackAfterCreateTopic",
+            Self::GroupAfterGroupAttrChanged(_) => "Group.CallbackAfterGroupAttrChanged",
+            Self::GroupAfterGroupDestroyed(_) => "Group.CallbackAfterGroupDestroyed",
+            Self::GroupAfterGroupFull(_) => "Group.CallbackAfterGroupFull",
+            Self::GroupAfterGroupInfoChanged(_) => "Group.CallbackAfterGroupInfoChanged",
+            Self::GroupAfterGroupMsgExtension(_) => {
+                "Group.CallbackAfterGroupMsgExtension"
+            }
+            Self::GroupAfterMemberExit(_) => "Group.CallbackAfterMemberExit",
+            Self::GroupAfterMemberFieldChanged(_) => {
+                "Group.CallbackAfterMemberFieldChanged"
+            }
+            Self::GroupAfterNewMemberJoin(_) => "Group.CallbackAfterNewMemberJoin",
+            Self::GroupAfterReadReceipt(_) => "Group.CallbackAfterReadReceipt",
+            Self::GroupAfterRecallMsg(_) => "Group.CallbackAfterRecallMsg",
+            Self::GroupAfterSendMsg(_) => "Group.CallbackAfterSendMsg",
+            Self::GroupAfterTopicDestroyed(_) => "Group.CallbackAfterTopicDestroyed",
+            Self::GroupAfterTopicInfoChanged(_) => "Group.CallbackAfterTopicInfoChanged",
+            Self::GroupBeforeApplyJoinGroup(_) => "Group.CallbackBeforeApplyJoinGroup",
+            Self::GroupBeforeCreateGroup(_) => "Group.CallbackBeforeCreateGroup",
+            Self::GroupBeforeCreateTopic(_) => "Group.CallbackBeforeCreateTopic",
+            Self::GroupBeforeInviteJoinGroup(_) => "Group.CallbackBeforeInviteJoinGroup",
+            Self::GroupBeforeSendMsg(_) => "Group.CallbackBeforeSendMsg",
+            Self::GroupOnDailyGroupQuotaAlarm(_) => {
+                "Group.CallbackOnDailyGroupQuotaAlarm"
+            }
+            Self::GroupOnMemberStateChange(_) => "Group.CallbackOnMemberStateChange",
+            Self::GroupSendMsgException(_) => "Group.CallbackSendMsgException",
+            Self::ProfilePortraitSet(_) => "Profile.CallbackPortraitSet",
+            Self::SnsBlackListAdd(_) => "Sns.CallbackBlackListAdd",
+            Self::SnsBlackListDelete(_) => "Sns.CallbackBlackListDelete",
+            Self::SnsFriendAdd(_) => "Sns.CallbackFriendAdd",
+            Self::SnsFriendDelete(_) => "Sns.CallbackFriendDelete",
+            Self::SnsPrevFriendAdd(_) => "Sns.CallbackPrevFriendAdd",
+            Self::SnsPrevFriendResponse(_) => "Sns.CallbackPrevFriendResponse",
+            Self::StateStateChange(_) => "State.StateChange",
             Self::Unknown { command, .. } => command,
         }
     }
@@ -58,15 +550,207 @@ impl ::tim_core::callback::CallbackSet for Callback {
         &self,
     ) -> ::std::option::Option<&'static ::tim_core::callback::CallbackMeta> {
         match self {
+            Self::C2cAfterC2cMsgExtension(_) => {
+                ::std::option::Option::Some(&c2c::after_c2c_msg_extension::META)
+            }
+            Self::C2cAfterMsgReport(_) => {
+                ::std::option::Option::Some(&c2c::after_msg_report::META)
+            }
+            Self::C2cAfterMsgWithDraw(_) => {
+                ::std::option::Option::Some(&c2c::after_msg_with_draw::META)
+            }
+            Self::C2cAfterSendMsg(_) => {
+                ::std::option::Option::Some(&c2c::after_send_msg::META)
+            }
             Self::C2cBeforeSendMsg(_) => {
                 ::std::option::Option::Some(&c2c::before_send_msg::META)
+            }
+            Self::GroupAfterChangeGroupOwner(_) => {
+                ::std::option::Option::Some(&group::after_change_group_owner::META)
+            }
+            Self::GroupAfterCreateGroup(_) => {
+                ::std::option::Option::Some(&group::after_create_group::META)
+            }
+            Self::GroupAfterCreateTopic(_) => {
+                ::std::option::Option::Some(&group::after_create_topic::META)
+            }
+            Self::GroupAfterGroupAttrChanged(_) => {
+                ::std::option::Option::Some(&group::after_group_attr_changed::META)
+            }
+            Self::GroupAfterGroupDestroyed(_) => {
+                ::std::option::Option::Some(&group::after_group_destroyed::META)
+            }
+            Self::GroupAfterGroupFull(_) => {
+                ::std::option::Option::Some(&group::after_group_full::META)
+            }
+            Self::GroupAfterGroupInfoChanged(_) => {
+                ::std::option::Option::Some(&group::after_group_info_changed::META)
+            }
+            Self::GroupAfterGroupMsgExtension(_) => {
+                ::std::option::Option::Some(&group::after_group_msg_extension::META)
+            }
+            Self::GroupAfterMemberExit(_) => {
+                ::std::option::Option::Some(&group::after_member_exit::META)
+            }
+            Self::GroupAfterMemberFieldChanged(_) => {
+                ::std::option::Option::Some(&group::after_member_field_changed::META)
+            }
+            Self::GroupAfterNewMemberJoin(_) => {
+                ::std::option::Option::Some(&group::after_new_member_join::META)
+            }
+            Self::GroupAfterReadReceipt(_) => {
+                ::std::option::Option::Some(&group::after_read_receipt::META)
+            }
+            Self::GroupAfterRecallMsg(_) => {
+                ::std::option::Option::Some(&group::after_recall_msg::META)
+            }
+            Self::GroupAfterSendMsg(_) => {
+                ::std::option::Option::Some(&group::after_send_msg::META)
+            }
+            Self::GroupAfterTopicDestroyed(_) => {
+                ::std::option::Option::Some(&group::after_topic_destroyed::META)
+            }
+            Self::GroupAfterTopicInfoChanged(_) => {
+                ::std::option::Option::Some(&group::after_topic_info_changed::META)
+            }
+            Self::GroupBeforeApplyJoinGroup(_) => {
+                ::std::option::Option::Some(&group::before_apply_join_group::META)
+            }
+            Self::GroupBeforeCreateGroup(_) => {
+                ::std::option::Option::Some(&group::before_create_group::META)
+            }
+            Self::GroupBeforeCreateTopic(_) => {
+                ::std::option::Option::Some(&group::before_create_topic::META)
+            }
+            Self::GroupBeforeInviteJoinGroup(_) => {
+                ::std::option::Option::Some(&group::before_invite_join_group::META)
+            }
+            Self::GroupBeforeSendMsg(_) => {
+                ::std::option::Option::Some(&group::before_send_msg::META)
+            }
+            Self::GroupOnDailyGroupQuotaAlarm(_) => {
+                ::std::option::Option::Some(&group::on_daily_group_quota_alarm::META)
+            }
+            Self::GroupOnMemberStateChange(_) => {
+                ::std::option::Option::Some(&group::on_member_state_change::META)
+            }
+            Self::GroupSendMsgException(_) => {
+                ::std::option::Option::Some(&group::send_msg_exception::META)
+            }
+            Self::ProfilePortraitSet(_) => {
+                ::std::option::Option::Some(&profile::portrait_set::META)
+            }
+            Self::SnsBlackListAdd(_) => {
+                ::std::option::Option::Some(&sns::black_list_add::META)
+            }
+            Self::SnsBlackListDelete(_) => {
+                ::std::option::Option::Some(&sns::black_list_delete::META)
+            }
+            Self::SnsFriendAdd(_) => ::std::option::Option::Some(&sns::friend_add::META),
+            Self::SnsFriendDelete(_) => {
+                ::std::option::Option::Some(&sns::friend_delete::META)
+            }
+            Self::SnsPrevFriendAdd(_) => {
+                ::std::option::Option::Some(&sns::prev_friend_add::META)
+            }
+            Self::SnsPrevFriendResponse(_) => {
+                ::std::option::Option::Some(&sns::prev_friend_response::META)
+            }
+            Self::StateStateChange(_) => {
+                ::std::option::Option::Some(&state::state_change::META)
             }
             Self::Unknown { .. } => ::std::option::Option::None,
         }
     }
     fn to_json(&self) -> ::tim_core::__private::serde_json::Value {
         let value = match self {
+            Self::C2cAfterC2cMsgExtension(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::C2cAfterMsgReport(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::C2cAfterMsgWithDraw(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::C2cAfterSendMsg(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::C2cBeforeSendMsg(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::GroupAfterChangeGroupOwner(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterCreateGroup(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterCreateTopic(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterGroupAttrChanged(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterGroupDestroyed(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterGroupFull(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterGroupInfoChanged(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterGroupMsgExtension(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterMemberExit(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterMemberFieldChanged(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterNewMemberJoin(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterReadReceipt(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterRecallMsg(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterSendMsg(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::GroupAfterTopicDestroyed(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupAfterTopicInfoChanged(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupBeforeApplyJoinGroup(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupBeforeCreateGroup(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupBeforeCreateTopic(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupBeforeInviteJoinGroup(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupBeforeSendMsg(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::GroupOnDailyGroupQuotaAlarm(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupOnMemberStateChange(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::GroupSendMsgException(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::ProfilePortraitSet(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::SnsBlackListAdd(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::SnsBlackListDelete(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::SnsFriendAdd(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::SnsFriendDelete(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::SnsPrevFriendAdd(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::SnsPrevFriendResponse(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::StateStateChange(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::Unknown { body, .. } => ::std::result::Result::Ok(body.clone()),
         };
         value.unwrap_or(::tim_core::__private::serde_json::Value::Null)
@@ -74,6 +758,46 @@ impl ::tim_core::callback::CallbackSet for Callback {
 }
 /// Every callback these specs type, sorted by command.
 pub static CALLBACKS: &[&::tim_core::callback::CallbackMeta] = &[
+    &c2c::after_c2c_msg_extension::META,
+    &c2c::after_msg_report::META,
+    &c2c::after_msg_with_draw::META,
+    &c2c::after_send_msg::META,
     &c2c::before_send_msg::META,
+    &group::after_change_group_owner::META,
+    &group::after_create_group::META,
+    &group::after_create_topic::META,
+    &group::after_group_attr_changed::META,
+    &group::after_group_destroyed::META,
+    &group::after_group_full::META,
+    &group::after_group_info_changed::META,
+    &group::after_group_msg_extension::META,
+    &group::after_member_exit::META,
+    &group::after_member_field_changed::META,
+    &group::after_new_member_join::META,
+    &group::after_read_receipt::META,
+    &group::after_recall_msg::META,
+    &group::after_send_msg::META,
+    &group::after_topic_destroyed::META,
+    &group::after_topic_info_changed::META,
+    &group::before_apply_join_group::META,
+    &group::before_create_group::META,
+    &group::before_create_topic::META,
+    &group::before_invite_join_group::META,
+    &group::before_send_msg::META,
+    &group::on_daily_group_quota_alarm::META,
+    &group::on_member_state_change::META,
+    &group::send_msg_exception::META,
+    &profile::portrait_set::META,
+    &sns::black_list_add::META,
+    &sns::black_list_delete::META,
+    &sns::friend_add::META,
+    &sns::friend_delete::META,
+    &sns::prev_friend_add::META,
+    &sns::prev_friend_response::META,
+    &state::state_change::META,
 ];
 pub mod c2c;
+pub mod group;
+pub mod profile;
+pub mod sns;
+pub mod state;
