@@ -561,7 +561,7 @@ async fn emitted_bodies_follow_the_specs() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
     let specs = tim_codegen::load_dir(&dir, Path::new("specs")).unwrap_or_else(|e| panic!("{e}"));
     let sent = server.callbacks();
-    assert_eq!(sent.len(), 13);
+    assert_eq!(sent.len(), 12);
     let mut failures = Vec::new();
     for s in &sent {
         let Some(spec) = specs.callbacks.iter().find(|c| c.command == s.command) else {

@@ -618,7 +618,9 @@ impl Emitter {
         }
         let response = self.post(&query, &body).await;
         let meta = meta(command);
-        let (reply, applied) = decide(meta, &response);
+        // The specs' kind wins; the trigger's is for a callback without a spec.
+        let kind = if command.contains("Before") { CallbackKind::Before } else { CallbackKind::After };
+        let (reply, applied) = decide(meta, kind, &response);
         let sent = EmittedCallback { command: command.to_owned(), query, body, response, reply, applied };
         lock(&self.sent).push(sent.clone());
         sent
@@ -653,6 +655,7 @@ impl Emitter {
 /// What an answer means for the event, by the callback's spec.
 fn decide(
     meta: Option<&'static CallbackMeta>,
+    kind: CallbackKind,
     response: &CallbackResponse,
 ) -> (Option<CallbackReply>, AppliedDecision) {
     let default = |reason: String| AppliedDecision::Default { reason };
@@ -667,12 +670,12 @@ fn decide(
     let Some(reply) = reply else {
         return (None, default("the reply is not a JSON object with an integer ErrorCode".into()));
     };
+    if meta.map_or(kind, |m| m.kind) == CallbackKind::After {
+        return (Some(reply), AppliedDecision::Acknowledged);
+    }
     let Some(meta) = meta else {
         return (Some(reply), default("the specs do not describe this callback".into()));
     };
-    if meta.kind == CallbackKind::After {
-        return (Some(reply), AppliedDecision::Acknowledged);
-    }
     let Some(decision) = meta.decision_for(reply.error_code) else {
         let why = format!("ErrorCode {} is no documented decision", reply.error_code);
         return (Some(reply), default(why));
@@ -760,7 +763,10 @@ mod tests {
             replied(200, b""),
             replied(200, &[0xff, 0xfe]),
         ] {
-            assert!(matches!(decide(meta, &r).1, AppliedDecision::Default { .. }), "{r:?}");
+            assert!(
+                matches!(decide(meta, CallbackKind::Before, &r).1, AppliedDecision::Default { .. }),
+                "{r:?}"
+            );
         }
     }
 }
