@@ -8,6 +8,10 @@
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Callback {
+    /// One-to-one message to a chatbot (`Bot.OnC2CMessage`).
+    BotOnC2cMessage(::std::boxed::Box<bot::on_c2c_message::Payload>),
+    /// After a chatbot is mentioned in a group (`Bot.OnGroupMessage`).
+    BotOnGroupMessage(::std::boxed::Box<bot::on_group_message::Payload>),
     /// After a one-to-one message extension is configured (`C2C.CallbackAfterC2CMsgExtension`).
     C2cAfterC2cMsgExtension(::std::boxed::Box<c2c::after_c2c_msg_extension::Payload>),
     /// After a one-to-one message is marked as read (`C2C.CallbackAfterMsgReport`).
@@ -18,6 +22,10 @@ pub enum Callback {
     C2cAfterSendMsg(::std::boxed::Box<c2c::after_send_msg::Payload>),
     /// Before a one-to-one message is sent (`C2C.CallbackBeforeSendMsg`).
     C2cBeforeSendMsg(::std::boxed::Box<c2c::before_send_msg::Payload>),
+    /// Custom pass-through content sent to a chatbot (`Chatbot.OnC2CSignalMessage`).
+    ChatbotOnC2cSignalMessage(
+        ::std::boxed::Box<chatbot::on_c2c_signal_message::Payload>,
+    ),
     /// After the owner of a group changes (`Group.CallbackAfterChangeGroupOwner`).
     GroupAfterChangeGroupOwner(
         ::std::boxed::Box<group::after_change_group_owner::Payload>,
@@ -84,6 +92,50 @@ pub enum Callback {
     GroupOnMemberStateChange(::std::boxed::Box<group::on_member_state_change::Payload>),
     /// Webhook for exceptions when group messages are sent (`Group.CallbackSendMsgException`).
     GroupSendMsgException(::std::boxed::Box<group::send_msg_exception::Payload>),
+    /// After users subscribe to an official account (`OfficialAccount.CallbackAfterAddSubscriber`).
+    OfficialAccountAfterAddSubscriber(
+        ::std::boxed::Box<official_account::after_add_subscriber::Payload>,
+    ),
+    /// After an official account is created (`OfficialAccount.CallbackAfterCreateOfficialAccount`).
+    OfficialAccountAfterCreateOfficialAccount(
+        ::std::boxed::Box<official_account::after_create_official_account::Payload>,
+    ),
+    /// After users unsubscribe from an official account (`OfficialAccount.CallbackAfterDeleteSubscriber`).
+    OfficialAccountAfterDeleteSubscriber(
+        ::std::boxed::Box<official_account::after_delete_subscriber::Payload>,
+    ),
+    /// After official account messages are recalled (`OfficialAccount.CallbackAfterMsgWithDraw`).
+    OfficialAccountAfterMsgWithDraw(
+        ::std::boxed::Box<official_account::after_msg_with_draw::Payload>,
+    ),
+    /// After an official account is destroyed (`OfficialAccount.CallbackAfterOfficialAccountDestroyed`).
+    OfficialAccountAfterOfficialAccountDestroyed(
+        ::std::boxed::Box<official_account::after_official_account_destroyed::Payload>,
+    ),
+    /// After an official account is full (`OfficialAccount.CallbackAfterOfficialAccountFull`).
+    OfficialAccountAfterOfficialAccountFull(
+        ::std::boxed::Box<official_account::after_official_account_full::Payload>,
+    ),
+    /// After an official account's profile is modified (`OfficialAccount.CallbackAfterOfficialAccountInfoChanged`).
+    OfficialAccountAfterOfficialAccountInfoChanged(
+        ::std::boxed::Box<official_account::after_official_account_info_changed::Payload>,
+    ),
+    /// After an official account message is sent (`OfficialAccount.CallbackAfterSendMsg`).
+    OfficialAccountAfterSendMsg(
+        ::std::boxed::Box<official_account::after_send_msg::Payload>,
+    ),
+    /// Before users subscribe to an official account (`OfficialAccount.CallbackBeforeAddSubscriber`).
+    OfficialAccountBeforeAddSubscriber(
+        ::std::boxed::Box<official_account::before_add_subscriber::Payload>,
+    ),
+    /// Before an official account is created (`OfficialAccount.CallbackBeforeCreateOfficialAccount`).
+    OfficialAccountBeforeCreateOfficialAccount(
+        ::std::boxed::Box<official_account::before_create_official_account::Payload>,
+    ),
+    /// Before an official account message is sent (`OfficialAccount.CallbackBeforeSendMsg`).
+    OfficialAccountBeforeSendMsg(
+        ::std::boxed::Box<official_account::before_send_msg::Payload>,
+    ),
     /// After a user profile is updated (`Profile.CallbackPortraitSet`).
     ProfilePortraitSet(::std::boxed::Box<profile::portrait_set::Payload>),
     /// After users are added to a blocklist (`Sns.CallbackBlackListAdd`).
@@ -116,6 +168,26 @@ impl ::tim_core::callback::CallbackSet for Callback {
     ) -> ::std::result::Result<Self, ::tim_core::callback::CallbackParseError> {
         ::std::result::Result::Ok(
             match command {
+                "Bot.OnC2CMessage" => {
+                    Self::BotOnC2cMessage(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Bot.OnGroupMessage" => {
+                    Self::BotOnGroupMessage(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
                 "C2C.CallbackAfterC2CMsgExtension" => {
                     Self::C2cAfterC2cMsgExtension(
                         ::std::boxed::Box::new(
@@ -158,6 +230,16 @@ impl ::tim_core::callback::CallbackSet for Callback {
                 }
                 "C2C.CallbackBeforeSendMsg" => {
                     Self::C2cBeforeSendMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "Chatbot.OnC2CSignalMessage" => {
+                    Self::ChatbotOnC2cSignalMessage(
                         ::std::boxed::Box::new(
                             ::tim_core::callback::CallbackParseError::parse(
                                 command,
@@ -406,6 +488,116 @@ impl ::tim_core::callback::CallbackSet for Callback {
                         ),
                     )
                 }
+                "OfficialAccount.CallbackAfterAddSubscriber" => {
+                    Self::OfficialAccountAfterAddSubscriber(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackAfterCreateOfficialAccount" => {
+                    Self::OfficialAccountAfterCreateOfficialAccount(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackAfterDeleteSubscriber" => {
+                    Self::OfficialAccountAfterDeleteSubscriber(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackAfterMsgWithDraw" => {
+                    Self::OfficialAccountAfterMsgWithDraw(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackAfterOfficialAccountDestroyed" => {
+                    Self::OfficialAccountAfterOfficialAccountDestroyed(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackAfterOfficialAccountFull" => {
+                    Self::OfficialAccountAfterOfficialAccountFull(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackAfterOfficialAccountInfoChanged" => {
+                    Self::OfficialAccountAfterOfficialAccountInfoChanged(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackAfterSendMsg" => {
+                    Self::OfficialAccountAfterSendMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackBeforeAddSubscriber" => {
+                    Self::OfficialAccountBeforeAddSubscriber(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackBeforeCreateOfficialAccount" => {
+                    Self::OfficialAccountBeforeCreateOfficialAccount(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
+                "OfficialAccount.CallbackBeforeSendMsg" => {
+                    Self::OfficialAccountBeforeSendMsg(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
                 "Profile.CallbackPortraitSet" => {
                     Self::ProfilePortraitSet(
                         ::std::boxed::Box::new(
@@ -500,11 +692,14 @@ impl ::tim_core::callback::CallbackSet for Callback {
     }
     fn command(&self) -> &str {
         match self {
+            Self::BotOnC2cMessage(_) => "Bot.OnC2CMessage",
+            Self::BotOnGroupMessage(_) => "Bot.OnGroupMessage",
             Self::C2cAfterC2cMsgExtension(_) => "C2C.CallbackAfterC2CMsgExtension",
             Self::C2cAfterMsgReport(_) => "C2C.CallbackAfterMsgReport",
             Self::C2cAfterMsgWithDraw(_) => "C2C.CallbackAfterMsgWithDraw",
             Self::C2cAfterSendMsg(_) => "C2C.CallbackAfterSendMsg",
             Self::C2cBeforeSendMsg(_) => "C2C.CallbackBeforeSendMsg",
+            Self::ChatbotOnC2cSignalMessage(_) => "Chatbot.OnC2CSignalMessage",
             Self::GroupAfterChangeGroupOwner(_) => "Group.CallbackAfterChangeGroupOwner",
             Self::GroupAfterCreateGroup(_) => "Group.CallbackAfterCreateGroup",
             Self::GroupAfterCreateTopic(_) => "Group.CallbackAfterCreateTopic",
@@ -535,6 +730,39 @@ impl ::tim_core::callback::CallbackSet for Callback {
             }
             Self::GroupOnMemberStateChange(_) => "Group.CallbackOnMemberStateChange",
             Self::GroupSendMsgException(_) => "Group.CallbackSendMsgException",
+            Self::OfficialAccountAfterAddSubscriber(_) => {
+                "OfficialAccount.CallbackAfterAddSubscriber"
+            }
+            Self::OfficialAccountAfterCreateOfficialAccount(_) => {
+                "OfficialAccount.CallbackAfterCreateOfficialAccount"
+            }
+            Self::OfficialAccountAfterDeleteSubscriber(_) => {
+                "OfficialAccount.CallbackAfterDeleteSubscriber"
+            }
+            Self::OfficialAccountAfterMsgWithDraw(_) => {
+                "OfficialAccount.CallbackAfterMsgWithDraw"
+            }
+            Self::OfficialAccountAfterOfficialAccountDestroyed(_) => {
+                "OfficialAccount.CallbackAfterOfficialAccountDestroyed"
+            }
+            Self::OfficialAccountAfterOfficialAccountFull(_) => {
+                "OfficialAccount.CallbackAfterOfficialAccountFull"
+            }
+            Self::OfficialAccountAfterOfficialAccountInfoChanged(_) => {
+                "OfficialAccount.CallbackAfterOfficialAccountInfoChanged"
+            }
+            Self::OfficialAccountAfterSendMsg(_) => {
+                "OfficialAccount.CallbackAfterSendMsg"
+            }
+            Self::OfficialAccountBeforeAddSubscriber(_) => {
+                "OfficialAccount.CallbackBeforeAddSubscriber"
+            }
+            Self::OfficialAccountBeforeCreateOfficialAccount(_) => {
+                "OfficialAccount.CallbackBeforeCreateOfficialAccount"
+            }
+            Self::OfficialAccountBeforeSendMsg(_) => {
+                "OfficialAccount.CallbackBeforeSendMsg"
+            }
             Self::ProfilePortraitSet(_) => "Profile.CallbackPortraitSet",
             Self::SnsBlackListAdd(_) => "Sns.CallbackBlackListAdd",
             Self::SnsBlackListDelete(_) => "Sns.CallbackBlackListDelete",
@@ -550,6 +778,12 @@ impl ::tim_core::callback::CallbackSet for Callback {
         &self,
     ) -> ::std::option::Option<&'static ::tim_core::callback::CallbackMeta> {
         match self {
+            Self::BotOnC2cMessage(_) => {
+                ::std::option::Option::Some(&bot::on_c2c_message::META)
+            }
+            Self::BotOnGroupMessage(_) => {
+                ::std::option::Option::Some(&bot::on_group_message::META)
+            }
             Self::C2cAfterC2cMsgExtension(_) => {
                 ::std::option::Option::Some(&c2c::after_c2c_msg_extension::META)
             }
@@ -564,6 +798,9 @@ impl ::tim_core::callback::CallbackSet for Callback {
             }
             Self::C2cBeforeSendMsg(_) => {
                 ::std::option::Option::Some(&c2c::before_send_msg::META)
+            }
+            Self::ChatbotOnC2cSignalMessage(_) => {
+                ::std::option::Option::Some(&chatbot::on_c2c_signal_message::META)
             }
             Self::GroupAfterChangeGroupOwner(_) => {
                 ::std::option::Option::Some(&group::after_change_group_owner::META)
@@ -637,6 +874,55 @@ impl ::tim_core::callback::CallbackSet for Callback {
             Self::GroupSendMsgException(_) => {
                 ::std::option::Option::Some(&group::send_msg_exception::META)
             }
+            Self::OfficialAccountAfterAddSubscriber(_) => {
+                ::std::option::Option::Some(
+                    &official_account::after_add_subscriber::META,
+                )
+            }
+            Self::OfficialAccountAfterCreateOfficialAccount(_) => {
+                ::std::option::Option::Some(
+                    &official_account::after_create_official_account::META,
+                )
+            }
+            Self::OfficialAccountAfterDeleteSubscriber(_) => {
+                ::std::option::Option::Some(
+                    &official_account::after_delete_subscriber::META,
+                )
+            }
+            Self::OfficialAccountAfterMsgWithDraw(_) => {
+                ::std::option::Option::Some(&official_account::after_msg_with_draw::META)
+            }
+            Self::OfficialAccountAfterOfficialAccountDestroyed(_) => {
+                ::std::option::Option::Some(
+                    &official_account::after_official_account_destroyed::META,
+                )
+            }
+            Self::OfficialAccountAfterOfficialAccountFull(_) => {
+                ::std::option::Option::Some(
+                    &official_account::after_official_account_full::META,
+                )
+            }
+            Self::OfficialAccountAfterOfficialAccountInfoChanged(_) => {
+                ::std::option::Option::Some(
+                    &official_account::after_official_account_info_changed::META,
+                )
+            }
+            Self::OfficialAccountAfterSendMsg(_) => {
+                ::std::option::Option::Some(&official_account::after_send_msg::META)
+            }
+            Self::OfficialAccountBeforeAddSubscriber(_) => {
+                ::std::option::Option::Some(
+                    &official_account::before_add_subscriber::META,
+                )
+            }
+            Self::OfficialAccountBeforeCreateOfficialAccount(_) => {
+                ::std::option::Option::Some(
+                    &official_account::before_create_official_account::META,
+                )
+            }
+            Self::OfficialAccountBeforeSendMsg(_) => {
+                ::std::option::Option::Some(&official_account::before_send_msg::META)
+            }
             Self::ProfilePortraitSet(_) => {
                 ::std::option::Option::Some(&profile::portrait_set::META)
             }
@@ -664,6 +950,8 @@ impl ::tim_core::callback::CallbackSet for Callback {
     }
     fn to_json(&self) -> ::tim_core::__private::serde_json::Value {
         let value = match self {
+            Self::BotOnC2cMessage(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::BotOnGroupMessage(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::C2cAfterC2cMsgExtension(p) => {
                 ::tim_core::__private::serde_json::to_value(p)
             }
@@ -673,6 +961,9 @@ impl ::tim_core::callback::CallbackSet for Callback {
             }
             Self::C2cAfterSendMsg(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::C2cBeforeSendMsg(p) => ::tim_core::__private::serde_json::to_value(p),
+            Self::ChatbotOnC2cSignalMessage(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
             Self::GroupAfterChangeGroupOwner(p) => {
                 ::tim_core::__private::serde_json::to_value(p)
             }
@@ -741,6 +1032,39 @@ impl ::tim_core::callback::CallbackSet for Callback {
             Self::GroupSendMsgException(p) => {
                 ::tim_core::__private::serde_json::to_value(p)
             }
+            Self::OfficialAccountAfterAddSubscriber(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountAfterCreateOfficialAccount(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountAfterDeleteSubscriber(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountAfterMsgWithDraw(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountAfterOfficialAccountDestroyed(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountAfterOfficialAccountFull(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountAfterOfficialAccountInfoChanged(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountAfterSendMsg(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountBeforeAddSubscriber(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountBeforeCreateOfficialAccount(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
+            Self::OfficialAccountBeforeSendMsg(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
             Self::ProfilePortraitSet(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::SnsBlackListAdd(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::SnsBlackListDelete(p) => ::tim_core::__private::serde_json::to_value(p),
@@ -758,11 +1082,14 @@ impl ::tim_core::callback::CallbackSet for Callback {
 }
 /// Every callback these specs type, sorted by command.
 pub static CALLBACKS: &[&::tim_core::callback::CallbackMeta] = &[
+    &bot::on_c2c_message::META,
+    &bot::on_group_message::META,
     &c2c::after_c2c_msg_extension::META,
     &c2c::after_msg_report::META,
     &c2c::after_msg_with_draw::META,
     &c2c::after_send_msg::META,
     &c2c::before_send_msg::META,
+    &chatbot::on_c2c_signal_message::META,
     &group::after_change_group_owner::META,
     &group::after_create_group::META,
     &group::after_create_topic::META,
@@ -787,6 +1114,17 @@ pub static CALLBACKS: &[&::tim_core::callback::CallbackMeta] = &[
     &group::on_daily_group_quota_alarm::META,
     &group::on_member_state_change::META,
     &group::send_msg_exception::META,
+    &official_account::after_add_subscriber::META,
+    &official_account::after_create_official_account::META,
+    &official_account::after_delete_subscriber::META,
+    &official_account::after_msg_with_draw::META,
+    &official_account::after_official_account_destroyed::META,
+    &official_account::after_official_account_full::META,
+    &official_account::after_official_account_info_changed::META,
+    &official_account::after_send_msg::META,
+    &official_account::before_add_subscriber::META,
+    &official_account::before_create_official_account::META,
+    &official_account::before_send_msg::META,
     &profile::portrait_set::META,
     &sns::black_list_add::META,
     &sns::black_list_delete::META,
@@ -796,8 +1134,11 @@ pub static CALLBACKS: &[&::tim_core::callback::CallbackMeta] = &[
     &sns::prev_friend_response::META,
     &state::state_change::META,
 ];
+pub mod bot;
 pub mod c2c;
+pub mod chatbot;
 pub mod group;
+pub mod official_account;
 pub mod profile;
 pub mod sns;
 pub mod state;
