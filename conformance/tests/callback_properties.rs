@@ -7,9 +7,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 use tim_conformance::fixtures::{default_dir, load_callbacks, CallbackFixture};
 use tim_core::callback::testing::signed_query;
-use tim_core::callback::{
-    CallbackAuthError, CallbackReceiver, CallbackRejection, CallbackSet, CallbackVerifier,
-};
+use tim_core::callback::{CallbackAuthError, CallbackReceiver, CallbackRejection, CallbackSet, CallbackVerifier};
 use tim_runtime::api::callbacks::{Callback, CALLBACKS};
 
 const APPID: u64 = 1_400_000_777;
@@ -26,7 +24,8 @@ fn fixtures() -> Vec<CallbackFixture> {
 }
 
 fn request(query: &str, body: Vec<u8>) -> http::request::Parts {
-    let (parts, ()) = http::Request::post(format!("/?{query}")).body(()).unwrap().into_parts();
+    let (parts, ()) =
+        http::Request::post(format!("/?{query}")).body(()).unwrap().into_parts();
     drop(body);
     parts
 }
