@@ -84,6 +84,14 @@ enum Command {
         /// Port to listen on (default: any free port).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Send the callbacks the REST calls trigger to this URL (https, or
+        /// http for loopback), as the real service does.
+        #[arg(long, value_name = "URL")]
+        callback_url: Option<String>,
+        /// Callback token to sign them with [or TIM_CALLBACK_TOKEN]; without
+        /// one they are sent unsigned.
+        #[arg(long, value_name = "TOKEN", requires = "callback_url")]
+        callback_token: Option<String>,
     },
 }
 
@@ -152,7 +160,9 @@ fn main() -> ExitCode {
         Command::Usersig(cmd) => usersig(&cli.config, cmd),
         Command::Endpoints { json } => endpoints(json),
         Command::Callback(cmd) => callback::run(&cli.config, cmd),
-        Command::Mock { port } => mock(&cli.config, port),
+        Command::Mock { port, callback_url, callback_token } => {
+            mock(&cli.config, port, callback_url.as_deref(), callback_token)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -448,13 +458,22 @@ fn endpoints(as_json: bool) -> Result<(), Failure> {
     print_out(&out)
 }
 
-fn mock(config: &Config, port: u16) -> Result<(), Failure> {
+fn mock(
+    config: &Config,
+    port: u16,
+    callback_url: Option<&str>,
+    callback_token: Option<String>,
+) -> Result<(), Failure> {
     let settings = config.settings();
     let sdkappid = settings.sdkappid().map_err(config_usage)?.unwrap_or(MOCK_SDKAPPID);
     let identifier = settings.identifier.clone().unwrap_or_else(|| MOCK_IDENTIFIER.to_owned());
     let own_key = settings.secret_key.as_deref();
     let secret = own_key.unwrap_or(MOCK_SECRET_KEY);
-    let mock_config = tim_conformance::MockConfig::new(sdkappid, secret, &identifier);
+    let mut mock_config = tim_conformance::MockConfig::new(sdkappid, secret, &identifier);
+    if let Some(url) = callback_url {
+        let token = callback_token.filter(|t| !t.trim().is_empty()).or(settings.callback_token.clone());
+        mock_config = mock_config.callbacks(url, token.as_deref()).map_err(|e| usage(e.to_string()))?;
+    }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     // The server runs on this runtime, which block_on drives until Ctrl-C.
     runtime()?.block_on(async {
@@ -472,7 +491,7 @@ fn mock(config: &Config, port: u16) -> Result<(), Failure> {
              TIM_SECRET_KEY={shown_key}\n\
              press Ctrl-C to stop\n"
         ))?;
-        let mut seen = 0;
+        let (mut seen, mut seen_callbacks) = (0, 0);
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {
             tokio::select! {
@@ -487,6 +506,17 @@ fn mock(config: &Config, port: u16) -> Result<(), Failure> {
                         eprintln!("mock: {} /{} -> {:?} {}", r.method, r.path, r.outcome, String::from_utf8_lossy(&r.body));
                     }
                     seen = requests.len();
+                    // Callbacks sent; the query (with its Sign) is not shown.
+                    let callbacks = server.callbacks();
+                    for c in callbacks.iter().skip(seen_callbacks) {
+                        let answer = match &c.response {
+                            tim_conformance::CallbackResponse::Replied { status, .. } => format!("HTTP {status}"),
+                            tim_conformance::CallbackResponse::Failed(why) => format!("failed: {why}"),
+                            _ => "?".to_owned(),
+                        };
+                        eprintln!("mock: callback {} -> {answer}, {:?} {}", c.command, c.applied, c.body);
+                    }
+                    seen_callbacks = callbacks.len();
                 }
             }
         }

@@ -395,3 +395,12 @@ fn mock_subcommand_serves_calls() {
     child.wait().unwrap();
     assert_exit(&r, 0);
 }
+
+#[test]
+fn mock_refuses_a_plain_http_callback_url_to_another_host() {
+    let r = run(tim().args(["mock", "--callback-url", "http://example.com/cb"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("loopback"), "{}", r.stderr);
+    let r = run(tim().args(["mock", "--callback-token", "t"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
