@@ -69,7 +69,14 @@ fn rename(value: &mut Value, from: &str, to: &str) -> bool {
             }
             map.values_mut().fold(renamed, |r, v| rename(v, from, to) || r)
         }
-        Value::Array(items) => items.iter_mut().fold(false, |r, v| rename(v, from, to) || r),
+        Value::Array(items) => {
+            // Every element, not just up to the first match.
+            let mut renamed = false;
+            for v in items {
+                renamed |= rename(v, from, to);
+            }
+            renamed
+        }
         _ => false,
     }
 }
