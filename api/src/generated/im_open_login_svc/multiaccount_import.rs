@@ -3,9 +3,10 @@
 //! Import several accounts
 //!
 //! Registers up to 100 of the app's own user accounts with Chat in one call and
-//! reports the ones that failed. Nicknames and photos cannot be given here;
-//! set them afterwards with portrait_set. Importing an existing UserID again
-//! does not create a second account.
+//! reports the ones that failed. The newer `AccountList` form also sets each
+//! account's nickname and photo (updating them for accounts that exist); the
+//! older `Accounts` form takes UserIDs only. Importing an existing UserID
+//! again does not create a second account.
 //!
 //! | | |
 //! |---|---|
@@ -58,6 +59,80 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     "{\"Accounts\":[\"test1\",\"test2\",\"test3\",\"test4\",\"test5\"]}",
     "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"FailAccounts\":[\"test3\",\"test4\"]}",
 );
+/// The `AccountList` object.
+#[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
+#[cfg_attr(
+    feature = "dynamic",
+    derive(::tim_core::__private::serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+#[serde(crate = "::tim_core::__private::serde")]
+#[non_exhaustive]
+pub struct ImportedAccount {
+    /// UserID of the account (at most 32 bytes).
+    ///
+    /// Wire name: `UserID` (required). Constraints: length at most 32.
+    #[serde(rename = "UserID")]
+    pub user_id: ::std::string::String,
+    /// Nickname.
+    ///
+    /// Wire name: `Nick` (optional).
+    #[serde(rename = "Nick", default, skip_serializing_if = "Option::is_none")]
+    pub nick: ::std::option::Option<::std::string::String>,
+    /// URL of the profile photo.
+    ///
+    /// Wire name: `FaceUrl` (optional).
+    #[serde(rename = "FaceUrl", default, skip_serializing_if = "Option::is_none")]
+    pub face_url: ::std::option::Option<::std::string::String>,
+}
+#[allow(clippy::new_without_default)]
+impl ImportedAccount {
+    /// Creates a `ImportedAccount` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(user_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            user_id: user_id.into(),
+            nick: ::std::option::Option::None,
+            face_url: ::std::option::Option::None,
+        }
+    }
+    /// Sets `Nick`.
+    #[must_use]
+    pub fn nick(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.nick = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `FaceUrl`.
+    #[must_use]
+    pub fn face_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.face_url = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ::tim_core::Validate for ImportedAccount {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.user_id;
+            ::tim_core::endpoint::check::len(
+                value.len(),
+                ::std::option::Option::None,
+                ::std::option::Option::Some(32),
+                "bytes",
+                || ::tim_core::endpoint::join_path(path, "UserID"),
+            )?;
+        }
+        ::std::result::Result::Ok(())
+    }
+}
 /// Request body of `v4/im_open_login_svc/multiaccount_import`: Import several accounts
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -68,20 +143,48 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Request {
-    /// UserIDs to import (at most 100, each at most 32 bytes).
+    /// The older form: UserIDs to import (at most 100, each at most 32 bytes). Give this or `AccountList`.
     ///
-    /// Wire name: `Accounts` (required). Constraints: length at most 100.
-    #[serde(rename = "Accounts")]
-    pub accounts: ::std::vec::Vec<::std::string::String>,
+    /// Wire name: `Accounts` (optional). Constraints: length at most 100.
+    #[serde(rename = "Accounts", default, skip_serializing_if = "Option::is_none")]
+    pub accounts: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    /// The newer form: accounts to import with their profile (at most 100). Give this or `Accounts`.
+    ///
+    /// Wire name: `AccountList` (optional). Constraints: length at most 100.
+    ///
+    /// Note: Added by the current page (document 34954, "new version"), which keeps
+    /// the `Accounts` form as the "old version": both are accepted, so neither
+    /// is required here; send exactly one.
+    #[serde(rename = "AccountList", default, skip_serializing_if = "Option::is_none")]
+    pub account_list: ::std::option::Option<::std::vec::Vec<ImportedAccount>>,
 }
 #[allow(clippy::new_without_default)]
 impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        accounts: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+    pub fn new() -> Self {
+        Self {
+            accounts: ::std::option::Option::None,
+            account_list: ::std::option::Option::None,
+        }
+    }
+    /// Sets `Accounts`.
+    #[must_use]
+    pub fn accounts(
+        mut self,
+        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
     ) -> Self {
-        Self { accounts: accounts.into() }
+        self.accounts = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `AccountList`.
+    #[must_use]
+    pub fn account_list(
+        mut self,
+        value: impl ::std::convert::Into<::std::vec::Vec<ImportedAccount>>,
+    ) -> Self {
+        self.account_list = ::std::option::Option::Some(value.into());
+        self
     }
 }
 impl ::tim_core::Validate for Request {
@@ -89,8 +192,7 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
-        {
-            let value = &self.accounts;
+        if let ::std::option::Option::Some(value) = &self.accounts {
             ::tim_core::endpoint::check::len(
                 value.len(),
                 ::std::option::Option::None,
@@ -98,6 +200,21 @@ impl ::tim_core::Validate for Request {
                 "items",
                 || ::tim_core::endpoint::join_path(path, "Accounts"),
             )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.account_list {
+            ::tim_core::endpoint::check::len(
+                value.len(),
+                ::std::option::Option::None,
+                ::std::option::Option::Some(100),
+                "items",
+                || ::tim_core::endpoint::join_path(path, "AccountList"),
+            )?;
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "AccountList"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
         }
         ::std::result::Result::Ok(())
     }
