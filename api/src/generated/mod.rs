@@ -78,7 +78,19 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     >(),
     #[cfg(feature = "group_open_avchatroom_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_avchatroom_http_svc::check_members::Request,
+    >(),
+    #[cfg(feature = "group_open_avchatroom_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_avchatroom_http_svc::get_admin_list::Request,
+    >(),
+    #[cfg(feature = "group_open_avchatroom_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_avchatroom_http_svc::get_members::Request,
+    >(),
+    #[cfg(feature = "group_open_avchatroom_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_avchatroom_http_svc::modify_admin::Request,
     >(),
     #[cfg(feature = "group_open_avchatroom_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
@@ -87,6 +99,14 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::add_group_member::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::add_permission_group_member::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::add_topic_permission_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
@@ -102,7 +122,19 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::clear_group_msg::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::create_group::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::create_permission_group::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::delete_group_attr::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
@@ -118,7 +150,19 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::delete_permission_group_member::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::delete_topic_permission_group::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::destroy_group::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::destroy_permission_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
@@ -170,7 +214,23 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_permission_group::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_permission_group_member_list::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_role_in_group::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_specified_group_member_info::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::get_topic_permission_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
@@ -179,6 +239,10 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::group_msg_recall::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::group_msg_receipt::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
@@ -210,6 +274,10 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::modify_permission_group::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::send_broadcast_msg::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
@@ -223,6 +291,10 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::set_group_attr::Request,
+    >(),
+    #[cfg(feature = "group_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        group_open_http_svc::set_topic_permission_group::Request,
     >(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
@@ -348,6 +420,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     ::tim_core::dynamic::EndpointEntry::of::<openim::batchsendmsg::Request>(),
     #[cfg(feature = "openim")]
     ::tim_core::dynamic::EndpointEntry::of::<openim::c2c_msg_read_receipt::Request>(),
+    #[cfg(feature = "openim")]
+    ::tim_core::dynamic::EndpointEntry::of::<openim::delete_c2c_msg_ramble::Request>(),
     #[cfg(feature = "openim")]
     ::tim_core::dynamic::EndpointEntry::of::<openim::get_c2c_unread_msg_num::Request>(),
     #[cfg(feature = "openim")]

@@ -6,6 +6,7 @@ pub mod admin_msgwithdraw;
 pub mod admin_set_msg_read;
 pub mod batchsendmsg;
 pub mod c2c_msg_read_receipt;
+pub mod delete_c2c_msg_ramble;
 pub mod get_c2c_unread_msg_num;
 pub mod importmsg;
 pub mod modify_c2c_msg;
