@@ -108,6 +108,10 @@ struct CallArgs {
     /// Do not wait to stay within the endpoint's documented rate limit.
     #[arg(long)]
     no_rate_limit: bool,
+    /// Send fields the spec does not know as given (the service ignores
+    /// them) instead of refusing the body; known fields are still checked.
+    #[arg(long)]
+    allow_unknown: bool,
     /// Attempts for idempotent endpoints, counting the first.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     max_attempts: u32,
@@ -288,6 +292,11 @@ fn describe_request_error(entry: &EndpointEntry, e: &RequestError) -> String {
         let _ = write!(msg, "field `{}`: {}", e.path, e.reason);
     }
     let _ = write!(msg, "\nhint: a valid body looks like {}", entry.meta.sample_request);
+    if e.reason.starts_with("unknown field") {
+        msg.push_str(
+            "\nhint: the service ignores fields it does not know; --allow-unknown sends them as given",
+        );
+    }
     msg
 }
 
@@ -302,7 +311,19 @@ fn call(config: &Config, args: CallArgs) -> Result<(), Failure> {
     let entry = dynamic::find(ENDPOINTS, &args.path).ok_or_else(|| unknown_endpoint(&args.path))?;
     let raw = read_body(&args.data)?;
     // Parsed, validated and serialized once; these exact bytes are sent.
-    let prepared = (entry.prepare)(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?;
+    let prepared = if args.allow_unknown {
+        let lenient = entry.prepare_lenient(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?;
+        if !lenient.ignored.is_empty() {
+            eprintln!(
+                "tim: warning: fields {} are not in the spec of {}; sent as given (--allow-unknown)",
+                lenient.ignored.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+                entry.meta.path
+            );
+        }
+        lenient.value
+    } else {
+        (entry.prepare)(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?
+    };
     let client = config.client(&args)?;
     let result = runtime()?.block_on(prepared.send(&client));
     match result {
@@ -424,6 +445,7 @@ fn endpoints(as_json: bool) -> Result<(), Failure> {
                     "title": m.title,
                     "rate_limit": { "calls": m.rate_limit.calls, "per_secs": m.rate_limit.per.as_secs() },
                     "idempotent": m.idempotent,
+                    "partial": m.partial,
                 })
             })
             .collect();
@@ -435,7 +457,13 @@ fn endpoints(as_json: bool) -> Result<(), Failure> {
         .map(|e| {
             let m = e.meta;
             let idempotent = if m.idempotent { "yes" } else { "no" };
-            [m.path.to_owned(), m.rate_limit.to_string(), idempotent.to_owned(), m.title.to_owned()]
+            let partial = if m.partial.is_some() { " (partly documented)" } else { "" };
+            [
+                m.path.to_owned(),
+                m.rate_limit.to_string(),
+                idempotent.to_owned(),
+                format!("{}{partial}", m.title),
+            ]
         })
         .collect();
     let header = ["PATH", "RATE LIMIT", "IDEMPOTENT", "TITLE"].map(String::from);

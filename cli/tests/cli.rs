@@ -404,3 +404,42 @@ fn mock_refuses_a_plain_http_callback_url_to_another_host() {
     let r = run(tim().args(["mock", "--callback-token", "t"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+#[test]
+fn unknown_fields_are_refused_unless_allowed_and_then_sent_as_given() {
+    let m = mock();
+    let body = r#"{"Report_Account":"dramon1","Peer_Account":"dramon2","MsgTimeStamp":5}"#;
+    let r = call(&m, "v4/openim/admin_set_msg_read", body);
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("MsgTimeStamp") && r.stderr.contains("--allow-unknown"), "{}", r.stderr);
+    assert!(m.server.requests().is_empty(), "nothing was sent");
+
+    let base = m.server.base_url();
+    let r = run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args([
+            "--base-url",
+            &base,
+            "call",
+            "v4/openim/admin_set_msg_read",
+            "--allow-unknown",
+            "--data",
+            body,
+        ]));
+    assert_exit(&r, 0);
+    assert!(r.stderr.contains("`MsgTimeStamp`"), "{}", r.stderr);
+    let sent = m.server.requests();
+    assert_eq!(sent[0].json().unwrap(), serde_json::from_str::<Value>(body).unwrap());
+    assert_eq!(sent[0].ignored_fields, ["MsgTimeStamp"]);
+    // Known fields are still checked.
+    let r = run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(["--base-url", &base, "call", "v4/openim/admin_set_msg_read", "--allow-unknown"])
+        .args(["--data", r#"{"Report_Account":5,"Peer_Account":"b","X":1}"#]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("Report_Account"), "{}", r.stderr);
+}

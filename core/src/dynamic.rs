@@ -94,6 +94,130 @@ impl EndpointEntry {
             Err(e) => Box::pin(std::future::ready(Err(Error::InvalidRequest(e.into())))),
         }
     }
+
+    /// Parses a request body as the service does: fields the spec does not
+    /// know are ignored (and listed), known ones are checked as by
+    /// [`parse_request`](Self::parse_request). The service ignores fields it
+    /// does not know, so long-lived clients that still send removed ones
+    /// (`MsgTimeStamp`) keep working; a typo is ignored the same way there.
+    pub fn parse_request_lenient(&self, body: &[u8]) -> Result<Lenient<Value>, RequestError> {
+        let (known, ignored) = strip_unknown(self.parse_request, body)?;
+        let value = (self.parse_request)(&known)?;
+        Ok(Lenient { value, ignored })
+    }
+
+    /// Like [`prepare`](Self::prepare), but fields the spec does not know are
+    /// kept and sent as given (listed in `ignored`) instead of refused; the
+    /// known fields are checked all the same. For `tim call --allow-unknown`.
+    pub fn prepare_lenient(&self, body: &[u8]) -> Result<Lenient<PreparedCall>, RequestError> {
+        let (known, ignored) = strip_unknown(self.parse_request, body)?;
+        let mut prepared = (self.prepare)(&known)?;
+        if !ignored.is_empty() {
+            // The canonical form of the known fields would drop the unknown ones.
+            prepared.body = body.to_vec();
+        }
+        Ok(Lenient { value: prepared, ignored })
+    }
+}
+
+/// A request accepted with fields the spec does not know.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Lenient<T> {
+    /// The parsed request (canonical JSON) or the call ready to send.
+    pub value: T,
+    /// Wire paths of the fields that were not checked (`MsgTimeStamp`, `Items[0].Extra`).
+    pub ignored: Vec<String>,
+}
+
+/// `body` without the fields `parse` reports as unknown, and their paths.
+fn strip_unknown(
+    parse: fn(&[u8]) -> Result<Value, RequestError>,
+    body: &[u8],
+) -> Result<(Vec<u8>, Vec<String>), RequestError> {
+    let mut ignored = Vec::new();
+    let mut current = body.to_vec();
+    let mut value: Option<Value> = None;
+    // Each round removes one field; a body has no more fields than bytes.
+    for _ in 0..=body.len() {
+        let err = match parse(&current) {
+            Ok(_) => return Ok((current, ignored)),
+            Err(e) => e,
+        };
+        let Some(name) = unknown_field(&err.reason) else { return Err(err) };
+        let v = match &mut value {
+            Some(v) => v,
+            None => value.insert(serde_json::from_slice(body).map_err(|_| err.clone())?),
+        };
+        if !remove_field(v, &err.path, name) {
+            return Err(err);
+        }
+        ignored.push(if err.path.is_empty() || err.path.ends_with(name) {
+            if err.path.is_empty() {
+                name.to_owned()
+            } else {
+                err.path.clone()
+            }
+        } else {
+            format!("{}.{name}", err.path)
+        });
+        current =
+            serde_json::to_vec(v).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })?;
+    }
+    Err(RequestError { path: String::new(), reason: "too many unknown fields".into() })
+}
+
+/// The field serde names in an "unknown field `X`, expected ..." message.
+fn unknown_field(reason: &str) -> Option<&str> {
+    reason.strip_prefix("unknown field `")?.split('`').next()
+}
+
+/// Removes `name` from the object at `path` (or at its parent, when `path`
+/// already ends with the name); whether something was removed.
+fn remove_field(root: &mut Value, path: &str, name: &str) -> bool {
+    let segments = path_segments(path);
+    let parent_first = segments.last().is_some_and(|s| matches!(s, Seg::Key(k) if *k == name));
+    let at = if parent_first { &segments[..segments.len() - 1] } else { &segments[..] };
+    let mut node = root;
+    for seg in at {
+        node = match (seg, node) {
+            (Seg::Key(k), Value::Object(m)) => match m.get_mut(*k) {
+                Some(n) => n,
+                None => return false,
+            },
+            (Seg::Index(i), Value::Array(a)) => match a.get_mut(*i) {
+                Some(n) => n,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match node {
+        Value::Object(m) => m.remove(name).is_some(),
+        _ => false,
+    }
+}
+
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// `A.B[2].C` as segments; `.` alone (or empty) is the root.
+fn path_segments(path: &str) -> Vec<Seg<'_>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let mut pieces = part.split('[');
+        if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
+            out.push(Seg::Key(key));
+        }
+        for idx in pieces {
+            if let Ok(i) = idx.trim_end_matches(']').parse() {
+                out.push(Seg::Index(i));
+            }
+        }
+    }
+    out
 }
 
 /// Finds an endpoint by path, with or without the leading `/`.
@@ -259,6 +383,29 @@ mod tests {
         assert_eq!(find(ENTRIES, "v4/test/echo").unwrap().meta.path, "v4/test/echo");
         assert_eq!(find(ENTRIES, "/v4/test/send").unwrap().meta.path, "v4/test/send");
         assert!(find(ENTRIES, "v4/test/none").is_none());
+    }
+
+    #[test]
+    fn lenient_parsing_ignores_unknown_fields_and_checks_known_ones() {
+        let e = &ENTRIES[0];
+        let body = br#"{"Name":"n","MsgTimeStamp":1,"Items":[{"MsgKey":"k","Extra":true}]}"#;
+        assert!((e.parse_request)(body).is_err(), "strict parsing refuses unknown fields");
+        let l = e.parse_request_lenient(body).unwrap();
+        assert_eq!(l.value, serde_json::json!({"Name":"n","Items":[{"MsgKey":"k"}]}));
+        assert_eq!(l.ignored.len(), 2, "{:?}", l.ignored);
+        assert!(
+            l.ignored.iter().any(|p| p == "MsgTimeStamp") && l.ignored.iter().any(|p| p.ends_with("Extra"))
+        );
+        let err = e.parse_request_lenient(br#"{"Name":5,"X":1}"#).unwrap_err();
+        assert_eq!(err.path, "Name");
+        let err = e.parse_request_lenient(br#"{"X":1}"#).unwrap_err();
+        assert_eq!(err.path, "Name");
+        assert!(e.parse_request_lenient(b"not json").is_err());
+        // Sent as given, unknown fields included; without any, in canonical form.
+        let p = e.prepare_lenient(br#"{"Name":"n", "X":1}"#).unwrap();
+        assert_eq!(p.value.body(), br#"{"Name":"n", "X":1}"#);
+        let p = e.prepare_lenient(br#"{"Name":"n"}"#).unwrap();
+        assert!(p.ignored.is_empty());
     }
 
     #[test]

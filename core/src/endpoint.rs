@@ -160,6 +160,8 @@ pub struct EndpointMeta {
     pub sample_request: &'static str,
     /// Documented sample response body (JSON).
     pub sample_response: &'static str,
+    /// What the documentation lacks, when its page is incomplete.
+    pub partial: Option<&'static str>,
 }
 
 impl EndpointMeta {
@@ -187,7 +189,14 @@ impl EndpointMeta {
             group_types,
             sample_request,
             sample_response,
+            partial: None,
         }
+    }
+
+    /// Marks the endpoint as partly documented; used by generated code.
+    #[doc(hidden)]
+    pub const fn partial(self, what: &'static str) -> Self {
+        Self { partial: Some(what), ..self }
     }
 
     /// Looks a code up in the endpoint's own table first, then the shared ones.

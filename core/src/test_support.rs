@@ -74,6 +74,7 @@ pub(crate) const META_ONCE: EndpointMeta = EndpointMeta::new(
 );
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Item {
     #[serde(rename = "MsgKey")]
     pub msg_key: String,
@@ -90,6 +91,7 @@ impl Validate for Item {
 
 /// `IDEM` selects the idempotent or the non-idempotent endpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct EchoReq<const IDEM: bool> {
     #[serde(rename = "Name")]
     pub name: String,

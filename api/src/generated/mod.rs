@@ -21,6 +21,8 @@ pub mod im_msg_audit;
 pub mod im_open_login_svc;
 #[cfg(feature = "million_group_open_http_svc")]
 pub mod million_group_open_http_svc;
+#[cfg(feature = "official_account_open_http_svc")]
+pub mod official_account_open_http_svc;
 #[cfg(feature = "open_msg_svc")]
 pub mod open_msg_svc;
 #[cfg(feature = "openconfigsvr")]
@@ -29,6 +31,8 @@ pub mod openconfigsvr;
 pub mod openim;
 #[cfg(feature = "openim_msg_ext_http_svc")]
 pub mod openim_msg_ext_http_svc;
+#[cfg(feature = "openim_robot_http_svc")]
+pub mod openim_robot_http_svc;
 #[cfg(feature = "profile")]
 pub mod profile;
 #[cfg(feature = "recentcontact")]
@@ -278,6 +282,54 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     ::tim_core::dynamic::EndpointEntry::of::<
         million_group_open_http_svc::modify_topic::Request,
     >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::add_subscriber::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::create_official_account::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::delete_subscriber::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::destroy_official_account::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::get_official_account_info::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::get_subscribed_official_account_list::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::get_subscriber_info::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::modify_official_account_base_info::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::modify_subscriber_info::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::official_account_msg_get_simple::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::official_account_msg_recall::Request,
+    >(),
+    #[cfg(feature = "official_account_open_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        official_account_open_http_svc::send_official_account_msg::Request,
+    >(),
     #[cfg(feature = "open_msg_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<open_msg_svc::get_history::Request>(),
     #[cfg(feature = "openconfigsvr")]
@@ -325,6 +377,18 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "openim_msg_ext_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         openim_msg_ext_http_svc::set_key_values::Request,
+    >(),
+    #[cfg(feature = "openim_robot_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        openim_robot_http_svc::create_robot::Request,
+    >(),
+    #[cfg(feature = "openim_robot_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        openim_robot_http_svc::delete_robot::Request,
+    >(),
+    #[cfg(feature = "openim_robot_http_svc")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        openim_robot_http_svc::get_all_robots::Request,
     >(),
     #[cfg(feature = "profile")]
     ::tim_core::dynamic::EndpointEntry::of::<profile::portrait_get::Request>(),

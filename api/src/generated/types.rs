@@ -933,8 +933,15 @@ pub struct GroupMemberInfo {
     pub last_send_msg_time: ::std::option::Option<u64>,
     /// Unix time in seconds at which the member's mute ends; 0 when the member is not muted.
     ///
-    /// Wire name: `MuteUntil` (optional).
-    #[serde(rename = "MuteUntil", default, skip_serializing_if = "Option::is_none")]
+    /// Wire name: `MuteUntil` (optional). Also read under its older name `ShutUpUntil`; sent under the current one.
+    ///
+    /// Note: Called `ShutUpUntil` until the 2022-07 documentation; decoded under either name. 4294967295 means muted for good.
+    #[serde(
+        rename = "MuteUntil",
+        alias = "ShutUpUntil",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mute_until: ::std::option::Option<u64>,
     /// The member's name card in the group (at most 50 bytes).
     ///

@@ -116,6 +116,7 @@ impl Checker<'_> {
             idempotent: s.idempotent,
             deprecated: s.deprecated.clone(),
             note: s.note.clone(),
+            partial: s.partial.clone(),
             group_types,
             shared_errors: s.shared_errors.clone(),
             errors,

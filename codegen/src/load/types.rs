@@ -89,6 +89,13 @@ impl Checker<'_> {
                 self.err(pos, path.clone(), "duplicate field".into());
                 continue;
             }
+            for alias in &f.aliases {
+                if alias == name || fields.iter().any(|o| o.name.as_deref() == Some(alias.as_str())) {
+                    self.err(pos, path.clone(), format!("alias `{alias}` is the name of a field here"));
+                } else if !wire.insert(alias.clone()) {
+                    self.err(pos, path.clone(), format!("alias `{alias}` is used twice here"));
+                }
+            }
             let rust_name = snake(name);
             if let Some(other) = rust.insert(rust_name.clone(), name.to_owned()) {
                 self.err(pos, path.clone(), format!("Rust name `{rust_name}` collides with field `{other}`"));
@@ -106,6 +113,7 @@ impl Checker<'_> {
                 note: f.note.clone(),
                 deprecated: f.deprecated.clone(),
                 lenient: f.lenient,
+                aliases: f.aliases.clone(),
             });
         }
         out

@@ -31,6 +31,8 @@ pub struct Endpoint {
     pub deprecated: Option<String>,
     /// Remarks about choices made where the docs are unclear.
     pub note: Option<String>,
+    /// What the documentation lacks, when its page is incomplete.
+    pub partial: Option<String>,
     /// Group-type applicability, in [`GroupType::ALL`] order.
     pub group_types: Vec<GroupTypeRow>,
     /// Names of the shared error tables that apply.

@@ -30,6 +30,9 @@ pub struct EndpointSpec {
     /// Remarks for maintainers about choices made where the docs are unclear.
     #[serde(default)]
     pub note: Option<String>,
+    /// What the documentation lacks, when its page is incomplete.
+    #[serde(default)]
+    pub partial: Option<String>,
     /// Group-type applicability, keyed by group type ID.
     #[serde(default)]
     pub group_types: BTreeMap<String, GroupTypeSpec>,
@@ -118,6 +121,9 @@ pub struct FieldSpec {
     /// of digits, a string also accepts a number.
     #[serde(default)]
     pub lenient: bool,
+    /// Older wire names the service still accepts (and may still send).
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// Rust name of the generated struct/enum for `object`, `enum`, `union`.
     #[serde(default)]
     pub rust_name: Option<String>,

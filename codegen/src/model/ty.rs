@@ -162,6 +162,8 @@ pub struct Field {
     /// Also accepts the other JSON type the pages show (a string of digits
     /// for an integer, a number for a string) when received.
     pub lenient: bool,
+    /// Older wire names accepted when received; the current one is sent.
+    pub aliases: Vec<String>,
 }
 
 /// An object type with its fields.

@@ -213,6 +213,7 @@ fn reply(cx: &mut TypeCx<'_>, cb: &Callback) -> TokenStream {
         note: None,
         deprecated: None,
         lenient: false,
+        aliases: Vec::new(),
     };
     let mut fields = vec![
         envelope(

@@ -53,6 +53,9 @@ pub(crate) fn endpoint_module(s: &Endpoint, shared_tables: &[(String, String)]) 
     if let Some(why) = &s.deprecated {
         d.push_str(&format!("**Deprecated:** {why}\n\n"));
     }
+    if let Some(what) = &s.partial {
+        d.push_str(&format!("**Partly documented:** {}\n\n", what.trim()));
+    }
     d.push_str(&format!(
         "| | |\n|---|---|\n| Path | `POST /{}` |\n| Rate limit | at most {} |\n| Retry-safe | {} |\n\n",
         s.path,
@@ -95,6 +98,13 @@ pub(crate) fn field(f: &Field) -> String {
     d = d.trim_end().to_owned();
     d.push_str(&format!("\n\nWire name: `{wire}`"));
     d.push_str(if f.required { " (required)." } else { " (optional)." });
+    if !f.aliases.is_empty() {
+        let names: Vec<String> = f.aliases.iter().map(|a| format!("`{a}`")).collect();
+        d.push_str(&format!(
+            " Also read under its older name {}; sent under the current one.",
+            names.join(", ")
+        ));
+    }
     let mut limits = Vec::new();
     let (range, len) = (f.ty.value_range().unwrap_or_default(), f.ty.length_bounds().unwrap_or_default());
     if let Some(v) = range.min {

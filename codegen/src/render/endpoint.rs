@@ -56,6 +56,10 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
     let sample_req = sample.map(|x| x.request_json.as_str()).unwrap_or_default();
     let sample_resp = sample.map(|x| x.response_json.as_str()).unwrap_or_default();
     let meta_doc = format!(" Metadata of `{path}`: rate limit, retry safety, error tables, sample.");
+    let partial = s.partial.as_deref().map(|p| {
+        let p = p.trim();
+        quote!(.partial(#p))
+    });
     let req_items = req.items;
     let resp_items = resp.items;
     quote! {
@@ -72,7 +76,7 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
             &[#(#groups),*],
             #sample_req,
             #sample_resp,
-        );
+        )#partial;
 
         #(#req_items)*
 

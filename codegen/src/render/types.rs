@@ -86,14 +86,16 @@ impl TypeCx<'_> {
             let ty = self.value_type(&f.ty);
             let fdoc = docs::attrs(&docs::field(f));
             let lenient = lenient_attr(f);
+            let aliases = &f.aliases;
+            let aliases = quote!(#(, alias = #aliases)*);
             if f.required {
-                defs.push(quote! { #fdoc #[serde(rename = #wire)] #lenient pub #field: #ty });
+                defs.push(quote! { #fdoc #[serde(rename = #wire #aliases)] #lenient pub #field: #ty });
                 new_args.push(quote!(#field: impl ::std::convert::Into<#ty>));
                 inits.push(quote!(#field: #field.into()));
             } else {
                 defs.push(quote! {
                     #fdoc
-                    #[serde(rename = #wire, default, skip_serializing_if = "Option::is_none")]
+                    #[serde(rename = #wire #aliases, default, skip_serializing_if = "Option::is_none")]
                     #lenient
                     pub #field: ::std::option::Option<#ty>
                 });

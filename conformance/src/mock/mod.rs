@@ -160,6 +160,9 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// What the mock did with it.
     pub outcome: Outcome,
+    /// Request fields the spec does not know, which the mock ignored as the
+    /// service does (wire paths, e.g. `MsgTimeStamp`).
+    pub ignored_fields: Vec<String>,
 }
 
 impl RecordedRequest {
@@ -310,8 +313,14 @@ async fn handle(shared: &Shared, req: Request<Incoming>, peer: SocketAddr) -> Re
         Err(_) => vec![0; limit + 1],
     };
     let fault = shared.state().faults.pop_front();
-    let mut record =
-        RecordedRequest { method: method.to_string(), path, query, body, outcome: Outcome::Replied(0) };
+    let mut record = RecordedRequest {
+        method: method.to_string(),
+        path,
+        query,
+        body,
+        outcome: Outcome::Replied(0),
+        ignored_fields: Vec::new(),
+    };
     if let Some(Fault::Delay(d)) = &fault {
         tokio::time::sleep(*d).await;
     }
@@ -330,8 +339,9 @@ async fn handle(shared: &Shared, req: Request<Incoming>, peer: SocketAddr) -> Re
         }
         Some(Fault::ErrorCode(code, info)) => json_response(&fail(*code, info)),
         _ => {
-            let (reply, outcome) = answer(shared, &method, &record, peer).await;
+            let (reply, outcome, ignored) = answer(shared, &method, &record, peer).await;
             record.outcome = outcome;
+            record.ignored_fields = ignored;
             let mut bytes = serde_json::to_vec(&reply).unwrap_or_default();
             if fault == Some(Fault::TruncatedBody) {
                 bytes.truncate(bytes.len() / 2);
@@ -352,18 +362,18 @@ async fn answer(
     method: &Method,
     req: &RecordedRequest,
     peer: SocketAddr,
-) -> (Value, Outcome) {
+) -> (Value, Outcome, Vec<String>) {
     match check(shared, method, req) {
-        Err(Rejection { code: Ok(code), info }) => (fail(code, &info), Outcome::Replied(code)),
+        Err(Rejection { code: Ok(code), info }) => (fail(code, &info), Outcome::Replied(code), Vec::new()),
         Err(Rejection { code: Err(role), info }) => {
             // A spec set without a code for this role cannot say what the
             // service answers; the mock says so instead of making a number up.
             let info = format!("{info} (the specs' error tables have no code with role {role:?})");
-            (fail(-1, &info), Outcome::Replied(-1))
+            (fail(-1, &info), Outcome::Replied(-1), Vec::new())
         }
-        Ok((entry, body)) => {
+        Ok((entry, body, unknown)) => {
             if let Some(ignored) = ignored_by_group_type(shared, entry.meta, &body) {
-                return (ok_reply(entry.meta), ignored);
+                return (ok_reply(entry.meta), ignored, unknown);
             }
             let path = entry.meta.path;
             let queued = shared.state().replies.get(path).and_then(|q| q.front().cloned());
@@ -385,11 +395,11 @@ async fn answer(
                 };
                 // A refused call leaves a queued reply for the next one.
                 if let Verdict::Deny(code, info) = emitter.on_call(&call).await {
-                    return (fail(code, &info), Outcome::Replied(code));
+                    return (fail(code, &info), Outcome::Replied(code), unknown);
                 }
             }
             shared.state().replies.get_mut(path).and_then(VecDeque::pop_front);
-            (reply, Outcome::Replied(code))
+            (reply, Outcome::Replied(code), unknown)
         }
     }
 }
@@ -418,7 +428,7 @@ fn check(
     shared: &Shared,
     method: &Method,
     req: &RecordedRequest,
-) -> Result<(&'static EndpointEntry, Value), Rejection> {
+) -> Result<(&'static EndpointEntry, Value, Vec<String>), Rejection> {
     let cfg = &shared.config;
     let reject = |role, info: String| Rejection::role(cfg, None, role, info);
     if method != Method::POST {
@@ -483,8 +493,9 @@ fn check(
     if serde_json::from_slice::<Value>(&req.body).is_err() {
         return Err(reject(ErrorRole::InvalidJson, "JSON parse failed".into()));
     }
-    match (entry.parse_request)(&req.body) {
-        Ok(body) => Ok((entry, body)),
+    // Unknown fields are ignored, as the service ignores them; known ones are checked.
+    match entry.parse_request_lenient(&req.body) {
+        Ok(l) => Ok((entry, l.value, l.ignored)),
         Err(e) => {
             // The spec maps fields to codes; the leaf name is what docs speak of.
             let leaf = e.path.rsplit(['.', ']']).find(|s| !s.is_empty() && !s.starts_with('[')).unwrap_or("");

@@ -114,8 +114,10 @@ pub struct Request {
     pub members_account: ::std::vec::Vec<::std::string::String>,
     /// Mute duration in seconds; 0 unmutes, 4294967295 mutes for good.
     ///
-    /// Wire name: `MuteTime` (required).
-    #[serde(rename = "MuteTime")]
+    /// Wire name: `MuteTime` (required). Also read under its older name `ShutUpTime`; sent under the current one.
+    ///
+    /// Note: Called `ShutUpTime` until the 2022-07 documentation; Tencent's own tencentcloud-im-sdk-java (2022-07) and dobyte/tencent-im still send it.
+    #[serde(rename = "MuteTime", alias = "ShutUpTime")]
     pub mute_time: u32,
     /// Topic the mute applies to; only for topic-enabled communities.
     ///

@@ -383,8 +383,15 @@ pub struct GroupInfo {
     >,
     /// Whether the group-wide mute is on.
     ///
-    /// Wire name: `MuteAllMember` (optional).
-    #[serde(rename = "MuteAllMember", default, skip_serializing_if = "Option::is_none")]
+    /// Wire name: `MuteAllMember` (optional). Also read under its older name `ShutUpAllMember`; sent under the current one.
+    ///
+    /// Note: Called `ShutUpAllMember` until the 2022-06/09 documentation; decoded under either name.
+    #[serde(
+        rename = "MuteAllMember",
+        alias = "ShutUpAllMember",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mute_all_member: ::std::option::Option<super::super::types::GroupMuteAllMember>,
     /// Group-level custom fields.
     ///

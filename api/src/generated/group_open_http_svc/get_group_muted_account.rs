@@ -190,9 +190,12 @@ pub struct Response {
     pub group_id: ::std::option::Option<::std::string::String>,
     /// The muted members.
     ///
-    /// Wire name: `MutedAccountList` (optional).
+    /// Wire name: `MutedAccountList` (optional). Also read under its older name `ShuttedUinList`; sent under the current one.
+    ///
+    /// Note: Called `ShuttedUinList` in replies until the 2022-07 documentation; decoded under either name.
     #[serde(
         rename = "MutedAccountList",
+        alias = "ShuttedUinList",
         default,
         skip_serializing_if = "Option::is_none"
     )]

@@ -156,8 +156,15 @@ pub struct Request {
     >,
     /// `On` mutes everyone but the owner, admins and the app administrator; `Off` lifts it.
     ///
-    /// Wire name: `MuteAllMember` (optional).
-    #[serde(rename = "MuteAllMember", default, skip_serializing_if = "Option::is_none")]
+    /// Wire name: `MuteAllMember` (optional). Also read under its older name `ShutUpAllMember`; sent under the current one.
+    ///
+    /// Note: Called `ShutUpAllMember` until the 2022-06/09 documentation; tencentcloud-im-sdk-java and dobyte/tencent-im still send it.
+    #[serde(
+        rename = "MuteAllMember",
+        alias = "ShutUpAllMember",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mute_all_member: ::std::option::Option<super::super::types::GroupMuteAllMember>,
 }
 #[allow(clippy::new_without_default)]

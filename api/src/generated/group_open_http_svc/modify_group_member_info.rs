@@ -139,8 +139,15 @@ pub struct Request {
     >,
     /// How long to mute the member, in seconds; 0 lifts the mute.
     ///
-    /// Wire name: `MuteTime` (optional).
-    #[serde(rename = "MuteTime", default, skip_serializing_if = "Option::is_none")]
+    /// Wire name: `MuteTime` (optional). Also read under its older name `ShutUpTime`; sent under the current one.
+    ///
+    /// Note: Called `ShutUpTime` until the 2022-07 documentation; Tencent's own tencentcloud-im-sdk-java (2022-07) and dobyte/tencent-im still send it.
+    #[serde(
+        rename = "MuteTime",
+        alias = "ShutUpTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub mute_time: ::std::option::Option<u32>,
 }
 #[allow(clippy::new_without_default)]

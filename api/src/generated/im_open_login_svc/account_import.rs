@@ -67,8 +67,10 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 pub struct Request {
     /// UserID of the account (at most 32 bytes).
     ///
-    /// Wire name: `UserID` (required). Constraints: length at most 32.
-    #[serde(rename = "UserID")]
+    /// Wire name: `UserID` (required). Also read under its older name `Identifier`; sent under the current one. Constraints: length at most 32.
+    ///
+    /// Note: Called `Identifier` until the 2022-01 documentation; clients written then (e.g. dobyte/tencent-im, chinayin/qcloud-im-sdk-php) still send that name and the service accepts it.
+    #[serde(rename = "UserID", alias = "Identifier")]
     pub user_id: ::std::string::String,
     /// Nickname of the user.
     ///

@@ -57,8 +57,10 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 pub struct Request {
     /// UserID whose login state is invalidated.
     ///
-    /// Wire name: `UserID` (required).
-    #[serde(rename = "UserID")]
+    /// Wire name: `UserID` (required). Also read under its older name `Identifier`; sent under the current one.
+    ///
+    /// Note: Called `Identifier` until the 2022-01 documentation; older clients (e.g. dobyte/tencent-im) still send that name.
+    #[serde(rename = "UserID", alias = "Identifier")]
     pub user_id: ::std::string::String,
 }
 #[allow(clippy::new_without_default)]

@@ -64,13 +64,17 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 pub struct Request {
     /// UserID of the participant whose view of the conversation is queried.
     ///
-    /// Wire name: `Operator_Account` (required).
-    #[serde(rename = "Operator_Account")]
+    /// Wire name: `Operator_Account` (required). Also read under its older name `From_Account`; sent under the current one.
+    ///
+    /// Note: Called `From_Account` until the 2022-06 documentation; tencentcloud-im-sdk-java and dobyte/tencent-im still send it.
+    #[serde(rename = "Operator_Account", alias = "From_Account")]
     pub operator_account: ::std::string::String,
     /// UserID of the other participant.
     ///
-    /// Wire name: `Peer_Account` (required).
-    #[serde(rename = "Peer_Account")]
+    /// Wire name: `Peer_Account` (required). Also read under its older name `To_Account`; sent under the current one.
+    ///
+    /// Note: Called `To_Account` until the 2022-06 documentation; tencentcloud-im-sdk-java and dobyte/tencent-im still send it.
+    #[serde(rename = "Peer_Account", alias = "To_Account")]
     pub peer_account: ::std::string::String,
     /// Largest number of messages to return.
     ///
