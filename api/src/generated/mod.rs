@@ -7,6 +7,8 @@ pub mod types;
 pub mod all_member_push;
 #[cfg(feature = "config_svc")]
 pub mod config_svc;
+#[cfg(feature = "follow")]
+pub mod follow;
 #[cfg(feature = "group_open_attr_http_svc")]
 pub mod group_open_attr_http_svc;
 #[cfg(feature = "group_open_avchatroom_http_svc")]
@@ -17,6 +19,8 @@ pub mod group_open_http_svc;
 pub mod im_cos_msg;
 #[cfg(feature = "im_msg_audit")]
 pub mod im_msg_audit;
+#[cfg(feature = "im_msg_audit_mgr")]
+pub mod im_msg_audit_mgr;
 #[cfg(feature = "im_open_login_svc")]
 pub mod im_open_login_svc;
 #[cfg(feature = "million_group_open_http_svc")]
@@ -72,6 +76,16 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     ::tim_core::dynamic::EndpointEntry::of::<
         all_member_push::im_set_attr_name::Request,
     >(),
+    #[cfg(feature = "follow")]
+    ::tim_core::dynamic::EndpointEntry::of::<follow::follow_add::Request>(),
+    #[cfg(feature = "follow")]
+    ::tim_core::dynamic::EndpointEntry::of::<follow::follow_check::Request>(),
+    #[cfg(feature = "follow")]
+    ::tim_core::dynamic::EndpointEntry::of::<follow::follow_delete::Request>(),
+    #[cfg(feature = "follow")]
+    ::tim_core::dynamic::EndpointEntry::of::<follow::follow_get::Request>(),
+    #[cfg(feature = "follow")]
+    ::tim_core::dynamic::EndpointEntry::of::<follow::follow_get_info::Request>(),
     #[cfg(feature = "group_open_attr_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_attr_http_svc::get_group_attr::Request,
@@ -318,7 +332,39 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     ::tim_core::dynamic::EndpointEntry::of::<im_cos_msg::get_cos_sig::Request>(),
     #[cfg(feature = "im_msg_audit")]
     ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit::batch_content_moderation::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit")]
+    ::tim_core::dynamic::EndpointEntry::of::<
         im_msg_audit::content_moderation::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit_mgr")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit_mgr::add_cloud_audit_keywords::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit_mgr")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit_mgr::add_local_audit_keywords::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit_mgr")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit_mgr::delete_cloud_audit_keywords::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit_mgr")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit_mgr::delete_local_audit_keywords::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit_mgr")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit_mgr::get_cloud_audit_keywords::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit_mgr")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit_mgr::get_cloud_audit_keywords_ids::Request,
+    >(),
+    #[cfg(feature = "im_msg_audit_mgr")]
+    ::tim_core::dynamic::EndpointEntry::of::<
+        im_msg_audit_mgr::get_local_audit_keywords::Request,
     >(),
     #[cfg(feature = "im_open_login_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
