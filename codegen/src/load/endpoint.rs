@@ -117,6 +117,7 @@ impl Checker<'_> {
             deprecated: s.deprecated.clone(),
             note: s.note.clone(),
             partial: s.partial.clone(),
+            edition: s.edition.clone(),
             group_types,
             shared_errors: s.shared_errors.clone(),
             errors,

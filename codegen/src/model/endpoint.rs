@@ -33,6 +33,8 @@ pub struct Endpoint {
     pub note: Option<String>,
     /// What the documentation lacks, when its page is incomplete.
     pub partial: Option<String>,
+    /// Which paid editions the feature needs, per the page.
+    pub edition: Option<String>,
     /// Group-type applicability, in [`GroupType::ALL`] order.
     pub group_types: Vec<GroupTypeRow>,
     /// Names of the shared error tables that apply.

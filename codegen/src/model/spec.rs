@@ -33,6 +33,9 @@ pub struct EndpointSpec {
     /// What the documentation lacks, when its page is incomplete.
     #[serde(default)]
     pub partial: Option<String>,
+    /// Which paid editions (Premium, Ultimate, Pro, ...) the feature needs, per the page.
+    #[serde(default)]
+    pub edition: Option<String>,
     /// Group-type applicability, keyed by group type ID.
     #[serde(default)]
     pub group_types: BTreeMap<String, GroupTypeSpec>,

@@ -53,6 +53,9 @@ pub(crate) fn endpoint_module(s: &Endpoint, shared_tables: &[(String, String)]) 
     if let Some(why) = &s.deprecated {
         d.push_str(&format!("**Deprecated:** {why}\n\n"));
     }
+    if let Some(edition) = &s.edition {
+        d.push_str(&format!("**Edition:** {}\n\n", edition.trim()));
+    }
     if let Some(what) = &s.partial {
         d.push_str(&format!("**Partly documented:** {}\n\n", what.trim()));
     }
