@@ -5,6 +5,8 @@
 //! Adds tags to up to 100 users, at most 10 tags per user per request. Tags can
 //! be used as push conditions.
 //!
+//! **Edition:** Needs the Ultimate edition, with push to all users turned on in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/all_member_push/im_add_tag` |

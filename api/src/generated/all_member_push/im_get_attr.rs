@@ -4,6 +4,8 @@
 //!
 //! Returns the custom attribute values of up to 100 users. Needs the Ultimate edition with "push to all users" enabled in the console.
 //!
+//! **Edition:** Needs the Ultimate edition, with push to all users turned on in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/all_member_push/im_get_attr` |

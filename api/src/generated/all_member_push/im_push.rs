@@ -9,6 +9,8 @@
 //! a minute. Needs the Ultimate edition with the feature enabled (48 hours
 //! after the request is approved).
 //!
+//! **Edition:** Needs the Ultimate edition; push to all users is switched on by a configuration change ticket and works about 48 hours after approval.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/all_member_push/im_push` |

@@ -5,6 +5,8 @@
 //! Sets custom attribute values for up to 100 users. The attribute names must
 //! have been defined first with `im_set_attr_name`. Needs the Ultimate edition with "push to all users" enabled in the console.
 //!
+//! **Edition:** Needs the Ultimate edition, with push to all users turned on in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/all_member_push/im_set_attr` |

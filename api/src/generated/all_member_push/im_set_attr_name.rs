@@ -5,6 +5,8 @@
 //! Names the app's custom user attributes (up to 10, numbered 0 to 9), which
 //! can then be set per user and used as push conditions. Needs the Ultimate edition with "push to all users" enabled in the console.
 //!
+//! **Edition:** Needs the Ultimate edition, with push to all users turned on in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/all_member_push/im_set_attr_name` |

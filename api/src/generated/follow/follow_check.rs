@@ -5,6 +5,8 @@
 //! Tells, for up to 100 users, whether a given user follows them and whether
 //! they follow the given user.
 //!
+//! **Edition:** Needs the Pro, Pro Plus or Enterprise edition, with the follow and fan feature enabled in the console.
+//!
 //! **Partly documented:** The response-field table ends at `ResultInfo` (the `FollowType` row with its values and the status rows are missing) and the page's error-code table is missing, so no endpoint-specific codes are listed.
 //!
 //! | | |

@@ -5,6 +5,8 @@
 //! Pages through a user's followers, the users it follows, or the users it
 //! follows mutually, with each entry's profile fields and follow time.
 //!
+//! **Edition:** Needs the Pro, Pro Plus or Enterprise edition, with the follow and fan feature enabled in the console.
+//!
 //! **Partly documented:** The sample response is cut off in its second entry, and the response-field table and the error-code table are missing, so no endpoint-specific codes are listed and the response fields rest on the Java SDK model and the sample.
 //!
 //! | | |

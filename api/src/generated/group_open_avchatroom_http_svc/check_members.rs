@@ -7,6 +7,8 @@
 //! Premium edition with the online member list of live groups enabled; the
 //! membership data is refreshed every 40 seconds.
 //!
+//! **Edition:** Needs the Premium edition (a newer copy of the page says Pro, Pro Plus or Enterprise), with the live streaming group online member list enabled in the console.
+//!
 //! **Partly documented:** Every copy stops inside the URL-parameter table: the call frequency,
 //! request and response samples and fields and the error-code table are
 //! missing.

@@ -6,6 +6,8 @@
 //! profile photos. Needs the Premium edition with the online member list of
 //! live groups enabled.
 //!
+//! **Edition:** Needs the Premium edition, with the live streaming group online member list enabled in the console.
+//!
 //! **Partly documented:** The error-code table is cut inside the row for 10004 (any rows after it are
 //! missing), and the response table has no rows for the entries of
 //! `Admin_List`.

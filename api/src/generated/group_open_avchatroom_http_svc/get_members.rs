@@ -9,6 +9,8 @@
 //! online members. Up to 500 members come back per call; page with
 //! `Timestamp`/`NextTimestamp`.
 //!
+//! **Edition:** The full online member list needs the Ultimate edition with the audio-video group online member list enabled in the console; other editions get only the 30 most recent members.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_avchatroom_http_svc/get_members` |

@@ -7,6 +7,8 @@
 //! when it leaves and comes back, until this call removes it. Needs the
 //! Premium edition with the online member list of live groups enabled.
 //!
+//! **Edition:** Needs the Premium edition, with the live streaming group online member list enabled in the console.
+//!
 //! **Partly documented:** The call-frequency section is missing, and the error-code table is cut
 //! inside the row for 10004; any rows after it are missing.
 //!

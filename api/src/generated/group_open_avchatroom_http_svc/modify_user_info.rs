@@ -11,6 +11,8 @@
 //! lists). Marks other than 500 are cleared when the member leaves or goes
 //! offline.
 //!
+//! **Edition:** Needs the Ultimate edition with the audio-video group online member list enabled in the console; on other editions the call fails.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_avchatroom_http_svc/modify_user_info` |

@@ -6,6 +6,8 @@
 //! they receive no messages and cannot rejoin. The feature needs the Ultimate
 //! edition and must be switched on in the console.
 //!
+//! **Edition:** Needs the Ultimate edition, with audio-video group member banning set up in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/ban_group_member` |

@@ -5,6 +5,8 @@
 //! Deletes the named counters of a group, or all of them when none are named.
 //! Group counters need the Ultimate edition.
 //!
+//! **Edition:** Needs the Ultimate edition (other editions get error 10059).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/delete_group_counter` |

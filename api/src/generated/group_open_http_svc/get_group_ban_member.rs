@@ -7,6 +7,8 @@
 //! The ban feature needs the Ultimate edition and must be switched on in the
 //! console.
 //!
+//! **Edition:** Needs the Ultimate edition, with audio-video group member banning set up in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/get_group_ban_member` |

@@ -5,6 +5,8 @@
 //! Returns the current values of a group's counters, either the named ones or
 //! all of them. Group counters need the Ultimate edition.
 //!
+//! **Edition:** Needs the Ultimate edition (other editions get error 10059).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/get_group_counter` |

@@ -6,6 +6,8 @@
 //! and how many have not. Needs the Ultimate edition with group message read
 //! receipts enabled in the console.
 //!
+//! **Edition:** Needs the Ultimate edition, with group message read receipts enabled in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/get_group_msg_receipt` |

@@ -7,6 +7,8 @@
 //! the next page, and stop when the finished flag is 1. Needs the Ultimate
 //! edition with group message read receipts enabled in the console.
 //!
+//! **Edition:** Needs the Ultimate edition, with group message read receipts enabled in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/get_group_msg_receipt_detail` |

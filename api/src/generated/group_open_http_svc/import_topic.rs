@@ -6,6 +6,8 @@
 //! messaging system, without callbacks or notifications, optionally with its
 //! original creation time.
 //!
+//! **Edition:** Community topics need the Ultimate edition and must be enabled in the console (error 11000 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/import_topic` |

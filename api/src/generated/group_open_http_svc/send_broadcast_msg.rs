@@ -8,6 +8,8 @@
 //! often than once a second, combine contents into one message of up to 12000
 //! bytes.
 //!
+//! **Edition:** Needs the Ultimate edition, with broadcast messages to audio-video groups enabled in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/send_broadcast_msg` |

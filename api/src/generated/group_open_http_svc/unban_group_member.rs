@@ -5,6 +5,8 @@
 //! Lifts the ban of up to 20 members of an AVChatRoom so that they can rejoin
 //! and receive messages again.
 //!
+//! **Edition:** Needs the Ultimate edition, with audio-video group member banning set up in the console.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/unban_group_member` |

@@ -6,6 +6,8 @@
 //! new values. A counter that does not exist yet starts from 0. Group counters
 //! need the Ultimate edition.
 //!
+//! **Edition:** Needs the Ultimate edition (other editions get error 10059).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/group_open_http_svc/update_group_counter` |

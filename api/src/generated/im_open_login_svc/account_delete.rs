@@ -6,6 +6,8 @@
 //! chains; the data cannot be recovered. Only apps on the Trial (free) plan may
 //! delete accounts. Each account gets its own result.
 //!
+//! **Edition:** Only apps on the free IM Trial plan can delete accounts; Pro and Flagship trials (and TRTC or Whiteboard trials) cannot.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/im_open_login_svc/account_delete` |

@@ -6,6 +6,8 @@
 //! the service, optionally with a nickname and profile photo. Importing the
 //! same UserID again does not create a second account.
 //!
+//! **Edition:** Up to 100 accounts without an upgrade; more needs the Pro edition (error 70398 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/im_open_login_svc/account_import` |

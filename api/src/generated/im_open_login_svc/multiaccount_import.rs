@@ -8,6 +8,8 @@
 //! older `Accounts` form takes UserIDs only. Importing an existing UserID
 //! again does not create a second account.
 //!
+//! **Edition:** Up to 100 accounts without an upgrade; more needs the Pro edition (error 70398 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/im_open_login_svc/multiaccount_import` |

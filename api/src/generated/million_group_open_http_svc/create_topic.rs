@@ -5,6 +5,8 @@
 //! Creates a topic in an existing topic-enabled community, with an assigned or
 //! custom topic ID (`<GroupId>@TOPIC#_<custom part>`).
 //!
+//! **Edition:** Community topics need the Ultimate edition and must be enabled in the console (error 11000 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/million_group_open_http_svc/create_topic` |

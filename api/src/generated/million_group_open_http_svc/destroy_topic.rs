@@ -5,6 +5,8 @@
 //! Deletes topics of a topic-enabled community. Deleted topics cannot be
 //! restored. Each topic gets its own result.
 //!
+//! **Edition:** Community topics need the Ultimate edition and must be enabled in the console (error 11000 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/million_group_open_http_svc/destroy_topic` |

@@ -6,6 +6,8 @@
 //! together with one user's own settings in each topic. A filter limits which
 //! topic fields come back.
 //!
+//! **Edition:** Community topics need the Ultimate edition and must be enabled in the console (error 11000 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/million_group_open_http_svc/get_topic` |

@@ -6,6 +6,8 @@
 //! notice, introduction, custom string and topic-wide mute. Fields left out
 //! keep their values.
 //!
+//! **Edition:** Community topics need the Ultimate edition and must be enabled in the console (error 11000 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/million_group_open_http_svc/modify_topic` |

@@ -5,6 +5,8 @@
 //! Removes users from the subscribers of an official account and reports the
 //! outcome for each of them.
 //!
+//! **Edition:** Needs the Enterprise edition, enabled on request; a one-month console trial allows up to 5 official accounts.
+//!
 //! **Partly documented:** The error-code table is cut inside the 130002 row; later rows are missing. The request-field table documents the wrong fields (those of add_subscriber).
 //!
 //! | | |

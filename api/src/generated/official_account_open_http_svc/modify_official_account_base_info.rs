@@ -6,6 +6,8 @@
 //! organization, custom data, subscriber limit); fields left out stay as they
 //! are. Enterprise edition only.
 //!
+//! **Edition:** Needs the Enterprise edition, enabled on request; a one-month console trial allows up to 5 official accounts.
+//!
 //! **Partly documented:** The request-field table is cut inside the `CustomString` row (the `MaxSubscriberNum` row is missing); the response sample, response fields and error codes are missing.
 //!
 //! | | |

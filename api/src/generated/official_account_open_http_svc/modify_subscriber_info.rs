@@ -5,6 +5,8 @@
 //! Changes the data an official account keeps about one of its subscribers
 //! (the app-defined `CustomString`). Enterprise edition only.
 //!
+//! **Edition:** Needs the Enterprise edition, enabled on request; a one-month console trial allows up to 5 official accounts.
+//!
 //! **Partly documented:** Everything after the overview is missing: request URL, call frequency, request sample and fields, response sample and fields, error codes.
 //!
 //! | | |

@@ -6,6 +6,8 @@
 //! 200 per call; continue with a higher `StartSeq` while `CompleteFlag` is 0.
 //! Needs the Ultimate edition with message extensions enabled.
 //!
+//! **Edition:** Needs the Ultimate edition with message extensions enabled in the console (error 10008 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/openim_msg_ext_http_svc/group_get_key_values` |

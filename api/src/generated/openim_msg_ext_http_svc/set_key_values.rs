@@ -7,6 +7,8 @@
 //! to 300 pairs; one request changes up to 20. Needs the Ultimate edition with
 //! message extensions enabled in the console.
 //!
+//! **Edition:** Needs the Ultimate edition with message extensions enabled in the console (error 10008 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/openim_msg_ext_http_svc/set_key_values` |

@@ -6,6 +6,8 @@
 //! and puts the listed conversations in it. A user may have up to 20 groups
 //! holding up to 1000 conversations in all. Ultimate edition only.
 //!
+//! **Edition:** Conversation groups need the Ultimate edition (error 51013 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/recentcontact/create_contact_group` |

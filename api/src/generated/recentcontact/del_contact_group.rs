@@ -4,6 +4,8 @@
 //!
 //! Deletes one of a user's conversation groups. Ultimate edition only.
 //!
+//! **Edition:** Conversation groups need the Ultimate edition (error 51013 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/recentcontact/del_contact_group` |

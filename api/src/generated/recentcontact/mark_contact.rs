@@ -8,6 +8,8 @@
 //! hidden) and the high 32 are free for the app. Standard marks need the
 //! Ultimate edition; custom marks do not.
 //!
+//! **Edition:** Standard conversation marks need the Ultimate edition (error 51013 otherwise); custom marks work on every edition.
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/recentcontact/mark_contact` |

@@ -5,6 +5,8 @@
 //! Renames one of a user's conversation groups, or adds conversations to it and
 //! removes conversations from it. Ultimate edition only.
 //!
+//! **Edition:** Conversation groups need the Ultimate edition (error 51013 otherwise).
+//!
 //! | | |
 //! |---|---|
 //! | Path | `POST /v4/recentcontact/update_contact_group` |
