@@ -252,6 +252,8 @@ impl Breaker<'_> {
             }
             self.value(&f.ty, value, &p, &w, in_union);
             let wrong = match self.set.resolve(&f.ty) {
+                // A lenient field also takes the other JSON type; neither is a list.
+                Some(Type::String { .. } | Type::Int { .. }) if f.lenient => Some(json!([1])),
                 Some(Type::String { .. }) => Some(json!(12345)),
                 // Unknown strings are valid for a string enum; a number is not.
                 Some(Type::Enum(e)) if matches!(e.values, EnumValues::Strings(_)) => Some(json!(12345)),

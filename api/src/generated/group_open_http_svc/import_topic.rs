@@ -58,8 +58,9 @@
 //!
 //! The request samples' comments call `TopicName` optional while the field table
 //! marks it required; the table is followed. The samples carry no
-//! `From_Account`, but the table types it as uint64, which is followed here
-//! (UserIDs are strings elsewhere).
+//! `From_Account`; the table types it as uint64 but the other topic pages'
+//! samples send a string, so it is sent as a string and either is accepted
+//! (`lenient`).
 /// Metadata of `v4/group_open_http_svc/import_topic`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     "v4/group_open_http_svc/import_topic",
@@ -138,7 +139,8 @@ pub struct Request {
     ///
     /// Wire name: `From_Account` (optional).
     #[serde(rename = "From_Account", default, skip_serializing_if = "Option::is_none")]
-    pub from_account: ::std::option::Option<u64>,
+    #[serde(deserialize_with = "::tim_core::__private::lenient::opt_string")]
+    pub from_account: ::std::option::Option<::std::string::String>,
     /// Free-form custom string (UTF-8; at most 3000 bytes).
     ///
     /// Wire name: `CustomString` (optional). Constraints: length at most 3000.
@@ -206,7 +208,10 @@ impl Request {
     }
     /// Sets `From_Account`.
     #[must_use]
-    pub fn from_account(mut self, value: impl ::std::convert::Into<u64>) -> Self {
+    pub fn from_account(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         self.from_account = ::std::option::Option::Some(value.into());
         self
     }

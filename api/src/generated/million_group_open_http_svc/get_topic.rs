@@ -47,15 +47,16 @@
 //! ```json
 //! {
 //!   "GroupId": "@TGS#_@TGS#cQVLVHIM62CJ",
-//!   "From_Account": 1400187352
+//!   "From_Account": "1400187352"
 //! }
 //! ```
 //!
 //! # Note
 //!
 //! The field table types `From_Account` as uint64 while the samples send a
-//! string ("1400187352") and UserIDs are strings in every other API; the table
-//! is followed (u64) and the sample values are written as numbers.
+//! string ("1400187352") and UserIDs are strings in every other API; the
+//! client sends the samples' form (a string), and decoding and the mock accept
+//! either (`lenient`).
 //! The fields of the `TopicAndSelfInfo` entries come from the sample responses;
 //! the table only describes the array. `TopicInfo` uses the wire name `GroupID`
 //! (capital D).
@@ -99,7 +100,7 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
             ignored: false,
         },
     ],
-    "{\"GroupId\":\"@TGS#_@TGS#cQVLVHIM62CJ\",\"From_Account\":1400187352}",
+    "{\"GroupId\":\"@TGS#_@TGS#cQVLVHIM62CJ\",\"From_Account\":\"1400187352\"}",
     "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"ok\",\"ErrorCode\":0,\"TopicAndSelfInfo\":[{\"ErrorCode\":0,\"ErrorInfo\":\"ok\",\"SelfInfo\":{\"ShutUpTime\":0,\"MsgSeq\":0,\"MsgFlag\":\"AcceptAndNotify\"},\"TopicInfo\":{\"TopicName\":\"TestTopicName\",\"GroupID\":\"@TGS#_@TGS#cQVLVHIM62CJ\",\"FaceUrl\":\"http://this.is.new.face.url\",\"TopicId\":\"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5\",\"NextMsgSeq\":1,\"Notification\":\"Notification\",\"Introduction\":\"Introduction\",\"CreateTime\":1658839448,\"LastMsgTime\":0,\"MuteAllMember\":\"Off\",\"CustomString\":\"This is a customs string.\"}}]}",
 );
 /// Request body of `v4/million_group_open_http_svc/get_topic`: Get topic profiles
@@ -121,7 +122,8 @@ pub struct Request {
     ///
     /// Wire name: `From_Account` (required).
     #[serde(rename = "From_Account")]
-    pub from_account: u64,
+    #[serde(deserialize_with = "::tim_core::__private::lenient::string")]
+    pub from_account: ::std::string::String,
     /// IDs of the topics to read; every topic of the group when left out or empty.
     ///
     /// Wire name: `TopicIdList` (optional).
@@ -139,7 +141,7 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        from_account: impl ::std::convert::Into<u64>,
+        from_account: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
             group_id: group_id.into(),

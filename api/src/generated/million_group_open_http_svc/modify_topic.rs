@@ -58,8 +58,9 @@
 //! # Note
 //!
 //! The field table types `From_Account` as uint64 while the samples send a
-//! string ("1400187352") and UserIDs are strings in every other API; the table
-//! is followed (u64) and the sample values are written as numbers.
+//! string ("1400187352") and UserIDs are strings in every other API; the
+//! client sends the samples' form (a string), and decoding and the mock accept
+//! either (`lenient`).
 /// Metadata of `v4/million_group_open_http_svc/modify_topic`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     "v4/million_group_open_http_svc/modify_topic",
@@ -132,7 +133,8 @@ pub struct Request {
     ///
     /// Wire name: `From_Account` (optional).
     #[serde(rename = "From_Account", default, skip_serializing_if = "Option::is_none")]
-    pub from_account: ::std::option::Option<u64>,
+    #[serde(deserialize_with = "::tim_core::__private::lenient::opt_string")]
+    pub from_account: ::std::option::Option<::std::string::String>,
     /// New custom string (UTF-8; at most 3000 bytes).
     ///
     /// Wire name: `CustomString` (optional). Constraints: length at most 3000.
@@ -190,7 +192,10 @@ impl Request {
     }
     /// Sets `From_Account`.
     #[must_use]
-    pub fn from_account(mut self, value: impl ::std::convert::Into<u64>) -> Self {
+    pub fn from_account(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
         self.from_account = ::std::option::Option::Some(value.into());
         self
     }

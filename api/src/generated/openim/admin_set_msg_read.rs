@@ -74,8 +74,9 @@ pub struct Request {
     ///
     /// Wire name: `MsgReadTime` (optional).
     ///
-    /// Note: Documented as a String that holds a number of seconds; kept as a string to match the page.
+    /// Note: Documented as a String that holds a number of seconds and sent so; some SDKs send a number, which decoding and the mock accept (`lenient`).
     #[serde(rename = "MsgReadTime", default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "::tim_core::__private::lenient::opt_string")]
     pub msg_read_time: ::std::option::Option<::std::string::String>,
 }
 #[allow(clippy::new_without_default)]
