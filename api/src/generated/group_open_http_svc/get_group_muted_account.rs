@@ -157,8 +157,10 @@ pub struct MutedAccount {
     pub member_account: ::std::string::String,
     /// When the mute ends (Unix seconds).
     ///
-    /// Wire name: `MutedUntil` (required).
-    #[serde(rename = "MutedUntil")]
+    /// Wire name: `MutedUntil` (required). Also read under its older name `ShuttedUntil`; sent under the current one.
+    ///
+    /// Note: Called `ShuttedUntil` (inside `ShuttedUinList`) in replies before the 2022-07 rename; client models in several public SDKs still read that name.
+    #[serde(rename = "MutedUntil", alias = "ShuttedUntil")]
     pub muted_until: u64,
 }
 #[allow(clippy::new_without_default)]
