@@ -72,50 +72,25 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
         .and_then(|(f, t)| parse(&f, &t).map_err(|e| errors.push(e)).ok())
         .unwrap_or_default();
 
-    let mut raw_endpoints = Vec::new();
-    match endpoint_files(dir) {
-        Ok(paths) => {
-            for path in paths {
-                let shown = show(&path);
-                let text = match fs::read_to_string(&path) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        errors.push(file_error(&shown, format!("cannot read: {e}")));
-                        continue;
-                    }
-                };
-                files.push(path.clone());
-                match parse::<EndpointSpec>(&shown, &text) {
-                    Ok(spec) => {
-                        let (service, command) = dir_names(&path);
-                        raw_endpoints.push(RawEndpoint { file: shown, service, command, text, spec });
-                    }
-                    Err(e) => errors.push(e),
-                }
-            }
-        }
-        Err(e) => errors.push(file_error(dir, format!("cannot read spec directory: {e}"))),
-    }
-
-    let mut raw_callbacks = Vec::new();
-    for path in callback_files(&dir.join("callbacks")) {
-        let shown = show(&path);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(file_error(&shown, format!("cannot read: {e}")));
-                continue;
-            }
-        };
-        files.push(path.clone());
-        match parse::<CallbackSpec>(&shown, &text) {
-            Ok(spec) => {
-                let (area, name) = dir_names(&path);
-                raw_callbacks.push(RawCallback { file: shown, area, name, text, spec });
-            }
-            Err(e) => errors.push(e),
-        }
-    }
+    let endpoint_paths = endpoint_files(dir).unwrap_or_else(|e| {
+        errors.push(file_error(dir, format!("cannot read spec directory: {e}")));
+        Vec::new()
+    });
+    let raw_endpoints: Vec<RawEndpoint> = read_specs(&endpoint_paths, &show, &mut files, &mut errors)
+        .into_iter()
+        .map(|(path, file, text, spec)| {
+            let (service, command) = dir_names(&path);
+            RawEndpoint { file, service, command, text, spec }
+        })
+        .collect();
+    let callback_paths = callback_files(&dir.join("callbacks"));
+    let raw_callbacks: Vec<RawCallback> = read_specs(&callback_paths, &show, &mut files, &mut errors)
+        .into_iter()
+        .map(|(path, file, text, spec)| {
+            let (area, name) = dir_names(&path);
+            RawCallback { file, area, name, text, spec }
+        })
+        .collect();
 
     let shared_names: BTreeSet<String> = raw_types.keys().cloned().collect();
     let table_names: BTreeSet<String> = error_tables.keys().cloned().collect();
@@ -172,6 +147,33 @@ impl Checker<'_> {
         let resolved = self.ty(ty, name, pos, true, Some(name));
         SharedType { name: name.to_owned(), doc: ty.doc.clone(), ty: resolved }
     }
+}
+
+/// Reads and parses each spec file: `(path, path as shown, text, spec)` for
+/// the ones that parse; problems go to `errors`, read files to `files`.
+fn read_specs<T: serde::de::DeserializeOwned>(
+    paths: &[PathBuf],
+    show: &dyn Fn(&Path) -> PathBuf,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<SpecError>,
+) -> Vec<(PathBuf, PathBuf, String, T)> {
+    let mut out = Vec::new();
+    for path in paths {
+        let shown = show(path);
+        let text = match fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(file_error(&shown, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        files.push(path.clone());
+        match parse::<T>(&shown, &text) {
+            Ok(spec) => out.push((path.clone(), shown, text, spec)),
+            Err(e) => errors.push(e),
+        }
+    }
+    out
 }
 
 /// Two endpoints whose Rust module paths would be the same.
