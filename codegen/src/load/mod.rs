@@ -22,7 +22,7 @@ use endpoint::RawEndpoint;
 use parse::{file_error, parse};
 
 use crate::error::{SpecError, SpecErrors};
-use crate::model::spec::{CallbackSpec, EndpointSpec, ErrorTableSpec, FieldSpec, RegionSpec};
+use crate::model::spec::{ErrorTableSpec, FieldSpec, RegionSpec};
 use crate::model::{Callback, Endpoint, Region, SharedType, SpecSet};
 use crate::names::{is_camel_ident, snake, RESERVED_TYPE_NAMES};
 
