@@ -434,7 +434,7 @@ async fn every_listed_trigger_fires_its_callbacks() {
     let cases: [(&str, Value, &[&str]); 7] = [
         (
             "openim/admin_set_msg_read",
-            json!({"Report_Account": "bob", "Peer_Account": "alice"}),
+            json!({"Report_Account": "bob", "Peer_Account": "alice", "MsgReadTime": "1653360000"}),
             &["C2C.CallbackAfterMsgReport"],
         ),
         (
@@ -474,6 +474,10 @@ async fn every_listed_trigger_fires_its_callbacks() {
         let r = post(&server, path, body).await;
         assert_eq!(code(&r), 0, "{path}: {r}");
         assert_eq!(commands(&server.callbacks()), expected, "{path}");
+        if path.ends_with("admin_set_msg_read") {
+            // `MsgReadTime` is documented as a string of seconds.
+            assert_eq!(server.callbacks()[0].body["LastReadTime"], 1_653_360_000_u64);
+        }
     }
     // The mock remembers the group: type, owner, members.
     let destroyed = &server.callbacks()[0].body;

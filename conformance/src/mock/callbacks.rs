@@ -355,7 +355,11 @@ impl Emitter {
         let b = call.body;
         let reporter = str_field(b, "Report_Account").unwrap_or_default().to_owned();
         let peer = str_field(b, "Peer_Account").unwrap_or_default().to_owned();
-        let read_time = b.get("MsgReadTime").and_then(Value::as_u64).unwrap_or_else(unix_secs);
+        // Documented as a string of seconds; some clients send a number.
+        let read_time = b
+            .get("MsgReadTime")
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()))
+            .unwrap_or_else(unix_secs);
         let unread = {
             let mut world = lock(&self.world);
             world.unread.remove(&(reporter.clone(), peer.clone()));
