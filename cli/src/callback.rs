@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::{Args, Subcommand};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -197,25 +197,11 @@ async fn receive(
         eprintln!("tim callback: refused ({}): {r}", r.status().as_u16());
         into_hyper(r.to_response())
     };
-    let query = match receiver.check_head(&parts) {
-        Ok(q) => q,
-        Err(r) => return refuse(r),
+    let event = match receiver.check_head(&parts) {
+        Ok(query) => receiver.read_body(query, body).await,
+        Err(r) => Err(r),
     };
-    let limit = receiver.max_body();
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            if e.is::<http_body_util::LengthLimitError>() {
-                return refuse(tim_runtime::callback::CallbackRejection::BodyTooLarge { limit });
-            }
-            eprintln!("tim callback: refused (400): body not received: {e}");
-            let body = tim_runtime::callback::fail_body("the body was not received whole");
-            let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
-            *resp.status_mut() = http::StatusCode::BAD_REQUEST;
-            return resp;
-        }
-    };
-    let event = match receiver.parse(query, &bytes) {
+    let event = match event {
         Ok(e) => e,
         Err(r) => return refuse(r),
     };

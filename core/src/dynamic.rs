@@ -101,8 +101,7 @@ impl EndpointEntry {
     /// does not know, so long-lived clients that still send removed ones
     /// (`MsgTimeStamp`) keep working; a typo is ignored the same way there.
     pub fn parse_request_lenient(&self, body: &[u8]) -> Result<Lenient<Value>, RequestError> {
-        let (known, ignored) = strip_unknown(self.parse_request, body)?;
-        let value = (self.parse_request)(&known)?;
+        let (value, ignored) = without_unknown(self.parse_request, body)?;
         Ok(Lenient { value, ignored })
     }
 
@@ -110,8 +109,7 @@ impl EndpointEntry {
     /// kept and sent as given (listed in `ignored`) instead of refused; the
     /// known fields are checked all the same. For `tim call --allow-unknown`.
     pub fn prepare_lenient(&self, body: &[u8]) -> Result<Lenient<PreparedCall>, RequestError> {
-        let (known, ignored) = strip_unknown(self.parse_request, body)?;
-        let mut prepared = (self.prepare)(&known)?;
+        let (mut prepared, ignored) = without_unknown(self.prepare, body)?;
         if !ignored.is_empty() {
             // The canonical form of the known fields would drop the unknown ones.
             prepared.body = body.to_vec();
@@ -130,18 +128,20 @@ pub struct Lenient<T> {
     pub ignored: Vec<String>,
 }
 
-/// `body` without the fields `parse` reports as unknown, and their paths.
-fn strip_unknown(
-    parse: fn(&[u8]) -> Result<Value, RequestError>,
+/// Runs `step` (a parse, or a parse and serialize) on `body`, and again
+/// without each field it reports as unknown; its output and the paths of the
+/// fields removed. A body the spec fully knows is stepped through once.
+fn without_unknown<T>(
+    step: fn(&[u8]) -> Result<T, RequestError>,
     body: &[u8],
-) -> Result<(Vec<u8>, Vec<String>), RequestError> {
+) -> Result<(T, Vec<String>), RequestError> {
     let mut ignored = Vec::new();
     let mut current = body.to_vec();
     let mut value: Option<Value> = None;
     // Each round removes one field; a body has no more fields than bytes.
     for _ in 0..=body.len() {
-        let err = match parse(&current) {
-            Ok(_) => return Ok((current, ignored)),
+        let err = match step(&current) {
+            Ok(out) => return Ok((out, ignored)),
             Err(e) => e,
         };
         let Some(name) = unknown_field(&err.reason) else { return Err(err) };
@@ -152,12 +152,10 @@ fn strip_unknown(
         if !remove_field(v, &err.path, name) {
             return Err(err);
         }
-        ignored.push(if err.path.is_empty() || err.path.ends_with(name) {
-            if err.path.is_empty() {
-                name.to_owned()
-            } else {
-                err.path.clone()
-            }
+        ignored.push(if err.path.is_empty() {
+            name.to_owned()
+        } else if err.path.ends_with(name) {
+            err.path.clone()
         } else {
             format!("{}.{name}", err.path)
         });

@@ -31,10 +31,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tim_core::callback::{
-    CallbackEvent, CallbackParseError, CallbackReceiver, CallbackRejection, CallbackReply, CallbackSet,
-};
+use tim_core::callback::{CallbackEvent, CallbackReceiver, CallbackReply, CallbackSet};
 
 /// A router answering callbacks at `/` (so it can be nested at any path)
 /// with `receiver` and `handler`.
@@ -69,22 +66,13 @@ where
     Fut: Future<Output = CallbackReply>,
 {
     let (head, body) = req.into_parts();
-    let response = match receiver.check_head(&head) {
+    let event = match receiver.check_head(&head) {
+        Ok(query) => receiver.read_body(query, body).await,
+        Err(rejection) => Err(rejection),
+    };
+    let response = match event {
+        Ok(event) => receiver.dispatch(event, handler).await,
         Err(rejection) => receiver.reject(&rejection),
-        Ok(query) => match Limited::new(body, receiver.max_body()).collect().await {
-            Err(e) if e.is::<LengthLimitError>() => {
-                receiver.reject(&CallbackRejection::BodyTooLarge { limit: receiver.max_body() })
-            }
-            Err(e) => receiver.reject(&CallbackRejection::BadBody(CallbackParseError {
-                command: query.command.clone(),
-                field: String::new(),
-                reason: format!("the body could not be read: {e}"),
-            })),
-            Ok(collected) => match receiver.parse(query, &collected.to_bytes()) {
-                Ok(event) => receiver.dispatch(event, handler).await,
-                Err(rejection) => receiver.reject(&rejection),
-            },
-        },
     };
     response.map(Body::from)
 }
@@ -95,7 +83,7 @@ mod tests {
 
     use serde_json::{json, Value};
     use tim_core::callback::testing::{meta, signed_query, unsigned_query};
-    use tim_core::callback::{CallbackKind, CallbackMeta, CallbackVerifier};
+    use tim_core::callback::{CallbackKind, CallbackMeta, CallbackParseError, CallbackVerifier};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 

@@ -5,8 +5,9 @@
 //! [`CallbackReceiver::handle`] does everything on an `http::Request<Bytes>`;
 //! adapters for frameworks that stream bodies use the pieces instead:
 //! [`check_head`](CallbackReceiver::check_head) on the request head, then
-//! read at most [`max_body`](CallbackReceiver::max_body) bytes, then
-//! [`parse`](CallbackReceiver::parse) and [`dispatch`](CallbackReceiver::dispatch).
+//! [`read_body`](CallbackReceiver::read_body) (at most
+//! [`max_body`](CallbackReceiver::max_body) bytes, then
+//! [`parse`](CallbackReceiver::parse)), and [`dispatch`](CallbackReceiver::dispatch).
 
 use std::fmt;
 use std::future::Future;
@@ -305,6 +306,34 @@ impl<S: CallbackSet> CallbackReceiver<S> {
         }
         let callback = S::parse(&query.command, body)?;
         Ok(CallbackEvent { callback, query })
+    }
+
+    /// Reads a streamed body of a request whose head passed
+    /// [`check_head`](Self::check_head), stopping after
+    /// [`max_body`](Self::max_body) bytes, then [`parse`](Self::parse)s it.
+    /// A body larger than that is refused as too large, one that breaks off
+    /// as a bad body.
+    pub async fn read_body<B>(
+        &self,
+        query: CallbackQuery,
+        body: B,
+    ) -> Result<CallbackEvent<S>, CallbackRejection>
+    where
+        B: hyper::body::Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        use http_body_util::{BodyExt, LengthLimitError, Limited};
+        match Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => self.parse(query, &collected.to_bytes()),
+            Err(e) if e.is::<LengthLimitError>() => {
+                Err(CallbackRejection::BodyTooLarge { limit: self.max_body })
+            }
+            Err(e) => Err(CallbackRejection::BadBody(CallbackParseError {
+                command: query.command,
+                field: String::new(),
+                reason: format!("the body could not be read: {e}"),
+            })),
+        }
     }
 
     /// [`check_head`](Self::check_head) then [`parse`](Self::parse): every
