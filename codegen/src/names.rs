@@ -29,6 +29,17 @@ pub const ERROR_ROLES: &[(&str, ErrorRole)] = &[
     ("sdkappid_not_found", ErrorRole::SdkAppIdNotFound),
     ("identifier_invalid", ErrorRole::IdentifierInvalid),
     ("admin_required", ErrorRole::AdminRequired),
+    ("account_not_found", ErrorRole::AccountNotFound),
+    ("group_not_found", ErrorRole::GroupNotFound),
+    ("not_group_member", ErrorRole::NotGroupMember),
+    ("group_type_unsupported", ErrorRole::GroupTypeUnsupported),
+    ("already_exists", ErrorRole::AlreadyExists),
+    ("message_not_found", ErrorRole::MessageNotFound),
+    ("permission_denied", ErrorRole::PermissionDenied),
+    ("too_many_items", ErrorRole::TooManyItems),
+    ("limit_reached", ErrorRole::LimitReached),
+    ("not_friend", ErrorRole::NotFriend),
+    ("blocked", ErrorRole::Blocked),
 ];
 
 /// The role a spec role name stands for.

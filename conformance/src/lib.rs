@@ -8,6 +8,7 @@
 //! [`MockServer::callbacks`]. With the `strategies` feature,
 //! `strategies` gives proptest strategies derived from the specs.
 
+pub mod emulator;
 pub mod fixtures;
 mod mock;
 #[cfg(feature = "strategies")]

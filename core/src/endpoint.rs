@@ -105,6 +105,28 @@ pub enum ErrorRole {
     IdentifierInvalid,
     /// The `identifier` is not the app's administrator.
     AdminRequired,
+    /// An account the request names does not exist (was never imported, or was deleted).
+    AccountNotFound,
+    /// The group does not exist or was disbanded.
+    GroupNotFound,
+    /// An account the request names is not a member of the group.
+    NotGroupMember,
+    /// The group's type does not support the operation.
+    GroupTypeUnsupported,
+    /// What the request creates exists already (a group ID in use, a friend already added).
+    AlreadyExists,
+    /// The message the request names does not exist or was recalled.
+    MessageNotFound,
+    /// The operator may not do this (e.g. not the owner or an admin).
+    PermissionDenied,
+    /// A list in the request is longer than one call accepts.
+    TooManyItems,
+    /// A stored quantity is at its limit (friends, groups, members).
+    LimitReached,
+    /// The accounts are not friends.
+    NotFriend,
+    /// One account has blocked the other.
+    Blocked,
 }
 
 impl ErrorRole {

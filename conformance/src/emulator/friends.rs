@@ -1,0 +1,34 @@
+//! friends.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Call, Event, Handled, Refusal, World};
+
+/// Paths this family answers.
+pub const PATHS: &[&str] = &[];
+
+/// State of this family.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Friends {}
+
+impl Friends {
+    /// Removes every trace of an account.
+    pub fn forget_account(&mut self, _id: &str) {}
+
+    /// Whether the state names the account.
+    pub fn mentions_account(&self, _id: &str) -> bool {
+        false
+    }
+}
+
+/// Before-callbacks of a call, or why it is refused.
+pub fn before(_w: &World, _call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
+    Ok(Vec::new())
+}
+
+/// Answers a call on one of [`PATHS`].
+pub fn handle(_w: &mut World, call: &Call<'_>) -> Handled {
+    Err(call.refuse(tim_runtime::ErrorRole::InvalidField, "not yet"))
+}

@@ -1,0 +1,347 @@
+//! The emulator: the state behind the stateful mock server.
+//!
+//! A [`World`] holds what Tencent IM stores for one app (accounts and
+//! profiles, one-to-one messages and unread counts, conversations, groups and
+//! their messages, friends and blocklists) and answers the REST calls of the
+//! endpoints in [`STATEFUL`] from it, with the field names and codes of the
+//! specs. It knows nothing of HTTP: the mock server checks a request against
+//! its spec, hands the canonical body to [`World::handle`], sends the
+//! callbacks the answer lists and replies.
+//!
+//! Each family of endpoints has its own module and its own part of the state;
+//! a family reads another's through that family's public methods. Refusals
+//! name an [`ErrorRole`], and the code is the one the endpoint's spec gives
+//! that role, so no error number is written here.
+
+pub mod accounts;
+pub mod c2c;
+pub mod conversations;
+pub mod friends;
+pub mod groups;
+
+use std::fmt;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use tim_runtime::{EndpointMeta, ErrorRole};
+
+pub use self::accounts::Accounts;
+pub use self::c2c::C2c;
+pub use self::conversations::Conversations;
+pub use self::friends::Friends;
+pub use self::groups::Groups;
+
+/// Everything the emulator stores for one app. Serialized as the `--state`
+/// and `--seed` file format (JSON).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct World {
+    /// Accounts and their profiles.
+    pub accounts: Accounts,
+    /// One-to-one messages, unread counts, receipts, extensions.
+    pub c2c: C2c,
+    /// Conversation deletions, conversation groups and marks.
+    pub conversations: Conversations,
+    /// Groups, members, group messages.
+    pub groups: Groups,
+    /// Friends, friend lists and blocklists.
+    pub friends: Friends,
+}
+
+/// One REST call as the emulator sees it: already checked against its spec.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The endpoint's description (error tables, group-type table).
+    pub meta: &'static EndpointMeta,
+    /// Path without `v4/` (`openim/sendmsg`).
+    pub path: &'a str,
+    /// The canonical request body (current field names, lenient fields
+    /// converted, unknown fields removed).
+    pub body: &'a Value,
+    /// The caller (`identifier`: the app admin).
+    pub operator: &'a str,
+    /// Unix seconds of the call.
+    pub now: u64,
+}
+
+impl Call<'_> {
+    /// A refusal with the code the endpoint's spec gives `role`; without one,
+    /// the endpoint's catch-all code (the info says which role was meant).
+    pub fn refuse(&self, role: ErrorRole, info: impl Into<String>) -> Refusal {
+        let info = info.into();
+        if let Some(e) = self.meta.error_with_role(role) {
+            return Refusal { code: e.code, info };
+        }
+        let fallback = self
+            .meta
+            .error_for_field("*")
+            .or_else(|| self.meta.error_with_role(ErrorRole::InvalidField))
+            .map_or(-1, |e| e.code);
+        Refusal { code: fallback, info: format!("{info} (the spec has no {role:?} code)") }
+    }
+
+    /// A refusal for a bad value of the request field `field` (wire name),
+    /// with the code the spec maps the field to.
+    pub fn refuse_field(&self, field: &str, info: impl Into<String>) -> Refusal {
+        let code = self
+            .meta
+            .error_for_field(field)
+            .or_else(|| self.meta.error_with_role(ErrorRole::InvalidField))
+            .map_or(-1, |e| e.code);
+        Refusal { code, info: info.into() }
+    }
+
+    /// A string field of the body.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.body.get(name).and_then(Value::as_str)
+    }
+
+    /// An unsigned integer field of the body.
+    pub fn u64(&self, name: &str) -> Option<u64> {
+        self.body.get(name).and_then(Value::as_u64)
+    }
+
+    /// A list of strings in the body (absent: empty).
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        match self.body.get(name) {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Why the emulator refused a call: the `ErrorCode` and `ErrorInfo` to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The code, from the endpoint's spec.
+    pub code: i64,
+    /// What was wrong.
+    pub info: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.info, self.code)
+    }
+}
+
+/// A callback the service sends because of a call: its `CallbackCommand`
+/// and body (without `CallbackCommand`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The `CallbackCommand`.
+    pub command: &'static str,
+    /// The body's other fields.
+    pub payload: Map<String, Value>,
+}
+
+impl Event {
+    /// An event from a JSON object literal (anything else gives an empty
+    /// payload).
+    pub fn new(command: &'static str, payload: Value) -> Self {
+        let payload = match payload {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        Self { command, payload }
+    }
+}
+
+/// What a handled call did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Done {
+    /// The reply's fields besides `ActionStatus`, `ErrorCode` and
+    /// `ErrorInfo` (a handler may set those for a partial failure).
+    pub reply: Map<String, Value>,
+    /// The after-callbacks the change fires, in order.
+    pub events: Vec<Event>,
+    /// The call succeeded without changing anything (a group type the spec
+    /// says is ignored).
+    pub ignored: bool,
+}
+
+impl Done {
+    /// Success with these reply fields (a JSON object literal).
+    pub fn reply(fields: Value) -> Self {
+        let reply = match fields {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        Self { reply, events: Vec::new(), ignored: false }
+    }
+
+    /// Success with no reply fields.
+    pub fn ok() -> Self {
+        Self::reply(json!({}))
+    }
+
+    /// Adds an after-callback.
+    #[must_use]
+    pub fn event(mut self, command: &'static str, payload: Value) -> Self {
+        self.events.push(Event::new(command, payload));
+        self
+    }
+
+    /// The full reply body.
+    pub fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("ActionStatus".into(), json!("OK"));
+        body.insert("ErrorInfo".into(), json!(""));
+        body.insert("ErrorCode".into(), json!(0));
+        for (k, v) in &self.reply {
+            body.insert(k.clone(), v.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+/// The answer of a family to a call on one of its paths.
+pub type Handled = Result<Done, Refusal>;
+
+/// One family: the paths it answers, its before-callbacks and its handler.
+struct Family {
+    paths: &'static [&'static str],
+    before: fn(&World, &Call<'_>) -> Result<Vec<Event>, Refusal>,
+    handle: fn(&mut World, &Call<'_>) -> Handled,
+}
+
+const FAMILIES: &[Family] = &[
+    Family { paths: accounts::PATHS, before: no_before, handle: accounts::handle },
+    Family { paths: c2c::PATHS, before: c2c::before, handle: c2c::handle },
+    Family { paths: conversations::PATHS, before: no_before, handle: conversations::handle },
+    Family { paths: groups::PATHS, before: groups::before, handle: groups::handle },
+    Family { paths: friends::PATHS, before: no_before, handle: friends::handle },
+];
+
+fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
+    Ok(Vec::new())
+}
+
+fn family(path: &str) -> Option<&'static Family> {
+    FAMILIES.iter().find(|f| f.paths.contains(&path))
+}
+
+/// Every path (without `v4/`) the emulator answers from its state; the
+/// others get the spec's sample reply.
+pub fn stateful_paths() -> impl Iterator<Item = &'static str> {
+    FAMILIES.iter().flat_map(|f| f.paths.iter().copied())
+}
+
+/// Whether the emulator answers `path` (without `v4/`) from its state.
+pub fn is_stateful(path: &str) -> bool {
+    family(path).is_some()
+}
+
+/// Unix seconds now.
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Unix milliseconds now (callbacks' `EventTime`).
+pub fn unix_millis() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl World {
+    /// An empty world whose only account is the app administrator.
+    pub fn new(admin: &str) -> Self {
+        let mut w = Self::default();
+        w.accounts.ensure(admin);
+        w
+    }
+
+    /// The before-callbacks `call` fires, or why it is refused before any
+    /// (an account or group it names does not exist, ...). `None`: the path
+    /// is not stateful.
+    pub fn before(&self, call: &Call<'_>) -> Option<Result<Vec<Event>, Refusal>> {
+        let f = family(call.path)?;
+        Some(self.group_type_rule(call).and_then(|ignored| match ignored {
+            true => Ok(Vec::new()),
+            false => (f.before)(self, call),
+        }))
+    }
+
+    /// Answers `call` from the state, changing it. `None`: the path is not
+    /// stateful.
+    pub fn handle(&mut self, call: &Call<'_>) -> Option<Handled> {
+        let f = family(call.path)?;
+        Some(match self.group_type_rule(call) {
+            Err(r) => Err(r),
+            Ok(true) => Ok(Done { ignored: true, ..Done::ok() }),
+            Ok(false) => (f.handle)(self, call),
+        })
+    }
+
+    /// The group-type table of the spec, for a call naming an existing
+    /// group: `Ok(true)` when the type is ignored (success, nothing
+    /// changes), an error when it is unsupported.
+    fn group_type_rule(&self, call: &Call<'_>) -> Result<bool, Refusal> {
+        let Some(group_type) = call.str("GroupId").and_then(|g| self.groups.type_of(g)) else {
+            return Ok(false);
+        };
+        match call.meta.group_type(group_type) {
+            Some(s) if !s.supported && s.ignored => Ok(true),
+            Some(s) if !s.supported => Err(call.refuse(
+                ErrorRole::GroupTypeUnsupported,
+                format!("{} groups do not support {}", group_type, call.path),
+            )),
+            _ => Ok(false),
+        }
+    }
+
+    /// Removes every trace of an account (account_delete).
+    pub fn forget_account(&mut self, id: &str) {
+        self.accounts.forget_account(id);
+        self.c2c.forget_account(id);
+        self.conversations.forget_account(id);
+        self.groups.forget_account(id);
+        self.friends.forget_account(id);
+    }
+
+    /// Whether any part of the state other than the account table still
+    /// names `id` (an invariant: false after account_delete).
+    pub fn mentions_account(&self, id: &str) -> bool {
+        self.c2c.mentions_account(id)
+            || self.conversations.mentions_account(id)
+            || self.groups.mentions_account(id)
+            || self.friends.mentions_account(id)
+    }
+
+    /// Reads a state file (the format [`save`](Self::save) writes).
+    pub fn load(path: &Path) -> Result<Self, StateFileError> {
+        let err = |reason: String| StateFileError { path: path.display().to_string(), reason };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        serde_json::from_slice(&bytes).map_err(|e| err(format!("not an emulator state file: {e}")))
+    }
+
+    /// Writes the state to `path` atomically (a temporary file beside it,
+    /// then a rename), so a crash never leaves half a file.
+    pub fn save(&self, path: &Path) -> Result<(), StateFileError> {
+        let err = |reason: String| StateFileError { path: path.display().to_string(), reason };
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    }
+}
+
+/// A state or seed file that cannot be read or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateFileError {
+    /// The file.
+    pub path: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for StateFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "state file {}: {}", self.path, self.reason)
+    }
+}
+
+impl std::error::Error for StateFileError {}
