@@ -32,3 +32,21 @@ pub fn before(_w: &World, _call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 pub fn handle(_w: &mut World, call: &Call<'_>) -> Handled {
     Err(call.refuse(tim_runtime::ErrorRole::InvalidField, "not yet"))
 }
+
+/// A one-to-one conversation of one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct C2cConversation {
+    /// The other account.
+    pub peer: String,
+    /// Time of the latest message (Unix seconds).
+    pub last_msg_time: u64,
+    /// Messages from `peer` the account has not read.
+    pub unread: u64,
+}
+
+impl C2c {
+    /// The one-to-one conversations of `account`.
+    pub fn conversations_of(&self, _account: &str) -> Vec<C2cConversation> {
+        Vec::new()
+    }
+}

