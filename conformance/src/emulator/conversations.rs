@@ -664,3 +664,203 @@ fn mark(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
     }
     Ok(Done::reply(json!({"ResultItem": results, "ErrorDisplay": ""})))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::super::{Call, Done, Handled, World};
+    use super::{page, Entry};
+
+    const ADMIN: &str = "admin";
+
+    fn world(accounts: &[&str]) -> World {
+        let mut w = World::new(ADMIN);
+        for a in accounts {
+            w.accounts.ensure(a);
+        }
+        w
+    }
+
+    fn run(w: &mut World, path: &str, body: Value, now: u64) -> Handled {
+        let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
+        let meta = entry.map(|e| e.meta).unwrap_or_else(|| panic!("no endpoint {path}"));
+        let c = Call { meta, path, body: &body, operator: ADMIN, now };
+        w.handle(&c).unwrap_or_else(|| panic!("{path} is not stateful"))
+    }
+
+    fn ok(w: &mut World, path: &str, body: Value, now: u64) -> Done {
+        run(w, path, body, now).unwrap_or_else(|r| panic!("{path} refused: {r}"))
+    }
+
+    fn code_of(path: &str, name: &str) -> i64 {
+        let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
+        let meta = entry.map(|e| e.meta).unwrap_or_else(|| panic!("no endpoint {path}"));
+        meta.errors.iter().find(|e| e.name == name).map(|e| e.code).unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    fn send(w: &mut World, from: &str, to: &str, now: u64) {
+        ok(w, "openim/sendmsg", json!({"From_Account": from, "To_Account": to, "MsgRandom": 1, "MsgBody": []}), now);
+    }
+
+    fn list(w: &mut World, account: &str) -> Vec<Value> {
+        let body = json!({"From_Account": account, "TimeStamp": 0, "StartIndex": 0, "TopTimeStamp": 0,
+                          "TopStartIndex": 0, "AssistFlags": 7});
+        let d = ok(w, "recentcontact/get_list", body, 5000);
+        assert_eq!(d.reply["CompleteFlag"], json!(1));
+        d.reply["SessionItem"].as_array().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn list_is_newest_first_and_deletion_lasts_until_a_new_message() {
+        let mut w = world(&["a", "b", "c"]);
+        send(&mut w, "b", "a", 100);
+        send(&mut w, "a", "c", 200);
+        let items = list(&mut w, "a");
+        assert_eq!(
+            items,
+            [
+                json!({"Type": 1, "To_Account": "c", "MsgTime": 200, "TopFlag": 0}),
+                json!({"Type": 1, "To_Account": "b", "MsgTime": 100, "TopFlag": 0}),
+            ]
+        );
+        ok(&mut w, "recentcontact/delete", json!({"From_Account": "a", "Type": 1, "To_Account": "b"}), 300);
+        assert_eq!(list(&mut w, "a").len(), 1);
+        assert_eq!(w.c2c.unread("a", "b"), 0, "deleting a conversation clears its unread count");
+        assert_eq!(w.c2c.messages_between("a", "b").len(), 1, "history stays without ClearRamble");
+        send(&mut w, "b", "a", 300);
+        assert_eq!(list(&mut w, "a")[0]["To_Account"], json!("b"));
+        ok(
+            &mut w,
+            "recentcontact/delete",
+            json!({"From_Account": "a", "Type": 1, "To_Account": "b", "ClearRamble": 1}),
+            400,
+        );
+        assert!(w.c2c.messages_between("a", "b").iter().all(|m| !m.visible_to("a")));
+        assert_eq!(list(&mut w, "b").len(), 1, "the peer keeps the conversation");
+        let missing = run(&mut w, "recentcontact/get_list", json!({"From_Account": "ghost", "TimeStamp": 0,
+            "StartIndex": 0, "TopTimeStamp": 0, "TopStartIndex": 0, "AssistFlags": 0}), 1);
+        assert_eq!(missing.err().map(|r| r.code), Some(code_of("recentcontact/get_list", "UserNotImported")));
+    }
+
+    #[test]
+    fn pinned_conversations_come_first() {
+        let mut w = world(&["a", "b", "c"]);
+        send(&mut w, "b", "a", 100);
+        send(&mut w, "c", "a", 200);
+        w.conversations.user("a").pinned.insert("c2c_b".into(), 50);
+        let items = list(&mut w, "a");
+        assert_eq!(items[0]["To_Account"], json!("b"));
+        assert_eq!(items[0]["TopFlag"], json!(1));
+        assert_eq!(items[1]["TopFlag"], json!(0));
+    }
+
+    #[test]
+    fn paging_returns_everything_once() {
+        let entries: Vec<Entry> = [9, 8, 8, 8, 5, 5, 1]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Entry { id: format!("c2c_{i}"), time: *t })
+            .collect();
+        let (mut ts, mut idx, mut seen) = (0, 0, Vec::new());
+        for _ in 0..10 {
+            let (p, nts, nidx, done) = page(&entries, ts, idx, 2);
+            seen.extend(p.into_iter().map(|e| e.id));
+            (ts, idx) = (nts, nidx);
+            if done {
+                break;
+            }
+        }
+        let all: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(seen, all);
+    }
+
+    #[test]
+    fn contact_groups_and_marks() {
+        let mut w = world(&["u", "p1", "p2"]);
+        let d = ok(
+            &mut w,
+            "recentcontact/create_contact_group",
+            json!({"From_Account": "u", "GroupContactItem": [{"GroupName": "work",
+                   "ContactItem": [{"Type": 1, "To_Account": "p1"}, {"Type": 1, "To_Account": "nobody"}]}]}),
+            10,
+        );
+        let result = &d.reply["GroupResultItem"][0];
+        assert_eq!(result["GroupItem"], json!({"GroupName": "work", "GroupId": 1}));
+        assert_eq!(result["ResultItem"][0]["ResultCode"], json!(0));
+        assert_eq!(
+            result["ResultItem"][1]["ResultCode"],
+            json!(code_of("recentcontact/create_contact_group", "UserNotImported"))
+        );
+        ok(
+            &mut w,
+            "recentcontact/update_contact_group",
+            json!({"From_Account": "u", "UpdateType": 1, "UpdateGroup": {"UpdateGroupType": 2, "OldGroupName": "work",
+                   "ContactUpdateItem": [{"ContactOptType": 1, "ContactItem": {"Type": 1, "To_Account": "p2"}}]}}),
+            11,
+        );
+        ok(
+            &mut w,
+            "recentcontact/update_contact_group",
+            json!({"From_Account": "u", "UpdateType": 1,
+                   "UpdateGroup": {"UpdateGroupType": 1, "OldGroupName": "work", "NewGroupName": "job"}}),
+            12,
+        );
+        ok(
+            &mut w,
+            "recentcontact/mark_contact",
+            json!({"From_Account": "u", "MarkItem": [{"OptType": 3, "ContactItem": {"Type": 1, "To_Account": "p1"},
+                   "SetMark": [1, 3], "CustomMark": "vip"}]}),
+            13,
+        );
+        let d = ok(&mut w, "recentcontact/get_contact_group", json!({"From_Account": "u", "StartIndex": 0}), 14);
+        assert_eq!(d.reply["GroupItem"], json!([{"GroupName": "job", "GroupId": 1}]));
+        assert_eq!(
+            d.reply["ContactItem"][0],
+            json!({"Type": 1, "To_Account": "p1", "StandardMark": "101", "CustomMark": "vip",
+                   "ContactGroupId": [1], "Timestamp": 13})
+        );
+        assert_eq!(d.reply["ContactItem"][1]["To_Account"], json!("p2"));
+        let d = ok(
+            &mut w,
+            "recentcontact/search_contact_group",
+            json!({"From_Account": "u", "ContactItem": [{"Type": 1, "To_Account": "p2"}]}),
+            15,
+        );
+        assert_eq!(d.reply["ContactResultItem"][0]["ContactGroupId"], json!([1]));
+        let gone = run(&mut w, "recentcontact/del_contact_group", json!({"From_Account": "u", "GroupName": ["work"]}), 16);
+        assert_eq!(gone.err().map(|r| r.code), Some(code_of("recentcontact/del_contact_group", "ContactGroupNotFound")));
+        let d = ok(&mut w, "recentcontact/del_contact_group", json!({"From_Account": "u", "GroupName": ["job"]}), 16);
+        assert_eq!(d.reply["GroupItem"], json!([{"GroupName": "job", "GroupId": 1}]));
+        assert!(w.conversations.contact_groups_of("u").is_empty());
+
+        assert!(w.mentions_account("p1"));
+        w.forget_account("p1");
+        assert!(!w.mentions_account("p1"));
+        w.forget_account("u");
+        assert!(!w.mentions_account("u"));
+    }
+
+    #[test]
+    fn at_most_twenty_contact_groups() {
+        let mut w = world(&["u"]);
+        for i in 0..20 {
+            ok(
+                &mut w,
+                "recentcontact/create_contact_group",
+                json!({"From_Account": "u", "GroupContactItem": [{"GroupName": format!("g{i}"), "ContactItem": []}]}),
+                1,
+            );
+        }
+        let over = run(
+            &mut w,
+            "recentcontact/create_contact_group",
+            json!({"From_Account": "u", "GroupContactItem": [{"GroupName": "g20", "ContactItem": []}]}),
+            1,
+        );
+        assert_eq!(
+            over.err().map(|r| r.code),
+            Some(code_of("recentcontact/create_contact_group", "TooManyContactGroups"))
+        );
+    }
+}
