@@ -153,7 +153,8 @@ async fn history_pages_return_every_message_exactly_once() {
         let got: Vec<String> = history.iter().filter_map(|m| m.msg_key.clone()).collect();
         assert_eq!(got, keys, "page size {page}");
     }
-    let stored: Vec<String> = server.world(|w| w.c2c.messages_between("alice", "bob").iter().map(|m| m.key.clone()).collect());
+    let stored: Vec<String> =
+        server.world(|w| w.c2c.messages_between("alice", "bob").iter().map(|m| m.key.clone()).collect());
     assert_eq!(stored, keys);
 }
 
@@ -183,19 +184,28 @@ async fn withdraw_flags_the_message_and_an_unknown_key_is_refused() {
 async fn modify_replaces_the_stored_content() {
     let (server, client) = start(seeded(&["alice", "bob"])).await;
     let key = send(&client, "alice", "bob", "typo").await;
-    let modify = modify_c2c_msg::Request::new("alice", "bob", key.clone()).msg_body(text("fixed")).cloud_custom_data("v2");
+    let modify = modify_c2c_msg::Request::new("alice", "bob", key.clone())
+        .msg_body(text("fixed"))
+        .cloud_custom_data("v2");
     client.call(&modify).await.unwrap();
     let history = roam_all(&client, "bob", "alice", 10).await;
     assert_eq!(history[0].msg_body, Some(text("fixed")));
     assert_eq!(history[0].cloud_custom_data.as_deref(), Some("v2"));
-    assert!(server.world(|w| w.c2c.message("alice", "bob", &key).is_some_and(|m| m.body[0]["MsgContent"]["Text"] == "fixed")));
+    assert!(server.world(|w| w
+        .c2c
+        .message("alice", "bob", &key)
+        .is_some_and(|m| m.body[0]["MsgContent"]["Text"] == "fixed")));
 }
 
 #[tokio::test]
 async fn extensions_round_trip() {
     let (_server, client) = start(seeded(&["alice", "bob"])).await;
     let reply = client
-        .call(&sendmsg::Request::new("bob", 1u32, text("poll")).from_account("alice").support_message_extension(1u32))
+        .call(
+            &sendmsg::Request::new("bob", 1u32, text("poll"))
+                .from_account("alice")
+                .support_message_extension(1u32),
+        )
         .await
         .unwrap();
     let key = reply.msg_key.unwrap();
@@ -229,9 +239,15 @@ async fn extensions_round_trip() {
 #[tokio::test]
 async fn sending_to_a_missing_account_gets_the_documented_code() {
     let (server, client) = start(seeded(&["alice"])).await;
-    let err = client.call(&sendmsg::Request::new("ghost", 1u32, text("hi")).from_account("alice")).await.unwrap_err();
+    let err = client
+        .call(&sendmsg::Request::new("ghost", 1u32, text("hi")).from_account("alice"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Api(sendmsg::Error::ToAccountNotFound(_))), "{err:?}");
-    let err = client.call(&sendmsg::Request::new("alice", 1u32, text("hi")).from_account("ghost")).await.unwrap_err();
+    let err = client
+        .call(&sendmsg::Request::new("alice", 1u32, text("hi")).from_account("ghost"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Api(sendmsg::Error::InvalidUserId(_))), "{err:?}");
     assert!(server.world(|w| w.c2c.messages_between("alice", "ghost").is_empty()));
 }
@@ -239,13 +255,19 @@ async fn sending_to_a_missing_account_gets_the_documented_code() {
 #[tokio::test]
 async fn batch_send_delivers_to_those_who_exist() {
     let (server, client) = start(seeded(&["alice", "bob", "carol"])).await;
-    let req = batchsendmsg::Request::new(vec!["bob".to_owned(), "ghost".to_owned(), "carol".to_owned()], 3u32, text("news"))
-        .from_account("alice");
+    let req = batchsendmsg::Request::new(
+        vec!["bob".to_owned(), "ghost".to_owned(), "carol".to_owned()],
+        3u32,
+        text("news"),
+    )
+    .from_account("alice");
     let reply = client.call(&req).await.unwrap();
     let errors = reply.error_list.unwrap_or_default();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].to_account.as_deref(), Some("ghost"));
     let key = reply.msg_key.unwrap();
-    assert!(server.world(|w| w.c2c.message("alice", "bob", &key).is_some() && w.c2c.message("alice", "carol", &key).is_some()));
+    assert!(server
+        .world(|w| w.c2c.message("alice", "bob", &key).is_some()
+            && w.c2c.message("alice", "carol", &key).is_some()));
     assert_eq!(unread(&client, "carol", "alice").await, (1, 1));
 }

@@ -9,7 +9,9 @@ use tim_runtime::api::openim::{admin_getroammsg, get_c2c_unread_msg_num, sendmsg
 use tim_runtime::api::recentcontact::{
     create_contact_group, delete, get_contact_group, get_list, mark_contact, update_contact_group,
 };
-use tim_runtime::api::types::{ContactItem, ContactOptType, ConversationType, MarkOptType, MsgBodyElem, TIMTextElem};
+use tim_runtime::api::types::{
+    ContactItem, ContactOptType, ConversationType, MarkOptType, MsgBodyElem, TIMTextElem,
+};
 use tim_runtime::{Client, Error};
 
 const APPID: u64 = 1_400_000_001;
@@ -42,7 +44,8 @@ async fn conversations(client: &Client, account: &str) -> Vec<(String, u32)> {
     let (mut ts, mut idx, mut top_ts, mut top_idx) = (0u64, 0u32, 0u64, 0u32);
     let mut out = Vec::new();
     for _ in 0..50 {
-        let reply = client.call(&get_list::Request::new(account, ts, idx, top_ts, top_idx, 7u32)).await.unwrap();
+        let reply =
+            client.call(&get_list::Request::new(account, ts, idx, top_ts, top_idx, 7u32)).await.unwrap();
         for item in reply.session_item.unwrap_or_default() {
             assert_eq!(item.r#type, Some(ConversationType::C2c));
             assert!(item.msg_time.is_some_and(|t| t > 0));
@@ -102,9 +105,15 @@ async fn clear_ramble_removes_the_history_on_one_side() {
     send(&client, "bob", "alice").await;
     let req = delete::Request::new("alice", ConversationType::C2c).to_account("bob").clear_ramble(1u32);
     client.call(&req).await.unwrap();
-    let mine = client.call(&admin_getroammsg::Request::new("alice", "bob", 10u32, 0u64, u64::from(u32::MAX))).await.unwrap();
+    let mine = client
+        .call(&admin_getroammsg::Request::new("alice", "bob", 10u32, 0u64, u64::from(u32::MAX)))
+        .await
+        .unwrap();
     assert_eq!(mine.msg_cnt, Some(0));
-    let theirs = client.call(&admin_getroammsg::Request::new("bob", "alice", 10u32, 0u64, u64::from(u32::MAX))).await.unwrap();
+    let theirs = client
+        .call(&admin_getroammsg::Request::new("bob", "alice", 10u32, 0u64, u64::from(u32::MAX)))
+        .await
+        .unwrap();
     assert_eq!(theirs.msg_cnt, Some(1));
 }
 
@@ -131,13 +140,18 @@ async fn conversation_groups_and_marks_are_kept() {
         1u32,
         update_contact_group::UpdateGroup::new(update_contact_group::UpdateGroupType::Contacts)
             .old_group_name("friends")
-            .contact_update_item(vec![update_contact_group::ContactUpdateItem::new(ContactOptType::Add, c2c("carol"))]),
+            .contact_update_item(vec![update_contact_group::ContactUpdateItem::new(
+                ContactOptType::Add,
+                c2c("carol"),
+            )]),
     );
     client.call(&add).await.unwrap();
 
     let mark = mark_contact::Request::new(
         "alice",
-        vec![mark_contact::MarkItem::new(MarkOptType::Both, c2c("bob")).set_mark(vec![1u32, 2]).custom_mark("vip")],
+        vec![mark_contact::MarkItem::new(MarkOptType::Both, c2c("bob"))
+            .set_mark(vec![1u32, 2])
+            .custom_mark("vip")],
     );
     let reply = client.call(&mark).await.unwrap();
     assert_eq!(reply.result_item.unwrap_or_default()[0].result_code, Some(0));

@@ -276,10 +276,8 @@ impl C2c {
                 }
                 let last_msg_time =
                     visible.iter().filter(|m| !m.no_last_msg).map(|m| m.time).max().unwrap_or(0);
-                let unread = visible
-                    .iter()
-                    .filter(|m| m.unread && m.to == account && m.from == *peer)
-                    .count() as u64;
+                let unread =
+                    visible.iter().filter(|m| m.unread && m.to == account && m.from == *peer).count() as u64;
                 out.push(C2cConversation { peer: peer.clone(), last_msg_time, unread });
             }
         }
@@ -327,7 +325,10 @@ pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
         "openim/modify_c2c_msg" => modify(w, call),
         "openim_msg_ext_http_svc/set_key_values" => set_key_values(w, call),
         "openim_msg_ext_http_svc/get_key_values" => get_key_values(w, call),
-        _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a one-to-one message call", call.path))),
+        _ => {
+            Err(call
+                .refuse(ErrorRole::UnknownPath, format!("{} is not a one-to-one message call", call.path)))
+        }
     }
 }
 
@@ -523,10 +524,9 @@ fn importmsg(w: &mut World, call: &Call<'_>) -> Handled {
         w.c2c.next();
     }
     // Deduplicated on MsgSeq, MsgRandom and MsgTimeStamp, in either direction.
-    let duplicate = w
-        .c2c
-        .thread(from, to)
-        .is_some_and(|t| t.messages.iter().any(|m| m.seq == plan.seq && m.random == plan.random && m.time == plan.time));
+    let duplicate = w.c2c.thread(from, to).is_some_and(|t| {
+        t.messages.iter().any(|m| m.seq == plan.seq && m.random == plan.random && m.time == plan.time)
+    });
     if !duplicate {
         let unread = call.u64("SyncFromOldSystem") == Some(IMPORT_REALTIME) && from != to;
         let msg = plan.message(call, from, to, unread);
@@ -538,7 +538,9 @@ fn importmsg(w: &mut World, call: &Call<'_>) -> Handled {
 fn unread_num(w: &mut World, call: &Call<'_>) -> Handled {
     let reader = call.str("To_Account").unwrap_or_default();
     if !w.accounts.exists(reader) {
-        return Err(call.refuse(ErrorRole::AccountNotFound, format!("To_Account {reader} has not been imported")));
+        return Err(
+            call.refuse(ErrorRole::AccountNotFound, format!("To_Account {reader} has not been imported"))
+        );
     }
     let peers = call.strings("Peer_Account");
     if peers.is_empty() {
@@ -570,7 +572,9 @@ fn set_msg_read(w: &mut World, call: &Call<'_>) -> Handled {
     let reporter = call.str("Report_Account").unwrap_or_default();
     let peer = call.str("Peer_Account").unwrap_or_default();
     if !w.accounts.exists(reporter) {
-        return Err(call.refuse_field("Report_Account", format!("Report_Account {reporter} has not been imported")));
+        return Err(
+            call.refuse_field("Report_Account", format!("Report_Account {reporter} has not been imported"))
+        );
     }
     if !w.accounts.exists(peer) {
         return Err(call.refuse_field("Peer_Account", format!("Peer_Account {peer} has not been imported")));
@@ -660,7 +664,8 @@ fn roam(w: &mut World, call: &Call<'_>) -> Handled {
     let operator = call.str("Operator_Account").unwrap_or_default();
     let peer = call.str("Peer_Account").unwrap_or_default();
     if !w.accounts.exists(operator) {
-        return Err(call.refuse_field("Operator_Account", format!("Operator_Account {operator} has not been imported")));
+        return Err(call
+            .refuse_field("Operator_Account", format!("Operator_Account {operator} has not been imported")));
     }
     let max_cnt = usize::try_from(call.u64("MaxCnt").unwrap_or(0)).unwrap_or(usize::MAX);
     let min_time = call.u64("MinTime").unwrap_or(0);
@@ -698,7 +703,9 @@ fn withdraw(w: &mut World, call: &Call<'_>) -> Handled {
         return Err(call.refuse(ErrorRole::MessageNotFound, format!("no message {key} from {from} to {to}")));
     };
     if m.recalled {
-        return Err(call.refuse(ErrorRole::MessageNotFound, format!("message {key} has already been recalled")));
+        return Err(
+            call.refuse(ErrorRole::MessageNotFound, format!("message {key} has already been recalled"))
+        );
     }
     m.recalled = true;
     m.unread = false;
@@ -718,9 +725,10 @@ fn delete_ramble(w: &mut World, call: &Call<'_>) -> Handled {
     }
     let mut invalid = Vec::new();
     for key in call.strings("MsgKeyList") {
-        let found = w.c2c.thread_mut(operator, peer).and_then(|t| {
-            t.messages.iter_mut().find(|m| m.key == key && m.visible_to(operator))
-        });
+        let found = w
+            .c2c
+            .thread_mut(operator, peer)
+            .and_then(|t| t.messages.iter_mut().find(|m| m.key == key && m.visible_to(operator)));
         match found {
             Some(m) => m.hide_for(operator),
             None => invalid.push(key),
@@ -740,7 +748,11 @@ fn modify(w: &mut World, call: &Call<'_>) -> Handled {
     }
     let m = match w.c2c.message_mut(from, to, key) {
         Some(m) if !m.recalled => m,
-        _ => return Err(call.refuse(ErrorRole::MessageNotFound, format!("no message {key} from {from} to {to}"))),
+        _ => {
+            return Err(
+                call.refuse(ErrorRole::MessageNotFound, format!("no message {key} from {from} to {to}"))
+            )
+        }
     };
     if let Some(b) = call.body.get("MsgBody") {
         m.body = b.clone();
@@ -823,7 +835,8 @@ fn get_key_values(w: &mut World, call: &Call<'_>) -> Handled {
     let start = call.u64("StartSeq").unwrap_or(0);
     let m = extension_target(w, call)?;
     let ext = &m.extension;
-    let mut pairs: Vec<(&String, &ExtensionPair)> = ext.pairs.iter().filter(|(_, p)| p.seq >= start).collect();
+    let mut pairs: Vec<(&String, &ExtensionPair)> =
+        ext.pairs.iter().filter(|(_, p)| p.seq >= start).collect();
     pairs.sort_by(|a, b| a.1.seq.cmp(&b.1.seq).then_with(|| a.0.cmp(b.0)));
     let complete = pairs.len() <= EXTENSION_PAGE;
     let list: Vec<Value> = pairs
@@ -838,7 +851,6 @@ fn get_key_values(w: &mut World, call: &Call<'_>) -> Handled {
         "ClearSeq": ext.clear_seq,
     })))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -932,7 +944,10 @@ mod tests {
     fn send_refuses_unknown_accounts_with_documented_codes() {
         let mut w = world(&["a"]);
         let body = json!({"From_Account": "a", "To_Account": "ghost", "MsgRandom": 1, "MsgBody": []});
-        assert_eq!(code(&mut w, "openim/sendmsg", body.clone(), 1), code_of("openim/sendmsg", "ToAccountNotFound"));
+        assert_eq!(
+            code(&mut w, "openim/sendmsg", body.clone(), 1),
+            code_of("openim/sendmsg", "ToAccountNotFound")
+        );
         let c = call("openim/sendmsg", &body, 1);
         assert!(w.before(&c).is_some_and(|r| r.is_err()));
         let body = json!({"From_Account": "ghost", "To_Account": "a", "MsgRandom": 1, "MsgBody": []});
@@ -1002,10 +1017,12 @@ mod tests {
         assert_eq!(d.events[0].command, "C2C.CallbackAfterMsgReport");
         assert_eq!(d.events[0].payload["LastReadTime"], json!(150));
         assert_eq!(d.events[0].payload["UnreadMsgNum"], json!(1));
-        let d = ok(&mut w, "openim/admin_set_msg_read", json!({"Report_Account": "b", "Peer_Account": "a"}), 300);
+        let d =
+            ok(&mut w, "openim/admin_set_msg_read", json!({"Report_Account": "b", "Peer_Account": "a"}), 300);
         assert_eq!(w.c2c.unread("b", "a"), 0);
         assert_eq!(d.events[0].payload["LastReadTime"], json!(300));
-        let missing = code(&mut w, "openim/admin_set_msg_read", json!({"Report_Account": "x", "Peer_Account": "a"}), 1);
+        let missing =
+            code(&mut w, "openim/admin_set_msg_read", json!({"Report_Account": "x", "Peer_Account": "a"}), 1);
         assert_eq!(missing, code_of("openim/admin_set_msg_read", "FromAccountInvalid"));
     }
 
@@ -1022,7 +1039,8 @@ mod tests {
             102,
         );
         let page = roam(&mut w, "a", "b", 10, 1000, None);
-        let flags: Vec<&Value> = page["MsgList"].as_array().into_iter().flatten().map(|m| &m["IsPeerRead"]).collect();
+        let flags: Vec<&Value> =
+            page["MsgList"].as_array().into_iter().flatten().map(|m| &m["IsPeerRead"]).collect();
         assert_eq!(flags, [&json!(1), &json!(0)]);
         let wrong = code(
             &mut w,
@@ -1066,7 +1084,12 @@ mod tests {
         let mut w = world(&["a", "b"]);
         let k = send(&mut w, "a", "b", "oops", 100);
         send(&mut w, "a", "b", "fine", 101);
-        let d = ok(&mut w, "openim/admin_msgwithdraw", json!({"From_Account": "a", "To_Account": "b", "MsgKey": k}), 102);
+        let d = ok(
+            &mut w,
+            "openim/admin_msgwithdraw",
+            json!({"From_Account": "a", "To_Account": "b", "MsgKey": k}),
+            102,
+        );
         assert_eq!(d.events[0].command, "C2C.CallbackAfterMsgWithDraw");
         assert_eq!(d.events[0].payload["UnreadMsgNum"], json!(1));
         assert_eq!(w.c2c.unread("b", "a"), 1);
@@ -1141,32 +1164,64 @@ mod tests {
         );
         let k = d.reply["MsgKey"].as_str().unwrap_or_default().to_owned();
         let plain = send(&mut w, "a", "b", "no ext", 100);
-        let set = |key: &str, op: u64, list: Value| {
-            json!({"From_Account": "a", "To_Account": "b", "MsgKey": key, "OperateType": op, "ExtensionList": list})
-        };
+        let set = |key: &str, op: u64, list: Value| json!({"From_Account": "a", "To_Account": "b", "MsgKey": key, "OperateType": op, "ExtensionList": list});
         let d = ok(
             &mut w,
             "openim_msg_ext_http_svc/set_key_values",
             set(&k, 1, json!([{"Key": "k1", "Value": "v1"}, {"Key": "k2", "Value": "v2"}])),
             101,
         );
-        assert_eq!(d.reply["ExtensionList"][1], json!({"ErrorCode": 0, "Extension": {"Key": "k2", "Value": "v2", "Seq": 1}}));
+        assert_eq!(
+            d.reply["ExtensionList"][1],
+            json!({"ErrorCode": 0, "Extension": {"Key": "k2", "Value": "v2", "Seq": 1}})
+        );
         assert_eq!(d.events[0].command, "C2C.CallbackAfterC2CMsgExtension");
-        ok(&mut w, "openim_msg_ext_http_svc/set_key_values", set(&k, 1, json!([{"Key": "k3", "Value": "v3"}])), 102);
-        ok(&mut w, "openim_msg_ext_http_svc/set_key_values", set(&k, 2, json!([{"Key": "k1", "Value": ""}])), 103);
+        ok(
+            &mut w,
+            "openim_msg_ext_http_svc/set_key_values",
+            set(&k, 1, json!([{"Key": "k3", "Value": "v3"}])),
+            102,
+        );
+        ok(
+            &mut w,
+            "openim_msg_ext_http_svc/set_key_values",
+            set(&k, 2, json!([{"Key": "k1", "Value": ""}])),
+            103,
+        );
         let get = json!({"To_Account": "b", "MsgKey": k});
         let d = ok(&mut w, "openim_msg_ext_http_svc/get_key_values", get, 104);
-        assert_eq!(d.reply["ExtensionList"], json!([{"Key": "k2", "Value": "v2", "Seq": 1}, {"Key": "k3", "Value": "v3", "Seq": 2}]));
+        assert_eq!(
+            d.reply["ExtensionList"],
+            json!([{"Key": "k2", "Value": "v2", "Seq": 1}, {"Key": "k3", "Value": "v3", "Seq": 2}])
+        );
         assert_eq!(d.reply["LatestSeq"], json!(3));
         assert_eq!(d.reply["CompleteFlag"], json!(1));
-        let d = ok(&mut w, "openim_msg_ext_http_svc/get_key_values", json!({"To_Account": "b", "MsgKey": k, "StartSeq": 2}), 104);
+        let d = ok(
+            &mut w,
+            "openim_msg_ext_http_svc/get_key_values",
+            json!({"To_Account": "b", "MsgKey": k, "StartSeq": 2}),
+            104,
+        );
         assert_eq!(d.reply["ExtensionList"].as_array().map(Vec::len), Some(1));
-        ok(&mut w, "openim_msg_ext_http_svc/set_key_values", json!({"To_Account": "b", "MsgKey": k, "OperateType": 3}), 105);
-        let d = ok(&mut w, "openim_msg_ext_http_svc/get_key_values", json!({"To_Account": "b", "MsgKey": k}), 106);
+        ok(
+            &mut w,
+            "openim_msg_ext_http_svc/set_key_values",
+            json!({"To_Account": "b", "MsgKey": k, "OperateType": 3}),
+            105,
+        );
+        let d = ok(
+            &mut w,
+            "openim_msg_ext_http_svc/get_key_values",
+            json!({"To_Account": "b", "MsgKey": k}),
+            106,
+        );
         assert_eq!(d.reply["ExtensionList"], json!([]));
         assert_eq!(d.reply["ClearSeq"], json!(4));
         let path = "openim_msg_ext_http_svc/set_key_values";
-        assert_eq!(code(&mut w, path, set(&plain, 1, json!([{"Key": "a", "Value": "b"}])), 107), code_of(path, "ExtensionNotSupported"));
+        assert_eq!(
+            code(&mut w, path, set(&plain, 1, json!([{"Key": "a", "Value": "b"}])), 107),
+            code_of(path, "ExtensionNotSupported")
+        );
         assert_eq!(code(&mut w, path, set("1_1_1", 1, json!([])), 107), code_of(path, "MessageNotFound"));
     }
 
@@ -1185,7 +1240,10 @@ mod tests {
         assert!(w.c2c.message("a", "b", key).is_some() && w.c2c.message("a", "c", key).is_some());
         assert!(d.events.is_empty());
         let none = json!({"To_Account": ["x", "y"], "MsgRandom": 5, "MsgBody": []});
-        assert_eq!(code(&mut w, "openim/batchsendmsg", none, 100), code_of("openim/batchsendmsg", "ToAccountNotFound"));
+        assert_eq!(
+            code(&mut w, "openim/batchsendmsg", none, 100),
+            code_of("openim/batchsendmsg", "ToAccountNotFound")
+        );
     }
 
     #[test]

@@ -200,7 +200,11 @@ impl Conversations {
 
 impl UserConversations {
     fn groups_holding(&self, conv: &str) -> Vec<u32> {
-        self.contact_groups.iter().filter(|g| g.conversations.iter().any(|c| c == conv)).map(|g| g.id).collect()
+        self.contact_groups
+            .iter()
+            .filter(|g| g.conversations.iter().any(|c| c == conv))
+            .map(|g| g.id)
+            .collect()
     }
 
     fn grouped(&self) -> usize {
@@ -259,7 +263,9 @@ pub fn before(_w: &World, _call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
     let account = call.str("From_Account").unwrap_or_default();
     if !w.accounts.exists(account) {
-        return Err(call.refuse(ErrorRole::AccountNotFound, format!("From_Account {account} has not been imported")));
+        return Err(
+            call.refuse(ErrorRole::AccountNotFound, format!("From_Account {account} has not been imported"))
+        );
     }
     match call.path {
         "recentcontact/get_list" => get_list(w, call, account),
@@ -296,7 +302,8 @@ fn visible_conversations(w: &World, account: &str) -> Vec<Entry> {
         let id = group_id(&g.group_id);
         // Group messages do not reach this family; a later message than the
         // one the deletion saw brings the conversation back.
-        let hidden = user.and_then(|u| u.deleted.get(&id)).is_some_and(|d| g.last_msg_time <= d.last_msg_time);
+        let hidden =
+            user.and_then(|u| u.deleted.get(&id)).is_some_and(|d| g.last_msg_time <= d.last_msg_time);
         if !hidden {
             out.push(Entry { id, time: g.last_msg_time });
         }
@@ -373,8 +380,11 @@ fn get_list(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
         (Vec::new(), 0, 0, true)
     };
     let (ord_page, next_ts, next_idx, ord_done) = page(&ordinary, ts, idx, LIST_PAGE);
-    let items: Vec<Value> =
-        top_page.iter().map(|e| session_item(e, true)).chain(ord_page.iter().map(|e| session_item(e, false))).collect();
+    let items: Vec<Value> = top_page
+        .iter()
+        .map(|e| session_item(e, true))
+        .chain(ord_page.iter().map(|e| session_item(e, false)))
+        .collect();
     Ok(Done::reply(json!({
         "SessionItem": items,
         "CompleteFlag": u32::from(top_done && ord_done),
@@ -393,18 +403,29 @@ fn delete(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
     let id = match call.u64("Type") {
         Some(1) => match call.str("To_Account") {
             Some(peer) => c2c_id(peer),
-            None => return Err(call.refuse_field("To_Account", "To_Account is required for a one-to-one conversation")),
+            None => {
+                return Err(
+                    call.refuse_field("To_Account", "To_Account is required for a one-to-one conversation")
+                )
+            }
         },
         Some(2) => match call.str("ToGroupid") {
             Some(g) => group_id(g),
-            None => return Err(call.refuse_field("ToGroupid", "ToGroupid is required for a group conversation")),
+            None => {
+                return Err(call.refuse_field("ToGroupid", "ToGroupid is required for a group conversation"))
+            }
         },
         _ => return Err(call.refuse_field("Type", "Type must be 1 or 2")),
     };
     let last_msg_time = match id.strip_prefix("c2c_") {
         Some(peer) => {
             let peer = peer.to_owned();
-            let last = w.c2c.conversations_of(account).iter().find(|c| c.peer == peer).map_or(0, |c| c.last_msg_time);
+            let last = w
+                .c2c
+                .conversations_of(account)
+                .iter()
+                .find(|c| c.peer == peer)
+                .map_or(0, |c| c.last_msg_time);
             w.c2c.mark_read(account, &peer, u64::MAX);
             if call.u64("ClearRamble") == Some(1) {
                 w.c2c.clear_history_of(account, &peer);
@@ -426,10 +447,7 @@ fn delete(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
 /// peer or group does not exist. `None` when it can.
 fn contact_problem(w: &World, call: &Call<'_>, item: &Value) -> Option<(i64, String)> {
     let code = |role: ErrorRole| {
-        call.meta
-            .error_with_role(role)
-            .or_else(|| call.meta.error_for_field("*"))
-            .map_or(-1, |e| e.code)
+        call.meta.error_with_role(role).or_else(|| call.meta.error_for_field("*")).map_or(-1, |e| e.code)
     };
     match item.get("Type").and_then(Value::as_u64) {
         Some(1) => {
@@ -454,9 +472,12 @@ fn result_item(item: &Value, problem: Option<(i64, String)>) -> Value {
 }
 
 fn create_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
-    let Some(spec) = call.body.get("GroupContactItem").and_then(Value::as_array).and_then(|a| a.first()).cloned()
+    let Some(spec) =
+        call.body.get("GroupContactItem").and_then(Value::as_array).and_then(|a| a.first()).cloned()
     else {
-        return Err(call.refuse_field("GroupContactItem", "GroupContactItem must name one conversation group"));
+        return Err(
+            call.refuse_field("GroupContactItem", "GroupContactItem must name one conversation group")
+        );
     };
     let name = spec.get("GroupName").and_then(Value::as_str).unwrap_or_default().to_owned();
     let items = spec.get("ContactItem").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -464,10 +485,14 @@ fn create_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
         items.into_iter().map(|i| (i.clone(), contact_problem(w, call, &i))).collect();
     let user = w.conversations.user(account);
     if user.contact_groups.iter().any(|g| g.name == name) {
-        return Err(call.refuse(ErrorRole::AlreadyExists, format!("conversation group {name} exists already")));
+        return Err(
+            call.refuse(ErrorRole::AlreadyExists, format!("conversation group {name} exists already"))
+        );
     }
     if user.contact_groups.len() >= MAX_CONTACT_GROUPS {
-        return Err(call.refuse(ErrorRole::LimitReached, "an account may have at most 20 conversation groups"));
+        return Err(
+            call.refuse(ErrorRole::LimitReached, "an account may have at most 20 conversation groups")
+        );
     }
     let mut members: Vec<String> = Vec::new();
     for (item, problem) in &checked {
@@ -542,7 +567,9 @@ fn update_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
                 return Err(call.refuse_field("*", "NewGroupName is required to rename a conversation group"));
             };
             if new != old && user.contact_groups.iter().any(|g| g.name == new) {
-                return Err(call.refuse(ErrorRole::AlreadyExists, format!("conversation group {new} exists already")));
+                return Err(
+                    call.refuse(ErrorRole::AlreadyExists, format!("conversation group {new} exists already"))
+                );
             }
             if let Some(g) = user.contact_groups.get_mut(pos) {
                 g.name = new;
@@ -560,7 +587,8 @@ fn update_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
                     match opt {
                         1 if !present && grouped >= MAX_GROUPED => {
                             let code = call.meta.error_for_field("*").map_or(-1, |e| e.code);
-                            problem = Some((code, "conversation groups hold 1000 conversations already".into()));
+                            problem =
+                                Some((code, "conversation groups hold 1000 conversations already".into()));
                         }
                         1 if !present => {
                             g.conversations.push(id.clone());
@@ -700,7 +728,12 @@ mod tests {
     }
 
     fn send(w: &mut World, from: &str, to: &str, now: u64) {
-        ok(w, "openim/sendmsg", json!({"From_Account": from, "To_Account": to, "MsgRandom": 1, "MsgBody": []}), now);
+        ok(
+            w,
+            "openim/sendmsg",
+            json!({"From_Account": from, "To_Account": to, "MsgRandom": 1, "MsgBody": []}),
+            now,
+        );
     }
 
     fn list(w: &mut World, account: &str) -> Vec<Value> {
@@ -738,8 +771,13 @@ mod tests {
         );
         assert!(w.c2c.messages_between("a", "b").iter().all(|m| !m.visible_to("a")));
         assert_eq!(list(&mut w, "b").len(), 1, "the peer keeps the conversation");
-        let missing = run(&mut w, "recentcontact/get_list", json!({"From_Account": "ghost", "TimeStamp": 0,
-            "StartIndex": 0, "TopTimeStamp": 0, "TopStartIndex": 0, "AssistFlags": 0}), 1);
+        let missing = run(
+            &mut w,
+            "recentcontact/get_list",
+            json!({"From_Account": "ghost", "TimeStamp": 0,
+            "StartIndex": 0, "TopTimeStamp": 0, "TopStartIndex": 0, "AssistFlags": 0}),
+            1,
+        );
         assert_eq!(missing.err().map(|r| r.code), Some(code_of("recentcontact/get_list", "UserNotImported")));
     }
 
@@ -813,7 +851,8 @@ mod tests {
                    "SetMark": [1, 3], "CustomMark": "vip"}]}),
             13,
         );
-        let d = ok(&mut w, "recentcontact/get_contact_group", json!({"From_Account": "u", "StartIndex": 0}), 14);
+        let d =
+            ok(&mut w, "recentcontact/get_contact_group", json!({"From_Account": "u", "StartIndex": 0}), 14);
         assert_eq!(d.reply["GroupItem"], json!([{"GroupName": "job", "GroupId": 1}]));
         assert_eq!(
             d.reply["ContactItem"][0],
@@ -828,9 +867,22 @@ mod tests {
             15,
         );
         assert_eq!(d.reply["ContactResultItem"][0]["ContactGroupId"], json!([1]));
-        let gone = run(&mut w, "recentcontact/del_contact_group", json!({"From_Account": "u", "GroupName": ["work"]}), 16);
-        assert_eq!(gone.err().map(|r| r.code), Some(code_of("recentcontact/del_contact_group", "ContactGroupNotFound")));
-        let d = ok(&mut w, "recentcontact/del_contact_group", json!({"From_Account": "u", "GroupName": ["job"]}), 16);
+        let gone = run(
+            &mut w,
+            "recentcontact/del_contact_group",
+            json!({"From_Account": "u", "GroupName": ["work"]}),
+            16,
+        );
+        assert_eq!(
+            gone.err().map(|r| r.code),
+            Some(code_of("recentcontact/del_contact_group", "ContactGroupNotFound"))
+        );
+        let d = ok(
+            &mut w,
+            "recentcontact/del_contact_group",
+            json!({"From_Account": "u", "GroupName": ["job"]}),
+            16,
+        );
         assert_eq!(d.reply["GroupItem"], json!([{"GroupName": "job", "GroupId": 1}]));
         assert!(w.conversations.contact_groups_of("u").is_empty());
 
