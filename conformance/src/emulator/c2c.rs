@@ -1266,6 +1266,25 @@ mod tests {
     }
 
     #[test]
+    fn state_survives_a_json_round_trip() {
+        let mut w = world(&["a", "b"]);
+        let k = send(&mut w, "a", "b", "kept", 100);
+        ok(
+            &mut w,
+            "openim/admin_msgwithdraw",
+            json!({"From_Account": "a", "To_Account": "b", "MsgKey": k}),
+            101,
+        );
+        send(&mut w, "b", "a", "unread", 102);
+        let text = serde_json::to_string(&w).unwrap_or_default();
+        let back: World = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.c2c.messages_between("a", "b").len(), 2);
+        assert!(back.c2c.message("a", "b", &k).is_some_and(|m| m.recalled));
+        assert_eq!(back.c2c.unread("a", "b"), 1);
+        assert_eq!(back.c2c.counter, w.c2c.counter);
+    }
+
+    #[test]
     fn forget_account_removes_its_threads() {
         let mut w = world(&["a", "b", "c"]);
         send(&mut w, "a", "b", "x", 1);
