@@ -10,6 +10,7 @@
 
 pub mod emulator;
 pub mod fixtures;
+pub mod load;
 mod mock;
 #[cfg(feature = "strategies")]
 pub mod strategies;
