@@ -12,6 +12,8 @@ use hyper::Response;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tim_conformance::{MockConfig, MockServer};
+use tim_core::callback::CallbackSet;
+use tim_runtime::api::callbacks::Callback;
 use tim_runtime::api::im_open_login_svc::{
     account_check, account_delete, account_import, kick, multiaccount_import,
 };
@@ -143,6 +145,9 @@ async fn portrait_set_then_get_round_trips_and_fires_its_callback() {
     assert_eq!(cb.body["From_Account"], "alice");
     assert_eq!(cb.body["Operator_Account"], ADMIN);
     assert_eq!(cb.body["ProfileItem"][2], json!({"Tag": "Tag_Profile_Custom_Level", "Value": 7}));
+    // The body is the callback the spec describes.
+    let parsed = Callback::parse(&cb.command, &serde_json::to_vec(&cb.body).unwrap()).unwrap();
+    assert!(parsed.is_known());
 
     let tags = ["Tag_Profile_IM_Nick", "Tag_Profile_Custom_Level", "Tag_Profile_IM_AllowType"];
     let resp = client

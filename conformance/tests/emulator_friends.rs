@@ -13,6 +13,8 @@ use hyper::Response;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tim_conformance::{MockConfig, MockServer};
+use tim_core::callback::CallbackSet;
+use tim_runtime::api::callbacks::Callback;
 use tim_runtime::api::im_open_login_svc::{account_delete, multiaccount_import};
 use tim_runtime::api::sns::{
     black_list_add, black_list_check, black_list_delete, black_list_get, friend_add, friend_check,
@@ -317,4 +319,42 @@ async fn deleting_an_account_removes_it_from_friends_and_blocklists() {
         Some(code(&friend_check::META, ErrorRole::AccountNotFound))
     );
     assert!(!server.world(|w| w.mentions_account("bob")));
+}
+
+/// Every callback the friend calls send parses as its known callback and
+/// uses only the payload fields its spec declares.
+#[tokio::test]
+async fn emitted_callbacks_follow_their_specs() {
+    let (server, client) = setup(&["alice", "bob", "carol"]).await;
+    add(&client, "alice", "bob", friend_add::AddType::Both).await;
+    add(&client, "alice", "carol", friend_add::AddType::Single).await;
+    client.call(&friend_delete::Request::new("alice", strings(&["carol"]))).await.unwrap();
+    client.call(&black_list_add::Request::new("alice", strings(&["bob"]))).await.unwrap();
+    client.call(&black_list_delete::Request::new("alice", strings(&["bob"]))).await.unwrap();
+
+    let sent = server.callbacks();
+    let commands: Vec<&str> = sent.iter().map(|c| c.command.as_str()).collect();
+    assert_eq!(
+        commands,
+        [
+            "Sns.CallbackFriendAdd",
+            "Sns.CallbackFriendAdd",
+            "Sns.CallbackFriendDelete",
+            "Sns.CallbackBlackListAdd",
+            "Sns.CallbackFriendDelete",
+            "Sns.CallbackBlackListDelete"
+        ]
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+    let specs = tim_codegen::load_dir(&dir, std::path::Path::new("specs")).unwrap_or_else(|e| panic!("{e}"));
+    for s in &sent {
+        let spec = specs.callbacks.iter().find(|c| c.command == s.command).unwrap();
+        let declared: Vec<&str> =
+            spec.payload.iter().map(|f| f.wire.as_str()).chain(["CallbackCommand"]).collect();
+        for key in s.body.as_object().unwrap().keys() {
+            assert!(declared.contains(&key.as_str()), "{}: `{key}` is not in the spec", s.command);
+        }
+        let cb = Callback::parse(&s.command, &serde_json::to_vec(&s.body).unwrap()).unwrap();
+        assert!(cb.is_known(), "{}", s.command);
+    }
 }
