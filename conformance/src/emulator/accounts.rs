@@ -31,6 +31,9 @@ pub const TAG_NICK: &str = "Tag_Profile_IM_Nick";
 pub const TAG_IMAGE: &str = "Tag_Profile_IM_Image";
 /// How the user answers friend requests (`AllowType_Type_*`).
 pub const TAG_ALLOW_TYPE: &str = "Tag_Profile_IM_AllowType";
+/// Whether the admin forbids the user to send friend requests
+/// (`AdminForbid_Type_*`).
+pub const TAG_ADMIN_FORBID_TYPE: &str = "Tag_Profile_IM_AdminForbidType";
 
 /// Longest string value of a profile field, bytes (the pages' 500).
 const MAX_VALUE_BYTES: usize = 500;
@@ -219,11 +222,69 @@ fn kick(w: &mut World, call: &Call<'_>) -> Handled {
     }
 }
 
-/// Whether a tag names a profile field (standard or custom).
+/// What a standard profile field holds (the profile page's table).
+enum Kind {
+    /// A string of at most this many bytes.
+    Text(usize),
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// An unsigned 32-bit integer.
+    U32,
+}
+
+/// The standard profile fields (`Tag_Profile_IM_*`).
+const STANDARD: &[(&str, Kind)] = &[
+    (TAG_NICK, Kind::Text(MAX_VALUE_BYTES)),
+    (
+        "Tag_Profile_IM_Gender",
+        Kind::OneOf(&["Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"]),
+    ),
+    ("Tag_Profile_IM_BirthDay", Kind::U32),
+    ("Tag_Profile_IM_Location", Kind::Text(16)),
+    ("Tag_Profile_IM_SelfSignature", Kind::Text(MAX_VALUE_BYTES)),
+    (TAG_ALLOW_TYPE, Kind::OneOf(ALLOW_TYPES)),
+    ("Tag_Profile_IM_Language", Kind::U32),
+    (TAG_IMAGE, Kind::Text(MAX_VALUE_BYTES)),
+    (TAG_ADMIN_FORBID_TYPE, Kind::OneOf(&["AdminForbid_Type_None", "AdminForbid_Type_SendOut"])),
+    ("Tag_Profile_IM_Level", Kind::U32),
+    ("Tag_Profile_IM_Role", Kind::U32),
+];
+
+/// Whether a tag names a profile field: a standard one or a custom one.
 fn is_profile_tag(tag: &str) -> bool {
-    tag.strip_prefix("Tag_Profile_IM_")
-        .or_else(|| tag.strip_prefix("Tag_Profile_Custom_"))
-        .is_some_and(|k| !k.is_empty())
+    STANDARD.iter().any(|(t, _)| *t == tag)
+        || tag.strip_prefix("Tag_Profile_Custom_").is_some_and(|k| !k.is_empty())
+}
+
+/// Why `value` cannot be written to `tag` (a known profile tag), as the
+/// spec's error name and a text.
+fn check_value(tag: &str, value: &Value) -> Result<(), (&'static str, String)> {
+    let Some((_, kind)) = STANDARD.iter().find(|(t, _)| *t == tag) else {
+        // Custom fields hold a string (at most 500 bytes) or an integer.
+        return match value {
+            Value::String(s) if s.len() > MAX_VALUE_BYTES => {
+                Err(("ValueTooLong", format!("{tag} is longer than {MAX_VALUE_BYTES} bytes")))
+            }
+            Value::String(_) | Value::Number(_) => Ok(()),
+            _ => Err(("InvalidStandardValueType", format!("{tag} takes a string or an integer"))),
+        };
+    };
+    match (kind, value) {
+        (Kind::Text(max), Value::String(s)) if s.len() > *max => {
+            Err(("ValueTooLong", format!("{tag} is longer than {max} bytes")))
+        }
+        (Kind::Text(_), Value::String(_)) => Ok(()),
+        (Kind::OneOf(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
+        (Kind::OneOf(allowed), Value::String(_)) => {
+            Err(("InvalidStandardValue", format!("{tag} takes one of {allowed:?}")))
+        }
+        (Kind::U32, Value::Number(n)) if n.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)) => Ok(()),
+        (Kind::U32, Value::Number(_)) => {
+            Err(("InvalidStandardValue", format!("{tag} takes an unsigned 32-bit integer")))
+        }
+        (Kind::U32, _) => Err(("InvalidStandardValueType", format!("{tag} takes an integer"))),
+        _ => Err(("InvalidStandardValueType", format!("{tag} takes a string"))),
+    }
 }
 
 /// Writes the fields all or nothing: a bad item refuses the whole call.
@@ -243,23 +304,8 @@ fn portrait_set(w: &mut World, call: &Call<'_>) -> Handled {
         if !is_profile_tag(tag) {
             return Err(call.refuse_field("ProfileItem", format!("{tag:?} is not a profile tag")));
         }
-        let too_long = match &value {
-            Value::String(s) => s.len() > MAX_VALUE_BYTES,
-            _ => false,
-        };
-        if too_long {
-            return Err(refuse_named(
-                call,
-                "ValueTooLong",
-                format!("{tag} is longer than {MAX_VALUE_BYTES} bytes"),
-            ));
-        }
-        if tag == TAG_ALLOW_TYPE && !value.as_str().is_some_and(|v| ALLOW_TYPES.contains(&v)) {
-            return Err(refuse_named(
-                call,
-                "InvalidStandardValue",
-                format!("{tag} takes one of {ALLOW_TYPES:?}"),
-            ));
+        if let Err((name, info)) = check_value(tag, &value) {
+            return Err(refuse_named(call, name, info));
         }
         set.push((tag.to_owned(), value));
     }
@@ -460,6 +506,20 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(r.code, named("profile/portrait_set", "InvalidStandardValue"));
+        let r = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "a", "ProfileItem": [{"Tag": "Tag_Profile_IM_Level", "Value": "high"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, named("profile/portrait_set", "InvalidStandardValueType"));
+        let r = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "a", "ProfileItem": [{"Tag": "Tag_Profile_IM_Mood", "Value": "ok"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, named("profile/portrait_set", "TagNotFound"));
         assert!(w.accounts.accounts.get("a").is_some_and(|a| a.profile.is_empty()));
     }
 

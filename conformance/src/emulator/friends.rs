@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tim_runtime::ErrorRole;
 
-use super::accounts::{refuse_named, TAG_ALLOW_TYPE};
+use super::accounts::{refuse_named, TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
 use super::{Call, Done, Handled, World};
 
 /// Paths this family answers.
@@ -363,8 +363,9 @@ fn friend_delete_event(done: Done, pairs: Vec<Value>) -> Done {
     done.event("Sns.CallbackFriendDelete", json!({ "PairList": pairs }))
 }
 
-/// Adds friends one way or both ways. Blocklists stop the request either
-/// way; without `ForceAddFlags: 1` the target's `AllowType` applies
+/// Adds friends one way or both ways. A user whose
+/// `Tag_Profile_IM_AdminForbidType` is `AdminForbid_Type_SendOut` may not add
+/// friends; blocklists stop the request either way; without `ForceAddFlags: 1` the target's `AllowType` applies
 /// (`NeedConfirm` leaves the request pending, so nothing is added).
 fn friend_add(w: &mut World, call: &Call<'_>, from: &str) -> Handled {
     let both = call.str("AddType") != Some("Add_Type_Single");
@@ -403,6 +404,11 @@ fn add_one(
     pairs: &mut Vec<Value>,
 ) -> Result<(), ItemError> {
     check_target(w, call, from, to)?;
+    if w.accounts.profile_value(from, TAG_ADMIN_FORBID_TYPE).and_then(Value::as_str)
+        == Some("AdminForbid_Type_SendOut")
+    {
+        return Err(fail_named(call, "AddingForbidden", format!("{from} may not send friend requests")));
+    }
     if w.friends.is_blocked(from, to) {
         return Err(fail(call, ErrorRole::Blocked, format!("{to} is on {from}'s blocklist")));
     }
@@ -1104,6 +1110,14 @@ mod tests {
         assert_eq!(done.reply["ResultItem"][0]["ResultCode"], 0);
         assert_eq!(done.events[0].payload["ForceFlag"], 1);
         assert!(w.friends.is_friend("a", "n") && w.friends.is_friend("n", "a"));
+        w.accounts
+            .accounts
+            .get_mut("d")
+            .unwrap()
+            .profile
+            .insert(TAG_ADMIN_FORBID_TYPE.into(), json!("AdminForbid_Type_SendOut"));
+        let done = add(&mut w, "d", "a", "Add_Type_Single");
+        assert_eq!(done.reply["ResultItem"][0]["ResultCode"], named("sns/friend_add", "AddingForbidden"));
         // Blocklists stop requests both ways, forced or not.
         run(&mut w, "sns/black_list_add", json!({"From_Account": "b", "To_Account": ["a"]})).unwrap();
         let done = add(&mut w, "a", "b", "Add_Type_Both");
