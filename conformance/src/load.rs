@@ -85,7 +85,12 @@ fn setup_calls(c: usize) -> Vec<(&'static str, Value)> {
     ]
 }
 
-async fn call(client: &Client, path: &'static str, body: Value, report: &mut LoadReport) -> Result<(), String> {
+async fn call(
+    client: &Client,
+    path: &'static str,
+    body: Value,
+    report: &mut LoadReport,
+) -> Result<(), String> {
     let entry = entry(path)?;
     report.calls += 1;
     if let Err(e) = (entry.call_json)(client, body).await {

@@ -101,15 +101,20 @@ impl Model {
 
 fn request(op: &Op, m: &Model) -> (&'static str, Value) {
     match *op {
-        Op::Import(u) => ("v4/im_open_login_svc/account_import", json!({"UserID": user(u), "Nick": format!("n{u}")})),
-        Op::Delete(u) => ("v4/im_open_login_svc/account_delete", json!({"DeleteItem": [{"UserID": user(u)}]})),
+        Op::Import(u) => {
+            ("v4/im_open_login_svc/account_import", json!({"UserID": user(u), "Nick": format!("n{u}")}))
+        }
+        Op::Delete(u) => {
+            ("v4/im_open_login_svc/account_delete", json!({"DeleteItem": [{"UserID": user(u)}]}))
+        }
         Op::Send { from, to } => (
             "v4/openim/sendmsg",
             json!({"From_Account": user(from), "To_Account": user(to), "MsgRandom": 7, "MsgBody": text("hi")}),
         ),
-        Op::SetRead { reader, peer } => {
-            ("v4/openim/admin_set_msg_read", json!({"Report_Account": user(reader), "Peer_Account": user(peer)}))
-        }
+        Op::SetRead { reader, peer } => (
+            "v4/openim/admin_set_msg_read",
+            json!({"Report_Account": user(reader), "Peer_Account": user(peer)}),
+        ),
         Op::Unread(u) => {
             let peers: Vec<String> = (0..USERS).filter(|p| *p != u).map(user).collect();
             ("v4/openim/get_c2c_unread_msg_num", json!({"To_Account": user(u), "Peer_Account": peers}))
@@ -139,7 +144,9 @@ fn request(op: &Op, m: &Model) -> (&'static str, Value) {
             "v4/group_open_http_svc/set_unread_msg_num",
             json!({"GroupId": m.group(group), "Member_Account": user(member), "UnreadMsgNum": count}),
         ),
-        Op::GroupInfo(group) => ("v4/group_open_http_svc/get_group_info", json!({"GroupIdList": [m.group(group)]})),
+        Op::GroupInfo(group) => {
+            ("v4/group_open_http_svc/get_group_info", json!({"GroupIdList": [m.group(group)]}))
+        }
         Op::Destroy(group) => ("v4/group_open_http_svc/destroy_group", json!({"GroupId": m.group(group)})),
         Op::FriendAdd { a, b } => (
             "v4/sns/friend_add",
@@ -150,7 +157,9 @@ fn request(op: &Op, m: &Model) -> (&'static str, Value) {
             "v4/sns/friend_delete",
             json!({"From_Account": user(a), "To_Account": [user(b)], "DeleteType": "Delete_Type_Both"}),
         ),
-        Op::Block { a, b } => ("v4/sns/black_list_add", json!({"From_Account": user(a), "To_Account": [user(b)]})),
+        Op::Block { a, b } => {
+            ("v4/sns/black_list_add", json!({"From_Account": user(a), "To_Account": [user(b)]}))
+        }
         Op::ContactList(u) => (
             "v4/recentcontact/get_list",
             json!({"From_Account": user(u), "TimeStamp": 0, "StartIndex": 0, "TopTimeStamp": 0, "TopStartIndex": 0,
@@ -166,7 +175,8 @@ fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, Tes
     let bytes = serde_json::to_vec(body).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let canonical = (entry.parse_request)(&bytes)
         .map_err(|e| TestCaseError::fail(format!("{path}: the test built an invalid request: {e}")))?;
-    let call = Call { meta: entry.meta, path: &path[3..], body: &canonical, operator: ADMIN, now: 1_700_000_000 };
+    let call =
+        Call { meta: entry.meta, path: &path[3..], body: &canonical, operator: ADMIN, now: 1_700_000_000 };
     let reply = match world.before(&call) {
         Some(Err(r)) => json!({"ActionStatus": "FAIL", "ErrorCode": r.code, "ErrorInfo": r.info}),
         _ => match world.handle(&call) {
@@ -180,11 +190,14 @@ fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, Tes
     match (entry.parse_reply)(&raw) {
         Ok(_) => {}
         Err(Error::Api(e)) => {
-            let documented = entry.meta.errors.iter().chain(entry.meta.shared_errors.iter().flat_map(|t| t.iter()));
+            let documented =
+                entry.meta.errors.iter().chain(entry.meta.shared_errors.iter().flat_map(|t| t.iter()));
             let code = reply["ErrorCode"].as_i64().unwrap_or(0);
             prop_assert!(documented.clone().any(|m| m.code == code), "{path}: undocumented code {code}: {e}");
         }
-        Err(e) => return Err(TestCaseError::fail(format!("{path}: the reply does not decode: {e}\n{reply}"))),
+        Err(e) => {
+            return Err(TestCaseError::fail(format!("{path}: the reply does not decode: {e}\n{reply}")))
+        }
     }
     Ok(reply)
 }
@@ -238,7 +251,11 @@ fn check_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
                     let next = info["NextMsgSeq"].as_u64().unwrap_or(u64::MAX);
                     for m in info["MemberList"].as_array().into_iter().flatten() {
                         if let Some(seq) = m["MsgSeq"].as_u64() {
-                            prop_assert!(seq < next.max(1), "{} member read at {seq}, next {next}", model.group(group));
+                            prop_assert!(
+                                seq < next.max(1),
+                                "{} member read at {seq}, next {next}",
+                                model.group(group)
+                            );
                         }
                     }
                 }
@@ -252,7 +269,8 @@ fn check_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
     }
     // The state file round-trips.
     let saved = serde_json::to_value(&world).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let back: World = serde_json::from_value(saved.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let back: World =
+        serde_json::from_value(saved.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(serde_json::to_value(&back).map_err(|e| TestCaseError::fail(e.to_string()))?, saved);
     Ok(())
 }
