@@ -85,7 +85,7 @@ impl Drop for Emulator {
 }
 
 const QUERIES: [(&str, &str); 4] = [
-    ("v4/openim/get_c2c_unread_msg_num", r#"{"To_Account":"bob","Peer_Account":["alice"]}"#),
+    ("v4/openim/get_c2c_unread_msg_num", r#"{"To_Account":"bob"}"#),
     ("v4/im_open_login_svc/account_check", r#"{"CheckItem":[{"UserID":"alice"},{"UserID":"carol"}]}"#),
     ("v4/profile/portrait_get", r#"{"To_Account":["alice"],"TagList":["Tag_Profile_IM_Nick"]}"#),
     (
