@@ -868,19 +868,39 @@ mod tests {
         w
     }
 
+    fn canonical(path: &str, body: &Value) -> Value {
+        let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
+        let raw = serde_json::to_vec(body).unwrap_or_default();
+        match entry.map(|e| (e.parse_request)(&raw)) {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => panic!("{path}: invalid test request: {e}"),
+            None => panic!("no endpoint {path}"),
+        }
+    }
+
     fn call<'a>(path: &'a str, body: &'a Value, now: u64) -> Call<'a> {
         let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
         let meta = entry.map(|e| e.meta).unwrap_or_else(|| panic!("no endpoint {path}"));
         Call { meta, path, body, operator: ADMIN, now }
     }
 
+    /// Runs a call on the canonical body, as the mock server does after
+    /// checking the request against its spec.
     fn run(w: &mut World, path: &str, body: Value, now: u64) -> Handled {
+        let body = canonical(path, &body);
         let c = call(path, &body, now);
         w.handle(&c).unwrap_or_else(|| panic!("{path} is not stateful"))
     }
 
+    /// A successful call whose reply decodes as the endpoint's typed response.
     fn ok(w: &mut World, path: &str, body: Value, now: u64) -> Done {
-        run(w, path, body, now).unwrap_or_else(|r| panic!("{path} refused: {r}"))
+        let done = run(w, path, body, now).unwrap_or_else(|r| panic!("{path} refused: {r}"));
+        let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
+        let raw = serde_json::to_vec(&done.body()).unwrap_or_default();
+        if let Some(Err(e)) = entry.map(|e| (e.parse_reply)(&raw)) {
+            panic!("{path}: the reply does not decode: {e}");
+        }
+        done
     }
 
     fn code(w: &mut World, path: &str, body: Value, now: u64) -> i64 {
