@@ -257,7 +257,7 @@ pub const PUBLIC: &[::tim_core::ErrorMeta] = &[
         meaning: "The requested UserID does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 70114,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tim_runtime::ErrorRole;
 
-use super::{Call, Done, Handled, Refusal, World};
+use super::{Call, Done, Handled, World};
 
 /// Paths this family answers.
 pub const PATHS: &[&str] = &[
@@ -104,15 +104,6 @@ impl Accounts {
         if let Some(url) = face_url {
             account.profile.insert(TAG_IMAGE.to_owned(), json!(url));
         }
-    }
-}
-
-/// The code of the endpoint's error named `name` in its spec (for meanings
-/// no role stands for), else the catch-all.
-pub(crate) fn refuse_named(call: &Call<'_>, name: &str, info: impl Into<String>) -> Refusal {
-    match call.meta.errors.iter().find(|e| e.name == name) {
-        Some(e) => Refusal { code: e.code, info: info.into() },
-        None => call.refuse(ErrorRole::InvalidField, info),
     }
 }
 
@@ -305,7 +296,7 @@ fn portrait_set(w: &mut World, call: &Call<'_>) -> Handled {
             return Err(call.refuse_field("ProfileItem", format!("{tag:?} is not a profile tag")));
         }
         if let Err((name, info)) = check_value(tag, &value) {
-            return Err(refuse_named(call, name, info));
+            return Err(call.refuse_named(name, info));
         }
         set.push((tag.to_owned(), value));
     }

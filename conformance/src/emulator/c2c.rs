@@ -703,9 +703,7 @@ fn withdraw(w: &mut World, call: &Call<'_>) -> Handled {
         return Err(call.refuse(ErrorRole::MessageNotFound, format!("no message {key} from {from} to {to}")));
     };
     if m.recalled {
-        return Err(
-            call.refuse(ErrorRole::MessageNotFound, format!("message {key} has already been recalled"))
-        );
+        return Err(call.refuse_named("AlreadyRecalled", format!("message {key} has already been recalled")));
     }
     m.recalled = true;
     m.unread = false;
@@ -1119,7 +1117,8 @@ mod tests {
         assert_eq!(page["MsgList"][1]["MsgFlagBits"], json!(0));
         let not_found = code_of("openim/admin_msgwithdraw", "MessageNotFound");
         let again = json!({"From_Account": "a", "To_Account": "b", "MsgKey": k});
-        assert_eq!(code(&mut w, "openim/admin_msgwithdraw", again, 103), not_found);
+        let recalled = code_of("openim/admin_msgwithdraw", "AlreadyRecalled");
+        assert_eq!(code(&mut w, "openim/admin_msgwithdraw", again, 103), recalled);
         let unknown = json!({"From_Account": "a", "To_Account": "b", "MsgKey": "1_2_3"});
         assert_eq!(code(&mut w, "openim/admin_msgwithdraw", unknown, 103), not_found);
     }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tim_runtime::ErrorRole;
 
-use super::accounts::{refuse_named, TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
+use super::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
 use super::{Call, Done, Handled, World};
 
 /// Paths this family answers.
@@ -325,7 +325,7 @@ fn fail(call: &Call<'_>, role: ErrorRole, info: impl Into<String>) -> ItemError 
 
 /// A per-target failure with the code of the spec's error `name`.
 fn fail_named(call: &Call<'_>, name: &str, info: impl Into<String>) -> ItemError {
-    let r = refuse_named(call, name, info);
+    let r = call.refuse_named(name, info);
     (r.code, r.info)
 }
 

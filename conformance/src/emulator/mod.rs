@@ -94,6 +94,16 @@ impl Call<'_> {
         Refusal { code, info: info.into() }
     }
 
+    /// A refusal with the endpoint's own code named `name` in its spec (for
+    /// documented situations no role stands for, e.g. `AlreadyRecalled`);
+    /// the catch-all code when the spec has no such name.
+    pub fn refuse_named(&self, name: &str, info: impl Into<String>) -> Refusal {
+        match self.meta.errors.iter().find(|e| e.name == name) {
+            Some(e) => Refusal { code: e.code, info: info.into() },
+            None => self.refuse(ErrorRole::InvalidField, info),
+        }
+    }
+
     /// A string field of the body.
     pub fn str(&self, name: &str) -> Option<&str> {
         self.body.get(name).and_then(Value::as_str)
