@@ -6,10 +6,10 @@
 //! unknown endpoint, request body that does not fit the endpoint).
 
 mod callback;
+mod mock;
 
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,13 +18,6 @@ use serde_json::{json, Value};
 use tim_runtime::api::ENDPOINTS;
 use tim_runtime::dynamic::{self, EndpointEntry, RequestError};
 use tim_runtime::{Client, ConfigError, DynApiError, Error, ErrorRole, Setting, Settings, UserSigKey};
-
-/// SDKAppID the mock accepts when none is configured.
-const MOCK_SDKAPPID: u64 = 1_400_000_000;
-/// Admin account the mock accepts when none is configured.
-const MOCK_IDENTIFIER: &str = "administrator";
-/// Secret key the mock accepts when none is configured (a public demo value).
-const MOCK_SECRET_KEY: &str = "tim-mock-demo-secret-key-0123456789abcdef";
 
 /// Command-line interface of the Tencent Cloud IM (Chat) REST API.
 #[derive(Parser)]
@@ -79,20 +72,9 @@ enum Command {
     /// Callbacks (webhooks): list them, receive them, send signed ones.
     #[command(subcommand)]
     Callback(callback::CallbackCommand),
-    /// Run the spec-driven mock server on 127.0.0.1 until Ctrl-C.
-    Mock {
-        /// Port to listen on (default: any free port).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// Send the callbacks the REST calls trigger to this URL (https, or
-        /// http for loopback), as the real service does.
-        #[arg(long, value_name = "URL")]
-        callback_url: Option<String>,
-        /// Callback token to sign them with [or TIM_CALLBACK_TOKEN]; without
-        /// one they are sent unsigned.
-        #[arg(long, value_name = "TOKEN", requires = "callback_url")]
-        callback_token: Option<String>,
-    },
+    /// Run the emulator (a stateful mock of the service) on 127.0.0.1
+    /// until Ctrl-C.
+    Mock(mock::MockArgs),
 }
 
 #[derive(Args)]
@@ -164,9 +146,7 @@ fn main() -> ExitCode {
         Command::Usersig(cmd) => usersig(&cli.config, cmd),
         Command::Endpoints { json } => endpoints(json),
         Command::Callback(cmd) => callback::run(&cli.config, cmd),
-        Command::Mock { port, callback_url, callback_token } => {
-            mock(&cli.config, port, callback_url.as_deref(), callback_token)
-        }
+        Command::Mock(args) => mock::run(&cli.config, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -484,71 +464,4 @@ fn endpoints(as_json: bool) -> Result<(), Failure> {
         );
     }
     print_out(&out)
-}
-
-fn mock(
-    config: &Config,
-    port: u16,
-    callback_url: Option<&str>,
-    callback_token: Option<String>,
-) -> Result<(), Failure> {
-    let settings = config.settings();
-    let sdkappid = settings.sdkappid().map_err(config_usage)?.unwrap_or(MOCK_SDKAPPID);
-    let identifier = settings.identifier.clone().unwrap_or_else(|| MOCK_IDENTIFIER.to_owned());
-    let own_key = settings.secret_key.as_deref();
-    let secret = own_key.unwrap_or(MOCK_SECRET_KEY);
-    let mut mock_config = tim_conformance::MockConfig::new(sdkappid, secret, &identifier);
-    if let Some(url) = callback_url {
-        let token = callback_token.filter(|t| !t.trim().is_empty()).or(settings.callback_token.clone());
-        mock_config = mock_config.callbacks(url, token.as_deref()).map_err(|e| usage(e.to_string()))?;
-    }
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    // The server runs on this runtime, which block_on drives until Ctrl-C.
-    runtime()?.block_on(async {
-        let server = tim_conformance::MockServer::start_on(mock_config, addr)
-            .await
-            .map_err(|e| failed(format!("cannot start the mock server on {addr}: {e}")))?;
-        let base_url = server.base_url();
-        // Never echo a key the user supplied; the built-in one is public.
-        let shown_key = if own_key.is_some() { "(the key from --secret-key / TIM_SECRET_KEY)" } else { secret };
-        print_out(&format!(
-            "mock server running; it accepts:\n\
-             TIM_BASE_URL={base_url}\n\
-             TIM_SDKAPPID={sdkappid}\n\
-             TIM_IDENTIFIER={identifier}\n\
-             TIM_SECRET_KEY={shown_key}\n\
-             press Ctrl-C to stop\n"
-        ))?;
-        let (mut seen, mut seen_callbacks) = (0, 0);
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        loop {
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => {
-                    r.map_err(|e| failed(format!("cannot wait for Ctrl-C: {e}")))?;
-                    break;
-                }
-                _ = tick.tick() => {
-                    // Log what arrived; the query holds the UserSig, so only path, outcome and body are shown.
-                    let requests = server.requests();
-                    for r in requests.iter().skip(seen) {
-                        eprintln!("mock: {} /{} -> {:?} {}", r.method, r.path, r.outcome, String::from_utf8_lossy(&r.body));
-                    }
-                    seen = requests.len();
-                    // Callbacks sent; the query (with its Sign) is not shown.
-                    let callbacks = server.callbacks();
-                    for c in callbacks.iter().skip(seen_callbacks) {
-                        let answer = match &c.response {
-                            tim_conformance::CallbackResponse::Replied { status, .. } => format!("HTTP {status}"),
-                            tim_conformance::CallbackResponse::Failed(why) => format!("failed: {why}"),
-                            _ => "?".to_owned(),
-                        };
-                        eprintln!("mock: callback {} -> {answer}, {:?} {}", c.command, c.applied, c.body);
-                    }
-                    seen_callbacks = callbacks.len();
-                }
-            }
-        }
-        eprintln!("mock: stopped");
-        Ok(())
-    })
 }

@@ -19,7 +19,7 @@ struct Mock {
 
 fn mock() -> Mock {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let server = rt.block_on(MockServer::start(MockConfig::new(APPID, SECRET, ADMIN))).unwrap();
+    let server = rt.block_on(MockServer::start(MockConfig::new(APPID, SECRET, ADMIN).replay())).unwrap();
     Mock { server, _rt: rt }
 }
 

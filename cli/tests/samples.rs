@@ -14,7 +14,7 @@ const SECRET: &str = "samples-test-secret-0123456789abcdef";
 #[test]
 fn documented_sample_requests_are_sent_unchanged() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let server = rt.block_on(MockServer::start(MockConfig::new(APPID, SECRET, ADMIN))).unwrap();
+    let server = rt.block_on(MockServer::start(MockConfig::new(APPID, SECRET, ADMIN).replay())).unwrap();
     let samples: Vec<_> = load_all(&default_dir())
         .unwrap()
         .into_iter()

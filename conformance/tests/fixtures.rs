@@ -45,7 +45,7 @@ fn request_bodies_round_trip_through_the_generated_types() {
 
 #[tokio::test]
 async fn client_sends_the_recorded_body_and_parses_the_recorded_reply() {
-    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).replay()).await.unwrap();
     // One attempt: a recorded error must come back as that error, not be retried away.
     let client = Client::builder(APPID, ADMIN, KEY)
         .base_url(&server.base_url())

@@ -83,7 +83,7 @@ fn rename(value: &mut Value, from: &str, to: &str) -> bool {
 
 #[tokio::test]
 async fn unknown_request_fields_are_ignored_by_the_mock_and_recorded() {
-    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).replay()).await.unwrap();
     let mut failures = Vec::new();
     for entry in ENDPOINTS {
         let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(entry.meta.sample_request) else {
@@ -113,7 +113,7 @@ async fn unknown_request_fields_are_ignored_by_the_mock_and_recorded() {
 
 #[tokio::test]
 async fn removed_fields_old_clients_still_send_are_accepted() {
-    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).replay()).await.unwrap();
     let sendmsg = json!({"SyncOtherMachine": 2, "To_Account": "bob", "MsgRandom": 1, "MsgTimeStamp": 1_557_387_418,
         "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hi"}}]});
     let reply = post(&server, "v4/openim/sendmsg", &sendmsg).await;
@@ -128,7 +128,7 @@ async fn removed_fields_old_clients_still_send_are_accepted() {
 #[tokio::test]
 async fn every_documented_legacy_name_is_accepted_and_decoded() {
     let set = specs();
-    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).replay()).await.unwrap();
     let (mut requests, mut replies) = (0, 0);
     let mut failures = Vec::new();
     for ep in &set.endpoints {

@@ -28,8 +28,9 @@ fn macro_types_serialize_like_the_shipped_ones() {
 #[tokio::test]
 async fn macro_api_calls_the_mock() {
     use tim_conformance::{MockConfig, MockServer};
-    let server =
-        MockServer::start(MockConfig::new(7, "k", "admin").endpoints(generated::ENDPOINTS)).await.unwrap();
+    let server = MockServer::start(MockConfig::new(7, "k", "admin").replay().endpoints(generated::ENDPOINTS))
+        .await
+        .unwrap();
     let client = tim_runtime::Client::builder(7, "admin", "k").base_url(&server.base_url()).build().unwrap();
     let req = generated::group_open_http_svc::set_unread_msg_num::Request::new("g", "m", 2u32);
     client.call(&req).await.unwrap();

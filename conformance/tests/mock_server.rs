@@ -14,7 +14,7 @@ const KEY: &str = "conformance-secret";
 const ADMIN: &str = "administrator";
 
 async fn server() -> MockServer {
-    MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap()
+    MockServer::start(MockConfig::new(APPID, KEY, ADMIN).replay()).await.unwrap()
 }
 
 fn client(server: &MockServer) -> Client {
@@ -117,7 +117,7 @@ async fn body_problems_get_documented_codes() {
 
 #[tokio::test]
 async fn oversized_body_is_rejected() {
-    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).max_body(64)).await.unwrap();
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).replay().max_body(64)).await.unwrap();
     let big = format!(r#"{{"Report_Account":"{}","Peer_Account":"b"}}"#, "x".repeat(100));
     let reply = raw_post(&server, "v4/openim/admin_set_msg_read", &big).await;
     assert_eq!(reply["ErrorCode"], 70402);

@@ -122,7 +122,7 @@ async fn post(base: &str, path: &str, body: &Value) -> Value {
 #[test]
 fn the_mock_accepts_valid_and_rejects_broken_requests_with_documented_codes() {
     let rt = runtime();
-    let server = rt.block_on(MockServer::start(MockConfig::new(9, "k", "admin"))).unwrap();
+    let server = rt.block_on(MockServer::start(MockConfig::new(9, "k", "admin").replay())).unwrap();
     let base = server.base_url();
     let set = specs();
     for ep in &set.endpoints {

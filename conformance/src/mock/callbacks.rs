@@ -1,8 +1,8 @@
 //! Callbacks (webhooks) the mock sends, as the real service does, when a
-//! callback URL is configured: the REST calls that trigger callbacks POST a
-//! signed body built from the request to the URL, and before-callbacks'
-//! replies decide (allow, deny, drop, modify) with the meaning the specs give
-//! their `ErrorCode`s (`CallbackMeta::decision_for`). A URL that is down,
+//! callback URL is configured: the emulator says which events a call fires
+//! (`emulator::Event`), this module POSTs them signed to the URL, and
+//! before-callbacks' replies decide (allow, deny, drop, modify) with the
+//! meaning the specs give their `ErrorCode`s (`CallbackMeta::decision_for`). A URL that is down,
 //! slow, answers with an error status or an unreadable body lets the event go
 //! ahead, as the docs say Tencent does.
 //!
@@ -10,7 +10,6 @@
 //! too, unlike the real service), so a test sees them as soon as its call
 //! returns.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,6 +18,8 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use tim_core::callback::{compute_sign, CallbackKind, CallbackMeta, CallbackReply, DecisionEffect};
 use tim_core::{HttpRequest, HyperTransport, Transport};
+
+use crate::emulator::Event;
 
 /// Default time the mock waits for a callback's answer (the documented 2 s).
 pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -165,15 +166,13 @@ impl EmittedCallback {
     }
 }
 
-/// Sends callbacks and keeps what the mock knows about groups and unread
-/// counts to fill payloads in.
+/// Sends callbacks and records them.
 pub(crate) struct Emitter {
     target: CallbackTarget,
     timeout: Duration,
     sdkappid: u64,
     transport: HyperTransport,
     sent: Mutex<Vec<EmittedCallback>>,
-    world: Mutex<World>,
 }
 
 impl fmt::Debug for Emitter {
@@ -182,62 +181,12 @@ impl fmt::Debug for Emitter {
     }
 }
 
-/// Groups seen through the REST calls, and unread one-to-one counts.
-#[derive(Default)]
-struct World {
-    groups: HashMap<String, GroupInfo>,
-    /// (reader, peer) → unread messages from peer.
-    unread: HashMap<(String, String), i64>,
-    next_group: u64,
-    next_seq: u64,
-}
-
-#[derive(Default, Clone)]
-struct GroupInfo {
-    group_type: Option<String>,
-    name: Option<String>,
-    owner: Option<String>,
-    members: Vec<String>,
-}
-
-/// Whether the REST call goes ahead after its callbacks.
-pub(crate) enum Verdict {
-    /// Answer as usual (allowed, or dropped: the caller is told it succeeded).
-    Proceed,
-    /// Refuse with this code and info.
-    Deny(i64, String),
-}
-
-/// The REST call that may trigger callbacks, as the mock received it.
-pub(crate) struct Call<'a> {
-    /// Path without `v4/` (`openim/sendmsg`).
-    pub path: &'a str,
-    /// The caller (`identifier`).
-    pub operator: &'a str,
-    /// Address of the REST caller, sent as `ClientIP`.
-    pub client_ip: String,
-    /// The request body.
-    pub body: &'a Value,
-    /// The reply the mock is about to send (code 0).
-    pub reply: &'a Value,
-    /// Group types registered with `MockServer::register_group`.
-    pub registered_type: Option<String>,
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn now() -> SystemTime {
-    SystemTime::now()
-}
-
 fn unix_secs() -> u64 {
-    now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-fn unix_millis() -> u64 {
-    now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The spec's description of `command`, when the specs have it.
@@ -245,44 +194,32 @@ fn meta(command: &str) -> Option<&'static CallbackMeta> {
     tim_runtime::api::callbacks::CALLBACKS.iter().copied().find(|m| m.command == command)
 }
 
-fn str_field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
-    v.get(name).and_then(Value::as_str)
-}
-
-/// `[{"Member_Account": id}, ...]`.
-fn member_list(ids: &[String]) -> Value {
-    Value::Array(ids.iter().map(|id| json!({"Member_Account": id})).collect())
-}
-
-/// Member accounts out of `[{"Member_Account": ..}]` or `["id", ..]`.
-fn accounts(v: Option<&Value>) -> Vec<String> {
-    let Some(Value::Array(items)) = v else { return Vec::new() };
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Value::String(s) => Some(s.clone()),
-            other => str_field(other, "Member_Account").map(str::to_owned),
-        })
-        .collect()
-}
-
-/// Inserts `value` under `name` unless it is null.
-fn put(map: &mut Map<String, Value>, name: &str, value: Option<Value>) {
-    if let Some(v) = value.filter(|v| !v.is_null()) {
-        map.insert(name.to_owned(), v);
+/// Applies an allowing before-callback's reply to the request: documented
+/// replacements (`MsgBody`, `CloudCustomData`) take the reply's value, and
+/// `RefusedMembers_Account` removes those users from `MemberList`.
+pub(crate) fn modify_request(body: &mut Value, modified: &[String], fields: &Map<String, Value>) {
+    let Value::Object(request) = body else { return };
+    for name in modified {
+        let Some(value) = fields.get(name) else { continue };
+        if name == "RefusedMembers_Account" {
+            let refused: Vec<&str> =
+                value.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            if let Some(Value::Array(members)) = request.get_mut("MemberList") {
+                members.retain(|m| {
+                    let id = m.get("Member_Account").and_then(Value::as_str).or_else(|| m.as_str());
+                    !id.is_some_and(|id| refused.contains(&id))
+                });
+            }
+        } else if REPLACEABLE.contains(&name.as_str()) {
+            request.insert(name.clone(), value.clone());
+        }
     }
-}
-
-fn forbidden(body: &Value, which: &str) -> bool {
-    body.get("ForbidCallbackControl")
-        .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(which)))
 }
 
 impl Emitter {
     pub(crate) fn new(target: CallbackTarget, timeout: Duration, sdkappid: u64) -> std::io::Result<Self> {
         let transport = HyperTransport::new(timeout).map_err(std::io::Error::other)?;
-        Ok(Self { target, timeout, sdkappid, transport, sent: Mutex::default(), world: Mutex::default() })
+        Ok(Self { target, timeout, sdkappid, transport, sent: Mutex::default() })
     }
 
     pub(crate) fn sent(&self) -> Vec<EmittedCallback> {
@@ -293,326 +230,18 @@ impl Emitter {
         lock(&self.sent).clear();
     }
 
-    /// Sends the callbacks `call` triggers and says whether it goes ahead.
-    pub(crate) async fn on_call(&self, call: &Call<'_>) -> Verdict {
-        match call.path {
-            "openim/sendmsg" => self.c2c_send(call).await,
-            "openim/admin_set_msg_read" => self.c2c_read(call).await,
-            "openim/admin_msgwithdraw" => self.c2c_withdraw(call).await,
-            "group_open_http_svc/send_group_msg" => self.group_send(call).await,
-            "group_open_http_svc/create_group" => self.group_create(call).await,
-            "group_open_http_svc/add_group_member" => self.group_add(call).await,
-            "group_open_http_svc/delete_group_member" => self.group_delete(call).await,
-            "group_open_http_svc/destroy_group" => self.group_destroy(call).await,
-            _ => Verdict::Proceed,
-        }
-    }
-
-    async fn c2c_send(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let from = str_field(b, "From_Account").unwrap_or(call.operator).to_owned();
-        let to = str_field(b, "To_Account").unwrap_or_default().to_owned();
-        let random = b.get("MsgRandom").and_then(Value::as_u64).unwrap_or(0);
-        let seq = b.get("MsgSeq").and_then(Value::as_u64).unwrap_or_else(|| self.next_seq());
-        let time = call.reply.get("MsgTime").and_then(Value::as_u64).unwrap_or_else(unix_secs);
-        let key =
-            str_field(call.reply, "MsgKey").map_or_else(|| format!("{seq}_{random}_{time}"), str::to_owned);
-        // MsgLifeTime 0 means online only.
-        let online_only = u8::from(b.get("MsgLifeTime").and_then(Value::as_u64) == Some(0));
-        let mut p = Map::new();
-        p.insert("From_Account".into(), json!(from));
-        p.insert("To_Account".into(), json!(to));
-        p.insert("MsgSeq".into(), json!(seq));
-        p.insert("MsgRandom".into(), json!(random));
-        p.insert("MsgTime".into(), json!(time));
-        p.insert("MsgKey".into(), json!(key));
-        p.insert("OnlineOnlyFlag".into(), json!(online_only));
-        put(&mut p, "MsgBody", b.get("MsgBody").cloned());
-        put(&mut p, "CloudCustomData", b.get("CloudCustomData").cloned());
-        let replaceable = ["MsgBody", "CloudCustomData"];
-        if !forbidden(b, "ForbidBeforeSendMsgCallback") {
-            let sent = self.emit("C2C.CallbackBeforeSendMsg", p.clone(), call).await;
-            if let Some(v) = self.go_ahead(&sent, &mut p, &replaceable) {
-                return v;
-            }
-        }
-        let unread = {
-            let mut world = lock(&self.world);
-            let n = world.unread.entry((to.clone(), from.clone())).or_default();
-            *n += 1;
-            world.unread.iter().filter(|((reader, _), _)| *reader == to).map(|(_, n)| *n).sum::<i64>()
-        };
-        if !forbidden(b, "ForbidAfterSendMsgCallback") {
-            p.insert("SendMsgResult".into(), json!(0));
-            p.insert("ErrorInfo".into(), json!("send msg succeed"));
-            p.insert("UnreadMsgNum".into(), json!(unread));
-            self.emit("C2C.CallbackAfterSendMsg", p, call).await;
-        }
-        Verdict::Proceed
-    }
-
-    async fn c2c_read(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let reporter = str_field(b, "Report_Account").unwrap_or_default().to_owned();
-        let peer = str_field(b, "Peer_Account").unwrap_or_default().to_owned();
-        // Documented as a string of seconds; some clients send a number.
-        let read_time = b
-            .get("MsgReadTime")
-            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()))
-            .unwrap_or_else(unix_secs);
-        let unread = {
-            let mut world = lock(&self.world);
-            world.unread.remove(&(reporter.clone(), peer.clone()));
-            world.unread.iter().filter(|((reader, _), _)| *reader == reporter).map(|(_, n)| *n).sum::<i64>()
-        };
-        let mut p = Map::new();
-        p.insert("Report_Account".into(), json!(reporter));
-        p.insert("Peer_Account".into(), json!(peer));
-        p.insert("LastReadTime".into(), json!(read_time));
-        p.insert("UnreadMsgNum".into(), json!(unread));
-        self.emit("C2C.CallbackAfterMsgReport", p, call).await;
-        Verdict::Proceed
-    }
-
-    async fn c2c_withdraw(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let to = str_field(b, "To_Account").unwrap_or_default().to_owned();
-        let unread = {
-            let world = lock(&self.world);
-            world.unread.iter().filter(|((reader, _), _)| *reader == to).map(|(_, n)| *n).sum::<i64>()
-        };
-        let mut p = Map::new();
-        put(&mut p, "From_Account", b.get("From_Account").cloned());
-        p.insert("To_Account".into(), json!(to));
-        put(&mut p, "MsgKey", b.get("MsgKey").cloned());
-        p.insert("UnreadMsgNum".into(), json!(unread));
-        self.emit("C2C.CallbackAfterMsgWithDraw", p, call).await;
-        Verdict::Proceed
-    }
-
-    /// The group's type: what the mock saw created, or what was registered.
-    fn group(&self, call: &Call<'_>, id: &str) -> GroupInfo {
-        let mut info = lock(&self.world).groups.get(id).cloned().unwrap_or_default();
-        if info.group_type.is_none() {
-            info.group_type.clone_from(&call.registered_type);
-        }
-        info
-    }
-
-    async fn group_send(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let group_id = str_field(b, "GroupId").unwrap_or_default().to_owned();
-        let info = self.group(call, &group_id);
-        let mut p = Map::new();
-        p.insert("GroupId".into(), json!(group_id));
-        put(&mut p, "Type", info.group_type.map(Value::from));
-        p.insert("From_Account".into(), json!(str_field(b, "From_Account").unwrap_or(call.operator)));
-        p.insert("Operator_Account".into(), json!(call.operator));
-        put(&mut p, "Random", b.get("Random").cloned());
-        p.insert(
-            "OnlineOnlyFlag".into(),
-            json!(b.get("OnlineOnlyFlag").and_then(Value::as_u64).unwrap_or(0)),
-        );
-        put(&mut p, "MsgBody", b.get("MsgBody").cloned());
-        put(&mut p, "CloudCustomData", b.get("CloudCustomData").cloned());
-        put(&mut p, "TopicId", b.get("TopicId").cloned());
-        p.insert("EventTime".into(), json!(unix_millis()));
-        let replaceable = ["MsgBody", "CloudCustomData"];
-        if !forbidden(b, "ForbidBeforeSendMsgCallback") {
-            let sent = self.emit("Group.CallbackBeforeSendMsg", p.clone(), call).await;
-            if let Some(v) = self.go_ahead(&sent, &mut p, &replaceable) {
-                return v;
-            }
-        }
-        if !forbidden(b, "ForbidAfterSendMsgCallback") {
-            let seq = call.reply.get("MsgSeq").and_then(Value::as_u64).unwrap_or_else(|| self.next_seq());
-            let time = call.reply.get("MsgTime").and_then(Value::as_u64).unwrap_or_else(unix_secs);
-            p.insert("MsgSeq".into(), json!(seq));
-            p.insert("MsgTime".into(), json!(time));
-            p.insert("EventTime".into(), json!(unix_millis()));
-            self.emit("Group.CallbackAfterSendMsg", p, call).await;
-        }
-        Verdict::Proceed
-    }
-
-    async fn group_create(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let owner = str_field(b, "Owner_Account").unwrap_or(call.operator).to_owned();
-        let group_type = str_field(b, "Type").map(str::to_owned);
-        let name = str_field(b, "Name").map(str::to_owned);
-        let members = accounts(b.get("MemberList"));
-        let created_of_type = {
-            let world = lock(&self.world);
-            world
-                .groups
-                .values()
-                .filter(|g| g.owner.as_deref() == Some(&owner) && g.group_type == group_type)
-                .count()
-        };
-        let mut p = Map::new();
-        p.insert("Operator_Account".into(), json!(call.operator));
-        p.insert("Owner_Account".into(), json!(owner));
-        put(&mut p, "Type", group_type.clone().map(Value::from));
-        put(&mut p, "Name", name.clone().map(Value::from));
-        p.insert("CreateGroupNum".into(), json!(created_of_type));
-        p.insert("MemberList".into(), member_list(&members));
-        p.insert("EventTime".into(), json!(unix_millis()));
-        let sent = self.emit("Group.CallbackBeforeCreateGroup", p.clone(), call).await;
-        if let Some(v) = self.go_ahead(&sent, &mut p, &[]) {
-            return v;
-        }
-        let group_id = str_field(b, "GroupId")
-            .or_else(|| str_field(call.reply, "GroupId"))
-            .map_or_else(|| format!("@TGS#mock{}", self.next_group()), str::to_owned);
-        lock(&self.world).groups.insert(
-            group_id.clone(),
-            GroupInfo { group_type, name, owner: Some(owner.clone()), members: members.clone() },
-        );
-        p.remove("CreateGroupNum");
-        p.insert("GroupId".into(), json!(group_id));
-        if let Some(Value::Array(fields)) = b.get("AppDefinedData") {
-            p.insert("UserDefinedDataList".into(), Value::Array(fields.clone()));
-        }
-        p.insert("EventTime".into(), json!(unix_millis()));
-        self.emit("Group.CallbackAfterCreateGroup", p, call).await;
-        Verdict::Proceed
-    }
-
-    async fn group_add(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let group_id = str_field(b, "GroupId").unwrap_or_default().to_owned();
-        let info = self.group(call, &group_id);
-        let mut members = accounts(b.get("MemberList"));
-        let mut p = Map::new();
-        p.insert("GroupId".into(), json!(group_id));
-        put(&mut p, "Type", info.group_type.map(Value::from));
-        p.insert("Operator_Account".into(), json!(call.operator));
-        p.insert("DestinationMembers".into(), member_list(&members));
-        p.insert("EventTime".into(), json!(unix_millis()));
-        let sent = self.emit("Group.CallbackBeforeInviteJoinGroup", p.clone(), call).await;
-        if let Some(v) = self.go_ahead(&sent, &mut p, &[]) {
-            return v;
-        }
-        // An allowing reply may still refuse some of the users.
-        if let (AppliedDecision::Allowed { .. }, Some(reply)) = (&sent.applied, &sent.reply) {
-            let refused = accounts(reply.fields.get("RefusedMembers_Account"));
-            members.retain(|m| !refused.contains(m));
-        }
-        if members.is_empty() {
-            return Verdict::Proceed;
-        }
-        if let Some(g) = lock(&self.world).groups.get_mut(&group_id) {
-            g.members.extend(members.iter().cloned());
-        }
-        p.remove("DestinationMembers");
-        p.insert("JoinType".into(), json!("Invited"));
-        p.insert("NewMemberList".into(), member_list(&members));
-        p.insert("EventTime".into(), json!(unix_millis()));
-        self.emit("Group.CallbackAfterNewMemberJoin", p, call).await;
-        Verdict::Proceed
-    }
-
-    async fn group_delete(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let group_id = str_field(b, "GroupId").unwrap_or_default().to_owned();
-        let info = self.group(call, &group_id);
-        let gone = accounts(b.get("MemberToDel_Account"));
-        if let Some(g) = lock(&self.world).groups.get_mut(&group_id) {
-            g.members.retain(|m| !gone.contains(m));
-        }
-        let mut p = Map::new();
-        p.insert("GroupId".into(), json!(group_id));
-        put(&mut p, "Type", info.group_type.map(Value::from));
-        p.insert("ExitType".into(), json!("Kicked"));
-        p.insert("Operator_Account".into(), json!(call.operator));
-        p.insert("ExitMemberList".into(), member_list(&gone));
-        p.insert("EventTime".into(), json!(unix_millis()));
-        self.emit("Group.CallbackAfterMemberExit", p, call).await;
-        Verdict::Proceed
-    }
-
-    async fn group_destroy(&self, call: &Call<'_>) -> Verdict {
-        let b = call.body;
-        let group_id = str_field(b, "GroupId").unwrap_or_default().to_owned();
-        let info = self.group(call, &group_id);
-        lock(&self.world).groups.remove(&group_id);
-        let mut p = Map::new();
-        p.insert("GroupId".into(), json!(group_id));
-        put(&mut p, "Type", info.group_type.map(Value::from));
-        put(&mut p, "Owner_Account", info.owner.map(Value::from));
-        put(&mut p, "Name", info.name.map(Value::from));
-        let mut members: Vec<String> = info.members.clone();
-        // Communities' members are not listed.
-        if p.get("Type").and_then(Value::as_str) != Some("Community") {
-            if let Some(owner) = p.get("Owner_Account").and_then(Value::as_str) {
-                if !members.iter().any(|m| m == owner) {
-                    members.insert(0, owner.to_owned());
-                }
-            }
-            p.insert("MemberList".into(), member_list(&members));
-        }
-        p.insert("EventTime".into(), json!(unix_millis()));
-        self.emit("Group.CallbackAfterGroupDestroyed", p, call).await;
-        Verdict::Proceed
-    }
-
-    fn next_seq(&self) -> u64 {
-        let mut world = lock(&self.world);
-        world.next_seq += 1;
-        world.next_seq
-    }
-
-    fn next_group(&self) -> u64 {
-        let mut world = lock(&self.world);
-        world.next_group += 1;
-        world.next_group
-    }
-
-    /// Applies a before-callback's decision: `Some(verdict)` when the event
-    /// stops there (denied, or dropped: then the caller is told it
-    /// succeeded), `None` when it goes ahead, with the reply's replacements
-    /// of `replaceable` fields written into `payload`.
-    fn go_ahead(
-        &self,
-        sent: &EmittedCallback,
-        payload: &mut Map<String, Value>,
-        replaceable: &[&str],
-    ) -> Option<Verdict> {
-        match &sent.applied {
-            AppliedDecision::Denied { caller_error, info, .. } => {
-                Some(Verdict::Deny(*caller_error, info.clone()))
-            }
-            AppliedDecision::Dropped { .. } => Some(Verdict::Proceed),
-            AppliedDecision::Allowed { modified, .. } => {
-                if let Some(reply) = &sent.reply {
-                    for name in modified.iter().filter(|m| replaceable.contains(&m.as_str())) {
-                        if let Some(v) = reply.fields.get(name) {
-                            payload.insert(name.clone(), v.clone());
-                        }
-                    }
-                }
-                None
-            }
-            AppliedDecision::Acknowledged | AppliedDecision::Default { .. } => None,
-        }
-    }
-
     /// Sends one callback, reads the answer, decides, records.
-    async fn emit(
-        &self,
-        command: &'static str,
-        payload: Map<String, Value>,
-        call: &Call<'_>,
-    ) -> EmittedCallback {
+    pub(crate) async fn send(&self, event: Event, client_ip: &str) -> EmittedCallback {
+        let command = event.command;
         let mut body = Map::new();
         body.insert("CallbackCommand".into(), json!(command));
-        body.extend(payload);
+        body.extend(event.payload);
         let body = Value::Object(body);
         let mut query = vec![
             ("SdkAppid".to_owned(), self.sdkappid.to_string()),
             ("CallbackCommand".to_owned(), command.to_owned()),
             ("contenttype".to_owned(), "json".to_owned()),
-            ("ClientIP".to_owned(), call.client_ip.clone()),
+            ("ClientIP".to_owned(), client_ip.to_owned()),
             ("OptPlatform".to_owned(), "RESTAPI".to_owned()),
         ];
         if let Some(token) = &self.target.token {
@@ -720,6 +349,9 @@ fn decide(
 /// decisions name (e.g. `CloudCustomData` next to a modified `MsgBody`), and
 /// the partial refusal of an invitation.
 const REPLACEABLE_EXTRA: &[&str] = &["MsgBody", "CloudCustomData", "RefusedMembers_Account"];
+
+/// Request fields a before-callback's reply may replace.
+const REPLACEABLE: &[&str] = &["MsgBody", "CloudCustomData"];
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! [`callbacks`]).
 
 mod callbacks;
+mod rate;
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -32,7 +33,9 @@ use tokio::task::JoinHandle;
 pub use self::callbacks::{
     AppliedDecision, CallbackResponse, CallbackUrlError, EmittedCallback, DEFAULT_CALLBACK_TIMEOUT,
 };
-use self::callbacks::{Call, CallbackTarget, Emitter, Verdict};
+use self::callbacks::{CallbackTarget, Emitter};
+use self::rate::RateLimiter;
+use crate::emulator::{self, World};
 
 /// What the mock accepts: app, key, admin, endpoints, limits.
 #[derive(Clone)]
@@ -52,6 +55,13 @@ pub struct MockConfig {
     /// Where to send callbacks, if anywhere.
     callbacks: Option<CallbackTarget>,
     callback_timeout: Duration,
+    /// Whether calls change and read an emulated state (the default) or
+    /// replay fixtures and samples.
+    stateful: bool,
+    /// Whether the documented rate limits are enforced.
+    rate_limits: bool,
+    /// The state to start from.
+    seed: Option<World>,
 }
 
 impl fmt::Debug for MockConfig {
@@ -63,12 +73,18 @@ impl fmt::Debug for MockConfig {
             .field("max_body", &self.max_body)
             .field("callbacks", &self.callbacks)
             .field("callback_timeout", &self.callback_timeout)
+            .field("stateful", &self.stateful)
+            .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
 }
 
 impl MockConfig {
-    /// Serves the shipped API for this app, key and admin account.
+    /// Serves the shipped API for this app, key and admin account, as an
+    /// emulator: the endpoints of [`emulator::stateful_paths`] answer from
+    /// and change a state that starts with the admin account only; the
+    /// others check the request and send the spec's sample reply. The
+    /// documented rate limits are enforced.
     pub fn new(sdkappid: u64, secret_key: &str, admin: &str) -> Self {
         Self {
             sdkappid,
@@ -79,7 +95,38 @@ impl MockConfig {
             public_errors: tim_runtime::api::errors::PUBLIC,
             callbacks: None,
             callback_timeout: DEFAULT_CALLBACK_TIMEOUT,
+            stateful: true,
+            rate_limits: true,
+            seed: None,
         }
+    }
+
+    /// Replays instead of emulating: every valid request gets a queued
+    /// fixture ([`MockServer::push_reply`]) or the spec's sample reply, no
+    /// state is kept, no callbacks are sent and no rate limit applies. For
+    /// checking a client's wire format against recorded exchanges.
+    #[must_use]
+    pub fn replay(mut self) -> Self {
+        self.stateful = false;
+        self.rate_limits = false;
+        self
+    }
+
+    /// Turns the documented per-endpoint rate limits on or off (on by
+    /// default when emulating): over the limit, a call gets the endpoint's
+    /// frequency-limit code.
+    #[must_use]
+    pub fn rate_limits(mut self, on: bool) -> Self {
+        self.rate_limits = on;
+        self
+    }
+
+    /// Starts the emulator from this state (e.g. [`World::load`] of a
+    /// `--state` or `--seed` file) instead of an empty one.
+    #[must_use]
+    pub fn state(mut self, world: World) -> Self {
+        self.seed = Some(world);
+        self
     }
 
     /// Sends callbacks to `url`, signed with `token` when one is given
@@ -188,14 +235,24 @@ struct State {
 struct Shared {
     config: MockConfig,
     state: Mutex<State>,
+    world: Mutex<World>,
+    limiter: Mutex<RateLimiter>,
     callbacks: Option<Emitter>,
+}
+
+/// Locks, recovering from poisoning: a handler never panics on input, and a
+/// test double had better keep answering than cascade a failure.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave State half-updated in a
-        // way that matters to a test double, so recover from poisoning.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.world)
     }
 }
 
@@ -232,7 +289,14 @@ impl MockServer {
             Some(target) => Some(Emitter::new(target.clone(), config.callback_timeout, config.sdkappid)?),
             None => None,
         };
-        let shared = Arc::new(Shared { config, state: Mutex::new(State::default()), callbacks });
+        let world = config.seed.clone().unwrap_or_else(|| World::new(&config.admin));
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(State::default()),
+            world: Mutex::new(world),
+            limiter: Mutex::new(RateLimiter::default()),
+            callbacks,
+        });
         let accept = Arc::clone(&shared);
         let task = tokio::spawn(async move {
             loop {
@@ -264,6 +328,23 @@ impl MockServer {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.state().requests.clone()
+    }
+
+    /// The requests received after the first `skip` (for following a log
+    /// without copying all of it each time).
+    pub fn requests_after(&self, skip: usize) -> Vec<RecordedRequest> {
+        self.shared.state().requests.iter().skip(skip).cloned().collect()
+    }
+
+    /// Reads the emulated state (for assertions: the messages of a
+    /// conversation, a member's unread count, ...).
+    pub fn world<R>(&self, read: impl FnOnce(&World) -> R) -> R {
+        read(&self.shared.world())
+    }
+
+    /// A copy of the emulated state, e.g. to [`World::save`] it.
+    pub fn snapshot(&self) -> World {
+        self.shared.world().clone()
     }
 
     /// Forgets the recorded requests.
@@ -363,45 +444,93 @@ async fn answer(
     req: &RecordedRequest,
     peer: SocketAddr,
 ) -> (Value, Outcome, Vec<String>) {
-    match check(shared, method, req) {
-        Err(Rejection { code: Ok(code), info }) => (fail(code, &info), Outcome::Replied(code), Vec::new()),
-        Err(Rejection { code: Err(role), info }) => {
+    let refused = |r: Rejection| match r {
+        Rejection { code: Ok(code), info } => (fail(code, &info), Outcome::Replied(code), Vec::new()),
+        Rejection { code: Err(role), info } => {
             // A spec set without a code for this role cannot say what the
             // service answers; the mock says so instead of making a number up.
             let info = format!("{info} (the specs' error tables have no code with role {role:?})");
             (fail(-1, &info), Outcome::Replied(-1), Vec::new())
         }
-        Ok((entry, body, unknown)) => {
-            if let Some(ignored) = ignored_by_group_type(shared, entry.meta, &body) {
-                return (ok_reply(entry.meta), ignored, unknown);
-            }
-            let path = entry.meta.path;
-            let queued = shared.state().replies.get(path).and_then(|q| q.front().cloned());
-            let reply = queued.unwrap_or_else(|| ok_reply(entry.meta));
-            let code = reply.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0);
-            if let (Some(emitter), 0) = (&shared.callbacks, code) {
-                let registered_type = body
-                    .get("GroupId")
-                    .and_then(Value::as_str)
-                    .and_then(|g| shared.state().groups.get(g).cloned());
-                let raw = req.json().unwrap_or(body);
-                let call = Call {
-                    path: path.trim_start_matches('/').trim_start_matches("v4/"),
-                    operator: req.query_param("identifier").unwrap_or(""),
-                    client_ip: peer.ip().to_string(),
-                    body: &raw,
-                    reply: &reply,
-                    registered_type,
-                };
-                // A refused call leaves a queued reply for the next one.
-                if let Verdict::Deny(code, info) = emitter.on_call(&call).await {
-                    return (fail(code, &info), Outcome::Replied(code), unknown);
+    };
+    let (entry, body, unknown) = match check(shared, method, req) {
+        Ok(checked) => checked,
+        Err(r) => return refused(r),
+    };
+    let meta = entry.meta;
+    if shared.config.rate_limits && !lock(&shared.limiter).admit(meta.path, meta.rate_limit) {
+        let info = format!("more than {} calls to /{}", meta.rate_limit, meta.path);
+        return refused(Rejection::role(&shared.config, Some(meta), ErrorRole::RateLimited, info));
+    }
+    let short = meta.path.trim_start_matches("v4/");
+    if shared.config.stateful && emulator::is_stateful(short) {
+        let (reply, outcome) = emulate(shared, meta, short, body, req, peer).await;
+        return (reply, outcome, unknown);
+    }
+    if let Some(ignored) = ignored_by_group_type(shared, meta, &body) {
+        return (ok_reply(meta), ignored, unknown);
+    }
+    let queued = shared.state().replies.get_mut(meta.path).and_then(VecDeque::pop_front);
+    let reply = queued.unwrap_or_else(|| ok_reply(meta));
+    let code = reply.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0);
+    (reply, Outcome::Replied(code), unknown)
+}
+
+/// Answers a stateful endpoint from the emulator: its before-callbacks
+/// decide, then the state changes and its after-callbacks are sent.
+async fn emulate(
+    shared: &Shared,
+    meta: &'static EndpointMeta,
+    path: &str,
+    mut body: Value,
+    req: &RecordedRequest,
+    peer: SocketAddr,
+) -> (Value, Outcome) {
+    let operator = req.query_param("identifier").unwrap_or("");
+    let now = emulator::unix_now();
+    let client_ip = peer.ip().to_string();
+    let refused = |r: emulator::Refusal| (fail(r.code, &r.info), Outcome::Replied(r.code));
+    let before = emulator::Call { meta, path, body: &body, operator, now };
+    let before = match shared.world().before(&before) {
+        Some(Ok(events)) => events,
+        Some(Err(r)) => return refused(r),
+        None => Vec::new(),
+    };
+    if let Some(emitter) = &shared.callbacks {
+        for event in before {
+            let sent = emitter.send(event, &client_ip).await;
+            match &sent.applied {
+                AppliedDecision::Denied { caller_error, info, .. } => {
+                    return (fail(*caller_error, info), Outcome::Replied(*caller_error));
                 }
+                // The caller is told the call succeeded; nothing is stored.
+                AppliedDecision::Dropped { .. } => return (ok_reply(meta), Outcome::Replied(0)),
+                AppliedDecision::Allowed { modified, .. } => {
+                    if let Some(reply) = &sent.reply {
+                        callbacks::modify_request(&mut body, modified, &reply.fields);
+                    }
+                }
+                _ => {}
             }
-            shared.state().replies.get_mut(path).and_then(VecDeque::pop_front);
-            (reply, Outcome::Replied(code), unknown)
         }
     }
+    let call = emulator::Call { meta, path, body: &body, operator, now };
+    let done = match shared.world().handle(&call) {
+        Some(Ok(done)) => done,
+        Some(Err(r)) => return refused(r),
+        None => return (ok_reply(meta), Outcome::Replied(0)),
+    };
+    if let Some(emitter) = &shared.callbacks {
+        for event in done.events.iter().cloned() {
+            emitter.send(event, &client_ip).await;
+        }
+    }
+    let reply = done.body();
+    let outcome = match reply.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0) {
+        0 if done.ignored => Outcome::Ignored,
+        code => Outcome::Replied(code),
+    };
+    (reply, outcome)
 }
 
 /// Why the mock refused a request: the role of the code to answer with (looked
@@ -510,7 +639,9 @@ fn check(
 
 fn ignored_by_group_type(shared: &Shared, meta: &EndpointMeta, body: &Value) -> Option<Outcome> {
     let group = body.get("GroupId")?.as_str()?;
-    let group_type = shared.state().groups.get(group)?.clone();
+    // Groups the emulator created, else those registered for replay.
+    let known = shared.world().groups.type_of(group).map(str::to_owned);
+    let group_type = known.or_else(|| shared.state().groups.get(group).cloned())?;
     let support = meta.group_type(&group_type)?;
     (!support.supported && support.ignored).then_some(Outcome::Ignored)
 }
