@@ -365,7 +365,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "This group type does not support recalling messages.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
     ::tim_core::ErrorMeta {
         code: 10041,
