@@ -1324,6 +1324,7 @@ fn group_msg_receipt(w: &mut World, call: &Call<'_>) -> Handled {
     if let Some(seq) = seqs.iter().find(|s| g.message(**s).is_none_or(|m| m.recalled)) {
         return Err(call.refuse(ErrorRole::MessageNotFound, format!("no message {seq}")));
     }
+    let mut changed = Vec::new();
     for seq in seqs {
         let sender = g.message(seq).map(|m| m.from.clone()).unwrap_or_default();
         if sender == reader {
@@ -1332,9 +1333,28 @@ fn group_msg_receipt(w: &mut World, call: &Call<'_>) -> Handled {
         let readers = g.receipts.entry(seq.to_string()).or_default();
         if !readers.contains(&reader) {
             readers.push(reader.clone());
+            changed.push(seq);
         }
     }
-    Ok(Done::ok())
+    if changed.is_empty() {
+        return Ok(Done::ok());
+    }
+    let list: Vec<Value> = changed
+        .into_iter()
+        .filter_map(|seq| {
+            let (read, unread) = receipt_lists(g, seq)?;
+            Some(json!({
+                "MsgSeq": seq,
+                "ReadNum": read.len(),
+                "UnreadNum": unread.len(),
+                "ReadReceiptMembers": member_list(read.iter().map(String::as_str)),
+            }))
+        })
+        .collect();
+    Ok(Done::ok().event(
+        "Group.CallbackAfterReadReceipt",
+        json!({"GroupId": group_id(call), "Type": g.group_type, "GroupMsgReceiptList": list, "EventTime": event_time(call)}),
+    ))
 }
 
 /// Readers and non-readers of a message (members besides its sender), or
@@ -1417,7 +1437,9 @@ fn check_members(w: &mut World, call: &Call<'_>) -> Handled {
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
+    use tim_runtime::api::callbacks::Callback;
     use tim_runtime::api::ENDPOINTS;
+    use tim_runtime::callback::CallbackSet;
     use tim_runtime::dynamic::find;
 
     use super::*;
@@ -1443,6 +1465,14 @@ mod tests {
         let reply = done.body();
         (entry.parse_reply)(reply.to_string().as_bytes()).expect("reply fits the spec");
         events.extend(done.events);
+        for e in &events {
+            let mut body = e.payload.clone();
+            body.insert("CallbackCommand".into(), json!(e.command));
+            let parsed =
+                <Callback as CallbackSet>::parse(e.command, Value::Object(body).to_string().as_bytes())
+                    .expect("callback payload fits its spec");
+            assert!(!matches!(parsed, Callback::Unknown { .. }), "{} is a known callback", e.command);
+        }
         Ok((reply, events))
     }
 
@@ -1878,10 +1908,16 @@ mod tests {
         assert_eq!(r["RspMsgList"].as_array().unwrap().len(), 1);
         let r = ok(&mut w, path, json!({"GroupId": gid, "ReqMsgNumber": 5, "WithRecalledMsg": 1}));
         assert_eq!(r["RspMsgList"][1]["IsPlaceMsg"], json!(2));
-        ok(
+        let (_, events) = run(
             &mut w,
             "group_open_http_svc/group_msg_receipt",
             json!({"GroupId": gid, "From_Account": "alice", "MsgSeqList": [{"MsgSeq": 2}]}),
+        )
+        .unwrap();
+        assert_eq!(events[0].command, "Group.CallbackAfterReadReceipt");
+        assert_eq!(
+            events[0].payload["GroupMsgReceiptList"],
+            json!([{"MsgSeq": 2, "ReadNum": 1, "UnreadNum": 1, "ReadReceiptMembers": [{"Member_Account": "alice"}]}])
         );
         let r = ok(
             &mut w,
