@@ -1,16 +1,27 @@
 //! Group scenarios through the typed client against the stateful mock: the
 //! replies come from the emulated state, and the state is checked after.
 
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
 use tim_conformance::emulator::World;
 use tim_conformance::{MockConfig, MockServer};
+use tim_runtime::api::callbacks::group::{before_invite_join_group, before_send_msg};
 use tim_runtime::api::group_open_http_svc::{
     add_group_member, change_group_owner, create_group, delete_group_member, destroy_group, forbid_send_msg,
     get_appid_group_list, get_group_info, get_group_member_info, get_group_muted_account,
     group_msg_get_simple, group_msg_recall, modify_group_base_info, send_group_msg, set_unread_msg_num,
 };
 use tim_runtime::api::types::{GroupMemberRole, GroupType, MsgBodyElem, TIMTextElem};
+use tim_runtime::callback::CallbackReply;
 use tim_runtime::{ApiErrorKind, Client, Error, ErrorRole};
 
 const APPID: u64 = 1_400_000_001;
@@ -336,4 +347,95 @@ async fn appid_group_list_pages() {
     let rooms =
         client.call(&get_appid_group_list::Request::new().group_type(GroupType::ChatRoom)).await.unwrap();
     assert_eq!(rooms.total_count, Some(1));
+}
+
+/// A callback endpoint answering each command with a scripted reply (OK
+/// otherwise).
+async fn receiver(scripts: HashMap<&'static str, CallbackReply>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    let scripts = Arc::new(Mutex::new(scripts));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let scripts = Arc::clone(&scripts);
+            let service = service_fn(move |req: hyper::Request<Incoming>| {
+                let scripts = Arc::clone(&scripts);
+                async move {
+                    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let command = body["CallbackCommand"].as_str().unwrap_or_default();
+                    let reply =
+                        scripts.lock().unwrap().get(command).cloned().unwrap_or_else(CallbackReply::ok);
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(reply.to_bytes()))))
+                }
+            });
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service),
+            );
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn callbacks_carry_real_state_and_decide() {
+    let mut scripts = HashMap::new();
+    scripts.insert(
+        "Group.CallbackBeforeSendMsg",
+        CallbackReply::from(before_send_msg::Reply::modify(text("***"))),
+    );
+    scripts.insert(
+        "Group.CallbackBeforeInviteJoinGroup",
+        CallbackReply::from(before_invite_join_group::Reply::refuse_members(vec!["erin".to_owned()])),
+    );
+    let url = receiver(scripts).await;
+    let mut world = World::new(ADMIN);
+    for a in ["alice", "bob", "dave", "erin"] {
+        world.accounts.ensure(a);
+    }
+    let config =
+        MockConfig::new(APPID, KEY, ADMIN).rate_limits(false).state(world).callbacks(&url, None).unwrap();
+    let server = MockServer::start(config).await.unwrap();
+    let client = client(&server);
+
+    let create = create_group::Request::new(GroupType::Public, "team").owner_account("alice");
+    let gid = client.call(&create).await.unwrap().group_id;
+    let add = add_group_member::Request::new(
+        &gid,
+        vec![add_group_member::NewMember::new("dave"), add_group_member::NewMember::new("erin")],
+    );
+    let added = client.call(&add).await.unwrap().member_list.unwrap();
+    assert_eq!(added.len(), 1, "the refused invitee is not listed: {added:?}");
+    server.world(|w| {
+        let g = w.groups.get(&gid).unwrap();
+        assert!(g.is_member("dave"));
+        assert!(!g.is_member("erin"));
+    });
+    let sent = send(&client, &gid, "dave", "a bad word").await;
+    server.world(|w| {
+        let stored = &w.groups.get(&gid).unwrap().messages()[0];
+        assert_eq!(stored.body, json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": "***"}}]));
+    });
+
+    let emitted = server.callbacks();
+    let commands: Vec<&str> = emitted.iter().map(|c| c.command.as_str()).collect();
+    assert_eq!(
+        commands,
+        [
+            "Group.CallbackBeforeCreateGroup",
+            "Group.CallbackAfterCreateGroup",
+            "Group.CallbackBeforeInviteJoinGroup",
+            "Group.CallbackAfterNewMemberJoin",
+            "Group.CallbackBeforeSendMsg",
+            "Group.CallbackAfterSendMsg",
+        ]
+    );
+    assert_eq!(emitted[1].body["GroupId"], json!(gid));
+    assert_eq!(emitted[3].body["NewMemberList"], json!([{"Member_Account": "dave"}]));
+    assert_eq!(emitted[3].body["JoinType"], json!("Invited"));
+    let after = &emitted[5].body;
+    assert_eq!(after["MsgSeq"], json!(sent.msg_seq.unwrap()));
+    assert_eq!(after["MsgTime"], json!(sent.msg_time.unwrap()));
+    assert_eq!(after["From_Account"], json!("dave"));
+    assert_eq!(after["MsgBody"][0]["MsgContent"]["Text"], json!("***"));
 }

@@ -591,7 +591,8 @@ fn plan_create(w: &World, call: &Call<'_>) -> Result<CreatePlan, Refusal> {
         merge_app_data(&mut m.app_member_defined_data, e.get("AppMemberDefinedData"));
         members.push(m);
     }
-    let max = call.u64("MaxMemberCount").map_or(default_max_members(group_type), |n| n as u32);
+    let max =
+        call.u64("MaxMemberCount").filter(|n| *n > 0).map_or(default_max_members(group_type), |n| n as u32);
     let initial = members.len() + usize::from(owner.is_some() && group_type != "AVChatRoom");
     if initial > max as usize {
         return Err(call.refuse(ErrorRole::LimitReached, format!("{initial} initial members exceed {max}")));
@@ -639,7 +640,10 @@ fn create_group(w: &mut World, call: &Call<'_>) -> Handled {
         create_time: call.now,
         info_seq: 1,
         last_info_time: call.now,
-        max_member_num: call.u64("MaxMemberCount").map_or(default_max_members(t), |n| n as u32),
+        max_member_num: call
+            .u64("MaxMemberCount")
+            .filter(|n| *n > 0)
+            .map_or(default_max_members(t), |n| n as u32),
         apply_join_option: call.str("ApplyJoinOption").unwrap_or(default_apply_join(t)).to_owned(),
         members,
         serial: groups.last_serial,
