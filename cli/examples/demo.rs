@@ -1,8 +1,10 @@
-//! Calls three endpoints through the typed API and handles typed errors.
+//! Walks the read-receipt family through the typed API against a stateful
+//! service: messages raise unread counts, reads and receipts clear them, and
+//! a group's unread count follows the documented rules; then typed errors.
 //!
 //! With `TIM_SDKAPPID`, `TIM_IDENTIFIER`, `TIM_SECRET_KEY` (and `TIM_REGION` or
 //! `TIM_BASE_URL`) set it talks to the real service; otherwise it starts the
-//! spec-driven mock server in-process with a built-in demo key.
+//! emulator in-process with a built-in demo key.
 //!
 //! ```text
 //! cargo run -p tim-cli --example demo
@@ -12,8 +14,14 @@ use std::process::ExitCode;
 
 use tim_conformance::{MockConfig, MockServer};
 use tim_runtime::api::errors::Public;
-use tim_runtime::api::group_open_http_svc::set_unread_msg_num;
-use tim_runtime::api::openim::{admin_set_msg_read, c2c_msg_read_receipt};
+use tim_runtime::api::group_open_http_svc::{
+    create_group, get_group_member_info, send_group_msg, set_unread_msg_num,
+};
+use tim_runtime::api::im_open_login_svc::account_import;
+use tim_runtime::api::openim::{
+    admin_getroammsg, admin_set_msg_read, c2c_msg_read_receipt, get_c2c_unread_msg_num, sendmsg,
+};
+use tim_runtime::api::types::{GroupType, MsgBody, MsgBodyElem, TIMTextElem};
 use tim_runtime::{ApiErrorKind, Client, Error};
 
 /// Demo app the in-process mock accepts; the key is public and not a secret.
@@ -38,6 +46,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn text(t: &str) -> MsgBody {
+    vec![MsgBodyElem::Text(TIMTextElem::new().text(t))]
+}
+
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the mock alive for the whole demo; it stops when dropped.
     let (client, _mock) = match Client::from_env()? {
@@ -56,26 +68,48 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    // 1. Mark dramon1's conversation with dramon2 as read.
-    let req = admin_set_msg_read::Request::new("dramon1", "dramon2");
-    match client.call(&req).await {
-        Ok(resp) => println!("admin_set_msg_read: ok {resp:?}"),
-        Err(e) => println!("admin_set_msg_read: failed: {e}"),
+    // 1. Two accounts; dramon1 sends dramon2 three messages.
+    for user in ["dramon1", "dramon2"] {
+        client.call(&account_import::Request::new(user)).await?;
+    }
+    let mut keys = Vec::new();
+    for (i, word) in ["hello", "are you there?", "call me"].into_iter().enumerate() {
+        let req = sendmsg::Request::new("dramon2", i as u32, text(word)).from_account("dramon1");
+        keys.push(client.call(&req).await?.msg_key.unwrap_or_default());
+    }
+    let unread = client.call(&get_c2c_unread_msg_num::Request::new("dramon2")).await?;
+    println!("dramon2 has {:?} unread messages", unread.all_c2c_unread_msg_num);
+
+    // 2. dramon2 reads the conversation and sends a read receipt for the
+    //    first message, which dramon1's history then shows as read.
+    client.call(&admin_set_msg_read::Request::new("dramon2", "dramon1")).await?;
+    let unread = client.call(&get_c2c_unread_msg_num::Request::new("dramon2")).await?;
+    println!("after admin_set_msg_read: {:?} unread", unread.all_c2c_unread_msg_num);
+    let info = c2c_msg_read_receipt::C2cMsgInfo::new("dramon1", "dramon2", keys[0].clone());
+    client.call(&c2c_msg_read_receipt::Request::new("dramon2", "dramon1", vec![info])).await?;
+    let history = client
+        .call(&admin_getroammsg::Request::new("dramon1", "dramon2", 10u32, 0u64, u64::from(u32::MAX)))
+        .await?;
+    for m in history.msg_list.unwrap_or_default() {
+        println!("  message {} read by the peer: {:?}", m.msg_key.unwrap_or_default(), m.is_peer_read);
     }
 
-    // 2. dramon2 sends a read receipt for a message dramon1 sent them.
-    let info = c2c_msg_read_receipt::C2cMsgInfo::new("dramon1", "dramon2", "1467329515_5675354_1708676941");
-    let req = c2c_msg_read_receipt::Request::new("dramon2", "dramon1", vec![info]);
-    match client.call(&req).await {
-        Ok(resp) => println!("c2c_msg_read_receipt: ok {resp:?}"),
-        Err(e) => println!("c2c_msg_read_receipt: failed: {e}"),
+    // 3. A group with two messages; dramon2's unread count set to 5 is
+    //    lowered to the group's 2 messages, as the service does.
+    let group = create_group::Request::new(GroupType::Public, "demo")
+        .owner_account("dramon1")
+        .member_list(vec![create_group::InitialMember::new("dramon2")]);
+    let group_id = client.call(&group).await?.group_id;
+    for i in 0..2u32 {
+        let req =
+            send_group_msg::Request::new(group_id.as_str(), i, text("group news")).from_account("dramon1");
+        let sent = client.call(&req).await?;
+        println!("group message MsgSeq {:?}", sent.msg_seq);
     }
-
-    // 3. Set dramon1's unread count in a group to 5.
-    let req = set_unread_msg_num::Request::new("@TGS#2CLUZEAEJ", "dramon1", 5u32);
-    match client.call(&req).await {
-        Ok(resp) => println!("set_unread_msg_num: ok {resp:?}"),
-        Err(e) => println!("set_unread_msg_num: failed: {e}"),
+    client.call(&set_unread_msg_num::Request::new(group_id.as_str(), "dramon2", 5u32)).await?;
+    let members = client.call(&get_group_member_info::Request::new(group_id.as_str())).await?;
+    for m in members.member_list.unwrap_or_default() {
+        println!("  member {} has read up to MsgSeq {:?}", m.member_account, m.msg_seq);
     }
 
     // 4. A typed API error: the same app signing with the wrong secret key.
@@ -83,7 +117,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let wrong_key = Client::builder(client.sdkappid(), client.identifier(), "not-the-app-secret-key")
         .base_url(client.base_url())
         .build()?;
-    match wrong_key.call(&admin_set_msg_read::Request::new("dramon1", "dramon2")).await {
+    match wrong_key.call(&admin_set_msg_read::Request::new("dramon2", "dramon1")).await {
         Err(Error::Api(admin_set_msg_read::Error::Public(Public::UserSigWrongKey(info)))) => {
             println!("wrong key: rejected as UserSigWrongKey (70009): {info}");
         }

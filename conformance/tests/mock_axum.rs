@@ -5,6 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde_json::json;
+use tim_conformance::emulator::World;
 use tim_conformance::{MockConfig, MockServer};
 use tim_runtime::api::callbacks::{c2c, group, Callback};
 use tim_runtime::api::types::{MsgBodyElem, TIMTextElem};
@@ -57,7 +59,9 @@ fn text(t: &str) -> Vec<MsgBodyElem> {
 async fn decisions_of_an_axum_receiver_reach_the_caller() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let url = receiver(Arc::clone(&seen)).await;
-    let config = MockConfig::new(APPID, KEY, ADMIN).callbacks(&url, Some(TOKEN)).unwrap();
+    let mut world = World::new(ADMIN);
+    world.accounts.ensure("bob");
+    let config = MockConfig::new(APPID, KEY, ADMIN).state(world).callbacks(&url, Some(TOKEN)).unwrap();
     let mock = MockServer::start(config).await.unwrap();
     let client = Client::builder(APPID, ADMIN, KEY)
         .base_url(&mock.base_url())
@@ -80,11 +84,13 @@ async fn decisions_of_an_axum_receiver_reach_the_caller() {
     assert_eq!(seen.lock().unwrap().len(), 3);
 
     // Groups: the documented group refusal.
-    mock.register_group("@TGS#moderated", "Public");
-    let err = client
-        .call(&send_group_msg::Request::new("@TGS#moderated", 3_u32, text("forbidden")))
-        .await
-        .unwrap_err();
+    let create =
+        tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, "v4/group_open_http_svc/create_group")
+            .unwrap();
+    let group = json!({"Owner_Account": "bob", "Type": "Public", "GroupId": "moderated", "Name": "m"});
+    (create.call_json)(&client, group).await.unwrap();
+    let err =
+        client.call(&send_group_msg::Request::new("moderated", 3_u32, text("forbidden"))).await.unwrap_err();
     let caller_error =
         group::before_send_msg::META.decisions.iter().find(|d| d.name == "deny").unwrap().caller_error;
     match err {

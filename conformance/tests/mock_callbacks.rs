@@ -16,6 +16,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
+use tim_conformance::emulator::World;
 use tim_conformance::{AppliedDecision, CallbackResponse, EmittedCallback, MockConfig, MockServer};
 use tim_core::callback::{CallbackMeta, CallbackReply, CallbackSet, CallbackVerifier, DecisionEffect};
 use tim_runtime::api::callbacks::{Callback, CALLBACKS};
@@ -126,9 +127,26 @@ impl Receiver {
     }
 }
 
+/// The emulator with the tests' accounts imported.
+fn config() -> MockConfig {
+    let mut world = World::new(ADMIN);
+    for user in ["alice", "bob", "leckie", "tommy", "jared", "t"] {
+        world.accounts.ensure(user);
+    }
+    MockConfig::new(APPID, KEY, ADMIN).state(world)
+}
+
 async fn mock_for(receiver: &Receiver) -> MockServer {
-    let config = MockConfig::new(APPID, KEY, ADMIN).callbacks(&receiver.url, Some(TOKEN)).unwrap();
+    let config = config().callbacks(&receiver.url, Some(TOKEN)).unwrap();
     MockServer::start(config).await.unwrap()
+}
+
+/// Creates a group through the REST call, then forgets its callbacks.
+async fn create_group(server: &MockServer, id: &str, group_type: &str) {
+    let body = json!({"Owner_Account": "leckie", "Type": group_type, "GroupId": id, "Name": id});
+    let r = post(server, "group_open_http_svc/create_group", body).await;
+    assert_eq!(code(&r), 0, "{r}");
+    server.clear_callbacks();
 }
 
 /// Posts `body` to `path` with a valid auth query.
@@ -301,7 +319,7 @@ async fn a_receiver_that_is_down_lets_messages_through() {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/cb", closed.local_addr().unwrap());
     drop(closed);
-    let config = MockConfig::new(APPID, KEY, ADMIN).callbacks(&url, Some(TOKEN)).unwrap();
+    let config = config().callbacks(&url, Some(TOKEN)).unwrap();
     let server = MockServer::start(config).await.unwrap();
     let r = post(&server, "openim/sendmsg", sendmsg("hi")).await;
     assert_eq!(code(&r), 0, "{r}");
@@ -316,10 +334,8 @@ async fn a_receiver_that_is_down_lets_messages_through() {
 #[tokio::test]
 async fn a_slow_receiver_times_out_and_messages_go_through() {
     let receiver = Receiver::start().await;
-    let config = MockConfig::new(APPID, KEY, ADMIN)
-        .callbacks(&receiver.url, Some(TOKEN))
-        .unwrap()
-        .callback_timeout(Duration::from_millis(200));
+    let config =
+        config().callbacks(&receiver.url, Some(TOKEN)).unwrap().callback_timeout(Duration::from_millis(200));
     let server = MockServer::start(config).await.unwrap();
     receiver.script(C2C_BEFORE, Script::Slow(Duration::from_secs(3)));
     let start = Instant::now();
@@ -378,7 +394,7 @@ async fn forbid_callback_control_skips_callbacks() {
 #[tokio::test]
 async fn without_a_token_callbacks_are_unsigned() {
     let receiver = Receiver::start().await;
-    let config = MockConfig::new(APPID, KEY, ADMIN).callbacks(&receiver.url, None).unwrap();
+    let config = config().callbacks(&receiver.url, None).unwrap();
     let server = MockServer::start(config).await.unwrap();
     post(&server, "openim/sendmsg", sendmsg("hi")).await;
     let sent = server.callbacks();
@@ -391,10 +407,17 @@ async fn without_a_token_callbacks_are_unsigned() {
 
 #[tokio::test]
 async fn without_a_callback_url_nothing_is_sent() {
-    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let server = MockServer::start(config()).await.unwrap();
     let r = post(&server, "openim/sendmsg", sendmsg("hi")).await;
     assert_eq!(code(&r), 0);
-    post(&server, "group_open_http_svc/destroy_group", json!({"GroupId": "@TGS#1"})).await;
+    let r = post(
+        &server,
+        "group_open_http_svc/create_group",
+        json!({"Owner_Account": "leckie", "Type": "Public", "Name": "g"}),
+    )
+    .await;
+    assert_eq!(code(&r), 0);
+    post(&server, "group_open_http_svc/destroy_group", json!({"GroupId": r["GroupId"]})).await;
     assert!(server.callbacks().is_empty());
 }
 
@@ -409,8 +432,8 @@ async fn config_refuses_plain_http_to_other_hosts_and_hides_the_token() {
 async fn group_message_denied_gives_the_group_error() {
     let receiver = Receiver::start().await;
     let server = mock_for(&receiver).await;
-    server.register_group("@TGS#g1", "Public");
-    let body = json!({"GroupId": "@TGS#g1", "Random": 8912345, "MsgBody": text("hi")});
+    create_group(&server, "g1", "Public").await;
+    let body = json!({"GroupId": "g1", "Random": 8912345, "MsgBody": text("hi")});
     let r = post(&server, "group_open_http_svc/send_group_msg", body.clone()).await;
     assert_eq!(code(&r), 0, "{r}");
     let sent = server.callbacks();
@@ -431,6 +454,8 @@ async fn group_message_denied_gives_the_group_error() {
 async fn every_listed_trigger_fires_its_callbacks() {
     let receiver = Receiver::start().await;
     let server = mock_for(&receiver).await;
+    let sent = post(&server, "openim/sendmsg", sendmsg("to recall")).await;
+    let key = sent["MsgKey"].clone();
     let cases: [(&str, Value, &[&str]); 7] = [
         (
             "openim/admin_set_msg_read",
@@ -439,33 +464,33 @@ async fn every_listed_trigger_fires_its_callbacks() {
         ),
         (
             "openim/admin_msgwithdraw",
-            json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": "31906_833502_1572869830"}),
+            json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": key}),
             &["C2C.CallbackAfterMsgWithDraw"],
         ),
         (
             "group_open_http_svc/create_group",
-            json!({"Owner_Account": "leckie", "Type": "Public", "GroupId": "@TGS#made", "Name": "MyFirstGroup",
+            json!({"Owner_Account": "leckie", "Type": "Public", "GroupId": "made", "Name": "MyFirstGroup",
                    "MemberList": [{"Member_Account": "bob"}]}),
             &["Group.CallbackBeforeCreateGroup", "Group.CallbackAfterCreateGroup"],
         ),
         (
             "group_open_http_svc/add_group_member",
-            json!({"GroupId": "@TGS#made", "MemberList": [{"Member_Account": "tommy"}, {"Member_Account": "jared"}]}),
+            json!({"GroupId": "made", "MemberList": [{"Member_Account": "tommy"}, {"Member_Account": "jared"}]}),
             &["Group.CallbackBeforeInviteJoinGroup", "Group.CallbackAfterNewMemberJoin"],
         ),
         (
             "group_open_http_svc/delete_group_member",
-            json!({"GroupId": "@TGS#made", "MemberToDel_Account": ["tommy"]}),
+            json!({"GroupId": "made", "MemberToDel_Account": ["tommy"]}),
             &["Group.CallbackAfterMemberExit"],
         ),
         (
             "group_open_http_svc/send_group_msg",
-            json!({"GroupId": "@TGS#made", "Random": 1, "MsgBody": text("hi")}),
+            json!({"GroupId": "made", "Random": 1, "MsgBody": text("hi")}),
             &[GROUP_BEFORE, GROUP_AFTER],
         ),
         (
             "group_open_http_svc/destroy_group",
-            json!({"GroupId": "@TGS#made"}),
+            json!({"GroupId": "made"}),
             &["Group.CallbackAfterGroupDestroyed"],
         ),
     ];
@@ -514,10 +539,11 @@ async fn group_creation_denied_creates_nothing() {
 async fn invitations_can_refuse_some_members() {
     let receiver = Receiver::start().await;
     let server = mock_for(&receiver).await;
-    server.register_group("@TGS#g2", "Work");
+    create_group(&server, "g2", "Private").await;
     let refuse = CallbackReply::ok().field("RefusedMembers_Account", json!(["jared"]));
     receiver.script("Group.CallbackBeforeInviteJoinGroup", reply(refuse));
-    let body = json!({"GroupId": "@TGS#g2", "MemberList": [{"Member_Account": "tommy"}, {"Member_Account": "jared"}]});
+    let body =
+        json!({"GroupId": "g2", "MemberList": [{"Member_Account": "tommy"}, {"Member_Account": "jared"}]});
     post(&server, "group_open_http_svc/add_group_member", body).await;
     let sent = server.callbacks();
     assert_eq!(commands(&sent), ["Group.CallbackBeforeInviteJoinGroup", "Group.CallbackAfterNewMemberJoin"]);
@@ -531,32 +557,26 @@ async fn invitations_can_refuse_some_members() {
 async fn emitted_bodies_follow_the_specs() {
     let receiver = Receiver::start().await;
     let server = mock_for(&receiver).await;
-    server.register_group("@TGS#s", "Public");
+    let key = post(&server, "openim/sendmsg", sendmsg("first")).await["MsgKey"].clone();
     let calls = [
         ("openim/sendmsg", sendmsg("hi")),
         ("openim/admin_set_msg_read", json!({"Report_Account": "bob", "Peer_Account": "alice"})),
-        (
-            "openim/admin_msgwithdraw",
-            json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": "1_2_3"}),
-        ),
+        ("openim/admin_msgwithdraw", json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": key})),
         (
             "group_open_http_svc/create_group",
-            json!({"Owner_Account": "leckie", "Type": "Public", "GroupId": "@TGS#s", "Name": "N",
+            json!({"Owner_Account": "leckie", "Type": "Public", "GroupId": "s", "Name": "N",
                    "MemberList": [{"Member_Account": "bob"}], "AppDefinedData": [{"Key": "K", "Value": "V"}]}),
         ),
         (
             "group_open_http_svc/add_group_member",
-            json!({"GroupId": "@TGS#s", "MemberList": [{"Member_Account": "t"}]}),
+            json!({"GroupId": "s", "MemberList": [{"Member_Account": "t"}]}),
         ),
         (
             "group_open_http_svc/send_group_msg",
-            json!({"GroupId": "@TGS#s", "Random": 1, "MsgBody": text("x"), "CloudCustomData": "c"}),
+            json!({"GroupId": "s", "Random": 1, "MsgBody": text("x"), "CloudCustomData": "c"}),
         ),
-        (
-            "group_open_http_svc/delete_group_member",
-            json!({"GroupId": "@TGS#s", "MemberToDel_Account": ["t"]}),
-        ),
-        ("group_open_http_svc/destroy_group", json!({"GroupId": "@TGS#s"})),
+        ("group_open_http_svc/delete_group_member", json!({"GroupId": "s", "MemberToDel_Account": ["t"]})),
+        ("group_open_http_svc/destroy_group", json!({"GroupId": "s"})),
     ];
     for (path, body) in calls {
         let r = post(&server, path, body).await;
@@ -565,7 +585,7 @@ async fn emitted_bodies_follow_the_specs() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
     let specs = tim_codegen::load_dir(&dir, Path::new("specs")).unwrap_or_else(|e| panic!("{e}"));
     let sent = server.callbacks();
-    assert_eq!(sent.len(), 12);
+    assert_eq!(sent.len(), 14);
     let mut failures = Vec::new();
     for s in &sent {
         let Some(spec) = specs.callbacks.iter().find(|c| c.command == s.command) else {

@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--compile]`: runs the benchmarks and prints one table.
 //!
 //! Without `--compile`: the criterion benches of `tim-runtime` (encode/decode,
-//! UserSig, rate limiter) and `tim-codegen` (code generation), then the
+//! UserSig, rate limiter), `tim-codegen` (code generation) and
+//! `tim-conformance` (emulator throughput under load), then the
 //! whole-call comparison in `bench/compare`, a separate workspace so that the
 //! main workspace never builds `tencent_im_rs` and its OpenSSL dependency.
 //! With `--compile`: build times of `tim-runtime` and of synthetic endpoint sets.
@@ -121,6 +122,10 @@ pub fn run(root: &Path) -> ExitCode {
     );
     all_ran &= run_collect(
         cargo().current_dir(root).args(["bench", "-p", "tim-codegen", "--bench", "codegen"]),
+        &mut rows,
+    );
+    all_ran &= run_collect(
+        cargo().current_dir(root).args(["bench", "-p", "tim-conformance", "--bench", "emulator_load"]),
         &mut rows,
     );
     if ensure_openssl() {

@@ -1,14 +1,47 @@
-//! Accounts and profiles: import, delete, check, portrait set/get.
+//! Accounts and profiles: import, delete, check, kick, portrait set/get.
+//!
+//! An account is a UserID with its profile, a map from profile tag
+//! (`Tag_Profile_IM_Nick`, `Tag_Profile_Custom_Test`, ...) to value. The
+//! `Nick` and `FaceUrl` of an import are the `Tag_Profile_IM_Nick` and
+//! `Tag_Profile_IM_Image` tags. Account limits of the editions (100 accounts
+//! on the free plan) are not emulated, so that tests may import freely.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
+use tim_runtime::ErrorRole;
 
-use super::{Call, Handled, World};
+use super::{Call, Done, Handled, Refusal, World};
 
 /// Paths this family answers.
-pub const PATHS: &[&str] = &[];
+pub const PATHS: &[&str] = &[
+    "im_open_login_svc/account_import",
+    "im_open_login_svc/multiaccount_import",
+    "im_open_login_svc/account_delete",
+    "im_open_login_svc/account_check",
+    "im_open_login_svc/kick",
+    "profile/portrait_set",
+    "profile/portrait_get",
+];
+
+/// The nickname tag (an import's `Nick`).
+pub const TAG_NICK: &str = "Tag_Profile_IM_Nick";
+/// The profile photo tag (an import's `FaceUrl`).
+pub const TAG_IMAGE: &str = "Tag_Profile_IM_Image";
+/// How the user answers friend requests (`AllowType_Type_*`).
+pub const TAG_ALLOW_TYPE: &str = "Tag_Profile_IM_AllowType";
+/// Whether the admin forbids the user to send friend requests
+/// (`AdminForbid_Type_*`).
+pub const TAG_ADMIN_FORBID_TYPE: &str = "Tag_Profile_IM_AdminForbidType";
+
+/// Longest string value of a profile field, bytes (the pages' 500).
+const MAX_VALUE_BYTES: usize = 500;
+/// Longest UserID, bytes.
+const MAX_USER_ID_BYTES: usize = 32;
+/// The values `Tag_Profile_IM_AllowType` takes.
+const ALLOW_TYPES: &[&str] =
+    &["AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny"];
 
 /// Every account and its profile.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -26,6 +59,8 @@ pub struct Accounts {
 pub struct Account {
     /// Profile fields by tag (`Tag_Profile_IM_Nick`, ...).
     pub profile: BTreeMap<String, Value>,
+    /// How many times the account was kicked (its UserSig invalidated).
+    pub kicked: u64,
 }
 
 impl Accounts {
@@ -43,9 +78,460 @@ impl Accounts {
     pub fn forget_account(&mut self, id: &str) {
         self.accounts.remove(id);
     }
+
+    /// One profile field of an account, if set.
+    pub fn profile_value(&self, id: &str, tag: &str) -> Option<&Value> {
+        self.accounts.get(id).and_then(|a| a.profile.get(tag))
+    }
+
+    /// The nickname of an account, if set.
+    pub fn nick(&self, id: &str) -> Option<&str> {
+        self.profile_value(id, TAG_NICK).and_then(Value::as_str)
+    }
+
+    /// The UserIDs of all accounts, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        self.accounts.keys().cloned().collect()
+    }
+
+    /// Creates the account or keeps it, and sets the import's nickname and
+    /// photo when given.
+    fn import(&mut self, id: &str, nick: Option<&str>, face_url: Option<&str>) {
+        let account = self.accounts.entry(id.to_owned()).or_default();
+        if let Some(nick) = nick {
+            account.profile.insert(TAG_NICK.to_owned(), json!(nick));
+        }
+        if let Some(url) = face_url {
+            account.profile.insert(TAG_IMAGE.to_owned(), json!(url));
+        }
+    }
+}
+
+/// The code of the endpoint's error named `name` in its spec (for meanings
+/// no role stands for), else the catch-all.
+pub(crate) fn refuse_named(call: &Call<'_>, name: &str, info: impl Into<String>) -> Refusal {
+    match call.meta.errors.iter().find(|e| e.name == name) {
+        Some(e) => Refusal { code: e.code, info: info.into() },
+        None => call.refuse(ErrorRole::InvalidField, info),
+    }
 }
 
 /// Answers a call on one of [`PATHS`].
-pub fn handle(_w: &mut World, call: &Call<'_>) -> Handled {
-    Err(call.refuse(tim_runtime::ErrorRole::InvalidField, "not yet"))
+pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
+    match call.path {
+        "im_open_login_svc/account_import" => account_import(w, call),
+        "im_open_login_svc/multiaccount_import" => multiaccount_import(w, call),
+        "im_open_login_svc/account_delete" => account_delete(w, call),
+        "im_open_login_svc/account_check" => account_check(w, call),
+        "im_open_login_svc/kick" => kick(w, call),
+        "profile/portrait_set" => portrait_set(w, call),
+        "profile/portrait_get" => portrait_get(w, call),
+        _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not an account path", call.path))),
+    }
+}
+
+fn account_import(w: &mut World, call: &Call<'_>) -> Handled {
+    let id = call.str("UserID").unwrap_or_default();
+    if id.is_empty() {
+        return Err(call.refuse_field("UserID", "UserID is empty"));
+    }
+    for field in ["Nick", "FaceUrl"] {
+        if call.str(field).is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
+            return Err(call.refuse_field(field, format!("{field} is longer than {MAX_VALUE_BYTES} bytes")));
+        }
+    }
+    w.accounts.import(id, call.str("Nick"), call.str("FaceUrl"));
+    Ok(Done::ok())
+}
+
+/// Both forms: `Accounts` (UserIDs) and `AccountList` (with profiles). An
+/// entry that cannot be an account (empty or too long UserID, too long
+/// profile value) is reported in `FailAccounts`; the others are imported.
+fn multiaccount_import(w: &mut World, call: &Call<'_>) -> Handled {
+    let mut entries: Vec<(String, Option<String>, Option<String>)> =
+        call.strings("Accounts").into_iter().map(|id| (id, None, None)).collect();
+    if let Some(Value::Array(list)) = call.body.get("AccountList") {
+        for item in list {
+            let field = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
+            entries.push((field("UserID").unwrap_or_default(), field("Nick"), field("FaceUrl")));
+        }
+    }
+    if call.body.get("Accounts").is_none() && call.body.get("AccountList").is_none() {
+        return Err(call.refuse(ErrorRole::InvalidField, "give Accounts or AccountList"));
+    }
+    let mut failed = Vec::new();
+    for (id, nick, face_url) in entries {
+        let too_long = |v: &Option<String>| v.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES);
+        if id.is_empty() || id.len() > MAX_USER_ID_BYTES || too_long(&nick) || too_long(&face_url) {
+            failed.push(id);
+            continue;
+        }
+        w.accounts.import(&id, nick.as_deref(), face_url.as_deref());
+    }
+    Ok(Done::reply(json!({ "FailAccounts": failed })))
+}
+
+fn item_ids(call: &Call<'_>, list: &str) -> Vec<String> {
+    match call.body.get(list) {
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(|i| i.get("UserID").and_then(Value::as_str)).map(str::to_owned).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Deletes each account with everything every family stores about it.
+fn account_delete(w: &mut World, call: &Call<'_>) -> Handled {
+    let not_found = call.refuse(ErrorRole::AccountNotFound, "the account does not exist").code;
+    let mut results = Vec::new();
+    for id in item_ids(call, "DeleteItem") {
+        if w.accounts.exists(&id) {
+            w.forget_account(&id);
+            results.push(json!({"UserID": id, "ResultCode": 0, "ResultInfo": ""}));
+        } else {
+            results.push(json!({
+                "UserID": id,
+                "ResultCode": not_found,
+                "ResultInfo": "Err_TLS_PT_Open_Login_Account_Not_Exist",
+            }));
+        }
+    }
+    Ok(Done::reply(json!({ "ResultItem": results })))
+}
+
+fn account_check(w: &mut World, call: &Call<'_>) -> Handled {
+    let results: Vec<Value> = item_ids(call, "CheckItem")
+        .into_iter()
+        .map(|id| {
+            let status = if w.accounts.exists(&id) { "Imported" } else { "NotImported" };
+            json!({"UserID": id, "ResultCode": 0, "ResultInfo": "", "AccountStatus": status})
+        })
+        .collect();
+    Ok(Done::reply(json!({ "ResultItem": results })))
+}
+
+/// The emulator has no login sessions; it only counts the kick.
+fn kick(w: &mut World, call: &Call<'_>) -> Handled {
+    let id = call.str("UserID").unwrap_or_default();
+    match w.accounts.accounts.get_mut(id) {
+        Some(account) => {
+            account.kicked = account.kicked.saturating_add(1);
+            Ok(Done::ok())
+        }
+        None => Err(call.refuse(ErrorRole::AccountNotFound, format!("account {id} does not exist"))),
+    }
+}
+
+/// What a standard profile field holds (the profile page's table).
+enum Kind {
+    /// A string of at most this many bytes.
+    Text(usize),
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// An unsigned 32-bit integer.
+    U32,
+}
+
+/// The standard profile fields (`Tag_Profile_IM_*`).
+const STANDARD: &[(&str, Kind)] = &[
+    (TAG_NICK, Kind::Text(MAX_VALUE_BYTES)),
+    (
+        "Tag_Profile_IM_Gender",
+        Kind::OneOf(&["Gender_Type_Unknown", "Gender_Type_Female", "Gender_Type_Male"]),
+    ),
+    ("Tag_Profile_IM_BirthDay", Kind::U32),
+    ("Tag_Profile_IM_Location", Kind::Text(16)),
+    ("Tag_Profile_IM_SelfSignature", Kind::Text(MAX_VALUE_BYTES)),
+    (TAG_ALLOW_TYPE, Kind::OneOf(ALLOW_TYPES)),
+    ("Tag_Profile_IM_Language", Kind::U32),
+    (TAG_IMAGE, Kind::Text(MAX_VALUE_BYTES)),
+    (TAG_ADMIN_FORBID_TYPE, Kind::OneOf(&["AdminForbid_Type_None", "AdminForbid_Type_SendOut"])),
+    ("Tag_Profile_IM_Level", Kind::U32),
+    ("Tag_Profile_IM_Role", Kind::U32),
+];
+
+/// Whether a tag names a profile field: a standard one or a custom one.
+fn is_profile_tag(tag: &str) -> bool {
+    STANDARD.iter().any(|(t, _)| *t == tag)
+        || tag.strip_prefix("Tag_Profile_Custom_").is_some_and(|k| !k.is_empty())
+}
+
+/// Why `value` cannot be written to `tag` (a known profile tag), as the
+/// spec's error name and a text.
+fn check_value(tag: &str, value: &Value) -> Result<(), (&'static str, String)> {
+    let Some((_, kind)) = STANDARD.iter().find(|(t, _)| *t == tag) else {
+        // Custom fields hold a string (at most 500 bytes) or an integer.
+        return match value {
+            Value::String(s) if s.len() > MAX_VALUE_BYTES => {
+                Err(("ValueTooLong", format!("{tag} is longer than {MAX_VALUE_BYTES} bytes")))
+            }
+            Value::String(_) | Value::Number(_) => Ok(()),
+            _ => Err(("InvalidStandardValueType", format!("{tag} takes a string or an integer"))),
+        };
+    };
+    match (kind, value) {
+        (Kind::Text(max), Value::String(s)) if s.len() > *max => {
+            Err(("ValueTooLong", format!("{tag} is longer than {max} bytes")))
+        }
+        (Kind::Text(_), Value::String(_)) => Ok(()),
+        (Kind::OneOf(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
+        (Kind::OneOf(allowed), Value::String(_)) => {
+            Err(("InvalidStandardValue", format!("{tag} takes one of {allowed:?}")))
+        }
+        (Kind::U32, Value::Number(n)) if n.as_u64().is_some_and(|n| n <= u64::from(u32::MAX)) => Ok(()),
+        (Kind::U32, Value::Number(_)) => {
+            Err(("InvalidStandardValue", format!("{tag} takes an unsigned 32-bit integer")))
+        }
+        (Kind::U32, _) => Err(("InvalidStandardValueType", format!("{tag} takes an integer"))),
+        _ => Err(("InvalidStandardValueType", format!("{tag} takes a string"))),
+    }
+}
+
+/// Writes the fields all or nothing: a bad item refuses the whole call.
+fn portrait_set(w: &mut World, call: &Call<'_>) -> Handled {
+    let id = call.str("From_Account").unwrap_or_default();
+    if !w.accounts.exists(id) {
+        return Err(call.refuse(ErrorRole::AccountNotFound, format!("account {id} does not exist")));
+    }
+    let items = match call.body.get("ProfileItem") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let mut set = Vec::new();
+    for item in &items {
+        let tag = item.get("Tag").and_then(Value::as_str).unwrap_or_default();
+        let value = item.get("Value").cloned().unwrap_or(Value::Null);
+        if !is_profile_tag(tag) {
+            return Err(call.refuse_field("ProfileItem", format!("{tag:?} is not a profile tag")));
+        }
+        if let Err((name, info)) = check_value(tag, &value) {
+            return Err(refuse_named(call, name, info));
+        }
+        set.push((tag.to_owned(), value));
+    }
+    if let Some(account) = w.accounts.accounts.get_mut(id) {
+        for (tag, value) in &set {
+            account.profile.insert(tag.clone(), value.clone());
+        }
+    }
+    let changed: Vec<Value> = set.iter().map(|(tag, value)| json!({"Tag": tag, "Value": value})).collect();
+    Ok(Done::ok().event(
+        "Profile.CallbackPortraitSet",
+        json!({
+            "Operator_Account": call.operator,
+            "From_Account": id,
+            "EventTime": call.now.saturating_mul(1000),
+            "ProfileItem": changed,
+        }),
+    ))
+}
+
+/// Every user gets an entry; one that does not exist gets the account-not-
+/// found code in its entry and in `Fail_Account`. Only tags that have a
+/// value are returned.
+fn portrait_get(w: &mut World, call: &Call<'_>) -> Handled {
+    let tags = call.strings("TagList");
+    if let Some(bad) = tags.iter().find(|t| !is_profile_tag(t)) {
+        return Err(call.refuse_field("TagList", format!("{bad:?} is not a profile tag")));
+    }
+    let not_found = call.refuse(ErrorRole::AccountNotFound, "").code;
+    let mut items = Vec::new();
+    let mut failed = Vec::new();
+    for id in call.strings("To_Account") {
+        match w.accounts.accounts.get(&id) {
+            Some(account) => {
+                let profile: Vec<Value> = tags
+                    .iter()
+                    .filter_map(|t| account.profile.get(t).map(|v| json!({"Tag": t, "Value": v})))
+                    .collect();
+                items.push(
+                    json!({"To_Account": id, "ProfileItem": profile, "ResultCode": 0, "ResultInfo": ""}),
+                );
+            }
+            None => {
+                items.push(json!({
+                    "To_Account": id,
+                    "ResultCode": not_found,
+                    "ResultInfo": "Err_Profile_PortraitGet_Account_Not_Exist",
+                }));
+                failed.push(id);
+            }
+        }
+    }
+    let mut done = Done::reply(json!({"UserProfileItem": items, "ErrorDisplay": ""}));
+    if !failed.is_empty() {
+        done.reply.insert("Fail_Account".into(), json!(failed));
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call<'a>(path: &'a str, body: &'a Value) -> Call<'a> {
+        let meta = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"))
+            .map(|e| e.meta)
+            .expect("endpoint exists");
+        Call { meta, path, body, operator: "admin", now: 1_700_000_000 }
+    }
+
+    fn run(w: &mut World, path: &str, body: Value) -> Handled {
+        w.handle(&call(path, &body)).expect("stateful path")
+    }
+
+    fn meta(path: &str) -> &'static tim_runtime::EndpointMeta {
+        call(path, &Value::Null).meta
+    }
+
+    /// The code `path`'s spec gives `role`.
+    fn code(path: &str, role: ErrorRole) -> i64 {
+        meta(path).error_with_role(role).map(|e| e.code).expect("role in spec")
+    }
+
+    fn named(path: &str, name: &str) -> i64 {
+        meta(path).errors.iter().find(|e| e.name == name).map(|e| e.code).expect("code in spec")
+    }
+
+    #[test]
+    fn import_check_delete() {
+        let mut w = World::new("admin");
+        run(&mut w, "im_open_login_svc/account_import", json!({"UserID": "alice", "Nick": "Al"})).unwrap();
+        // A second import updates the profile and keeps one account.
+        run(&mut w, "im_open_login_svc/account_import", json!({"UserID": "alice", "FaceUrl": "http://x"}))
+            .unwrap();
+        assert_eq!(w.accounts.nick("alice"), Some("Al"));
+        assert_eq!(w.accounts.profile_value("alice", TAG_IMAGE), Some(&json!("http://x")));
+        let done = run(
+            &mut w,
+            "im_open_login_svc/account_check",
+            json!({"CheckItem": [{"UserID": "alice"}, {"UserID": "bob"}]}),
+        )
+        .unwrap();
+        assert_eq!(done.reply["ResultItem"][0]["AccountStatus"], "Imported");
+        assert_eq!(done.reply["ResultItem"][1]["AccountStatus"], "NotImported");
+        let done = run(
+            &mut w,
+            "im_open_login_svc/account_delete",
+            json!({"DeleteItem": [{"UserID": "alice"}, {"UserID": "bob"}]}),
+        )
+        .unwrap();
+        assert_eq!(done.reply["ResultItem"][0]["ResultCode"], 0);
+        assert_eq!(
+            done.reply["ResultItem"][1]["ResultCode"],
+            code("im_open_login_svc/account_delete", ErrorRole::AccountNotFound)
+        );
+        assert!(!w.accounts.exists("alice"));
+    }
+
+    #[test]
+    fn multiaccount_import_both_forms() {
+        let mut w = World::new("admin");
+        let long = "x".repeat(40);
+        let done = run(
+            &mut w,
+            "im_open_login_svc/multiaccount_import",
+            json!({"Accounts": ["a", "b", long.clone()]}),
+        )
+        .unwrap();
+        assert_eq!(done.reply["FailAccounts"], json!([long]));
+        let done = run(
+            &mut w,
+            "im_open_login_svc/multiaccount_import",
+            json!({"AccountList": [{"UserID": "a", "Nick": "A"}, {"UserID": "c", "FaceUrl": "u"}]}),
+        )
+        .unwrap();
+        assert_eq!(done.reply["FailAccounts"], json!([]));
+        assert_eq!(w.accounts.nick("a"), Some("A"));
+        assert!(w.accounts.exists("b") && w.accounts.exists("c"));
+        assert!(run(&mut w, "im_open_login_svc/multiaccount_import", json!({})).is_err());
+    }
+
+    #[test]
+    fn portrait_round_trip_and_callback() {
+        let mut w = World::new("admin");
+        run(&mut w, "im_open_login_svc/account_import", json!({"UserID": "alice", "Nick": "Al"})).unwrap();
+        let done = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "alice", "ProfileItem": [
+                {"Tag": "Tag_Profile_IM_Nick", "Value": "Alice"},
+                {"Tag": "Tag_Profile_Custom_Test", "Value": 7}
+            ]}),
+        )
+        .unwrap();
+        assert_eq!(done.events.len(), 1);
+        assert_eq!(done.events[0].command, "Profile.CallbackPortraitSet");
+        assert_eq!(done.events[0].payload["From_Account"], "alice");
+        assert_eq!(done.events[0].payload["ProfileItem"][1]["Value"], 7);
+        let done = run(
+            &mut w,
+            "profile/portrait_get",
+            json!({"To_Account": ["alice", "ghost"], "TagList": ["Tag_Profile_IM_Nick", "Tag_Profile_Custom_Test"]}),
+        )
+        .unwrap();
+        let items = &done.reply["UserProfileItem"];
+        assert_eq!(items[0]["ProfileItem"][0], json!({"Tag": "Tag_Profile_IM_Nick", "Value": "Alice"}));
+        assert_eq!(items[0]["ProfileItem"][1]["Value"], 7);
+        assert_eq!(items[1]["ResultCode"], code("profile/portrait_get", ErrorRole::AccountNotFound));
+        assert_eq!(done.reply["Fail_Account"], json!(["ghost"]));
+    }
+
+    #[test]
+    fn portrait_set_refusals() {
+        let mut w = World::new("admin");
+        let r = run(&mut w, "profile/portrait_set", json!({"From_Account": "ghost", "ProfileItem": []}))
+            .unwrap_err();
+        assert_eq!(r.code, code("profile/portrait_set", ErrorRole::AccountNotFound));
+        w.accounts.ensure("a");
+        let long = "x".repeat(501);
+        let r = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "a", "ProfileItem": [{"Tag": "Tag_Profile_IM_Nick", "Value": long}]}),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, named("profile/portrait_set", "ValueTooLong"));
+        let r = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "a", "ProfileItem": [{"Tag": "Nick", "Value": "n"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, named("profile/portrait_set", "TagNotFound"));
+        let r = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "a", "ProfileItem": [{"Tag": TAG_ALLOW_TYPE, "Value": "Sometimes"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, named("profile/portrait_set", "InvalidStandardValue"));
+        let r = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "a", "ProfileItem": [{"Tag": "Tag_Profile_IM_Level", "Value": "high"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, named("profile/portrait_set", "InvalidStandardValueType"));
+        let r = run(
+            &mut w,
+            "profile/portrait_set",
+            json!({"From_Account": "a", "ProfileItem": [{"Tag": "Tag_Profile_IM_Mood", "Value": "ok"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(r.code, named("profile/portrait_set", "TagNotFound"));
+        assert!(w.accounts.accounts.get("a").is_some_and(|a| a.profile.is_empty()));
+    }
+
+    #[test]
+    fn kick_needs_an_account() {
+        let mut w = World::new("admin");
+        assert_eq!(
+            run(&mut w, "im_open_login_svc/kick", json!({"UserID": "ghost"})).unwrap_err().code,
+            code("im_open_login_svc/kick", ErrorRole::AccountNotFound)
+        );
+        w.accounts.ensure("a");
+        run(&mut w, "im_open_login_svc/kick", json!({"UserID": "a"})).unwrap();
+        assert_eq!(w.accounts.accounts.get("a").map(|a| a.kicked), Some(1));
+    }
 }

@@ -3,7 +3,7 @@
 //! A [`World`] holds what Tencent IM stores for one app (accounts and
 //! profiles, one-to-one messages and unread counts, conversations, groups and
 //! their messages, friends and blocklists) and answers the REST calls of the
-//! endpoints in [`STATEFUL`] from it, with the field names and codes of the
+//! endpoints of [`stateful_paths`] from it, with the field names and codes of the
 //! specs. It knows nothing of HTTP: the mock server checks a request against
 //! its spec, hands the canonical body to [`World::handle`], sends the
 //! callbacks the answer lists and replies.

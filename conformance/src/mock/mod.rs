@@ -1,11 +1,12 @@
 //! A local stand-in for the Tencent IM REST service, driven by the specs.
 //!
 //! It checks what the real service checks (method, path, query parameters,
-//! UserSig, body size, the body against the endpoint's generated request type)
-//! and answers with the documented codes; otherwise it replies with a
-//! registered fixture or the spec's sample reply. Faults can be scripted.
-//! With a callback URL it also sends the callbacks the calls trigger (see
-//! [`callbacks`]).
+//! UserSig, body size, rate limits, the body against the endpoint's
+//! generated request type) and answers with the documented codes. A valid
+//! call to a stateful endpoint goes to the [emulator](crate::emulator):
+//! before-callbacks, the state change, after-callbacks (see [`callbacks`]).
+//! Other calls get a registered fixture or the spec's sample reply. Faults
+//! can be scripted.
 
 mod callbacks;
 mod rate;
@@ -376,8 +377,9 @@ impl MockServer {
         self.shared.state().replies.entry(path).or_default().push_back(body);
     }
 
-    /// Registers a group and its type (`Public`, `ChatRoom`, ...), so requests
-    /// naming it get the spec's group-type behaviour.
+    /// Registers a group and its type (`Public`, `ChatRoom`, ...) for replay
+    /// mode, so requests naming it get the spec's group-type behaviour (the
+    /// emulator knows the groups it created).
     pub fn register_group(&self, group_id: &str, group_type: &str) {
         self.shared.state().groups.insert(group_id.to_owned(), group_type.to_owned());
     }

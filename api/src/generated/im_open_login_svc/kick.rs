@@ -108,7 +108,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The account does not exist.",
         retryable: false,
         fields: &["UserID"],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 70169,

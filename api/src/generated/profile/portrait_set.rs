@@ -159,7 +159,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The account does not exist.",
         retryable: false,
         fields: &["From_Account"],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 40004,

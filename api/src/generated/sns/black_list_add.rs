@@ -206,7 +206,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "A requested account does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 30004,
@@ -246,7 +246,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The blocklist has reached its maximum size.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::LimitReached),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -406,7 +406,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "A requested account does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 30004,
@@ -462,7 +462,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The maximum number of friend lists has been reached.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::LimitReached),
     },
     ::tim_core::ErrorMeta {
         code: 30012,
@@ -486,7 +486,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The user to add is on the requester's blocklist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::Blocked),
     },
     ::tim_core::ErrorMeta {
         code: 30516,
@@ -494,7 +494,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The user to add does not accept friend requests.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::PermissionDenied),
     },
     ::tim_core::ErrorMeta {
         code: 30525,

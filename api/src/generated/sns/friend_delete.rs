@@ -259,7 +259,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "A requested account does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 30004,
@@ -299,7 +299,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "An account to delete is not a friend of the user.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::NotFriend),
     },
     ::tim_core::ErrorMeta {
         code: 31707,

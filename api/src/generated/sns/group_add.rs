@@ -23,6 +23,7 @@
 //! | 30007 | `NetworkTimeout` | Network timeout; try again later. | yes |
 //! | 30008 | `WriteConflict` | Concurrent writes for the same user conflicted; prefer one batch request per user. | no |
 //! | 30011 | `TooManyLists` | The maximum number of friend lists has been reached. | no |
+//! | 32216 | `NotAFriend` | A user to put into the lists is not a friend of the user (a per-user result code; only the page's sample shows it). | no |
 //!
 //! Shared table `public` also applies: Public backend error codes (60000-79999) that any REST call can return.
 //!
@@ -45,7 +46,9 @@
 //!
 //! The response table lists the `ResultItem` entry fields at the top level. The
 //! complete sample response contains result code 32216 (the target is not a
-//! friend), which the page's error table does not list.
+//! friend), which the page's error table does not list; it is listed here
+//! from the sample (`Err_SNS_GroupAdd_ToTinyId_Not_Friend`) so that the code
+//! has a name and a role.
 /// Metadata of `v4/sns/group_add`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     "v4/sns/group_add",
@@ -228,7 +231,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "A requested account does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 30004,
@@ -268,7 +271,15 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The maximum number of friend lists has been reached.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::LimitReached),
+    },
+    ::tim_core::ErrorMeta {
+        code: 32216,
+        name: "NotAFriend",
+        meaning: "A user to put into the lists is not a friend of the user (a per-user result code; only the page's sample shows it).",
+        retryable: false,
+        fields: &[],
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::NotFriend),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
@@ -307,6 +318,10 @@ pub enum Error {
     ///
     /// Holds the server's `ErrorInfo`.
     TooManyLists(::std::string::String),
+    /// `32216`: A user to put into the lists is not a friend of the user (a per-user result code; only the page's sample shows it).
+    ///
+    /// Holds the server's `ErrorInfo`.
+    NotAFriend(::std::string::String),
     /// A code of the shared `public` table.
     Public(super::super::errors::Public),
     /// A code the spec does not document for this endpoint. Opaque, so
@@ -325,6 +340,7 @@ impl ::tim_core::ApiErrorKind for Error {
             30007 => return Self::NetworkTimeout(info),
             30008 => return Self::WriteConflict(info),
             30011 => return Self::TooManyLists(info),
+            32216 => return Self::NotAFriend(info),
             _ => {}
         }
         let info = match super::super::errors::Public::try_from_reply(code, info) {
@@ -343,6 +359,7 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::NetworkTimeout(_) => 30007,
             Self::WriteConflict(_) => 30008,
             Self::TooManyLists(_) => 30011,
+            Self::NotAFriend(_) => 32216,
             Self::Public(e) => e.code(),
             Self::Unknown(unknown) => unknown.code(),
         }
@@ -356,7 +373,8 @@ impl ::tim_core::ApiErrorKind for Error {
             | Self::ServerError(info)
             | Self::NetworkTimeout(info)
             | Self::WriteConflict(info)
-            | Self::TooManyLists(info) => info,
+            | Self::TooManyLists(info)
+            | Self::NotAFriend(info) => info,
             Self::Public(e) => e.info(),
             Self::Unknown(unknown) => unknown.info(),
         }
@@ -371,6 +389,7 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::NetworkTimeout(_) => ::std::option::Option::Some(&ERRORS[5usize]),
             Self::WriteConflict(_) => ::std::option::Option::Some(&ERRORS[6usize]),
             Self::TooManyLists(_) => ::std::option::Option::Some(&ERRORS[7usize]),
+            Self::NotAFriend(_) => ::std::option::Option::Some(&ERRORS[8usize]),
             Self::Public(e) => ::std::option::Option::Some(e.meta()),
             Self::Unknown(_) => ::std::option::Option::None,
         }

@@ -162,7 +162,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "A requested account does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 30004,

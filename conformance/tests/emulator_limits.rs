@@ -1,0 +1,66 @@
+//! Limits the service enforces, as the emulator enforces them: the
+//! documented per-endpoint rate limits answer the endpoint's frequency code
+//! (so a client's throttling can be tested) unless turned off, and a client
+//! that throttles itself to the documented rate is never refused.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tim_conformance::{MockConfig, MockServer, Outcome};
+use tim_runtime::{dynamic, Client, Error, ErrorRole};
+
+const APPID: u64 = 1_400_000_011;
+const KEY: &str = "limits-secret";
+const ADMIN: &str = "administrator";
+/// Documented at 10 calls per second.
+const PATH: &str = "v4/open_msg_svc/get_history";
+
+fn client(server: &MockServer, throttle: bool) -> Client {
+    Client::builder(APPID, ADMIN, KEY)
+        .base_url(&server.base_url())
+        .rate_limit(throttle)
+        .max_attempts(1)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+/// Makes `n` calls as fast as the client lets it; the codes refused.
+async fn burst(client: &Client, n: usize) -> Vec<i64> {
+    let entry = dynamic::find(tim_runtime::api::ENDPOINTS, PATH).unwrap();
+    let mut refused = Vec::new();
+    for _ in 0..n {
+        match (entry.call_json)(client, json!({"ChatType": "C2C", "MsgTime": "2015120121"})).await {
+            Ok(_) => {}
+            Err(Error::Api(e)) => refused.push(e.code),
+            Err(other) => panic!("{other}"),
+        }
+    }
+    refused
+}
+
+#[tokio::test]
+async fn over_the_documented_rate_calls_get_the_frequency_code() {
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let meta = dynamic::find(tim_runtime::api::ENDPOINTS, PATH).unwrap().meta;
+    assert_eq!(meta.rate_limit.calls, 10);
+    let expected = meta.error_with_role(ErrorRole::RateLimited).unwrap().code;
+    let refused = burst(&client(&server, false), 30).await;
+    assert!(!refused.is_empty(), "30 calls at once were all accepted");
+    assert!(refused.iter().all(|c| *c == expected), "{refused:?}");
+    // The first calls of the second fit in the bucket.
+    let outcomes: Vec<Outcome> = server.requests().into_iter().map(|r| r.outcome).collect();
+    assert!(outcomes[..10].iter().all(|o| *o == Outcome::Replied(0)), "{outcomes:?}");
+}
+
+#[tokio::test]
+async fn a_client_throttling_itself_is_never_refused() {
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    assert_eq!(burst(&client(&server, true), 15).await, Vec::<i64>::new());
+}
+
+#[tokio::test]
+async fn rate_limits_can_be_turned_off() {
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).rate_limits(false)).await.unwrap();
+    assert_eq!(burst(&client(&server, false), 30).await, Vec::<i64>::new());
+}
