@@ -1476,6 +1476,11 @@ mod tests {
                 <Callback as CallbackSet>::parse(e.command, Value::Object(body).to_string().as_bytes())
                     .expect("callback payload fits its spec");
             assert!(!matches!(parsed, Callback::Unknown { .. }), "{} is a known callback", e.command);
+            // Only fields the spec declares: the typed payload keeps them all.
+            let typed = parsed.to_json();
+            for key in e.payload.keys() {
+                assert!(typed.get(key).is_some(), "{}: `{key}` is not a payload field", e.command);
+            }
         }
         Ok((reply, events))
     }
