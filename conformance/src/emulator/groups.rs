@@ -38,6 +38,11 @@ pub const PATHS: &[&str] = &[
     "group_open_http_svc/group_msg_receipt",
     "group_open_http_svc/get_group_msg_receipt",
     "group_open_http_svc/get_group_msg_receipt_detail",
+    "group_open_http_svc/get_role_in_group",
+    "group_open_http_svc/get_specified_group_member_info",
+    "group_open_http_svc/import_group_member",
+    "group_open_http_svc/delete_group_msg_by_sender",
+    "group_open_http_svc/clear_group_msg",
     "group_open_avchatroom_http_svc/get_members",
     "group_open_avchatroom_http_svc/check_members",
 ];
@@ -113,6 +118,9 @@ pub struct Group {
     pub messages: Vec<GroupMessage>,
     /// Read receipts: readers by message sequence number (decimal).
     pub receipts: BTreeMap<String, Vec<String>>,
+    /// History up to this sequence number is hidden from clients
+    /// (`clear_group_msg`); the admin's history query still returns it.
+    pub cleared_seq: u64,
     /// Creation order in the app.
     pub serial: u64,
 }
@@ -358,6 +366,11 @@ pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
         "group_msg_receipt" => group_msg_receipt(w, call),
         "get_group_msg_receipt" => get_group_msg_receipt(w, call),
         "get_group_msg_receipt_detail" => get_group_msg_receipt_detail(w, call),
+        "get_role_in_group" => get_role_in_group(w, call),
+        "get_specified_group_member_info" => get_specified_group_member_info(w, call),
+        "import_group_member" => import_group_member(w, call),
+        "delete_group_msg_by_sender" => delete_group_msg_by_sender(w, call),
+        "clear_group_msg" => clear_group_msg(w, call),
         "get_members" => get_members(w, call),
         "check_members" => check_members(w, call),
         _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a group call", call.path))),
@@ -1420,6 +1433,85 @@ fn get_group_msg_receipt_detail(w: &mut World, call: &Call<'_>) -> Handled {
     Ok(Done::reply(reply))
 }
 
+// ---------------------------------------------------------------- more members
+
+fn get_role_in_group(w: &mut World, call: &Call<'_>) -> Handled {
+    let g = group(w, call)?;
+    let list: Vec<Value> = call
+        .strings("User_Account")
+        .into_iter()
+        .map(|a| {
+            let role = g.member(&a).map_or("NotMember", |m| m.role.as_str());
+            json!({"Member_Account": a, "Role": role})
+        })
+        .collect();
+    Ok(Done::reply(json!({"UserIdList": list})))
+}
+
+fn get_specified_group_member_info(w: &mut World, call: &Call<'_>) -> Handled {
+    let g = group(w, call)?;
+    let roles = opt_strings(call.body.get("MemberRoleFilter"));
+    let fields = opt_strings(call.body.get("MemberInfoFilter"));
+    let app = opt_strings(call.body.get("AppDefinedDataFilter_GroupMember"));
+    let list: Vec<Value> = call
+        .strings("Member_List_Account")
+        .iter()
+        .filter_map(|a| g.member(a))
+        .filter(|m| roles.as_ref().is_none_or(|r| r.contains(&m.role)))
+        .map(|m| member_json(g, m, call.now, fields.as_deref(), app.as_deref().map(Some)))
+        .collect();
+    Ok(Done::reply(json!({"GroupId": group_id(call), "MemberList": list})))
+}
+
+/// Migrated members: no callbacks; an unread count above the group's
+/// messages is lowered to that number, as `set_unread_msg_num` does.
+fn import_group_member(w: &mut World, call: &Call<'_>) -> Handled {
+    let World { accounts, groups, .. } = w;
+    let g = group_mut(groups, call)?;
+    let entries = match call.body.get("MemberList") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let mut results = Vec::new();
+    for e in &entries {
+        let Some(a) = e.get("Member_Account").and_then(Value::as_str) else { continue };
+        let result = if g.is_member(a) {
+            2
+        } else if !accounts.exists(a) || g.members.len() >= g.max_member_num as usize {
+            0
+        } else {
+            let role = match e.get("Role").and_then(Value::as_str) {
+                Some("Admin") => "Admin",
+                _ => "Member",
+            };
+            let unread = e.get("UnreadMsgNum").and_then(Value::as_u64).unwrap_or(0).min(g.msg_seq);
+            let joined = e.get("JoinTime").and_then(Value::as_u64).unwrap_or(call.now);
+            g.members.push(new_member(a, role, joined, g.msg_seq.saturating_sub(unread)));
+            1
+        };
+        results.push(json!({"Member_Account": a, "Result": result}));
+    }
+    Ok(Done::reply(json!({"MemberList": results})))
+}
+
+/// Recalls silently: no callback, no notification.
+fn delete_group_msg_by_sender(w: &mut World, call: &Call<'_>) -> Handled {
+    let g = group_mut(&mut w.groups, call)?;
+    let sender = call.str("Sender_Account").unwrap_or_default();
+    let start = g.messages.len().saturating_sub(1000);
+    for m in g.messages.iter_mut().skip(start).filter(|m| m.from == sender) {
+        m.recalled = true;
+    }
+    Ok(Done::ok())
+}
+
+fn clear_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
+    let g = group_mut(&mut w.groups, call)?;
+    let upto = call.u64("MsgSeq").unwrap_or(g.msg_seq).min(g.msg_seq);
+    g.cleared_seq = g.cleared_seq.max(upto);
+    Ok(Done::ok())
+}
+
 // ---------------------------------------------------------------- AVChatRoom
 
 fn get_members(w: &mut World, call: &Call<'_>) -> Handled {
@@ -1965,6 +2057,60 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(r.code, code("group_open_http_svc/add_group_member", ErrorRole::GroupTypeUnsupported));
+    }
+
+    #[test]
+    fn roles_specified_members_imports_and_sender_deletion() {
+        let mut w = world();
+        let gid = public_group(&mut w);
+        let r = ok(
+            &mut w,
+            "group_open_http_svc/get_role_in_group",
+            json!({"GroupId": gid, "User_Account": ["alice", "carol", "dave"]}),
+        );
+        assert_eq!(
+            r["UserIdList"],
+            json!([{"Member_Account": "alice", "Role": "Owner"}, {"Member_Account": "carol", "Role": "Admin"},
+                   {"Member_Account": "dave", "Role": "NotMember"}])
+        );
+        let r = ok(
+            &mut w,
+            "group_open_http_svc/get_specified_group_member_info",
+            json!({"GroupId": gid, "Member_List_Account": ["bob", "dave"], "MemberInfoFilter": ["Role"]}),
+        );
+        assert_eq!(r["MemberList"], json!([{"Member_Account": "bob", "Role": "Member"}]));
+        send(&mut w, &gid, "bob", "one");
+        send(&mut w, &gid, "alice", "two");
+        send(&mut w, &gid, "bob", "three");
+        let (reply, events) = run(
+            &mut w,
+            "group_open_http_svc/import_group_member",
+            json!({"GroupId": gid, "MemberList": [{"Member_Account": "dave", "UnreadMsgNum": 9, "JoinTime": 900},
+                                                   {"Member_Account": "bob"}, {"Member_Account": "ghost"}]}),
+        )
+        .unwrap();
+        assert!(events.is_empty());
+        assert_eq!(
+            reply["MemberList"],
+            json!([{"Member_Account": "dave", "Result": 1}, {"Member_Account": "bob", "Result": 2},
+                   {"Member_Account": "ghost", "Result": 0}])
+        );
+        assert_eq!(w.groups.unread(&gid, "dave"), Some(3));
+        assert_eq!(w.groups.get(&gid).unwrap().member("dave").unwrap().join_time, 900);
+        ok(
+            &mut w,
+            "group_open_http_svc/delete_group_msg_by_sender",
+            json!({"GroupId": gid, "Sender_Account": "bob"}),
+        );
+        let r = ok(
+            &mut w,
+            "group_open_http_svc/group_msg_get_simple",
+            json!({"GroupId": gid, "ReqMsgNumber": 10}),
+        );
+        assert_eq!(r["RspMsgList"].as_array().unwrap().len(), 1);
+        assert_eq!(r["RspMsgList"][0]["From_Account"], json!("alice"));
+        ok(&mut w, "group_open_http_svc/clear_group_msg", json!({"GroupId": gid, "MsgSeq": 2}));
+        assert_eq!(w.groups.get(&gid).unwrap().cleared_seq, 2);
     }
 
     #[test]
