@@ -758,7 +758,8 @@ fn get_group_info(w: &mut World, call: &Call<'_>) -> Handled {
         item.insert("GroupId".into(), json!(id));
         item.insert("ErrorCode".into(), json!(0));
         item.insert("ErrorInfo".into(), json!(""));
-        if filter.is_none() {
+        // An empty filter filters nothing.
+        if base_f.is_none() && member_f.is_none() && app_f.is_none() && member_app_f.is_none() {
             item.extend(base_info(g, None));
             item.insert("AppDefinedData".into(), app_data_json(&g.app_defined_data, None));
             let members = g.members.iter().map(|m| member_json(g, m, call.now, None, Some(None)));
