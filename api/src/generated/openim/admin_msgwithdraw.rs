@@ -130,7 +130,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The message to recall does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::MessageNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 20023,

@@ -283,7 +283,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "To_Account is missing or names an account that does not exist.",
         retryable: false,
         fields: &["To_Account", "Peer_Account"],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 90008,

@@ -291,7 +291,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "To_Account has not been imported or is misspelt.",
         retryable: false,
         fields: &["To_Account"],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 90026,

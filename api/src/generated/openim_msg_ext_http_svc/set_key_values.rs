@@ -257,7 +257,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The message was not sent with extension support.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::PermissionDenied),
     },
     ::tim_core::ErrorMeta {
         code: 23003,
@@ -273,7 +273,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The message does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::MessageNotFound),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -159,7 +159,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserID has not been imported into Chat.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 50002,
@@ -222,7 +222,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         name: "ContactGroupNotFound",
         meaning: "The conversation group to delete does not exist.",
         retryable: false,
-        fields: &[],
+        fields: &["GroupName"],
         role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {

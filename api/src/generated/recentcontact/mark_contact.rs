@@ -362,7 +362,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserID has not been imported into Chat.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 50002,
@@ -410,7 +410,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 51008,

@@ -214,7 +214,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserID has not been imported into Chat.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 50002,

@@ -550,7 +550,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The UserID has not been imported into Chat.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AccountNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 50002,
@@ -598,7 +598,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group ID could not be mapped to its internal code (internal error or disbanded group).",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 51008,
@@ -613,7 +613,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         name: "ContactGroupNotFound",
         meaning: "The conversation group to delete does not exist.",
         retryable: false,
-        fields: &[],
+        fields: &["OldGroupName"],
         role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
