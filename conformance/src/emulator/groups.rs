@@ -1233,13 +1233,9 @@ fn send_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
 }
 
 fn send_group_system_notification(w: &mut World, call: &Call<'_>) -> Handled {
-    let g = group(w, call)?;
-    if g.has_member_list() {
-        if let Some(stranger) = call.strings("ToMembers_Account").iter().find(|a| !g.is_member(a)) {
-            return Err(call.refuse(ErrorRole::NotGroupMember, format!("{stranger} is not a member")));
-        }
-    }
-    // System notifications are delivered, not stored: no state changes.
+    group(w, call)?;
+    // System notifications are delivered, not stored: no state changes (a
+    // listed non-member simply receives nothing; the page names no code).
     Ok(Done::ok())
 }
 
