@@ -378,7 +378,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The operation is not permitted, e.g. the group type does not allow invitations (AVChatRoom, BChatRoom).",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
     ::tim_core::ErrorMeta {
         code: 10010,
@@ -386,7 +386,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10014,
@@ -394,7 +394,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group is full; add fewer users or raise `MaxMemberNum`.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::LimitReached),
     },
     ::tim_core::ErrorMeta {
         code: 10015,

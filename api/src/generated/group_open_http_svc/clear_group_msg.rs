@@ -205,7 +205,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "Concerns the group (the page's description is cut off after \"The gr\").",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

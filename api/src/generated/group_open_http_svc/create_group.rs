@@ -567,7 +567,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The operation is not permitted, e.g. `MemberList` was given for a type that does not allow adding members.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::PermissionDenied),
     },
     ::tim_core::ErrorMeta {
         code: 10008,
@@ -591,7 +591,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "Another user already uses the requested group ID.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AlreadyExists),
     },
     ::tim_core::ErrorMeta {
         code: 10025,
@@ -623,7 +623,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The initial member list exceeds the member limit of the plan.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::LimitReached),
     },
     ::tim_core::ErrorMeta {
         code: 10058,

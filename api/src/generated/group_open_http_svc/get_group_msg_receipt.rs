@@ -319,7 +319,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,
@@ -335,7 +335,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "No read receipt exists for the message.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::MessageNotFound),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

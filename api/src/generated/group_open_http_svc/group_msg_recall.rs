@@ -325,7 +325,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,
@@ -341,7 +341,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The message does not exist.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::MessageNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10031,
@@ -365,7 +365,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "This group type does not support recalling messages.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
     ::tim_core::ErrorMeta {
         code: 10041,

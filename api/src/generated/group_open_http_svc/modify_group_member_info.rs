@@ -283,7 +283,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The operator lacks permission for this operation.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::PermissionDenied),
     },
     ::tim_core::ErrorMeta {
         code: 10010,
@@ -291,7 +291,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,
