@@ -1223,6 +1223,11 @@ fn send_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
             m.msg_seq = seq;
         }
     }
+    // Members who deleted the conversation see it again.
+    let conversation = super::conversations::group_id(group_id(call));
+    for m in &g.members {
+        w.conversations.message_arrived(&m.account, &conversation);
+    }
     let done = Done::reply(json!({"MsgTime": call.now, "MsgSeq": seq}));
     if forbidden(call, "ForbidAfterSendMsgCallback") {
         return Ok(done);
