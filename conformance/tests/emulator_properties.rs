@@ -282,7 +282,7 @@ fn check_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
 
 #[test]
 fn random_call_sequences_keep_the_invariants() {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(128);
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     runner
         .run(&proptest::collection::vec(op(), 1..60), |ops| check_sequence(&ops))
