@@ -2,7 +2,8 @@
 //! state: nothing panics, every reply decodes as the endpoint's typed
 //! response or one of its documented errors, and the invariants hold (unread
 //! counts never negative and consistent, group `MsgSeq` strictly increasing,
-//! a deleted account absent everywhere, the state file round-trips).
+//! a deleted account absent everywhere, the state file round-trips), and
+//! every callback fired parses as its spec's payload.
 //!
 //! The calls go straight to [`World`] (the same code the mock server runs
 //! after its checks), so many sequences fit in a CI run; set
@@ -13,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
-use tim_conformance::emulator::{Call, World};
+use tim_conformance::emulator::{Call, Event, World};
+use tim_runtime::api::callbacks::Callback;
+use tim_runtime::callback::CallbackSet;
 use tim_runtime::{dynamic, Error};
 
 const ADMIN: &str = "administrator";
@@ -182,8 +185,14 @@ fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, Tes
         Call { meta: entry.meta, path: &path[3..], body: &canonical, operator: ADMIN, now: 1_700_000_000 };
     let reply = match world.before(&call) {
         Some(Err(r)) => json!({"ActionStatus": "FAIL", "ErrorCode": r.code, "ErrorInfo": r.info}),
-        _ => match world.handle(&call) {
-            Some(Ok(done)) => done.body(),
+        before => match world.handle(&call) {
+            Some(Ok(done)) => {
+                let before = before.and_then(Result::ok).unwrap_or_default();
+                for event in before.iter().chain(&done.events) {
+                    check_event(event)?;
+                }
+                done.body()
+            }
             Some(Err(r)) => json!({"ActionStatus": "FAIL", "ErrorCode": r.code, "ErrorInfo": r.info}),
             None => return Err(TestCaseError::fail(format!("{path} is not stateful"))),
         },
@@ -203,6 +212,18 @@ fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, Tes
         }
     }
     Ok(reply)
+}
+
+/// A callback the call fires parses as its known callback.
+fn check_event(event: &Event) -> Result<(), TestCaseError> {
+    let mut body = event.payload.clone();
+    body.insert("CallbackCommand".into(), json!(event.command));
+    let bytes = serde_json::to_vec(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    match Callback::parse(event.command, &bytes) {
+        Ok(cb) if cb.is_known() => Ok(()),
+        Ok(_) => Err(TestCaseError::fail(format!("{} has no spec", event.command))),
+        Err(e) => Err(TestCaseError::fail(format!("{}: {e}\n{}", event.command, Value::Object(body)))),
+    }
 }
 
 fn check_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
