@@ -64,3 +64,29 @@ async fn rate_limits_can_be_turned_off() {
     let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).rate_limits(false)).await.unwrap();
     assert_eq!(burst(&client(&server, false), 30).await, Vec::<i64>::new());
 }
+
+#[tokio::test]
+async fn batches_over_the_documented_size_are_refused_and_change_nothing() {
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let entry =
+        dynamic::find(tim_runtime::api::ENDPOINTS, "v4/im_open_login_svc/multiaccount_import").unwrap();
+    let too_many: Vec<String> = (0..101).map(|i| format!("user{i}")).collect();
+    let body = serde_json::to_vec(&json!({ "Accounts": too_many })).unwrap();
+    // Sent as raw bytes: the typed client would refuse it before sending.
+    let url = format!(
+        "{}/v4/im_open_login_svc/multiaccount_import?sdkappid={APPID}&identifier={ADMIN}&usersig={}&random=1&contenttype=json",
+        server.base_url(),
+        tim_runtime::UserSigKey::new(APPID, KEY).gen(ADMIN, Duration::from_secs(60)).replace('*', "%2A"),
+    );
+    let resp = reqwest::Client::new().post(url).body(body).send().await.unwrap();
+    let reply: serde_json::Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    let expected = entry.meta.error_for_field("Accounts").unwrap().code;
+    assert_eq!(reply["ErrorCode"], expected, "{reply}");
+    server.world(|w| assert!(!w.accounts.exists("user0")));
+    // The client refuses the same body locally, naming the field.
+    let local = (entry.parse_request)(
+        &serde_json::to_vec(&json!({ "Accounts": (0..101).map(|i| i.to_string()).collect::<Vec<_>>() }))
+            .unwrap(),
+    );
+    assert!(local.is_err_and(|e| e.path.contains("Accounts")));
+}
