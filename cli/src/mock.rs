@@ -152,8 +152,8 @@ async fn serve(server: &MockServer, args: &MockArgs) -> Result<(), Failure> {
                 }
                 seen += requests.len();
                 // Callbacks sent; the query (with its Sign) is not shown.
-                let callbacks = server.callbacks();
-                for c in callbacks.iter().skip(seen_callbacks) {
+                let callbacks = server.callbacks_after(seen_callbacks);
+                for c in &callbacks {
                     let answer = match &c.response {
                         CallbackResponse::Replied { status, .. } => format!("HTTP {status}"),
                         CallbackResponse::Failed(why) => format!("failed: {why}"),
@@ -161,7 +161,7 @@ async fn serve(server: &MockServer, args: &MockArgs) -> Result<(), Failure> {
                     };
                     eprintln!("mock: callback {} -> {answer}, {:?} {}", c.command, c.applied, c.body);
                 }
-                seen_callbacks = callbacks.len();
+                seen_callbacks += callbacks.len();
             }
         }
     }

@@ -26,5 +26,5 @@ pub mod strategies;
 pub use fixtures::Fixture;
 pub use mock::{
     AppliedDecision, CallbackResponse, CallbackUrlError, EmittedCallback, Fault, MockConfig, MockServer,
-    Outcome, RecordedRequest, DEFAULT_CALLBACK_TIMEOUT,
+    Outcome, RecordedRequest, DEFAULT_CALLBACK_TIMEOUT, DEFAULT_LOG_LIMIT,
 };

@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 use tim_core::callback::{compute_sign, CallbackKind, CallbackMeta, CallbackReply, DecisionEffect};
 use tim_core::{HttpRequest, HyperTransport, Transport};
 
+use super::log::Log;
 use crate::emulator::Event;
 
 /// Default time the mock waits for a callback's answer (the documented 2 s).
@@ -172,7 +173,7 @@ pub(crate) struct Emitter {
     timeout: Duration,
     sdkappid: u64,
     transport: HyperTransport,
-    sent: Mutex<Vec<EmittedCallback>>,
+    sent: Mutex<Log<EmittedCallback>>,
 }
 
 impl fmt::Debug for Emitter {
@@ -217,13 +218,19 @@ pub(crate) fn modify_request(body: &mut Value, modified: &[String], fields: &Map
 }
 
 impl Emitter {
-    pub(crate) fn new(target: CallbackTarget, timeout: Duration, sdkappid: u64) -> std::io::Result<Self> {
+    pub(crate) fn new(
+        target: CallbackTarget,
+        timeout: Duration,
+        sdkappid: u64,
+        log_limit: usize,
+    ) -> std::io::Result<Self> {
         let transport = HyperTransport::new(timeout).map_err(std::io::Error::other)?;
-        Ok(Self { target, timeout, sdkappid, transport, sent: Mutex::default() })
+        Ok(Self { target, timeout, sdkappid, transport, sent: Mutex::new(Log::new(log_limit)) })
     }
 
-    pub(crate) fn sent(&self) -> Vec<EmittedCallback> {
-        lock(&self.sent).clone()
+    /// The callbacks sent after the first `skip`.
+    pub(crate) fn sent(&self, skip: usize) -> Vec<EmittedCallback> {
+        lock(&self.sent).after(skip)
     }
 
     pub(crate) fn clear(&self) {

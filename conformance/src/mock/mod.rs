@@ -9,6 +9,7 @@
 //! can be scripted.
 
 mod callbacks;
+mod log;
 mod rate;
 
 use std::collections::{HashMap, VecDeque};
@@ -35,8 +36,12 @@ pub use self::callbacks::{
     AppliedDecision, CallbackResponse, CallbackUrlError, EmittedCallback, DEFAULT_CALLBACK_TIMEOUT,
 };
 use self::callbacks::{CallbackTarget, Emitter};
+use self::log::Log;
 use self::rate::RateLimiter;
 use crate::emulator::{self, World};
+
+/// Requests and callbacks kept for inspection unless set otherwise.
+pub const DEFAULT_LOG_LIMIT: usize = 100_000;
 
 /// What the mock accepts: app, key, admin, endpoints, limits.
 #[derive(Clone)]
@@ -63,6 +68,8 @@ pub struct MockConfig {
     rate_limits: bool,
     /// The state to start from.
     seed: Option<World>,
+    /// How many requests and callbacks are kept for inspection.
+    log_limit: usize,
 }
 
 impl fmt::Debug for MockConfig {
@@ -99,6 +106,7 @@ impl MockConfig {
             stateful: true,
             rate_limits: true,
             seed: None,
+            log_limit: DEFAULT_LOG_LIMIT,
         }
     }
 
@@ -159,6 +167,15 @@ impl MockConfig {
     #[must_use]
     pub fn public_errors(mut self, table: &'static [ErrorMeta]) -> Self {
         self.public_errors = table;
+        self
+    }
+
+    /// How many of the latest requests and callbacks
+    /// [`MockServer::requests`] and [`MockServer::callbacks`] keep (100,000
+    /// by default), so a long-running emulator does not grow without end.
+    #[must_use]
+    pub fn log_limit(mut self, entries: usize) -> Self {
+        self.log_limit = entries;
         self
     }
 
@@ -225,9 +242,8 @@ impl RecordedRequest {
     }
 }
 
-#[derive(Default)]
 struct State {
-    requests: Vec<RecordedRequest>,
+    requests: Log<RecordedRequest>,
     faults: VecDeque<Fault>,
     replies: HashMap<String, VecDeque<Value>>,
     groups: HashMap<String, String>,
@@ -287,13 +303,24 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let callbacks = match &config.callbacks {
-            Some(target) => Some(Emitter::new(target.clone(), config.callback_timeout, config.sdkappid)?),
+            Some(target) => Some(Emitter::new(
+                target.clone(),
+                config.callback_timeout,
+                config.sdkappid,
+                config.log_limit,
+            )?),
             None => None,
         };
         let world = config.seed.clone().unwrap_or_else(|| World::new(&config.admin));
+        let log_limit = config.log_limit;
         let shared = Arc::new(Shared {
             config,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                requests: Log::new(log_limit),
+                faults: VecDeque::new(),
+                replies: HashMap::new(),
+                groups: HashMap::new(),
+            }),
             world: Mutex::new(world),
             limiter: Mutex::new(RateLimiter::default()),
             callbacks,
@@ -326,15 +353,22 @@ impl MockServer {
         self.addr
     }
 
-    /// Every request received so far, in order.
+    /// The requests received so far, in order (the latest
+    /// [`MockConfig::log_limit`]).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.state().requests.clone()
+        self.shared.state().requests.all()
+    }
+
+    /// How many requests arrived since the start (those no longer kept
+    /// included).
+    pub fn request_count(&self) -> usize {
+        self.shared.state().requests.total()
     }
 
     /// The requests received after the first `skip` (for following a log
     /// without copying all of it each time).
     pub fn requests_after(&self, skip: usize) -> Vec<RecordedRequest> {
-        self.shared.state().requests.iter().skip(skip).cloned().collect()
+        self.shared.state().requests.after(skip)
     }
 
     /// Reads the emulated state (for assertions: the messages of a
@@ -353,9 +387,15 @@ impl MockServer {
         self.shared.state().requests.clear();
     }
 
-    /// Every callback sent so far, in order (empty without a callback URL).
+    /// The callbacks sent so far, in order (the latest
+    /// [`MockConfig::log_limit`]; empty without a callback URL).
     pub fn callbacks(&self) -> Vec<EmittedCallback> {
-        self.shared.callbacks.as_ref().map(Emitter::sent).unwrap_or_default()
+        self.shared.callbacks.as_ref().map(|e| e.sent(0)).unwrap_or_default()
+    }
+
+    /// The callbacks sent after the first `skip`.
+    pub fn callbacks_after(&self, skip: usize) -> Vec<EmittedCallback> {
+        self.shared.callbacks.as_ref().map(|e| e.sent(skip)).unwrap_or_default()
     }
 
     /// Forgets the recorded callbacks.
