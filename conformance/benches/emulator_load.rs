@@ -3,10 +3,7 @@
 //! stateless replay mock in the same run as the baseline. Prints
 //! `@@bench` lines for `cargo xtask bench`.
 
-use std::time::Duration;
-
 use tim_conformance::{load, MockConfig, MockServer};
-use tim_runtime::Client;
 
 const APPID: u64 = 1_400_000_010;
 const KEY: &str = "bench-secret";
@@ -16,17 +13,7 @@ const CALLS: usize = 10_000;
 
 async fn measure(config: MockConfig) -> Result<load::LoadReport, String> {
     let server = MockServer::start(config.rate_limits(false)).await.map_err(|e| e.to_string())?;
-    let url = server.base_url();
-    let make = || {
-        Client::builder(APPID, ADMIN, KEY)
-            .base_url(&url)
-            .rate_limit(false)
-            .max_attempts(1)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| e.to_string())
-    };
-    load::run(CLIENTS, CALLS, make).await
+    load::run(&server, CLIENTS, CALLS).await
 }
 
 fn main() {

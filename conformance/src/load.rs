@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use tim_runtime::dynamic::{self, EndpointEntry};
 use tim_runtime::{Client, Error};
 
+use crate::MockServer;
+
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -104,13 +106,19 @@ async fn call(
 }
 
 /// Runs `total` mixed calls from `clients` concurrent clients (each with its
-/// own connection pool, built by `make_client`) after their setup calls.
-pub async fn run(
-    clients: usize,
-    total: usize,
-    make_client: impl Fn() -> Result<Client, String>,
-) -> Result<LoadReport, String> {
+/// own connection pool, no throttling of its own, one attempt per call)
+/// against `server`, after their setup calls.
+pub async fn run(server: &MockServer, clients: usize, total: usize) -> Result<LoadReport, String> {
     let clients = clients.max(1);
+    let make_client = || {
+        server
+            .client_builder()
+            .rate_limit(false)
+            .max_attempts(1)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())
+    };
     let mut setup = LoadReport::default();
     let mut handles = Vec::new();
     for c in 0..clients {

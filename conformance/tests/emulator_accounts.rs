@@ -2,14 +2,10 @@
 //! imports are seen by checks and profile reads, profile writes fire their
 //! callback, and a deleted account is gone everywhere.
 
-use std::convert::Infallible;
+mod support;
+
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::Response;
-use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tim_conformance::{MockConfig, MockServer};
 use tim_core::callback::CallbackSet;
@@ -26,36 +22,13 @@ const APPID: u64 = 1_400_000_001;
 const KEY: &str = "conformance-secret";
 const ADMIN: &str = "administrator";
 
-/// A callback URL that answers every callback with success.
-async fn ok_receiver() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/im/callback", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let service = service_fn(|_req| async {
-                let ok = Bytes::from_static(br#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#);
-                Ok::<_, Infallible>(Response::new(Full::new(ok)))
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service),
-            );
-        }
-    });
-    url
-}
-
 async fn server() -> MockServer {
-    let url = ok_receiver().await;
+    let url = support::ok_receiver().await;
     MockServer::start(MockConfig::new(APPID, KEY, ADMIN).callbacks(&url, None).unwrap()).await.unwrap()
 }
 
 fn client(server: &MockServer) -> Client {
-    Client::builder(APPID, ADMIN, KEY)
-        .base_url(&server.base_url())
-        .backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
+    server.client_builder().timeout(Duration::from_secs(5)).build().unwrap()
 }
 
 /// The code `meta`'s spec gives `role`.

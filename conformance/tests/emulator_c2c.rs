@@ -32,12 +32,7 @@ fn seeded(accounts: &[&str]) -> MockConfig {
 
 async fn start(config: MockConfig) -> (MockServer, Client) {
     let server = MockServer::start(config).await.unwrap();
-    let client = Client::builder(APPID, ADMIN, KEY)
-        .base_url(&server.base_url())
-        .backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let client = server.client_builder().timeout(Duration::from_secs(5)).build().unwrap();
     (server, client)
 }
 

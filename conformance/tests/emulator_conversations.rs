@@ -25,12 +25,7 @@ async fn start(accounts: &[&str]) -> (MockServer, Client) {
     }
     let config = MockConfig::new(APPID, KEY, ADMIN).state(world).rate_limits(false);
     let server = MockServer::start(config).await.unwrap();
-    let client = Client::builder(APPID, ADMIN, KEY)
-        .base_url(&server.base_url())
-        .backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let client = server.client_builder().timeout(Duration::from_secs(5)).build().unwrap();
     (server, client)
 }
 

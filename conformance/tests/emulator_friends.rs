@@ -3,14 +3,10 @@
 //! friendships, pages add up, unknown accounts get the documented per-item
 //! code, and the callbacks the REST calls fire are sent.
 
-use std::convert::Infallible;
+mod support;
+
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::service::service_fn;
-use hyper::Response;
-use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tim_conformance::{MockConfig, MockServer};
 use tim_core::callback::CallbackSet;
@@ -27,35 +23,12 @@ const APPID: u64 = 1_400_000_001;
 const KEY: &str = "conformance-secret";
 const ADMIN: &str = "administrator";
 
-/// A callback URL that answers every callback with success.
-async fn ok_receiver() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/im/callback", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let service = service_fn(|_req| async {
-                let ok = Bytes::from_static(br#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#);
-                Ok::<_, Infallible>(Response::new(Full::new(ok)))
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service),
-            );
-        }
-    });
-    url
-}
-
 /// A mock with callbacks on and these accounts imported.
 async fn setup(ids: &[&str]) -> (MockServer, Client) {
-    let url = ok_receiver().await;
+    let url = support::ok_receiver().await;
     let server =
         MockServer::start(MockConfig::new(APPID, KEY, ADMIN).callbacks(&url, None).unwrap()).await.unwrap();
-    let client = Client::builder(APPID, ADMIN, KEY)
-        .base_url(&server.base_url())
-        .backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let client = server.client_builder().timeout(Duration::from_secs(5)).build().unwrap();
     for chunk in ids.chunks(100) {
         let accounts: Vec<String> = chunk.iter().map(|id| (*id).to_owned()).collect();
         let resp = client.call(&multiaccount_import::Request::new().accounts(accounts)).await.unwrap();

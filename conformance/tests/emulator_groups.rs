@@ -39,12 +39,7 @@ async fn server() -> MockServer {
 }
 
 fn client(server: &MockServer) -> Client {
-    Client::builder(APPID, ADMIN, KEY)
-        .base_url(&server.base_url())
-        .backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
+    server.client_builder().timeout(Duration::from_secs(5)).build().unwrap()
 }
 
 fn text(t: &str) -> Vec<MsgBodyElem> {

@@ -4,11 +4,8 @@
 //! group and friendship make every call valid, so any failure is a bug.
 //! Throughput is measured by `cargo xtask bench`, not here.
 
-use std::time::Duration;
-
 use tim_conformance::emulator::World;
 use tim_conformance::{load, MockConfig, MockServer};
-use tim_runtime::Client;
 
 const APPID: u64 = 1_400_000_009;
 const KEY: &str = "load-secret";
@@ -19,17 +16,7 @@ async fn sixty_four_clients_ten_thousand_calls() {
     // The documented limits (200 calls/s per endpoint) would refuse most of
     // a burst like this; they have a test of their own.
     let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN).rate_limits(false)).await.unwrap();
-    let url = server.base_url();
-    let make = || {
-        Client::builder(APPID, ADMIN, KEY)
-            .base_url(&url)
-            .rate_limit(false)
-            .max_attempts(1)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| e.to_string())
-    };
-    let report = load::run(64, 10_000, make).await.unwrap();
+    let report = load::run(&server, 64, 10_000).await.unwrap();
     assert_eq!(report.calls, 10_000);
     assert!(report.failures.is_empty(), "{:#?}", report.failures);
     // The state is what the calls made: 64 groups with their messages, and

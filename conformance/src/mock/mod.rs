@@ -28,7 +28,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tim_runtime::dynamic::{self, EndpointEntry};
-use tim_runtime::{EndpointMeta, ErrorMeta, ErrorRole, UserSigError, UserSigKey};
+use tim_runtime::{Client, ClientBuilder, EndpointMeta, ErrorMeta, ErrorRole, UserSigError, UserSigKey};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -49,6 +49,8 @@ pub struct MockConfig {
     /// SDKAppID requests must carry.
     pub sdkappid: u64,
     key: UserSigKey,
+    /// The secret key, for [`MockServer::client_builder`]; never shown.
+    secret_key: String,
     /// The admin identifier requests must carry.
     pub admin: String,
     /// Endpoints served (the shipped API by default).
@@ -97,6 +99,7 @@ impl MockConfig {
         Self {
             sdkappid,
             key: UserSigKey::new(sdkappid, secret_key),
+            secret_key: secret_key.to_owned(),
             admin: admin.to_owned(),
             endpoints: tim_runtime::api::ENDPOINTS,
             max_body: 1 << 20,
@@ -341,6 +344,16 @@ impl MockServer {
             }
         });
         Ok(Self { addr, shared, task })
+    }
+
+    /// A client builder for this server: its app, admin, key and URL, and
+    /// short retry pauses. Its own rate limiting is on, as by default; turn
+    /// it off (`.rate_limit(false)`) to see the server's refusals.
+    pub fn client_builder(&self) -> ClientBuilder {
+        let cfg = &self.shared.config;
+        Client::builder(cfg.sdkappid, &cfg.admin, &cfg.secret_key)
+            .base_url(&self.base_url())
+            .backoff(Duration::from_millis(1), Duration::from_millis(5))
     }
 
     /// `http://127.0.0.1:<port>`.
