@@ -10,10 +10,13 @@
 //! `PROPTEST_CASES` for more.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
+use tim_codegen::SpecSet;
 use tim_conformance::emulator::{Call, Event, World};
 use tim_runtime::api::callbacks::Callback;
 use tim_runtime::callback::CallbackSet;
@@ -23,6 +26,14 @@ const ADMIN: &str = "administrator";
 const USERS: usize = 5;
 const GROUPS: usize = 3;
 const TYPES: [&str; 5] = ["Private", "Public", "ChatRoom", "AVChatRoom", "Community"];
+
+fn specs() -> &'static SpecSet {
+    static SET: OnceLock<SpecSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+        tim_codegen::load_dir(&dir, Path::new("specs")).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
 
 fn user(i: usize) -> String {
     format!("user{i}")
@@ -197,6 +208,16 @@ fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, Tes
             None => return Err(TestCaseError::fail(format!("{path} is not stateful"))),
         },
     };
+    // Replies keep the documented field set.
+    if reply["ErrorCode"] == 0 {
+        let spec = specs().endpoints.iter().find(|e| e.path == path);
+        let spec = spec.ok_or_else(|| TestCaseError::fail(format!("{path}: no spec")))?;
+        for key in reply.as_object().into_iter().flat_map(|o| o.keys()) {
+            let declared = ["ActionStatus", "ErrorCode", "ErrorInfo"].contains(&key.as_str())
+                || spec.response.iter().any(|f| &f.wire == key);
+            prop_assert!(declared, "{path}: `{key}` is not a response field of the spec");
+        }
+    }
     // Every answer decodes: a typed response, or a documented error code.
     let raw = serde_json::to_vec(&reply).map_err(|e| TestCaseError::fail(e.to_string()))?;
     match (entry.parse_reply)(&raw) {
@@ -339,4 +360,51 @@ fn a_scripted_sequence_keeps_the_invariants() {
         Op::GroupSend { group: 0, from: 0 },
     ]);
     check_sequence(&ops).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Account ids a sample names (`*_Account`, `UserID` and `Accounts` values).
+fn sample_accounts(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let names_accounts = k.contains("Account") || k == "UserID";
+                match v {
+                    Value::String(s) if names_accounts => {
+                        out.insert(s.clone());
+                    }
+                    Value::Array(items) if names_accounts => {
+                        out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned));
+                        items.iter().for_each(|i| sample_accounts(i, out));
+                    }
+                    other => sample_accounts(other, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| sample_accounts(i, out)),
+        _ => {}
+    }
+}
+
+/// Every documented sample request of every stateful endpoint, against a
+/// world holding the accounts it names: the answer decodes, as a typed
+/// response with the documented fields or as a documented error.
+#[test]
+fn documented_samples_get_documented_answers() {
+    let stateful: BTreeSet<&str> = tim_conformance::emulator::stateful_paths().collect();
+    let mut checked = 0;
+    for ep in specs().endpoints.iter().filter(|e| stateful.contains(&e.path[3..])) {
+        let path: &'static str = dynamic::find(tim_runtime::api::ENDPOINTS, &ep.path).unwrap().meta.path;
+        for sample in &ep.samples {
+            let request = &sample.request;
+            let mut world = World::new(ADMIN);
+            let mut accounts = BTreeSet::new();
+            sample_accounts(request, &mut accounts);
+            for a in &accounts {
+                world.accounts.ensure(a);
+            }
+            run(&mut world, path, request).unwrap_or_else(|e| panic!("{path} ({}): {e}", sample.name));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 70, "only {checked} samples checked");
 }
