@@ -1,0 +1,467 @@
+//! Groups: creation and profiles, members and their roles, mutes, group
+//! messages with their sequence numbers, history, recalls, unread counts and
+//! read receipts.
+//!
+//! A member's read position is the `MsgSeq` of its member profile; its unread
+//! count is the group's latest sequence number minus that position. New
+//! members start at the latest sequence number (no backlog), and the sender
+//! of a message has read it.
+
+mod lifecycle;
+mod members;
+mod messages;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tim_runtime::ErrorRole;
+
+use self::lifecycle::{
+    create_group, destroy_group, get_appid_group_list, get_group_info, get_joined_group_list,
+    modify_group_base_info, plan_create,
+};
+use self::members::{
+    add_accounts, add_group_member, change_group_owner, check_members, delete_group_member, forbid_send_msg,
+    get_group_member_info, get_group_muted_account, get_members, get_role_in_group,
+    get_specified_group_member_info, import_group_member, modify_group_member_info,
+};
+use self::messages::{
+    clear_group_msg, delete_group_msg_by_sender, get_group_msg_receipt, get_group_msg_receipt_detail,
+    group_msg_get_simple, group_msg_recall, group_msg_receipt, plan_send, send_group_msg,
+    send_group_system_notification, send_payload, set_unread_msg_num,
+};
+use super::{Call, Event, Handled, Refusal, World};
+
+/// Paths this family answers.
+pub const PATHS: &[&str] = &[
+    "group_open_http_svc/create_group",
+    "group_open_http_svc/get_group_info",
+    "group_open_http_svc/modify_group_base_info",
+    "group_open_http_svc/destroy_group",
+    "group_open_http_svc/get_appid_group_list",
+    "group_open_http_svc/get_joined_group_list",
+    "group_open_http_svc/add_group_member",
+    "group_open_http_svc/delete_group_member",
+    "group_open_http_svc/get_group_member_info",
+    "group_open_http_svc/modify_group_member_info",
+    "group_open_http_svc/change_group_owner",
+    "group_open_http_svc/forbid_send_msg",
+    "group_open_http_svc/get_group_muted_account",
+    "group_open_http_svc/send_group_msg",
+    "group_open_http_svc/send_group_system_notification",
+    "group_open_http_svc/group_msg_get_simple",
+    "group_open_http_svc/group_msg_recall",
+    "group_open_http_svc/set_unread_msg_num",
+    "group_open_http_svc/group_msg_receipt",
+    "group_open_http_svc/get_group_msg_receipt",
+    "group_open_http_svc/get_group_msg_receipt_detail",
+    "group_open_http_svc/get_role_in_group",
+    "group_open_http_svc/get_specified_group_member_info",
+    "group_open_http_svc/import_group_member",
+    "group_open_http_svc/delete_group_msg_by_sender",
+    "group_open_http_svc/clear_group_msg",
+    "group_open_avchatroom_http_svc/get_members",
+    "group_open_avchatroom_http_svc/check_members",
+];
+
+/// Every group of the app.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Groups {
+    /// By group ID.
+    pub groups: BTreeMap<String, Group>,
+    /// Last creation serial handed out (generated IDs, `get_appid_group_list`
+    /// paging).
+    pub last_serial: u64,
+}
+
+/// One group.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Group {
+    /// `Private`, `Public`, `ChatRoom`, `AVChatRoom` or `Community` (the
+    /// newer names `Work` and `Meeting` are stored as `Private` and
+    /// `ChatRoom`, the names the specs' group-type tables use).
+    pub group_type: String,
+    /// Name.
+    pub name: String,
+    /// Introduction.
+    pub introduction: String,
+    /// Notice.
+    pub notification: String,
+    /// Profile photo URL.
+    pub face_url: String,
+    /// Owner; `None` for an ownerless group (none given, or the owner's
+    /// account was deleted).
+    pub owner: Option<String>,
+    /// Who was the owner at creation (`CreateGroupNum` of the
+    /// before-create callback counts these).
+    pub creator: Option<String>,
+    /// Creation time (Unix seconds).
+    pub create_time: u64,
+    /// Grows with every profile change.
+    pub info_seq: u64,
+    /// Last profile change (Unix seconds).
+    pub last_info_time: u64,
+    /// Time of the latest message (Unix seconds; 0 without one).
+    pub last_msg_time: u64,
+    /// Largest number of members.
+    pub max_member_num: u32,
+    /// `FreeAccess`, `NeedPermission` or `DisableApply`.
+    pub apply_join_option: String,
+    /// Whether the group-wide mute is on.
+    pub mute_all_member: bool,
+    /// Group-level custom fields.
+    pub app_defined_data: BTreeMap<String, String>,
+    /// Members in join order (the owner first). AVChatRoom groups keep none:
+    /// their users join through the SDK.
+    pub members: Vec<Member>,
+    /// Mute end times (Unix seconds) by account; kept when a member leaves,
+    /// as the service does.
+    pub muted: BTreeMap<String, u64>,
+    /// Sequence number of the latest message (0 before the first).
+    pub msg_seq: u64,
+    /// Stored messages, oldest first (AVChatRoom and online-only messages
+    /// are not stored).
+    pub messages: Vec<GroupMessage>,
+    /// Read receipts: readers by message sequence number (decimal).
+    pub receipts: BTreeMap<String, Vec<String>>,
+    /// History up to this sequence number is hidden from clients
+    /// (`clear_group_msg`); the admin's history query still returns it.
+    pub cleared_seq: u64,
+    /// Creation order in the app.
+    pub serial: u64,
+}
+
+/// One member of a group.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Member {
+    /// UserID.
+    pub account: String,
+    /// `Owner`, `Admin` or `Member`.
+    pub role: String,
+    /// When the member joined (Unix seconds).
+    pub join_time: u64,
+    /// Read position: sequence number of the last message read.
+    pub msg_seq: u64,
+    /// `AcceptAndNotify`, `AcceptNotNotify` or `Discard`.
+    pub msg_flag: String,
+    /// When the member last sent a message (Unix seconds).
+    pub last_send_msg_time: u64,
+    /// Name card.
+    pub name_card: String,
+    /// Member-level custom fields.
+    pub app_member_defined_data: BTreeMap<String, String>,
+}
+
+/// One stored group message.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct GroupMessage {
+    /// Sequence number in the group.
+    pub seq: u64,
+    /// Sender.
+    pub from: String,
+    /// `Random` of the request.
+    pub random: u64,
+    /// `High`, `Normal` or `Low`.
+    pub priority: String,
+    /// Send time (Unix seconds).
+    pub time: u64,
+    /// `MsgBody` as sent.
+    pub body: Value,
+    /// `CloudCustomData` as sent.
+    pub cloud_custom_data: String,
+    /// Recalled with `group_msg_recall`.
+    pub recalled: bool,
+}
+
+impl Group {
+    /// The members in join order.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// One member.
+    pub fn member(&self, account: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.account == account)
+    }
+
+    fn member_mut(&mut self, account: &str) -> Option<&mut Member> {
+        self.members.iter_mut().find(|m| m.account == account)
+    }
+
+    /// Whether `account` is a member.
+    pub fn is_member(&self, account: &str) -> bool {
+        self.member(account).is_some()
+    }
+
+    /// The stored messages, oldest first.
+    pub fn messages(&self) -> &[GroupMessage] {
+        &self.messages
+    }
+
+    /// Sequence number of the latest message (0 before the first).
+    pub fn latest_seq(&self) -> u64 {
+        self.msg_seq
+    }
+
+    /// A member's unread count (never negative).
+    pub fn unread_of(&self, account: &str) -> Option<u64> {
+        self.member(account).map(|m| self.msg_seq.saturating_sub(m.msg_seq))
+    }
+
+    /// When `account`'s mute ends, if it is muted at `now`.
+    pub fn muted_until(&self, account: &str, now: u64) -> Option<u64> {
+        self.muted.get(account).copied().filter(|until| *until > now)
+    }
+
+    fn message(&self, seq: u64) -> Option<&GroupMessage> {
+        self.messages.iter().find(|m| m.seq == seq)
+    }
+
+    fn has_member_list(&self) -> bool {
+        self.group_type != "AVChatRoom"
+    }
+}
+
+impl Groups {
+    /// A group by ID.
+    pub fn get(&self, id: &str) -> Option<&Group> {
+        self.groups.get(id)
+    }
+
+    /// The type of an existing group (`Public`, `ChatRoom`, ...).
+    pub fn type_of(&self, id: &str) -> Option<&str> {
+        self.groups.get(id).map(|g| g.group_type.as_str())
+    }
+
+    /// `member`'s unread count in `group`; `None` when either is unknown.
+    pub fn unread(&self, group: &str, member: &str) -> Option<u64> {
+        self.groups.get(group).and_then(|g| g.unread_of(member))
+    }
+
+    /// The groups `account` is a member of, as conversations.
+    pub fn joined_by(&self, account: &str) -> Vec<GroupConversation> {
+        self.groups
+            .iter()
+            .filter_map(|(id, g)| {
+                g.unread_of(account).map(|unread| GroupConversation {
+                    group_id: id.clone(),
+                    last_msg_time: g.last_msg_time,
+                    unread,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes the account from every member list, mute list and receipt;
+    /// a group it owned is left without owner. Messages it sent stay in the
+    /// history with their sender.
+    pub fn forget_account(&mut self, id: &str) {
+        for g in self.groups.values_mut() {
+            g.members.retain(|m| m.account != id);
+            if g.owner.as_deref() == Some(id) {
+                g.owner = None;
+            }
+            if g.creator.as_deref() == Some(id) {
+                g.creator = None;
+            }
+            g.muted.remove(id);
+            for readers in g.receipts.values_mut() {
+                readers.retain(|r| r != id);
+            }
+        }
+    }
+
+    /// Whether a membership, ownership, mute or read receipt names the
+    /// account (message senders in the history are not counted: the history
+    /// keeps them).
+    pub fn mentions_account(&self, id: &str) -> bool {
+        self.groups.values().any(|g| {
+            g.is_member(id)
+                || g.owner.as_deref() == Some(id)
+                || g.creator.as_deref() == Some(id)
+                || g.muted.contains_key(id)
+                || g.receipts.values().any(|r| r.iter().any(|a| a == id))
+        })
+    }
+}
+
+/// A group as a conversation of one member (recent contacts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupConversation {
+    /// The group.
+    pub group_id: String,
+    /// Time of the group's latest message (Unix seconds; 0 without one).
+    pub last_msg_time: u64,
+    /// The member's unread count.
+    pub unread: u64,
+}
+
+/// Before-callbacks of a call, or why it is refused.
+pub fn before(w: &World, call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
+    match call.path.rsplit('/').next().unwrap_or_default() {
+        "create_group" => {
+            let plan = plan_create(w, call)?;
+            let owner = plan.owner.clone().unwrap_or_else(|| call.operator.to_owned());
+            let created = w
+                .groups
+                .groups
+                .values()
+                .filter(|g| g.creator.as_deref() == Some(owner.as_str()) && g.group_type == plan.group_type)
+                .count();
+            let mut p = json!({
+                "Operator_Account": call.operator,
+                "Type": plan.group_type,
+                "Name": call.str("Name").unwrap_or_default(),
+                "CreateGroupNum": created,
+                "MemberList": member_list(plan.members.iter().map(|m| m.account.as_str())),
+                "EventTime": event_time(call),
+            });
+            put(&mut p, "Owner_Account", plan.owner.map(Value::from));
+            Ok(vec![Event::new("Group.CallbackBeforeCreateGroup", p)])
+        }
+        "add_group_member" => {
+            let g = group(w, call)?;
+            let accounts = add_accounts(call);
+            Ok(vec![Event::new(
+                "Group.CallbackBeforeInviteJoinGroup",
+                json!({
+                    "GroupId": group_id(call),
+                    "Type": g.group_type,
+                    "Operator_Account": call.operator,
+                    "DestinationMembers": member_list(accounts.iter().map(String::as_str)),
+                    "EventTime": event_time(call),
+                }),
+            )])
+        }
+        "send_group_msg" => {
+            let (g, from) = plan_send(w, call)?;
+            if forbidden(call, "ForbidBeforeSendMsgCallback") {
+                return Ok(Vec::new());
+            }
+            Ok(vec![Event::new("Group.CallbackBeforeSendMsg", Value::Object(send_payload(call, g, &from)))])
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Answers a call on one of [`PATHS`].
+pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
+    match call.path.rsplit('/').next().unwrap_or_default() {
+        "create_group" => create_group(w, call),
+        "get_group_info" => get_group_info(w, call),
+        "modify_group_base_info" => modify_group_base_info(w, call),
+        "destroy_group" => destroy_group(w, call),
+        "get_appid_group_list" => get_appid_group_list(w, call),
+        "get_joined_group_list" => get_joined_group_list(w, call),
+        "add_group_member" => add_group_member(w, call),
+        "delete_group_member" => delete_group_member(w, call),
+        "get_group_member_info" => get_group_member_info(w, call),
+        "modify_group_member_info" => modify_group_member_info(w, call),
+        "change_group_owner" => change_group_owner(w, call),
+        "forbid_send_msg" => forbid_send_msg(w, call),
+        "get_group_muted_account" => get_group_muted_account(w, call),
+        "send_group_msg" => send_group_msg(w, call),
+        "send_group_system_notification" => send_group_system_notification(w, call),
+        "group_msg_get_simple" => group_msg_get_simple(w, call),
+        "group_msg_recall" => group_msg_recall(w, call),
+        "set_unread_msg_num" => set_unread_msg_num(w, call),
+        "group_msg_receipt" => group_msg_receipt(w, call),
+        "get_group_msg_receipt" => get_group_msg_receipt(w, call),
+        "get_group_msg_receipt_detail" => get_group_msg_receipt_detail(w, call),
+        "get_role_in_group" => get_role_in_group(w, call),
+        "get_specified_group_member_info" => get_specified_group_member_info(w, call),
+        "import_group_member" => import_group_member(w, call),
+        "delete_group_msg_by_sender" => delete_group_msg_by_sender(w, call),
+        "clear_group_msg" => clear_group_msg(w, call),
+        "get_members" => get_members(w, call),
+        "check_members" => check_members(w, call),
+        _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a group call", call.path))),
+    }
+}
+
+fn group_id<'a>(call: &Call<'a>) -> &'a str {
+    call.body.get("GroupId").and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Callbacks' `EventTime` (milliseconds), from the call's clock so that
+/// replays are deterministic.
+fn event_time(call: &Call<'_>) -> u64 {
+    call.now.saturating_mul(1000)
+}
+
+fn not_found(call: &Call<'_>, id: &str) -> Refusal {
+    call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist"))
+}
+
+fn group<'w>(w: &'w World, call: &Call<'_>) -> Result<&'w Group, Refusal> {
+    let id = group_id(call);
+    w.groups.groups.get(id).ok_or_else(|| not_found(call, id))
+}
+
+fn group_mut<'w>(groups: &'w mut Groups, call: &Call<'_>) -> Result<&'w mut Group, Refusal> {
+    let id = group_id(call);
+    groups.groups.get_mut(id).ok_or_else(|| not_found(call, id))
+}
+
+fn member_list<'a>(ids: impl Iterator<Item = &'a str>) -> Value {
+    Value::Array(ids.map(|id| json!({"Member_Account": id})).collect())
+}
+
+fn put(p: &mut Value, key: &str, v: Option<Value>) {
+    if let (Value::Object(m), Some(v)) = (p, v) {
+        m.insert(key.to_owned(), v);
+    }
+}
+
+/// Strings of a list that may be absent: `None` when absent.
+fn opt_strings(v: Option<&Value>) -> Option<Vec<String>> {
+    match v {
+        Some(Value::Array(items)) => {
+            Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        }
+        _ => None,
+    }
+}
+
+fn forbidden(call: &Call<'_>, what: &str) -> bool {
+    call.strings("ForbidCallbackControl").iter().any(|f| f == what)
+}
+
+/// `[{Key, Value}]` into a map; an empty value deletes the key, as the
+/// service does on modification.
+fn merge_app_data(into: &mut BTreeMap<String, String>, v: Option<&Value>) {
+    let Some(Value::Array(items)) = v else { return };
+    for item in items {
+        let (Some(k), Some(val)) =
+            (item.get("Key").and_then(Value::as_str), item.get("Value").and_then(Value::as_str))
+        else {
+            continue;
+        };
+        if val.is_empty() {
+            into.remove(k);
+        } else {
+            into.insert(k.to_owned(), val.to_owned());
+        }
+    }
+}
+
+/// Custom fields as `[{Key, Value}]`, restricted to `keys` when given.
+fn app_data_json(data: &BTreeMap<String, String>, keys: Option<&[String]>) -> Value {
+    Value::Array(
+        data.iter()
+            .filter(|(k, _)| keys.is_none_or(|keys| keys.iter().any(|x| x == *k)))
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect(),
+    )
+}
