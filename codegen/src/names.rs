@@ -36,7 +36,6 @@ pub const ERROR_ROLES: &[(&str, ErrorRole)] = &[
     ("already_exists", ErrorRole::AlreadyExists),
     ("message_not_found", ErrorRole::MessageNotFound),
     ("permission_denied", ErrorRole::PermissionDenied),
-    ("too_many_items", ErrorRole::TooManyItems),
     ("limit_reached", ErrorRole::LimitReached),
     ("not_friend", ErrorRole::NotFriend),
     ("blocked", ErrorRole::Blocked),

@@ -119,8 +119,6 @@ pub enum ErrorRole {
     MessageNotFound,
     /// The operator may not do this (e.g. not the owner or an admin).
     PermissionDenied,
-    /// A list in the request is longer than one call accepts.
-    TooManyItems,
     /// A stored quantity is at its limit (friends, groups, members).
     LimitReached,
     /// The accounts are not friends.

@@ -82,8 +82,6 @@ pub enum ErrorRole {
     MessageNotFound,
     /// The operator may not do this (e.g. not the owner or an admin).
     PermissionDenied,
-    /// A list in the request is longer than one call accepts.
-    TooManyItems,
     /// A stored quantity is at its limit (friends, groups, members).
     LimitReached,
     /// The accounts are not friends.
@@ -120,7 +118,6 @@ impl ErrorRole {
             ErrorRole::AlreadyExists => "AlreadyExists",
             ErrorRole::MessageNotFound => "MessageNotFound",
             ErrorRole::PermissionDenied => "PermissionDenied",
-            ErrorRole::TooManyItems => "TooManyItems",
             ErrorRole::LimitReached => "LimitReached",
             ErrorRole::NotFriend => "NotFriend",
             ErrorRole::Blocked => "Blocked",
