@@ -360,28 +360,19 @@ fn portrait_get(w: &mut World, call: &Call<'_>) -> Handled {
 mod tests {
     use super::*;
 
-    fn call<'a>(path: &'a str, body: &'a Value) -> Call<'a> {
-        let meta = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"))
-            .map(|e| e.meta)
-            .expect("endpoint exists");
-        Call { meta, path, body, operator: "admin", now: 1_700_000_000 }
-    }
+    use crate::emulator::testing::{exec, named_code, role_code};
 
     fn run(w: &mut World, path: &str, body: Value) -> Handled {
-        w.handle(&call(path, &body)).expect("stateful path")
-    }
-
-    fn meta(path: &str) -> &'static tim_runtime::EndpointMeta {
-        call(path, &Value::Null).meta
+        exec(w, path, body, 1_700_000_000)
     }
 
     /// The code `path`'s spec gives `role`.
     fn code(path: &str, role: ErrorRole) -> i64 {
-        meta(path).error_with_role(role).map(|e| e.code).expect("role in spec")
+        role_code(path, role)
     }
 
     fn named(path: &str, name: &str) -> i64 {
-        meta(path).errors.iter().find(|e| e.name == name).map(|e| e.code).expect("code in spec")
+        named_code(path, name)
     }
 
     #[test]

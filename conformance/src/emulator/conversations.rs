@@ -697,41 +697,17 @@ fn mark(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
 mod tests {
     use serde_json::{json, Value};
 
-    use super::super::{Call, Done, Handled, World};
+    use super::super::{Done, Handled, World};
     use super::{page, Entry};
 
-    const ADMIN: &str = "admin";
-
-    fn world(accounts: &[&str]) -> World {
-        let mut w = World::new(ADMIN);
-        for a in accounts {
-            w.accounts.ensure(a);
-        }
-        w
-    }
+    use super::super::testing::{exec, exec_ok, world};
 
     fn run(w: &mut World, path: &str, body: Value, now: u64) -> Handled {
-        let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
-        let meta = entry.map(|e| e.meta).unwrap_or_else(|| panic!("no endpoint {path}"));
-        // The canonical body, as the mock server passes it on.
-        let raw = serde_json::to_vec(&body).unwrap_or_default();
-        let body = match entry.map(|e| (e.parse_request)(&raw)) {
-            Some(Ok(v)) => v,
-            other => panic!("{path}: invalid test request: {other:?}"),
-        };
-        let c = Call { meta, path, body: &body, operator: ADMIN, now };
-        w.handle(&c).unwrap_or_else(|| panic!("{path} is not stateful"))
+        exec(w, path, body, now)
     }
 
-    /// A successful call whose reply decodes as the endpoint's typed response.
     fn ok(w: &mut World, path: &str, body: Value, now: u64) -> Done {
-        let done = run(w, path, body, now).unwrap_or_else(|r| panic!("{path} refused: {r}"));
-        let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
-        let raw = serde_json::to_vec(&done.body()).unwrap_or_default();
-        if let Some(Err(e)) = entry.map(|e| (e.parse_reply)(&raw)) {
-            panic!("{path}: the reply does not decode: {e}");
-        }
-        done
+        exec_ok(w, path, body, now)
     }
 
     fn code_of(path: &str, name: &str) -> i64 {

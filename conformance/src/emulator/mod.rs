@@ -18,6 +18,8 @@ pub mod c2c;
 pub mod conversations;
 pub mod friends;
 pub mod groups;
+#[cfg(test)]
+mod testing;
 
 use std::fmt;
 use std::path::Path;

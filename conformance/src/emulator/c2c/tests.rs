@@ -2,51 +2,18 @@
 
 use serde_json::{json, Value};
 
-use super::super::{Call, Done, Handled, World};
+use super::super::{Done, Handled, World};
 
-const ADMIN: &str = "admin";
+use super::super::testing::{call, exec, exec_ok, world};
 
-fn world(accounts: &[&str]) -> World {
-    let mut w = World::new(ADMIN);
-    for a in accounts {
-        w.accounts.ensure(a);
-    }
-    w
-}
-
-fn canonical(path: &str, body: &Value) -> Value {
-    let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
-    let raw = serde_json::to_vec(body).unwrap_or_default();
-    match entry.map(|e| (e.parse_request)(&raw)) {
-        Some(Ok(v)) => v,
-        Some(Err(e)) => panic!("{path}: invalid test request: {e}"),
-        None => panic!("no endpoint {path}"),
-    }
-}
-
-fn call<'a>(path: &'a str, body: &'a Value, now: u64) -> Call<'a> {
-    let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
-    let meta = entry.map(|e| e.meta).unwrap_or_else(|| panic!("no endpoint {path}"));
-    Call { meta, path, body, operator: ADMIN, now }
-}
-
-/// Runs a call on the canonical body, as the mock server does after
-/// checking the request against its spec.
+/// Runs a call as the mock server does (see `testing::exec`).
 fn run(w: &mut World, path: &str, body: Value, now: u64) -> Handled {
-    let body = canonical(path, &body);
-    let c = call(path, &body, now);
-    w.handle(&c).unwrap_or_else(|| panic!("{path} is not stateful"))
+    exec(w, path, body, now)
 }
 
-/// A successful call whose reply decodes as the endpoint's typed response.
+/// A successful call.
 fn ok(w: &mut World, path: &str, body: Value, now: u64) -> Done {
-    let done = run(w, path, body, now).unwrap_or_else(|r| panic!("{path} refused: {r}"));
-    let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"));
-    let raw = serde_json::to_vec(&done.body()).unwrap_or_default();
-    if let Some(Err(e)) = entry.map(|e| (e.parse_reply)(&raw)) {
-        panic!("{path}: the reply does not decode: {e}");
-    }
-    done
+    exec_ok(w, path, body, now)
 }
 
 fn code(w: &mut World, path: &str, body: Value, now: u64) -> i64 {
@@ -131,8 +98,10 @@ fn before_and_after_callbacks_carry_the_stored_key() {
     assert_eq!(events[0].command, "C2C.CallbackBeforeSendMsg");
     let d = ok(&mut w, "openim/sendmsg", body.clone(), 500);
     assert_eq!(events[0].payload["MsgKey"], d.reply["MsgKey"]);
-    assert_eq!(d.events.len(), 1);
-    let after = &d.events[0];
+    // The before-callback, then the after-callback.
+    assert_eq!(d.events.len(), 2);
+    assert_eq!(d.events[0].payload["MsgKey"], d.reply["MsgKey"]);
+    let after = &d.events[1];
     assert_eq!(after.command, "C2C.CallbackAfterSendMsg");
     assert_eq!(after.payload["UnreadMsgNum"], json!(1));
     assert_eq!(after.payload["CloudCustomData"], json!("x"));

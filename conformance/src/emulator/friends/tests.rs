@@ -3,32 +3,19 @@
 use super::*;
 use crate::emulator::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
 
-fn meta(path: &str) -> &'static tim_runtime::EndpointMeta {
-    tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"))
-        .map(|e| e.meta)
-        .expect("endpoint exists")
-}
+use crate::emulator::testing::{exec, named_code, role_code, world};
 
 /// The code `path`'s spec gives `role`.
 fn code(path: &str, role: ErrorRole) -> i64 {
-    meta(path).error_with_role(role).map(|e| e.code).expect("role in spec")
+    role_code(path, role)
 }
 
 fn named(path: &str, name: &str) -> i64 {
-    meta(path).errors.iter().find(|e| e.name == name).map(|e| e.code).expect("code in spec")
+    named_code(path, name)
 }
 
 fn run(w: &mut World, path: &str, body: Value) -> Handled {
-    let call = Call { meta: meta(path), path, body: &body, operator: "admin", now: 1_700_000_000 };
-    w.handle(&call).expect("stateful path")
-}
-
-fn world(ids: &[&str]) -> World {
-    let mut w = World::new("admin");
-    for id in ids {
-        w.accounts.ensure(id);
-    }
-    w
+    exec(w, path, body, 1_700_000_000)
 }
 
 fn add(w: &mut World, from: &str, to: &str, add_type: &str) -> Done {

@@ -1,9 +1,7 @@
 //! Unit tests of the group endpoints.
 
 use serde_json::{json, Value};
-use tim_runtime::api::callbacks::Callback;
 use tim_runtime::api::ENDPOINTS;
-use tim_runtime::callback::CallbackSet;
 use tim_runtime::dynamic::find;
 
 use super::*;
@@ -18,30 +16,10 @@ fn world() -> World {
     w
 }
 
-/// Runs `before` then `handle` the way the mock does, with the body
-/// canonicalized and the reply checked against the spec.
+/// Runs a call as the mock server does (see `testing::exec`): the reply
+/// and the callbacks, before-callbacks first.
 fn run_at(w: &mut World, path: &str, body: Value, now: u64) -> Result<(Value, Vec<Event>), Refusal> {
-    let entry = find(ENDPOINTS, &format!("v4/{path}")).expect("endpoint");
-    let canon = (entry.parse_request)(body.to_string().as_bytes()).expect("valid request");
-    let call = Call { meta: entry.meta, path, body: &canon, operator: ADMIN, now };
-    let mut events = w.before(&call).expect("stateful")?;
-    let done = w.handle(&call).expect("stateful")?;
-    let reply = done.body();
-    (entry.parse_reply)(reply.to_string().as_bytes()).expect("reply fits the spec");
-    events.extend(done.events);
-    for e in &events {
-        let mut body = e.payload.clone();
-        body.insert("CallbackCommand".into(), json!(e.command));
-        let parsed = <Callback as CallbackSet>::parse(e.command, Value::Object(body).to_string().as_bytes())
-            .expect("callback payload fits its spec");
-        assert!(!matches!(parsed, Callback::Unknown { .. }), "{} is a known callback", e.command);
-        // Only fields the spec declares: the typed payload keeps them all.
-        let typed = parsed.to_json();
-        for key in e.payload.keys() {
-            assert!(typed.get(key).is_some(), "{}: `{key}` is not a payload field", e.command);
-        }
-    }
-    Ok((reply, events))
+    crate::emulator::testing::exec(w, path, body, now).map(|d| (d.body(), d.events))
 }
 
 fn run(w: &mut World, path: &str, body: Value) -> Result<(Value, Vec<Event>), Refusal> {
