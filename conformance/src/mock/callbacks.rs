@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -186,10 +186,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn unix_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 /// The spec's description of `command`, when the specs have it.
 fn meta(command: &str) -> Option<&'static CallbackMeta> {
     tim_runtime::api::callbacks::CALLBACKS.iter().copied().find(|m| m.command == command)
@@ -211,7 +207,7 @@ pub(crate) fn modify_request(body: &mut Value, modified: &[String], fields: &Map
                     !id.is_some_and(|id| refused.contains(&id))
                 });
             }
-        } else if REPLACEABLE.contains(&name.as_str()) {
+        } else if REPLACEABLE_EXTRA.contains(&name.as_str()) {
             request.insert(name.clone(), value.clone());
         }
     }
@@ -252,7 +248,7 @@ impl Emitter {
             ("OptPlatform".to_owned(), "RESTAPI".to_owned()),
         ];
         if let Some(token) = &self.target.token {
-            let time = unix_secs();
+            let time = crate::emulator::unix_now();
             query.push(("RequestTime".to_owned(), time.to_string()));
             query.push(("Sign".to_owned(), compute_sign(token, time)));
         }
@@ -356,9 +352,6 @@ fn decide(
 /// decisions name (e.g. `CloudCustomData` next to a modified `MsgBody`), and
 /// the partial refusal of an invitation.
 const REPLACEABLE_EXTRA: &[&str] = &["MsgBody", "CloudCustomData", "RefusedMembers_Account"];
-
-/// Request fields a before-callback's reply may replace.
-const REPLACEABLE: &[&str] = &["MsgBody", "CloudCustomData"];
 
 #[cfg(test)]
 mod tests {

@@ -575,16 +575,16 @@ async fn emulate(
         Some(Err(r)) => return refused(r),
         None => return (ok_reply(meta), Outcome::Replied(0)),
     };
-    if let Some(emitter) = &shared.callbacks {
-        for event in done.events.iter().cloned() {
-            emitter.send(event, &client_ip).await;
-        }
-    }
     let reply = done.body();
     let outcome = match reply.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0) {
         0 if done.ignored => Outcome::Ignored,
         code => Outcome::Replied(code),
     };
+    if let Some(emitter) = &shared.callbacks {
+        for event in done.events {
+            emitter.send(event, &client_ip).await;
+        }
+    }
     (reply, outcome)
 }
 
