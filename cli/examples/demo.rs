@@ -12,7 +12,7 @@
 
 use std::process::ExitCode;
 
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::api::errors::Public;
 use tim_runtime::api::group_open_http_svc::{
     create_group, get_group_member_info, send_group_msg, set_unread_msg_num,

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use tim_conformance::emulator::{self, World};
-use tim_conformance::{CallbackResponse, MockConfig, MockServer};
+use tim_emulator::world::{self, World};
+use tim_emulator::{CallbackResponse, MockConfig, MockServer};
 
 use crate::{config_usage, failed, print_out, runtime, usage, Config, Failure};
 
@@ -55,7 +55,7 @@ pub(crate) struct MockArgs {
 
 /// The `--help` text listing which endpoints answer from the state.
 fn stateful_help() -> String {
-    let mut paths: Vec<&str> = emulator::stateful_paths().collect();
+    let mut paths: Vec<&str> = world::stateful_paths().collect();
     paths.sort_unstable();
     format!(
         "Endpoints answered from the emulated state ({}):\n  {}\n\n\

@@ -3,7 +3,7 @@
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{json, Value};
-use tim_conformance::{Fault, MockConfig, MockServer, RecordedRequest};
+use tim_emulator::{Fault, MockConfig, MockServer, RecordedRequest};
 use tim_runtime::UserSigKey;
 
 const APPID: u64 = 1_400_000_123;

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 
 use tim_conformance::fixtures::{default_dir, load_all};
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::{MockConfig, MockServer};
 
 const APPID: u64 = 1_400_000_124;
 const ADMIN: &str = "admin";

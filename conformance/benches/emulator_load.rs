@@ -3,7 +3,8 @@
 //! stateless replay mock in the same run as the baseline. Prints
 //! `@@bench` lines for `cargo xtask bench`.
 
-use tim_conformance::{load, MockConfig, MockServer};
+use tim_conformance::load;
+use tim_emulator::{MockConfig, MockServer};
 
 const APPID: u64 = 1_400_000_010;
 const KEY: &str = "bench-secret";

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use tim_runtime::dynamic::{self, EndpointEntry};
 use tim_runtime::{Client, Error};
 
-use crate::MockServer;
+use tim_emulator::MockServer;
 
 /// What a run did.
 #[derive(Debug, Clone, Default)]

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tim_conformance::emulator::World;
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::world::World;
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::api::openim::{
     admin_getroammsg, admin_msgwithdraw, admin_set_msg_read, batchsendmsg, c2c_msg_read_receipt,
     get_c2c_unread_msg_num, modify_c2c_msg, sendmsg,

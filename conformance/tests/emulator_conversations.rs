@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use tim_conformance::emulator::World;
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::world::World;
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::api::openim::{admin_getroammsg, get_c2c_unread_msg_num, sendmsg};
 use tim_runtime::api::recentcontact::{
     create_contact_group, delete, get_contact_group, get_list, mark_contact, update_contact_group,

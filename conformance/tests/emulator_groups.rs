@@ -12,8 +12,8 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use tim_conformance::emulator::World;
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::world::World;
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::api::callbacks::group::{before_invite_join_group, before_send_msg};
 use tim_runtime::api::group_open_http_svc::{
     add_group_member, change_group_owner, create_group, delete_group_member, destroy_group, forbid_send_msg,
@@ -216,7 +216,7 @@ async fn owner_change_and_mute_list() {
     let list = muted.muted_account_list.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].member_account, "carol");
-    assert!(list[0].muted_until > tim_conformance::emulator::unix_now());
+    assert!(list[0].muted_until > tim_emulator::world::unix_now());
     // A muted member cannot speak.
     let from_carol = send_group_msg::Request::new(&gid, 1u32, text("hi")).from_account("carol");
     assert_eq!(role_of(client.call(&from_carol).await), Some(ErrorRole::PermissionDenied));

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tim_conformance::{MockConfig, MockServer, Outcome};
+use tim_emulator::{MockConfig, MockServer, Outcome};
 use tim_runtime::{dynamic, Client, Error, ErrorRole};
 
 const APPID: u64 = 1_400_000_011;

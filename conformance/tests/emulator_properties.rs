@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 use tim_codegen::SpecSet;
-use tim_conformance::emulator::{Call, Event, World};
+use tim_emulator::world::{Call, Event, World};
 use tim_runtime::api::callbacks::Callback;
 use tim_runtime::callback::CallbackSet;
 use tim_runtime::{dynamic, Error};
@@ -390,7 +390,7 @@ fn sample_accounts(v: &Value, out: &mut BTreeSet<String>) {
 /// response with the documented fields or as a documented error.
 #[test]
 fn documented_samples_get_documented_answers() {
-    let stateful: BTreeSet<&str> = tim_conformance::emulator::stateful_paths().collect();
+    let stateful: BTreeSet<&str> = tim_emulator::world::stateful_paths().collect();
     let mut checked = 0;
     for ep in specs().endpoints.iter().filter(|e| stateful.contains(&e.path[3..])) {
         let path: &'static str = dynamic::find(tim_runtime::api::ENDPOINTS, &ep.path).unwrap().meta.path;

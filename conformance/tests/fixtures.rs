@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tim_conformance::fixtures::{default_dir, load_all};
-use tim_conformance::{Fault, Fixture, MockConfig, MockServer};
+use tim_conformance::Fixture;
+use tim_emulator::{Fault, MockConfig, MockServer};
 use tim_runtime::{dynamic, Client, Error, UserSigKey};
 
 const APPID: u64 = 1_400_000_002;

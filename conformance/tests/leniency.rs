@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tim_codegen::model::{Field, Type};
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::api::ENDPOINTS;
 use tim_runtime::{dynamic, UserSigKey};
 

@@ -27,7 +27,7 @@ fn macro_types_serialize_like_the_shipped_ones() {
 
 #[tokio::test]
 async fn macro_api_calls_the_mock() {
-    use tim_conformance::{MockConfig, MockServer};
+    use tim_emulator::{MockConfig, MockServer};
     let server = MockServer::start(MockConfig::new(7, "k", "admin").replay().endpoints(generated::ENDPOINTS))
         .await
         .unwrap();

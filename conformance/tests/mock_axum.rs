@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tim_conformance::emulator::World;
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::world::World;
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::api::callbacks::{c2c, group, Callback};
 use tim_runtime::api::types::{MsgBodyElem, TIMTextElem};
 use tim_runtime::api::{group_open_http_svc::send_group_msg, openim::sendmsg};

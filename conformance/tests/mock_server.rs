@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tim_conformance::{Fault, MockConfig, MockServer, Outcome};
+use tim_emulator::{Fault, MockConfig, MockServer, Outcome};
 use tim_runtime::api::group_open_http_svc::set_unread_msg_num;
 use tim_runtime::api::openim::{admin_set_msg_read, c2c_msg_read_receipt};
 use tim_runtime::{ApiErrorKind, Client, Error, UserSigKey};

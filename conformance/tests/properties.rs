@@ -13,7 +13,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 use tim_codegen::SpecSet;
 use tim_conformance::strategies::{self, Breakage};
-use tim_conformance::{MockConfig, MockServer};
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::{dynamic, Error, UserSigKey};
 
 fn specs() -> &'static SpecSet {

@@ -9,8 +9,8 @@ use super::{
     check, check_target, fail, friend_delete_event, pair, valid_list_name, Friend, Friends, ItemError,
     Results, FRIEND_PAGE_SIZE, MAX_FRIEND_LISTS, TAG_GROUP, TAG_REMARK,
 };
-use crate::emulator::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
-use crate::emulator::{Call, Done, Handled, World};
+use crate::world::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
+use crate::world::{Call, Done, Handled, World};
 
 const CUSTOM_PREFIX: &str = "Tag_SNS_Custom_";
 

@@ -1,9 +1,9 @@
 //! Unit tests of the friend, friend list and blocklist endpoints.
 
 use super::*;
-use crate::emulator::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
+use crate::world::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
 
-use crate::emulator::testing::{exec, named_code, role_code, world};
+use crate::world::testing::{exec, named_code, role_code, world};
 
 /// The code `path`'s spec gives `role`.
 fn code(path: &str, role: ErrorRole) -> i64 {

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use tim_runtime::ErrorRole;
 
 use super::{check_target, fail, valid_list_name, Results, MAX_FRIEND_LISTS, MAX_LIST_NAME_BYTES};
-use crate::emulator::{Call, Done, Handled, World};
+use crate::world::{Call, Done, Handled, World};
 
 /// Creates lists (names already there are kept) and puts the named friends
 /// into all of them.

@@ -7,7 +7,7 @@ use super::{
     app_data_json, event_time, group, group_id, group_mut, member_list, merge_app_data, opt_strings, put,
     Group, Member,
 };
-use crate::emulator::{Call, Done, Handled, World};
+use crate::world::{Call, Done, Handled, World};
 
 /// A `MuteTime` that mutes for good; stored as the end time itself, as the
 /// service reports it.

@@ -1,6 +1,6 @@
 //! Callbacks (webhooks) the mock sends, as the real service does, when a
 //! callback URL is configured: the emulator says which events a call fires
-//! (`emulator::Event`), this module POSTs them signed to the URL, and
+//! (`world::Event`), this module POSTs them signed to the URL, and
 //! before-callbacks' replies decide (allow, deny, drop, modify) with the
 //! meaning the specs give their `ErrorCode`s (`CallbackMeta::decision_for`). A URL that is down,
 //! slow, answers with an error status or an unreadable body lets the event go
@@ -20,7 +20,7 @@ use tim_core::callback::{compute_sign, CallbackKind, CallbackMeta, CallbackReply
 use tim_core::{HttpRequest, HyperTransport, Transport};
 
 use super::log::Log;
-use crate::emulator::Event;
+use crate::world::Event;
 
 /// Default time the mock waits for a callback's answer (the documented 2 s).
 pub const DEFAULT_CALLBACK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -248,7 +248,7 @@ impl Emitter {
             ("OptPlatform".to_owned(), "RESTAPI".to_owned()),
         ];
         if let Some(token) = &self.target.token {
-            let time = crate::emulator::unix_now();
+            let time = crate::world::unix_now();
             query.push(("RequestTime".to_owned(), time.to_string()));
             query.push(("Sign".to_owned(), compute_sign(token, time)));
         }

@@ -19,7 +19,7 @@ fn world() -> World {
 /// Runs a call as the mock server does (see `testing::exec`): the reply
 /// and the callbacks, before-callbacks first.
 fn run_at(w: &mut World, path: &str, body: Value, now: u64) -> Result<(Value, Vec<Event>), Refusal> {
-    crate::emulator::testing::exec(w, path, body, now).map(|d| (d.body(), d.events))
+    crate::world::testing::exec(w, path, body, now).map(|d| (d.body(), d.events))
 }
 
 fn run(w: &mut World, path: &str, body: Value) -> Result<(Value, Vec<Event>), Refusal> {

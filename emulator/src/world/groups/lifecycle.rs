@@ -8,7 +8,7 @@ use super::{
     app_data_json, event_time, group_id, group_mut, member_list, merge_app_data, not_found, opt_strings, put,
     Group, Groups, Member,
 };
-use crate::emulator::{Call, Done, Handled, Refusal, World};
+use crate::world::{Call, Done, Handled, Refusal, World};
 
 /// The stored name of a requested group type; `None` for a type groups
 /// cannot be created with.

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use tim_runtime::ErrorRole;
 
 use super::{C2cMessage, ExtensionPair};
-use crate::emulator::{unix_millis, Call, Done, Handled, Refusal, World};
+use crate::world::{unix_millis, Call, Done, Handled, Refusal, World};
 
 /// Most extension pairs one `get_key_values` page returns (the documented 200).
 const EXTENSION_PAGE: usize = 200;

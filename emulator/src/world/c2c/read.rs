@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use tim_runtime::ErrorRole;
 
 use super::missing_account_code;
-use crate::emulator::{Call, Done, Handled, World};
+use crate::world::{Call, Done, Handled, World};
 
 pub(super) fn unread_num(w: &mut World, call: &Call<'_>) -> Handled {
     let reader = call.str("To_Account").unwrap_or_default();

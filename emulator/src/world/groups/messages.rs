@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 use tim_runtime::ErrorRole;
 
 use super::{event_time, forbidden, group, group_id, group_mut, member_list, put, Group, GroupMessage};
-use crate::emulator::{conversations, Call, Done, Handled, Refusal, World};
+use crate::world::{conversations, Call, Done, Handled, Refusal, World};
 
 /// Most messages one history call returns.
 const HISTORY_PAGE_MAX: usize = 20;

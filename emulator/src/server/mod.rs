@@ -3,7 +3,7 @@
 //! It checks what the real service checks (method, path, query parameters,
 //! UserSig, body size, rate limits, the body against the endpoint's
 //! generated request type) and answers with the documented codes. A valid
-//! call to a stateful endpoint goes to the [emulator](crate::emulator):
+//! call to a stateful endpoint goes to the [emulator](crate::world):
 //! before-callbacks, the state change, after-callbacks (see [`callbacks`]).
 //! Other calls get a registered fixture or the spec's sample reply. Faults
 //! can be scripted.
@@ -38,7 +38,7 @@ pub use self::callbacks::{
 use self::callbacks::{CallbackTarget, Emitter};
 use self::log::Log;
 use self::rate::RateLimiter;
-use crate::emulator::{self, World};
+use crate::world::{self, World};
 
 /// Requests and callbacks kept for inspection unless set otherwise.
 pub const DEFAULT_LOG_LIMIT: usize = 100_000;
@@ -91,7 +91,7 @@ impl fmt::Debug for MockConfig {
 
 impl MockConfig {
     /// Serves the shipped API for this app, key and admin account, as an
-    /// emulator: the endpoints of [`emulator::stateful_paths`] answer from
+    /// emulator: the endpoints of [`world::stateful_paths`](crate::world::stateful_paths) answer from
     /// and change a state that starts with the admin account only; the
     /// others check the request and send the spec's sample reply. The
     /// documented rate limits are enforced.
@@ -518,7 +518,7 @@ async fn answer(
         return refused(Rejection::role(&shared.config, Some(meta), ErrorRole::RateLimited, info));
     }
     let short = meta.path.trim_start_matches("v4/");
-    if shared.config.stateful && emulator::is_stateful(short) {
+    if shared.config.stateful && world::is_stateful(short) {
         let (reply, outcome) = emulate(shared, meta, short, body, req, peer).await;
         return (reply, outcome, unknown);
     }
@@ -542,10 +542,10 @@ async fn emulate(
     peer: SocketAddr,
 ) -> (Value, Outcome) {
     let operator = req.query_param("identifier").unwrap_or("");
-    let now = emulator::unix_now();
+    let now = world::unix_now();
     let client_ip = peer.ip().to_string();
-    let refused = |r: emulator::Refusal| (fail(r.code, &r.info), Outcome::Replied(r.code));
-    let before = emulator::Call { meta, path, body: &body, operator, now };
+    let refused = |r: world::Refusal| (fail(r.code, &r.info), Outcome::Replied(r.code));
+    let before = world::Call { meta, path, body: &body, operator, now };
     let before = match shared.world().before(&before) {
         Some(Ok(events)) => events,
         Some(Err(r)) => return refused(r),
@@ -569,7 +569,7 @@ async fn emulate(
             }
         }
     }
-    let call = emulator::Call { meta, path, body: &body, operator, now };
+    let call = world::Call { meta, path, body: &body, operator, now };
     let done = match shared.world().handle(&call) {
         Some(Ok(done)) => done,
         Some(Err(r)) => return refused(r),

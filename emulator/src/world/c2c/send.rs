@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 use tim_runtime::ErrorRole;
 
 use super::{forbidden, missing_account_code, C2c, C2cMessage, Extension};
-use crate::emulator::{conversations, Call, Done, Handled, Refusal, World};
+use crate::world::{conversations, Call, Done, Handled, Refusal, World};
 
 /// `SyncFromOldSystem` value of a message imported as new (unread).
 const IMPORT_REALTIME: u64 = 5;

@@ -360,7 +360,7 @@ fn portrait_get(w: &mut World, call: &Call<'_>) -> Handled {
 mod tests {
     use super::*;
 
-    use crate::emulator::testing::{exec, named_code, role_code};
+    use crate::world::testing::{exec, named_code, role_code};
 
     fn run(w: &mut World, path: &str, body: Value) -> Handled {
         exec(w, path, body, 1_700_000_000)

@@ -6,7 +6,7 @@ use tim_runtime::ErrorRole;
 use super::{
     check, check_target, fail, friend_delete_event, pair, BlockEntry, Friends, Results, MAX_BLOCKLIST,
 };
-use crate::emulator::{Call, Done, Handled, World};
+use crate::world::{Call, Done, Handled, World};
 
 const BLACK_RELATIONS: [&str; 4] = [
     "BlackCheckResult_Type_BothWay",

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use tim_runtime::ErrorRole;
 
 use super::C2cMessage;
-use crate::emulator::{Call, Done, Handled, World};
+use crate::world::{Call, Done, Handled, World};
 
 /// `MsgFlagBits` of a recalled message in history pages.
 const RECALLED_FLAG: u32 = 8;
