@@ -1,15 +1,22 @@
-//! `tim mock`: the emulator (a stateful stand-in for the service) on
-//! 127.0.0.1, with its state optionally kept in a file across runs.
+//! `tim mock`: the emulator (a stateful stand-in for the service), with its
+//! state optionally kept in a file across runs.
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::time::Duration;
 
 use clap::Args;
 use tim_emulator::world::{self, World};
-use tim_emulator::{CallbackResponse, MockConfig, MockServer};
+use tim_emulator::{
+    state_file, AppliedDecision, CallbackResponse, EmittedCallback, Fault, MockConfig, MockServer, Outcome,
+    RecordedRequest, DEFAULT_LOG_MAX_BYTES, DEFAULT_MAX_CONNECTIONS,
+};
+use tokio::task::JoinHandle;
 
-use crate::{config_usage, failed, print_out, runtime, usage, Config, Failure};
+use crate::{config_usage, failed, print_out, usage, Config, Failure};
 
 /// SDKAppID the mock accepts when none is configured.
 pub(crate) const MOCK_SDKAPPID: u64 = 1_400_000_000;
@@ -18,16 +25,26 @@ pub(crate) const MOCK_IDENTIFIER: &str = "administrator";
 /// Secret key the mock accepts when none is configured (a public demo value).
 pub(crate) const MOCK_SECRET_KEY: &str = "tim-mock-demo-secret-key-0123456789abcdef";
 
+/// Log lines waiting for stderr; past this, lines are dropped (and counted)
+/// rather than slowing the server when nobody reads stderr.
+const LOG_QUEUE: usize = 4096;
+
 /// Options of `tim mock`.
 #[derive(Args)]
 #[command(after_long_help = stateful_help())]
 pub(crate) struct MockArgs {
+    /// Address to listen on. On a loopback address (the default) the control
+    /// API under /__tim/ needs no credentials; on any other it needs the
+    /// admin's UserSig query parameters, as REST calls do.
+    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
     /// Port to listen on (default: any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Keep the state in this JSON file: loaded on start when it exists (a
-    /// file that cannot be read is an error), written atomically on Ctrl-C
-    /// and every --save-every seconds.
+    /// Keep the state in this file: loaded on start when it exists (anything
+    /// that is not a state file of ours is an error, and the file is left as
+    /// it is), written atomically on Ctrl-C, SIGTERM and SIGHUP (which saves
+    /// and keeps serving) and every --save-every seconds.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// Start from the accounts, groups, friends... of this file (the format
@@ -51,6 +68,17 @@ pub(crate) struct MockArgs {
     /// one they are sent unsigned.
     #[arg(long, value_name = "TOKEN", requires = "callback_url")]
     callback_token: Option<String>,
+    /// Bytes the request log and the callback log may each keep for
+    /// /__tim/requests and /__tim/callbacks; the oldest entries go first.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_LOG_MAX_BYTES)]
+    log_max_bytes: usize,
+    /// Connections served at once; more wait in the listen queue.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Write request bodies in the log on stderr (off by default: they can
+    /// hold users' messages).
+    #[arg(long)]
+    log_bodies: bool,
 }
 
 /// The `--help` text listing which endpoints answer from the state.
@@ -58,7 +86,11 @@ fn stateful_help() -> String {
     let mut paths: Vec<&str> = world::stateful_paths().collect();
     paths.sort_unstable();
     format!(
-        "Endpoints answered from the emulated state ({}):\n  {}\n\n\
+        "Signals: Ctrl-C (SIGINT) and SIGTERM save the --state file and exit 0; SIGHUP saves it \
+         and keeps serving.\n\n\
+         Control API (no credentials on loopback): POST /__tim/reset, GET and PUT /__tim/state, \
+         GET /__tim/requests, GET /__tim/callbacks.\n\n\
+         Endpoints answered from the emulated state ({}):\n  {}\n\n\
          Every other endpoint is stateless: the request is checked against its spec and \
          answered with the spec's sample reply.",
         paths.len(),
@@ -67,24 +99,31 @@ fn stateful_help() -> String {
 }
 
 /// The state to start from: the --state file when it exists, else the
-/// --seed file, else an empty app.
+/// --seed file, else an empty app. A file that cannot be read as a state
+/// file is a usage error (exit 2), and nothing is written to it.
 fn initial_state(args: &MockArgs, admin: &str) -> Result<World, Failure> {
-    let load = |path: &Path| World::load(path).map_err(|e| failed(e.to_string()));
-    match (&args.state, &args.seed) {
-        (Some(state), _) if state.exists() => load(state),
-        (_, Some(seed)) => load(seed),
-        _ => Ok(World::new(admin)),
+    let read_error = |e: state_file::StateFileError| usage(format!("{e}; it was left as it was"));
+    if let Some(path) = &args.state {
+        if let Some(world) = state_file::load_if_exists(path).map_err(read_error)? {
+            return Ok(world);
+        }
+    }
+    match &args.seed {
+        Some(seed) => state_file::load(seed).map_err(read_error),
+        None => Ok(World::new(admin)),
     }
 }
 
-/// Runs `tim mock` until Ctrl-C.
+/// Runs `tim mock` until Ctrl-C or SIGTERM.
 pub(crate) fn run(config: &Config, args: MockArgs) -> Result<(), Failure> {
     let settings = config.settings();
     let sdkappid = settings.sdkappid().map_err(config_usage)?.unwrap_or(MOCK_SDKAPPID);
     let identifier = settings.identifier.clone().unwrap_or_else(|| MOCK_IDENTIFIER.to_owned());
     let own_key = settings.secret_key.as_deref();
     let secret = own_key.unwrap_or(MOCK_SECRET_KEY);
-    let mut mock_config = MockConfig::new(sdkappid, secret, &identifier);
+    let mut mock_config = MockConfig::new(sdkappid, secret, &identifier)
+        .log_max_bytes(args.log_max_bytes)
+        .max_connections(args.max_connections);
     if args.stateless {
         mock_config = mock_config.replay();
     } else {
@@ -96,9 +135,15 @@ pub(crate) fn run(config: &Config, args: MockArgs) -> Result<(), Failure> {
             args.callback_token.clone().filter(|t| !t.trim().is_empty()).or(settings.callback_token.clone());
         mock_config = mock_config.callbacks(url, token.as_deref()).map_err(|e| usage(e.to_string()))?;
     }
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
-    // The server runs on this runtime, which block_on drives until Ctrl-C.
-    runtime()?.block_on(async {
+    let addr = SocketAddr::from((args.host, args.port));
+    // Serving, saving and logging each get a thread, so a slow disk or an
+    // unread stderr never holds up a request.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| failed(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
         let server = MockServer::start_on(mock_config, addr)
             .await
             .map_err(|e| failed(format!("cannot start the mock server on {addr}: {e}")))?;
@@ -107,62 +152,317 @@ pub(crate) fn run(config: &Config, args: MockArgs) -> Result<(), Failure> {
         let shown_key =
             if own_key.is_some() { "(the key from --secret-key / TIM_SECRET_KEY)" } else { secret };
         let mode = if args.stateless { "stateless mock" } else { "emulator" };
+        let control = if server.addr().ip().is_loopback() {
+            "control API: {base_url}/__tim/ (reset, state, requests, callbacks)".replace("{base_url}", &base_url)
+        } else {
+            format!(
+                "control API: {base_url}/__tim/ (needs the admin's UserSig query parameters off loopback)\n\
+                 warning: plain HTTP on a non-loopback address; put it behind TLS outside a test network"
+            )
+        };
         print_out(&format!(
             "{mode} running; it accepts:\n\
              TIM_BASE_URL={base_url}\n\
              TIM_SDKAPPID={sdkappid}\n\
              TIM_IDENTIFIER={identifier}\n\
              TIM_SECRET_KEY={shown_key}\n\
+             {control}\n\
              press Ctrl-C to stop\n"
         ))?;
-        let result = serve(&server, &args).await;
+        let _ = std::io::stdout().flush();
+        let logger = Logger::start();
+        let result = serve(&server, &args, &logger).await;
         // The state is saved on the way out whatever stopped the loop.
         if let Some(path) = &args.state {
-            server.snapshot().save(path).map_err(|e| failed(e.to_string()))?;
-            eprintln!("mock: state saved to {}", path.display());
+            save(&server, path.clone()).await.map_err(failed)?;
+            logger.line(format!("mock: state saved to {}", path.display()));
         }
-        eprintln!("mock: stopped");
+        logger.line("mock: stopped".to_owned());
+        logger.finish();
         result
     })
 }
 
-/// Logs requests and callbacks and saves the state until Ctrl-C.
-async fn serve(server: &MockServer, args: &MockArgs) -> Result<(), Failure> {
+/// Saves a snapshot of the state off the serving threads.
+async fn save(server: &MockServer, path: PathBuf) -> Result<(), String> {
+    let world = server.snapshot();
+    match tokio::task::spawn_blocking(move || state_file::save(&world, &path)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the save did not finish: {e}")),
+    }
+}
+
+/// Why the serving loop stopped.
+enum Stop {
+    Interrupt,
+    Terminate,
+}
+
+/// Follows the logs, saves the state, and answers signals until Ctrl-C or
+/// SIGTERM.
+async fn serve(server: &MockServer, args: &MockArgs, logger: &Logger) -> Result<(), Failure> {
+    let mut stop = StopSignal::new()?;
+    let mut hangup = Hangup::new()?;
     let (mut seen, mut seen_callbacks) = (0, 0);
     let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let mut save = tokio::time::interval(Duration::from_secs(args.save_every.max(1)));
+    let mut periodic = tokio::time::interval(Duration::from_secs(args.save_every.max(1)));
+    periodic.tick().await;
+    let mut saving: Option<JoinHandle<()>> = None;
     loop {
         tokio::select! {
-            r = tokio::signal::ctrl_c() => {
-                return r.map_err(|e| failed(format!("cannot wait for Ctrl-C: {e}")));
+            stop = stop.recv() => {
+                if let Some(task) = saving.take() {
+                    let _ = task.await;
+                }
+                let why = match stop? { Stop::Interrupt => "interrupted", Stop::Terminate => "terminated" };
+                logger.line(format!("mock: {why}"));
+                return Ok(());
             }
-            _ = save.tick(), if args.state.is_some() => {
+            _ = hangup.recv() => {
                 if let Some(path) = &args.state {
-                    // A failed periodic save is reported; the one on exit decides.
-                    if let Err(e) = server.snapshot().save(path) {
-                        eprintln!("mock: {e}");
+                    if let Some(task) = saving.take() {
+                        let _ = task.await;
+                    }
+                    match save(server, path.clone()).await {
+                        Ok(()) => logger.line(format!("mock: SIGHUP: state saved to {}", path.display())),
+                        Err(e) => logger.line(format!("mock: SIGHUP: {e}")),
+                    }
+                } else {
+                    logger.line("mock: SIGHUP: no --state file to save".to_owned());
+                }
+            }
+            _ = periodic.tick(), if args.state.is_some() => {
+                // One save at a time; a slow one makes the next tick skip.
+                if saving.as_ref().is_none_or(JoinHandle::is_finished) {
+                    if let Some(path) = args.state.clone() {
+                        let world = server.snapshot();
+                        let logger = logger.clone();
+                        saving = Some(tokio::task::spawn_blocking(move || {
+                            // A failed periodic save is reported; the one on exit decides.
+                            if let Err(e) = state_file::save(&world, &path) {
+                                logger.line(format!("mock: {e}"));
+                            }
+                        }));
                     }
                 }
             }
             _ = tick.tick() => {
-                // The query holds the UserSig, so only path, outcome and body are shown.
                 let requests = server.requests_after(seen);
-                for r in &requests {
-                    eprintln!("mock: {} /{} -> {:?} {}", r.method, r.path, r.outcome, String::from_utf8_lossy(&r.body));
-                }
                 seen += requests.len();
-                // Callbacks sent; the query (with its Sign) is not shown.
-                let callbacks = server.callbacks_after(seen_callbacks);
-                for c in &callbacks {
-                    let answer = match &c.response {
-                        CallbackResponse::Replied { status, .. } => format!("HTTP {status}"),
-                        CallbackResponse::Failed(why) => format!("failed: {why}"),
-                        _ => "?".to_owned(),
-                    };
-                    eprintln!("mock: callback {} -> {answer}, {:?} {}", c.command, c.applied, c.body);
+                for r in &requests {
+                    logger.line(request_line(r, args.log_bodies));
                 }
+                let callbacks = server.callbacks_after(seen_callbacks);
                 seen_callbacks += callbacks.len();
+                for c in &callbacks {
+                    logger.line(callback_line(c));
+                }
+                // Requests the bounded log let go before they were read.
+                let total = server.request_count();
+                if total > seen {
+                    logger.line(format!("mock: ({} requests not shown)", total - seen));
+                    seen = total;
+                }
             }
         }
+    }
+}
+
+/// Ctrl-C and SIGTERM: stop.
+struct StopSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+/// SIGHUP: save and keep serving.
+struct Hangup {
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+fn listen(kind: tokio::signal::unix::SignalKind, name: &str) -> Result<tokio::signal::unix::Signal, Failure> {
+    tokio::signal::unix::signal(kind).map_err(|e| failed(format!("cannot listen for {name}: {e}")))
+}
+
+impl StopSignal {
+    fn new() -> Result<Self, Failure> {
+        #[cfg(unix)]
+        return Ok(Self { term: listen(tokio::signal::unix::SignalKind::terminate(), "SIGTERM")? });
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn recv(&mut self) -> Result<Stop, Failure> {
+        #[cfg(unix)]
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => {
+                r.map_err(|e| failed(format!("cannot wait for Ctrl-C: {e}")))?;
+                Ok(Stop::Interrupt)
+            }
+            _ = self.term.recv() => Ok(Stop::Terminate),
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.map_err(|e| failed(format!("cannot wait for Ctrl-C: {e}")))?;
+            Ok(Stop::Interrupt)
+        }
+    }
+}
+
+impl Hangup {
+    fn new() -> Result<Self, Failure> {
+        #[cfg(unix)]
+        return Ok(Self { hup: listen(tokio::signal::unix::SignalKind::hangup(), "SIGHUP")? });
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// The next SIGHUP (never, where there is none).
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        self.hup.recv().await;
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Writes log lines to stderr on a thread of its own. When stderr is slow
+/// or not read at all, lines are dropped and counted; serving never waits.
+#[derive(Clone)]
+struct Logger {
+    tx: SyncSender<String>,
+    dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    writer: std::sync::Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+impl Logger {
+    fn start() -> Self {
+        let (tx, rx) = sync_channel::<String>(LOG_QUEUE);
+        let writer = std::thread::spawn(move || {
+            let stderr = std::io::stderr();
+            for line in rx {
+                let mut out = stderr.lock();
+                if writeln!(out, "{line}").is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            tx,
+            dropped: Default::default(),
+            writer: std::sync::Arc::new(std::sync::Mutex::new(Some(writer))),
+        }
+    }
+
+    fn line(&self, line: String) {
+        use std::sync::atomic::Ordering;
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            let note = format!("mock: ({dropped} log lines dropped: stderr is not keeping up)");
+            if self.tx.try_send(note).is_err() {
+                self.dropped.fetch_add(dropped, Ordering::Relaxed);
+            }
+        }
+        match self.tx.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Lets the last lines out, for a short while at most (stderr may be a
+    /// pipe nobody reads).
+    fn finish(self) {
+        let writer = self.writer.lock().ok().and_then(|mut w| w.take());
+        drop(self);
+        if let Some(w) = writer {
+            let deadline = std::time::Instant::now() + Duration::from_millis(500);
+            while !w.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// Control characters (a terminal escape, a newline in a path) as escapes,
+/// so one request is one line and cannot rewrite the terminal.
+fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(out, "{}", c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One line for a request: method, path, code, info, latency, and the body
+/// when asked. The query is never shown: it holds the UserSig.
+fn request_line(r: &RecordedRequest, bodies: bool) -> String {
+    let outcome = match &r.outcome {
+        Outcome::Replied(0) => "OK".to_owned(),
+        Outcome::Replied(code) => format!("{code} {}", r.error_info),
+        Outcome::Ignored => "OK (ignored for this group type)".to_owned(),
+        Outcome::Fault(Fault::HttpStatus(status)) => format!("scripted fault: HTTP {status}"),
+        Outcome::Fault(Fault::ErrorCode(code, info)) => format!("scripted fault: {code} {info}"),
+        Outcome::Fault(Fault::Delay(d)) => format!("scripted fault: delayed {d:?}"),
+        Outcome::Fault(Fault::TruncatedBody) => "scripted fault: truncated reply".to_owned(),
+    };
+    let mut line = format!(
+        "mock: {} /{} -> {} ({:.1} ms)",
+        r.method,
+        r.path,
+        outcome,
+        r.latency.as_secs_f64() * 1000.0
+    );
+    if !r.ignored_fields.is_empty() {
+        let _ = write!(line, " ignored fields: {}", r.ignored_fields.join(", "));
+    }
+    if bodies && !r.body.is_empty() {
+        let _ = write!(line, " body: {}", String::from_utf8_lossy(&r.body));
+    }
+    clean(&line)
+}
+
+/// One line for a callback: command, the receiver's answer, what the
+/// emulator did with it. The query (with its Sign) is not shown.
+fn callback_line(c: &EmittedCallback) -> String {
+    let answer = match &c.response {
+        CallbackResponse::Replied { status, .. } => format!("HTTP {status}"),
+        CallbackResponse::Failed(why) => format!("failed: {why}"),
+        _ => "?".to_owned(),
+    };
+    let applied = match &c.applied {
+        AppliedDecision::Acknowledged => "acknowledged".to_owned(),
+        AppliedDecision::Allowed { decision, modified } if modified.is_empty() => format!("allowed ({decision})"),
+        AppliedDecision::Allowed { decision, modified } => {
+            format!("allowed ({decision}), replaced {}", modified.join(", "))
+        }
+        AppliedDecision::Denied { decision, caller_error, .. } => {
+            format!("denied ({decision}): the caller got {caller_error}")
+        }
+        AppliedDecision::Dropped { decision } => format!("dropped ({decision}): the caller was told OK"),
+        AppliedDecision::Default { reason } => format!("went ahead: {reason}"),
+        _ => "?".to_owned(),
+    };
+    clean(&format!(
+        "mock: callback {} -> {answer}, {applied} ({:.1} ms)",
+        c.command,
+        c.latency.as_secs_f64() * 1000.0
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("a\nb\u{1b}[2Jc"), "a\\nb\\u{1b}[2Jc");
+        assert_eq!(clean("plain ünïcode"), "plain ünïcode");
     }
 }

@@ -24,11 +24,13 @@
 //! # }
 //! ```
 
+pub mod state_file;
 pub mod world;
 mod server;
 
 pub use server::{
     AppliedDecision, CallbackResponse, CallbackUrlError, EmittedCallback, Fault, MockConfig, MockServer,
-    Outcome, RecordedRequest, DEFAULT_CALLBACK_TIMEOUT, DEFAULT_LOG_LIMIT,
+    Outcome, RecordedRequest, DEFAULT_CALLBACK_TIMEOUT, DEFAULT_LOG_LIMIT, DEFAULT_LOG_MAX_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT,
 };
 pub use world::World;

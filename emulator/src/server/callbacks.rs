@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -158,9 +158,22 @@ pub struct EmittedCallback {
     pub reply: Option<CallbackReply>,
     /// What the mock did with it.
     pub applied: AppliedDecision,
+    /// From sending to the answer (or the failure).
+    pub latency: Duration,
 }
 
 impl EmittedCallback {
+    /// About how many bytes the entry takes in the log, given the length
+    /// of its body's JSON text (a fair measure of the body in memory).
+    fn weight(&self, body_len: usize) -> usize {
+        let query: usize = self.query.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
+        let response = match &self.response {
+            CallbackResponse::Replied { body, .. } => body.len(),
+            CallbackResponse::Failed(why) => why.len(),
+        };
+        std::mem::size_of::<Self>() + self.command.len() + query + response + 2 * body_len
+    }
+
     /// The value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -218,10 +231,10 @@ impl Emitter {
         target: CallbackTarget,
         timeout: Duration,
         sdkappid: u64,
-        log_limit: usize,
+        (log_limit, log_max_bytes): (usize, usize),
     ) -> std::io::Result<Self> {
         let transport = HyperTransport::new(timeout).map_err(std::io::Error::other)?;
-        Ok(Self { target, timeout, sdkappid, transport, sent: Mutex::new(Log::new(log_limit)) })
+        Ok(Self { target, timeout, sdkappid, transport, sent: Mutex::new(Log::new(log_limit, log_max_bytes)) })
     }
 
     /// The callbacks sent after the first `skip`.
@@ -252,17 +265,22 @@ impl Emitter {
             query.push(("RequestTime".to_owned(), time.to_string()));
             query.push(("Sign".to_owned(), compute_sign(token, time)));
         }
-        let response = self.post(&query, &body).await;
+        let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+        let body_len = bytes.len();
+        let started = Instant::now();
+        let response = self.post(&query, bytes).await;
+        let latency = started.elapsed();
         let meta = meta(command);
         // The specs' kind wins; the trigger's is for a callback without a spec.
         let kind = if command.contains("Before") { CallbackKind::Before } else { CallbackKind::After };
         let (reply, applied) = decide(meta, kind, &response);
-        let sent = EmittedCallback { command: command.to_owned(), query, body, response, reply, applied };
-        lock(&self.sent).push(sent.clone());
+        let sent = EmittedCallback { command: command.to_owned(), query, body, response, reply, applied, latency };
+        let weight = sent.weight(body_len);
+        lock(&self.sent).push(sent.clone(), weight);
         sent
     }
 
-    async fn post(&self, query: &[(String, String)], body: &Value) -> CallbackResponse {
+    async fn post(&self, query: &[(String, String)], body: Bytes) -> CallbackResponse {
         let encoded: Vec<String> = query
             .iter()
             .map(|(k, v)| format!("{}={}", tim_core::query::encode(k), tim_core::query::encode(v)))
@@ -277,7 +295,7 @@ impl Emitter {
         let req = HttpRequest {
             uri,
             headers,
-            body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+            body,
             timeout: self.timeout,
             reply_limit: REPLY_LIMIT,
         };

@@ -9,6 +9,7 @@
 //! can be scripted.
 
 mod callbacks;
+mod control;
 mod log;
 mod rate;
 
@@ -17,7 +18,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -25,11 +26,13 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::de::IgnoredAny;
 use serde_json::{json, Value};
 use tim_runtime::dynamic::{self, EndpointEntry};
 use tim_runtime::{Client, ClientBuilder, EndpointMeta, ErrorMeta, ErrorRole, UserSigError, UserSigKey};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 pub use self::callbacks::{
@@ -42,6 +45,20 @@ use crate::world::{self, World};
 
 /// Requests and callbacks kept for inspection unless set otherwise.
 pub const DEFAULT_LOG_LIMIT: usize = 100_000;
+
+/// Bytes the request log and the callback log may each take unless set
+/// otherwise (64 MiB).
+pub const DEFAULT_LOG_MAX_BYTES: usize = 64 << 20;
+
+/// Connections served at once unless set otherwise; more wait to be accepted.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// How long a client may take to send a request's headers, and then its
+/// body, unless set otherwise; a slower connection is closed.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest `ErrorInfo` quoting a caller's input, in characters.
+const MAX_INFO_CHARS: usize = 240;
 
 /// What the mock accepts: app, key, admin, endpoints, limits.
 #[derive(Clone)]
@@ -72,6 +89,12 @@ pub struct MockConfig {
     seed: Option<World>,
     /// How many requests and callbacks are kept for inspection.
     log_limit: usize,
+    /// How many bytes each log may take.
+    log_max_bytes: usize,
+    /// Connections served at once.
+    max_connections: usize,
+    /// Header and body read timeout.
+    read_timeout: Duration,
 }
 
 impl fmt::Debug for MockConfig {
@@ -110,6 +133,9 @@ impl MockConfig {
             rate_limits: true,
             seed: None,
             log_limit: DEFAULT_LOG_LIMIT,
+            log_max_bytes: DEFAULT_LOG_MAX_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 
@@ -182,6 +208,31 @@ impl MockConfig {
         self
     }
 
+    /// How many bytes the request log and the callback log may each take
+    /// ([`DEFAULT_LOG_MAX_BYTES`] unless set): the oldest entries go first.
+    #[must_use]
+    pub fn log_max_bytes(mut self, bytes: usize) -> Self {
+        self.log_max_bytes = bytes;
+        self
+    }
+
+    /// How many connections are served at once ([`DEFAULT_MAX_CONNECTIONS`]
+    /// unless set); further ones wait in the listen queue.
+    #[must_use]
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
+
+    /// How long a client may take to send a request's headers, and then its
+    /// body ([`DEFAULT_READ_TIMEOUT`] unless set); a slower connection is
+    /// closed, so idle or half-open connections do not hold a slot.
+    #[must_use]
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
     /// Sets the largest accepted body.
     #[must_use]
     pub fn max_body(mut self, bytes: usize) -> Self {
@@ -224,13 +275,18 @@ pub struct RecordedRequest {
     pub path: String,
     /// Query parameters in order.
     pub query: Vec<(String, String)>,
-    /// Raw body.
+    /// Raw body; empty for a request refused before its body was read or
+    /// checked (unauthenticated, too large, invalid), which is not kept.
     pub body: Vec<u8>,
     /// What the mock did with it.
     pub outcome: Outcome,
+    /// The reply's `ErrorInfo` (empty on success or a fault).
+    pub error_info: String,
     /// Request fields the spec does not know, which the mock ignored as the
     /// service does (wire paths, e.g. `MsgTimeStamp`).
     pub ignored_fields: Vec<String>,
+    /// From the request's arrival to the reply.
+    pub latency: Duration,
 }
 
 impl RecordedRequest {
@@ -258,6 +314,8 @@ struct Shared {
     world: Mutex<World>,
     limiter: Mutex<RateLimiter>,
     callbacks: Option<Emitter>,
+    /// Whether the control API answers without credentials (loopback).
+    control_open: bool,
 }
 
 /// Locks, recovering from poisoning: a handler never panics on input, and a
@@ -301,7 +359,9 @@ impl MockServer {
         Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts on a given address.
+    /// Starts on a given address. On a loopback address the control API
+    /// (`/__tim/`) needs no credentials; elsewhere it needs the admin's
+    /// UserSig in the query, as the REST API does.
     pub async fn start_on(config: MockConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -310,16 +370,20 @@ impl MockServer {
                 target.clone(),
                 config.callback_timeout,
                 config.sdkappid,
-                config.log_limit,
+                (config.log_limit, config.log_max_bytes),
             )?),
             None => None,
         };
-        let world = config.seed.clone().unwrap_or_else(|| World::new(&config.admin));
-        let log_limit = config.log_limit;
+        let mut world = config.seed.clone().unwrap_or_else(|| World::new(&config.admin));
+        // A loaded state still has the admin the server is configured for.
+        world.accounts.ensure(&config.admin);
+        let (log_limit, log_max_bytes) = (config.log_limit, config.log_max_bytes);
+        let connections = Arc::new(Semaphore::new(config.max_connections));
+        let read_timeout = config.read_timeout;
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(State {
-                requests: Log::new(log_limit),
+                requests: Log::new(log_limit, log_max_bytes),
                 faults: VecDeque::new(),
                 replies: HashMap::new(),
                 groups: HashMap::new(),
@@ -327,19 +391,33 @@ impl MockServer {
             world: Mutex::new(world),
             limiter: Mutex::new(RateLimiter::default()),
             callbacks,
+            control_open: addr.ip().is_loopback(),
         });
         let accept = Arc::clone(&shared);
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, peer)) = listener.accept().await else { continue };
+                // A slot first: past the cap, connections wait in the listen queue.
+                let Ok(permit) = Arc::clone(&connections).acquire_owned().await else { return };
+                let (stream, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(_) => {
+                        // Out of descriptors or a connection reset before
+                        // accept: pause instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
                 let shared = Arc::clone(&accept);
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let service = service_fn(move |req| {
                         let shared = Arc::clone(&shared);
                         async move { Ok::<_, Infallible>(handle(&shared, req, peer).await) }
                     });
+                    let mut http = http1::Builder::new();
+                    http.timer(TokioTimer::new()).header_read_timeout(read_timeout);
                     // A client hanging up mid-request is not the mock's problem.
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
                 });
             }
         });
@@ -438,25 +516,35 @@ impl MockServer {
     }
 }
 
-async fn handle(shared: &Shared, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
-    let method = req.method().clone();
+async fn handle(shared: &Arc<Shared>, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    let started = Instant::now();
     let path = req.uri().path().trim_start_matches('/').to_owned();
+    if path == "__tim" || path.starts_with("__tim/") {
+        return control::handle(shared, req, &path).await;
+    }
+    let method = req.method().clone();
     let query = tim_core::query::parse(req.uri().query().unwrap_or(""));
-    let limit = shared.config.max_body;
-    let body = match http_body_util::Limited::new(req.into_body(), limit + 1).collect().await {
-        Ok(b) => b.to_bytes().to_vec(),
-        // Over the limit (or a broken upload): judged below as too large.
-        Err(_) => vec![0; limit + 1],
-    };
     let fault = shared.state().faults.pop_front();
     let mut record = RecordedRequest {
         method: method.to_string(),
         path,
         query,
-        body,
+        body: Vec::new(),
         outcome: Outcome::Replied(0),
+        error_info: String::new(),
         ignored_fields: Vec::new(),
+        latency: Duration::ZERO,
     };
+    // Who is calling is known before the body is read: the body of an
+    // unauthenticated request is never buffered.
+    let caller = authenticate(&shared.config, &method, &record);
+    let body = match &caller {
+        Ok(_) => read_body(req, shared.config.max_body, shared.config.read_timeout).await,
+        Err(_) => Err(BodyError::NotRead),
+    };
+    // Kept as received, for inspection, unless refused below.
+    let raw = body.as_ref().map(|b| b.to_vec()).unwrap_or_default();
+    let raw_for_fault = if fault.is_some() { raw.clone() } else { Vec::new() };
     if let Some(Fault::Delay(d)) = &fault {
         tokio::time::sleep(*d).await;
     }
@@ -475,9 +563,11 @@ async fn handle(shared: &Shared, req: Request<Incoming>, peer: SocketAddr) -> Re
         }
         Some(Fault::ErrorCode(code, info)) => json_response(&fail(*code, info)),
         _ => {
-            let (reply, outcome, ignored) = answer(shared, &method, &record, peer).await;
+            let (reply, outcome, ignored, valid) = answer(shared, caller, body, &record, peer).await;
             record.outcome = outcome;
             record.ignored_fields = ignored;
+            record.body = if valid { raw } else { Vec::new() };
+            record.error_info = reply.get("ErrorInfo").and_then(Value::as_str).unwrap_or("").to_owned();
             let mut bytes = serde_json::to_vec(&reply).unwrap_or_default();
             if fault == Some(Fault::TruncatedBody) {
                 bytes.truncate(bytes.len() / 2);
@@ -487,48 +577,92 @@ async fn handle(shared: &Shared, req: Request<Incoming>, peer: SocketAddr) -> Re
     };
     if let Some(f) = fault.filter(|f| !matches!(f, Fault::Delay(_) | Fault::TruncatedBody)) {
         record.outcome = Outcome::Fault(f);
+        record.body = raw_for_fault;
     }
-    shared.state().requests.push(record);
+    record.latency = started.elapsed();
+    let weight = record.weight();
+    shared.state().requests.push(record, weight);
     response
 }
 
-/// The mock's verdict on a request: the reply body and what it did.
+/// Why a request's body was not read.
+enum BodyError {
+    /// The request was refused before its body mattered.
+    NotRead,
+    /// Longer than the largest accepted body (by its `Content-Length`, or
+    /// once that many bytes arrived).
+    TooLarge,
+    /// The body could not be read: a malformed chunked encoding, a
+    /// connection closed early, too slow.
+    Broken(String),
+}
+
+/// Reads a body of at most `max` bytes within `timeout`; a declared length
+/// over `max` is refused before anything is read.
+async fn read_body(req: Request<Incoming>, max: usize, timeout: Duration) -> Result<Bytes, BodyError> {
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let limited = http_body_util::Limited::new(req.into_body(), max);
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(BodyError::Broken(format!("the body did not arrive within {timeout:?}"))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Ok(Err(e)) => Err(BodyError::Broken(format!("the body could not be read: {e}"))),
+    }
+}
+
+/// The mock's verdict on a request: the reply body, what it did, the
+/// request fields it ignored, and whether the request passed its checks
+/// (so its body is worth keeping in the log).
 async fn answer(
     shared: &Shared,
-    method: &Method,
+    caller: Result<&'static EndpointEntry, Rejection>,
+    body: Result<Bytes, BodyError>,
     req: &RecordedRequest,
     peer: SocketAddr,
-) -> (Value, Outcome, Vec<String>) {
+) -> (Value, Outcome, Vec<String>, bool) {
     let refused = |r: Rejection| match r {
-        Rejection { code: Ok(code), info } => (fail(code, &info), Outcome::Replied(code), Vec::new()),
+        Rejection { code: Ok(code), info } => (fail(code, &info), Outcome::Replied(code), Vec::new(), false),
         Rejection { code: Err(role), info } => {
             // A spec set without a code for this role cannot say what the
             // service answers; the mock says so instead of making a number up.
             let info = format!("{info} (the specs' error tables have no code with role {role:?})");
-            (fail(-1, &info), Outcome::Replied(-1), Vec::new())
+            (fail(-1, &info), Outcome::Replied(-1), Vec::new(), false)
         }
     };
-    let (entry, body, unknown) = match check(shared, method, req) {
+    let entry = match caller {
+        Ok(entry) => entry,
+        Err(r) => return refused(r),
+    };
+    let (body, unknown) = match validate(&shared.config, entry, body) {
         Ok(checked) => checked,
         Err(r) => return refused(r),
     };
     let meta = entry.meta;
     if shared.config.rate_limits && !lock(&shared.limiter).admit(meta.path, meta.rate_limit) {
         let info = format!("more than {} calls to /{}", meta.rate_limit, meta.path);
-        return refused(Rejection::role(&shared.config, Some(meta), ErrorRole::RateLimited, info));
+        let (reply, outcome, _, _) =
+            refused(Rejection::role(&shared.config, Some(meta), ErrorRole::RateLimited, info));
+        return (reply, outcome, unknown, false);
     }
     let short = meta.path.trim_start_matches("v4/");
     if shared.config.stateful && world::is_stateful(short) {
         let (reply, outcome) = emulate(shared, meta, short, body, req, peer).await;
-        return (reply, outcome, unknown);
+        return (reply, outcome, unknown, true);
     }
     if let Some(ignored) = ignored_by_group_type(shared, meta, &body) {
-        return (ok_reply(meta), ignored, unknown);
+        return (ok_reply(meta), ignored, unknown, true);
     }
     let queued = shared.state().replies.get_mut(meta.path).and_then(VecDeque::pop_front);
     let reply = queued.unwrap_or_else(|| ok_reply(meta));
     let code = reply.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0);
-    (reply, Outcome::Replied(code), unknown)
+    (reply, Outcome::Replied(code), unknown, true)
 }
 
 /// Answers a stateful endpoint from the emulator: its before-callbacks
@@ -608,12 +742,13 @@ impl Rejection {
     }
 }
 
-fn check(
-    shared: &Shared,
+/// The checks that come before the body is read: method, path, query
+/// parameters, UserSig, admin.
+fn authenticate(
+    cfg: &MockConfig,
     method: &Method,
     req: &RecordedRequest,
-) -> Result<(&'static EndpointEntry, Value, Vec<String>), Rejection> {
-    let cfg = &shared.config;
+) -> Result<&'static EndpointEntry, Rejection> {
     let reject = |role, info: String| Rejection::role(cfg, None, role, info);
     if method != Method::POST {
         return Err(reject(
@@ -621,32 +756,40 @@ fn check(
             format!("method {method} not allowed; REST calls use POST"),
         ));
     }
-    let entry = dynamic::find(cfg.endpoints, &req.path)
-        .ok_or_else(|| reject(ErrorRole::UnknownPath, format!("unknown API path /{}", req.path)))?;
+    let entry = dynamic::find(cfg.endpoints, &req.path).ok_or_else(|| {
+        reject(ErrorRole::UnknownPath, format!("unknown API path /{}", quote_prefix(&req.path)))
+    })?;
     let meta = entry.meta;
     let reject = |role, info: String| Rejection::role(cfg, Some(meta), role, info);
-    let sdkappid = req
-        .query_param("sdkappid")
-        .ok_or_else(|| reject(ErrorRole::SdkAppIdMissing, "sdkappid is missing".into()))?;
+    check_query(cfg, &req.query).map_err(|(role, info)| reject(role, info))?;
+    Ok(entry)
+}
+
+/// The query parameters every REST call carries, and the admin's UserSig:
+/// the role and info of the first that is wrong.
+pub(crate) fn check_query(cfg: &MockConfig, query: &[(String, String)]) -> Result<(), (ErrorRole, String)> {
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let sdkappid =
+        param("sdkappid").ok_or_else(|| (ErrorRole::SdkAppIdMissing, "sdkappid is missing".to_owned()))?;
     if sdkappid.parse::<u64>().ok() != Some(cfg.sdkappid) {
-        return Err(reject(ErrorRole::SdkAppIdNotFound, format!("SDKAppID {sdkappid} not found")));
+        return Err((ErrorRole::SdkAppIdNotFound, format!("SDKAppID {} not found", quote_prefix(sdkappid))));
     }
-    let identifier = req.query_param("identifier").unwrap_or("");
-    let usersig = req.query_param("usersig").unwrap_or("");
+    let identifier = param("identifier").unwrap_or("");
+    let usersig = param("usersig").unwrap_or("");
     if identifier.is_empty() {
-        return Err(reject(ErrorRole::IdentifierInvalid, "identifier is missing".into()));
+        return Err((ErrorRole::IdentifierInvalid, "identifier is missing".into()));
     }
     if usersig.is_empty() {
-        return Err(reject(ErrorRole::UserSigEmpty, "usersig is empty".into()));
+        return Err((ErrorRole::UserSigEmpty, "usersig is empty".into()));
     }
-    if req.query_param("random").and_then(|r| r.parse::<u32>().ok()).is_none() {
-        return Err(reject(ErrorRole::BadRequest, "random must be a 32-bit unsigned integer".into()));
+    if param("random").and_then(|r| r.parse::<u32>().ok()).is_none() {
+        return Err((ErrorRole::BadRequest, "random must be a 32-bit unsigned integer".into()));
     }
-    if req.query_param("contenttype") != Some("json") {
-        return Err(reject(ErrorRole::BadRequest, "contenttype must be json".into()));
+    if param("contenttype") != Some("json") {
+        return Err((ErrorRole::BadRequest, "contenttype must be json".into()));
     }
     if let Err(e) = cfg.key.verify(identifier, usersig) {
-        let (role, info) = match e {
+        return Err(match e {
             UserSigError::Expired { .. } => (ErrorRole::UserSigExpired, "UserSig expired".to_owned()),
             UserSigError::IdentifierMismatch { .. } => {
                 (ErrorRole::UserSigUserMismatch, "identifier does not match the UserSig".to_owned())
@@ -654,41 +797,65 @@ fn check(
             UserSigError::AppIdMismatch { .. } => {
                 (ErrorRole::UserSigAppMismatch, "SDKAppID does not match the UserSig".to_owned())
             }
-            UserSigError::BadSignature => {
-                (ErrorRole::UserSigWrongKey, "UserSig verification failed".to_owned())
-            }
+            UserSigError::BadSignature => (ErrorRole::UserSigWrongKey, "UserSig verification failed".to_owned()),
             e => (ErrorRole::UserSigInvalid, format!("invalid UserSig: {e}")),
-        };
-        return Err(reject(role, info));
+        });
     }
     if identifier != cfg.admin {
-        return Err(reject(ErrorRole::AdminRequired, format!("`{identifier}` is not the app admin")));
+        return Err((ErrorRole::AdminRequired, format!("`{}` is not the app admin", quote_prefix(identifier))));
     }
-    if req.body.len() > cfg.max_body {
-        let info = format!("request body exceeds {} bytes", cfg.max_body);
-        // Endpoints without a documented size code answer with their catch-all.
-        let role = if meta.error_with_role(ErrorRole::BodyTooLarge).is_some() {
-            ErrorRole::BodyTooLarge
-        } else {
-            ErrorRole::InvalidField
-        };
-        return Err(reject(role, info));
-    }
-    if serde_json::from_slice::<Value>(&req.body).is_err() {
-        return Err(reject(ErrorRole::InvalidJson, "JSON parse failed".into()));
-    }
-    // Unknown fields are ignored, as the service ignores them; known ones are checked.
-    match entry.parse_request_lenient(&req.body) {
-        Ok(l) => Ok((entry, l.value, l.ignored)),
+    Ok(())
+}
+
+/// The checks of the body: size, JSON, the endpoint's spec. Unknown
+/// fields are ignored, as the service ignores them, and listed.
+fn validate(
+    cfg: &MockConfig,
+    entry: &'static EndpointEntry,
+    body: Result<Bytes, BodyError>,
+) -> Result<(Value, Vec<String>), Rejection> {
+    let meta = entry.meta;
+    let reject = |role, info: String| Rejection::role(cfg, Some(meta), role, info);
+    let body = match body {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            let info = format!("request body exceeds {} bytes", cfg.max_body);
+            // Endpoints without a documented size code answer with their catch-all.
+            let role = if meta.error_with_role(ErrorRole::BodyTooLarge).is_some() {
+                ErrorRole::BodyTooLarge
+            } else {
+                ErrorRole::InvalidField
+            };
+            return Err(reject(role, info));
+        }
+        Err(BodyError::Broken(why)) => return Err(reject(ErrorRole::BadRequest, why)),
+        Err(BodyError::NotRead) => return Err(reject(ErrorRole::BadRequest, "the body was not read".into())),
+    };
+    match entry.parse_request_lenient(&body) {
+        Ok(l) => Ok((l.value, l.ignored)),
+        // Not JSON at all (looked at again only when the parse failed).
+        Err(e) if serde_json::from_slice::<IgnoredAny>(&body).is_err() => {
+            Err(reject(ErrorRole::InvalidJson, format!("JSON parse failed: {}", quote_prefix(&e.reason))))
+        }
         Err(e) => {
             // The spec maps fields to codes; the leaf name is what docs speak of.
             let leaf = e.path.rsplit(['.', ']']).find(|s| !s.is_empty() && !s.starts_with('[')).unwrap_or("");
             let leaf = leaf.split('[').next().unwrap_or(leaf);
+            let info = quote_prefix(&e.to_string());
             match meta.error_for_field(leaf) {
-                Some(m) => Err(Rejection { code: Ok(m.code), info: e.to_string() }),
-                None => Err(reject(ErrorRole::InvalidField, e.to_string())),
+                Some(m) => Err(Rejection { code: Ok(m.code), info }),
+                None => Err(reject(ErrorRole::InvalidField, info)),
             }
         }
+    }
+}
+
+/// At most [`MAX_INFO_CHARS`] characters of text that may quote a
+/// caller's input, so an `ErrorInfo` never echoes a large body back.
+pub(crate) fn quote_prefix(text: &str) -> String {
+    match text.char_indices().nth(MAX_INFO_CHARS) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
     }
 }
 
@@ -706,6 +873,21 @@ fn ok_reply(meta: &EndpointMeta) -> Value {
         .ok()
         .filter(|v: &Value| v.get("ErrorCode").and_then(Value::as_i64) == Some(0))
         .unwrap_or_else(|| json!({"ActionStatus": "OK", "ErrorInfo": "", "ErrorCode": 0}))
+}
+
+impl RecordedRequest {
+    /// About how many bytes the entry takes in the log.
+    fn weight(&self) -> usize {
+        let query: usize = self.query.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
+        let ignored: usize = self.ignored_fields.iter().map(|f| f.len() + 24).sum();
+        std::mem::size_of::<Self>()
+            + self.method.len()
+            + self.path.len()
+            + self.body.len()
+            + self.error_info.len()
+            + query
+            + ignored
+    }
 }
 
 fn fail(code: i64, info: &str) -> Value {

@@ -45,7 +45,7 @@ const ALLOW_TYPES: &[&str] =
 
 /// Every account and its profile.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Accounts {
     /// By UserID.
@@ -54,7 +54,7 @@ pub struct Accounts {
 
 /// One account.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Account {
     /// Profile fields by tag (`Tag_Profile_IM_Nick`, ...).

@@ -50,7 +50,7 @@ const PINNED_PAGING: u64 = 4;
 
 /// What accounts did to their conversations.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Conversations {
     /// By UserID.
@@ -59,7 +59,7 @@ pub struct Conversations {
 
 /// One account's conversation data.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct UserConversations {
     /// Deleted conversations (by conversation ID), hidden until a newer
@@ -77,7 +77,7 @@ pub struct UserConversations {
 
 /// A deleted conversation.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Deletion {
     /// When it was deleted (Unix seconds).
@@ -89,7 +89,7 @@ pub struct Deletion {
 
 /// A conversation group: a named folder of conversations.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ContactGroup {
     /// Numeric ID (from 1, per account).
@@ -102,7 +102,7 @@ pub struct ContactGroup {
 
 /// The marks of one conversation.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Marks {
     /// Standard mark bits (bit n of the API is `1 << (n - 1)`).

@@ -23,6 +23,8 @@ mod testing;
 
 use std::fmt;
 use std::path::Path;
+
+pub use crate::state_file::StateFileError;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -38,7 +40,7 @@ pub use self::groups::Groups;
 /// Everything the emulator stores for one app. Serialized as the `--state`
 /// and `--seed` file format (JSON).
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct World {
     /// Accounts and their profiles.
@@ -322,38 +324,15 @@ impl World {
             || self.friends.mentions_account(id)
     }
 
-    /// Reads a state file (the format [`save`](Self::save) writes).
+    /// Reads a state file (the format [`save`](Self::save) writes; see
+    /// [`state_file`](crate::state_file)).
     pub fn load(path: &Path) -> Result<Self, StateFileError> {
-        let err = |reason: String| StateFileError { path: path.display().to_string(), reason };
-        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        serde_json::from_slice(&bytes).map_err(|e| err(format!("not an emulator state file: {e}")))
+        crate::state_file::load(path)
     }
 
-    /// Writes the state to `path` atomically (a temporary file beside it,
-    /// then a rename), so a crash never leaves half a file.
+    /// Writes the state file atomically and durably (see
+    /// [`state_file`](crate::state_file)).
     pub fn save(&self, path: &Path) -> Result<(), StateFileError> {
-        let err = |reason: String| StateFileError { path: path.display().to_string(), reason };
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+        crate::state_file::save(self, path)
     }
 }
-
-/// A state or seed file that cannot be read or written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateFileError {
-    /// The file.
-    pub path: String,
-    /// What went wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for StateFileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "state file {}: {}", self.path, self.reason)
-    }
-}
-
-impl std::error::Error for StateFileError {}

@@ -44,7 +44,7 @@ pub const PATHS: &[&str] = &[
 
 /// One-to-one messages of the app.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct C2c {
     /// Threads by the pair's smaller UserID, then the larger one.
@@ -55,7 +55,7 @@ pub struct C2c {
 
 /// The messages two accounts exchanged.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Thread {
     /// Oldest first (time, then `MsgSeq`, then arrival).
@@ -64,7 +64,7 @@ pub struct Thread {
 
 /// One stored one-to-one message.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct C2cMessage {
     /// Sender.
@@ -106,7 +106,7 @@ pub struct C2cMessage {
 
 /// The key-value extension of a message.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Extension {
     /// Current pairs by key.
@@ -119,7 +119,7 @@ pub struct Extension {
 
 /// One extension pair.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ExtensionPair {
     /// The value.

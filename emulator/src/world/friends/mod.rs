@@ -81,7 +81,7 @@ const TAG_REMARK_TIME: &str = "Tag_SNS_IM_RemarkTime";
 
 /// Friends, friend lists and blocklists of every account.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Friends {
     /// By owner UserID.
@@ -90,7 +90,7 @@ pub struct Friends {
 
 /// The relationship data one account owns.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SnsUser {
     /// The account's friends by UserID.
@@ -111,7 +111,7 @@ pub struct SnsUser {
 
 /// What an account stores about one of its friends.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Friend {
     /// `Tag_SNS_IM_Remark`.
@@ -132,7 +132,7 @@ pub struct Friend {
 
 /// One blocklist entry.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BlockEntry {
     /// When the user was blocked (Unix seconds, `AddBlackTimeStamp`).

@@ -69,7 +69,7 @@ pub const PATHS: &[&str] = &[
 
 /// Every group of the app.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Groups {
     /// By group ID.
@@ -81,7 +81,7 @@ pub struct Groups {
 
 /// One group.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Group {
     /// `Private`, `Public`, `ChatRoom`, `AVChatRoom` or `Community` (the
@@ -140,7 +140,7 @@ pub struct Group {
 
 /// One member of a group.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Member {
     /// UserID.
@@ -163,7 +163,7 @@ pub struct Member {
 
 /// One stored group message.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GroupMessage {
     /// Sequence number in the group.
