@@ -153,7 +153,8 @@ pub(crate) fn run(config: &Config, args: MockArgs) -> Result<(), Failure> {
             if own_key.is_some() { "(the key from --secret-key / TIM_SECRET_KEY)" } else { secret };
         let mode = if args.stateless { "stateless mock" } else { "emulator" };
         let control = if server.addr().ip().is_loopback() {
-            "control API: {base_url}/__tim/ (reset, state, requests, callbacks)".replace("{base_url}", &base_url)
+            "control API: {base_url}/__tim/ (reset, state, requests, callbacks)"
+                .replace("{base_url}", &base_url)
         } else {
             format!(
                 "control API: {base_url}/__tim/ (needs the admin's UserSig query parameters off loopback)\n\
@@ -412,13 +413,8 @@ fn request_line(r: &RecordedRequest, bodies: bool) -> String {
         Outcome::Fault(Fault::Delay(d)) => format!("scripted fault: delayed {d:?}"),
         Outcome::Fault(Fault::TruncatedBody) => "scripted fault: truncated reply".to_owned(),
     };
-    let mut line = format!(
-        "mock: {} /{} -> {} ({:.1} ms)",
-        r.method,
-        r.path,
-        outcome,
-        r.latency.as_secs_f64() * 1000.0
-    );
+    let mut line =
+        format!("mock: {} /{} -> {} ({:.1} ms)", r.method, r.path, outcome, r.latency.as_secs_f64() * 1000.0);
     if !r.ignored_fields.is_empty() {
         let _ = write!(line, " ignored fields: {}", r.ignored_fields.join(", "));
     }
@@ -438,7 +434,9 @@ fn callback_line(c: &EmittedCallback) -> String {
     };
     let applied = match &c.applied {
         AppliedDecision::Acknowledged => "acknowledged".to_owned(),
-        AppliedDecision::Allowed { decision, modified } if modified.is_empty() => format!("allowed ({decision})"),
+        AppliedDecision::Allowed { decision, modified } if modified.is_empty() => {
+            format!("allowed ({decision})")
+        }
         AppliedDecision::Allowed { decision, modified } => {
             format!("allowed ({decision}), replaced {}", modified.join(", "))
         }

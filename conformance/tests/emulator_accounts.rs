@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use tim_emulator::{MockConfig, MockServer};
 use tim_core::callback::CallbackSet;
+use tim_emulator::{MockConfig, MockServer};
 use tim_runtime::api::callbacks::Callback;
 use tim_runtime::api::im_open_login_svc::{
     account_check, account_delete, account_import, kick, multiaccount_import,

@@ -4,8 +4,8 @@
 //! group and friendship make every call valid, so any failure is a bug.
 //! Throughput is measured by `cargo xtask bench`, not here.
 
-use tim_emulator::world::World;
 use tim_conformance::load;
+use tim_emulator::world::World;
 use tim_emulator::{MockConfig, MockServer};
 
 const APPID: u64 = 1_400_000_009;

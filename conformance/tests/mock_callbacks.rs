@@ -16,9 +16,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
+use tim_core::callback::{CallbackMeta, CallbackReply, CallbackSet, CallbackVerifier, DecisionEffect};
 use tim_emulator::world::World;
 use tim_emulator::{AppliedDecision, CallbackResponse, EmittedCallback, MockConfig, MockServer};
-use tim_core::callback::{CallbackMeta, CallbackReply, CallbackSet, CallbackVerifier, DecisionEffect};
 use tim_runtime::api::callbacks::{Callback, CALLBACKS};
 use tim_runtime::UserSigKey;
 

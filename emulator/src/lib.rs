@@ -24,9 +24,9 @@
 //! # }
 //! ```
 
+mod server;
 pub mod state_file;
 pub mod world;
-mod server;
 
 pub use server::{
     AppliedDecision, CallbackResponse, CallbackUrlError, EmittedCallback, Fault, MockConfig, MockServer,

@@ -72,11 +72,12 @@ struct Out<'a> {
     world: &'a World,
 }
 
-/// The first look: which format and version the document claims.
+/// The first look: which format and version the document claims (any
+/// JSON, so that another program's file is named as such).
 #[derive(Deserialize)]
 struct Header {
-    format: Option<String>,
-    version: Option<u64>,
+    format: Option<serde_json::Value>,
+    version: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -107,10 +108,11 @@ pub fn from_slice(bytes: &[u8]) -> Result<World, InvalidState> {
     }
     let header: Header =
         serde_json::from_slice(bytes).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
-    match header.format.as_deref() {
-        Some(FORMAT) => {}
-        Some(other) => {
-            return Err(invalid(format!("its \"format\" is {other:?}, not {FORMAT:?}")));
+    match header.format.as_ref().map(|f| f.as_str()) {
+        Some(Some(FORMAT)) => {}
+        Some(_) => {
+            let other = header.format.map(|f| f.to_string()).unwrap_or_default();
+            return Err(invalid(format!("its \"format\" is {}, not {FORMAT:?}", quote(&other))));
         }
         None => {
             return Err(invalid(format!(
@@ -118,14 +120,17 @@ pub fn from_slice(bytes: &[u8]) -> Result<World, InvalidState> {
             )));
         }
     }
-    match header.version {
-        Some(v) if v > VERSION => {
+    match header.version.as_ref().map(|v| v.as_u64()) {
+        Some(Some(v)) if v > VERSION => {
             return Err(invalid(format!(
                 "format version {v} was written by a newer tim; this one reads up to version {VERSION}"
             )));
         }
-        Some(0) | None => return Err(invalid("no \"version\" key (a positive integer)".into())),
-        Some(_) => {}
+        Some(Some(0)) | Some(None) => {
+            return Err(invalid("its \"version\" is not a positive integer".into()))
+        }
+        None => return Err(invalid("no \"version\" key (a positive integer)".into())),
+        Some(Some(_)) => {}
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed: In = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -134,6 +139,14 @@ pub fn from_slice(bytes: &[u8]) -> Result<World, InvalidState> {
     })?;
     de.end().map_err(|e| invalid(format!("after the document: {e}")))?;
     Ok(parsed.world)
+}
+
+/// At most 60 characters of a value from the file.
+fn quote(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+    }
 }
 
 /// What is at a path the state is to be read from and written to.
@@ -233,7 +246,7 @@ mod tests {
             (&doc(r#"{"acounts":{}}"#), "world.acounts"),
             (&doc(r#"{"accounts":{"accounts":{"a":{"kiked":2}}}}"#), "world.accounts.accounts.a.kiked"),
             (&format!(r#"{{"format":"{FORMAT}","version":1,"world":{{}},"extra":1}}"#), "extra"),
-            (&format!("{} x", doc("{}")), "after the document"),
+            (&format!("{} x", doc("{}")), "trailing characters"),
             ("{\"format\":", "not valid JSON"),
         ] {
             let e = from_slice(bytes.as_bytes()).expect_err(bytes);

@@ -234,7 +234,13 @@ impl Emitter {
         (log_limit, log_max_bytes): (usize, usize),
     ) -> std::io::Result<Self> {
         let transport = HyperTransport::new(timeout).map_err(std::io::Error::other)?;
-        Ok(Self { target, timeout, sdkappid, transport, sent: Mutex::new(Log::new(log_limit, log_max_bytes)) })
+        Ok(Self {
+            target,
+            timeout,
+            sdkappid,
+            transport,
+            sent: Mutex::new(Log::new(log_limit, log_max_bytes)),
+        })
     }
 
     /// The callbacks sent after the first `skip`.
@@ -274,7 +280,8 @@ impl Emitter {
         // The specs' kind wins; the trigger's is for a callback without a spec.
         let kind = if command.contains("Before") { CallbackKind::Before } else { CallbackKind::After };
         let (reply, applied) = decide(meta, kind, &response);
-        let sent = EmittedCallback { command: command.to_owned(), query, body, response, reply, applied, latency };
+        let sent =
+            EmittedCallback { command: command.to_owned(), query, body, response, reply, applied, latency };
         let weight = sent.weight(body_len);
         lock(&self.sent).push(sent.clone(), weight);
         sent
@@ -292,13 +299,7 @@ impl Emitter {
         };
         let mut headers = http::HeaderMap::new();
         headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-        let req = HttpRequest {
-            uri,
-            headers,
-            body,
-            timeout: self.timeout,
-            reply_limit: REPLY_LIMIT,
-        };
+        let req = HttpRequest { uri, headers, body, timeout: self.timeout, reply_limit: REPLY_LIMIT };
         match self.transport.send(req).await {
             Ok(resp) => CallbackResponse::Replied { status: resp.status, body: resp.body.to_vec() },
             Err(e) => CallbackResponse::Failed(e.to_string()),

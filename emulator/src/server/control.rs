@@ -34,7 +34,11 @@ use crate::{state_file, World};
 const MAX_STATE_BYTES: usize = 256 << 20;
 
 /// Answers a request under `/__tim/` (`path` without the leading `/`).
-pub(super) async fn handle(shared: &Arc<Shared>, req: Request<Incoming>, path: &str) -> Response<Full<Bytes>> {
+pub(super) async fn handle(
+    shared: &Arc<Shared>,
+    req: Request<Incoming>,
+    path: &str,
+) -> Response<Full<Bytes>> {
     if !shared.control_open {
         let query = tim_core::query::parse(req.uri().query().unwrap_or(""));
         if let Err((role, info)) = check_query(&shared.config, &query) {
@@ -62,7 +66,8 @@ pub(super) async fn handle(shared: &Arc<Shared>, req: Request<Incoming>, path: &
     };
     if !allowed.contains(&method) {
         let names: Vec<&str> = allowed.iter().map(Method::as_str).collect();
-        let mut resp = error(StatusCode::METHOD_NOT_ALLOWED, &format!("/{path} takes {}", names.join(" or ")));
+        let mut resp =
+            error(StatusCode::METHOD_NOT_ALLOWED, &format!("/{path} takes {}", names.join(" or ")));
         if let Ok(v) = http::HeaderValue::from_str(&names.join(", ")) {
             resp.headers_mut().insert(http::header::ALLOW, v);
         }
@@ -78,9 +83,10 @@ pub(super) async fn handle(shared: &Arc<Shared>, req: Request<Incoming>, path: &
             json(StatusCode::OK, state_file::to_vec(&world))
         }
         ("__tim/state", _) => match read_body(req, MAX_STATE_BYTES, shared.config.read_timeout).await {
-            Err(BodyError::TooLarge) => {
-                error(StatusCode::PAYLOAD_TOO_LARGE, &format!("a state document is at most {MAX_STATE_BYTES} bytes"))
-            }
+            Err(BodyError::TooLarge) => error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("a state document is at most {MAX_STATE_BYTES} bytes"),
+            ),
             Err(BodyError::Broken(why)) => error(StatusCode::BAD_REQUEST, &why),
             Err(BodyError::NotRead) => error(StatusCode::BAD_REQUEST, "the body was not read"),
             Ok(body) => match state_file::from_slice(&body) {

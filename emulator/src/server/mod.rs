@@ -95,6 +95,8 @@ pub struct MockConfig {
     max_connections: usize,
     /// Header and body read timeout.
     read_timeout: Duration,
+    /// Whether the control API needs credentials even on loopback.
+    control_auth: bool,
 }
 
 impl fmt::Debug for MockConfig {
@@ -136,6 +138,7 @@ impl MockConfig {
             log_max_bytes: DEFAULT_LOG_MAX_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            control_auth: false,
         }
     }
 
@@ -230,6 +233,15 @@ impl MockConfig {
     #[must_use]
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// Makes the control API (`/__tim/`) ask for the admin's UserSig query
+    /// parameters even on a loopback address (a shared machine), as it
+    /// always does on any other address.
+    #[must_use]
+    pub fn control_auth(mut self, required: bool) -> Self {
+        self.control_auth = required;
         self
     }
 
@@ -380,6 +392,7 @@ impl MockServer {
         let (log_limit, log_max_bytes) = (config.log_limit, config.log_max_bytes);
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let read_timeout = config.read_timeout;
+        let control_open = !config.control_auth && addr.ip().is_loopback();
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(State {
@@ -391,7 +404,7 @@ impl MockServer {
             world: Mutex::new(world),
             limiter: Mutex::new(RateLimiter::default()),
             callbacks,
-            control_open: addr.ip().is_loopback(),
+            control_open,
         });
         let accept = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -797,12 +810,17 @@ pub(crate) fn check_query(cfg: &MockConfig, query: &[(String, String)]) -> Resul
             UserSigError::AppIdMismatch { .. } => {
                 (ErrorRole::UserSigAppMismatch, "SDKAppID does not match the UserSig".to_owned())
             }
-            UserSigError::BadSignature => (ErrorRole::UserSigWrongKey, "UserSig verification failed".to_owned()),
+            UserSigError::BadSignature => {
+                (ErrorRole::UserSigWrongKey, "UserSig verification failed".to_owned())
+            }
             e => (ErrorRole::UserSigInvalid, format!("invalid UserSig: {e}")),
         });
     }
     if identifier != cfg.admin {
-        return Err((ErrorRole::AdminRequired, format!("`{}` is not the app admin", quote_prefix(identifier))));
+        return Err((
+            ErrorRole::AdminRequired,
+            format!("`{}` is not the app admin", quote_prefix(identifier)),
+        ));
     }
     Ok(())
 }

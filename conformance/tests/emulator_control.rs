@@ -1,0 +1,252 @@
+//! The emulator as a long-running product: the control API under `/__tim/`
+//! (reset, state export and import, the logs), its credentials off
+//! loopback, and the bounds on what a client can make it hold (bodies read
+//! only after authentication, declared oversize refused unread, broken
+//! bodies named as such, logs capped in bytes, connections capped and timed
+//! out).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tim_emulator::{MockConfig, MockServer};
+use tim_runtime::api::im_open_login_svc::{account_check, account_import};
+use tim_runtime::api::openim::sendmsg;
+use tim_runtime::api::types::{MsgBodyElem, TIMTextElem};
+use tim_runtime::UserSigKey;
+
+const APPID: u64 = 1_400_000_002;
+const KEY: &str = "control-secret";
+const ADMIN: &str = "administrator";
+
+fn config() -> MockConfig {
+    MockConfig::new(APPID, KEY, ADMIN)
+}
+
+fn auth_query() -> String {
+    let sig = UserSigKey::new(APPID, KEY).gen(ADMIN, Duration::from_secs(600));
+    format!(
+        "sdkappid={APPID}&identifier={ADMIN}&usersig={}&random=7&contenttype=json",
+        sig.replace('*', "%2A")
+    )
+}
+
+async fn control(
+    server: &MockServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, format!("{}/__tim/{path}", server.base_url()));
+    if let Some(body) = body {
+        req = req.body(body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes))),
+    )
+}
+
+async fn raw_post(server: &MockServer, path: &str, body: Vec<u8>) -> Value {
+    let url = format!("{}/{path}?{}", server.base_url(), auth_query());
+    let resp = reqwest::Client::new().post(url).body(body).send().await.unwrap();
+    serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap()
+}
+
+fn text(t: &str) -> Vec<MsgBodyElem> {
+    vec![MsgBodyElem::Text(TIMTextElem::new().text(t))]
+}
+
+#[tokio::test]
+async fn reset_export_import_and_logs() {
+    let server = MockServer::start(config()).await.unwrap();
+    let client = server.client_builder().build().unwrap();
+    client.call(&account_import::Request::new("alice")).await.unwrap();
+    client.call(&account_import::Request::new("bob")).await.unwrap();
+    client.call(&sendmsg::Request::new("bob", 1u32, text("hi")).from_account("alice")).await.unwrap();
+
+    // The state, in the state file's format.
+    let (status, exported) = control(&server, reqwest::Method::GET, "state", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(exported["format"], "tim-emulator-state");
+    assert_eq!(exported["version"], 1);
+    assert!(exported["world"]["accounts"]["accounts"]["alice"].is_object(), "{exported}");
+
+    // The request log: path, code, latency; no query (it holds the UserSig).
+    let (status, requests) = control(&server, reqwest::Method::GET, "requests", None).await;
+    assert_eq!(status, 200);
+    let requests = requests.as_array().unwrap();
+    assert_eq!(requests.len(), 3);
+    let last = &requests[2];
+    assert_eq!(last["path"], "v4/openim/sendmsg");
+    assert_eq!(last["ErrorCode"], 0);
+    assert!(last["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(last["body"]["To_Account"], "bob");
+    assert!(!last.to_string().contains("usersig"));
+
+    // Reset: only the admin is left, and the logs are empty.
+    let (status, _) = control(&server, reqwest::Method::POST, "reset", None).await;
+    assert_eq!(status, 200);
+    server.world(|w| assert_eq!(w.accounts.ids(), [ADMIN]));
+
+    // An invalid document is a 400 and changes nothing.
+    for bad in [&b"{}"[..], b"[]", br#"{"format":"tim-emulator-state","version":1,"world":{"acounts":{}}}"#] {
+        let (status, err) = control(&server, reqwest::Method::PUT, "state", Some(bad.to_vec())).await;
+        assert_eq!(status, 400, "{err}");
+        assert!(err["error"].as_str().unwrap().contains("not a state document"), "{err}");
+    }
+    server.world(|w| assert_eq!(w.accounts.ids(), [ADMIN]));
+
+    // The exported state comes back whole.
+    let (status, _) =
+        control(&server, reqwest::Method::PUT, "state", Some(serde_json::to_vec(&exported).unwrap())).await;
+    assert_eq!(status, 200);
+    assert!(server.world(|w| w.accounts.exists("alice")));
+    assert_eq!(server.world(|w| w.c2c.unread("bob", "alice")), 1);
+
+    // Wrong methods and unknown control paths say what exists.
+    let (status, _) = control(&server, reqwest::Method::GET, "reset", None).await;
+    assert_eq!(status, 405);
+    let (status, err) = control(&server, reqwest::Method::GET, "nothing", None).await;
+    assert_eq!(status, 404);
+    assert!(err["error"].as_str().unwrap().contains("/__tim/reset"));
+}
+
+#[tokio::test]
+async fn a_state_without_the_admin_gets_it_back() {
+    let server = MockServer::start(config()).await.unwrap();
+    let doc = br#"{"format":"tim-emulator-state","version":1,"world":{"accounts":{"accounts":{"zoe":{}}}}}"#;
+    let (status, _) = control(&server, reqwest::Method::PUT, "state", Some(doc.to_vec())).await;
+    assert_eq!(status, 200);
+    server.world(|w| assert_eq!(w.accounts.ids(), [ADMIN, "zoe"]));
+}
+
+#[tokio::test]
+async fn the_control_api_asks_for_credentials_when_told_to() {
+    let server = MockServer::start(config().control_auth(true)).await.unwrap();
+    let get = |query: String| {
+        let url = format!("{}/__tim/state?{query}", server.base_url());
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(String::new()).await, 401);
+    let forged = auth_query().replace("usersig=", "usersig=x");
+    assert_eq!(get(forged).await, 403);
+    let other_user = {
+        let sig = UserSigKey::new(APPID, KEY).gen("alice", Duration::from_secs(600));
+        format!(
+            "sdkappid={APPID}&identifier=alice&usersig={}&random=7&contenttype=json",
+            sig.replace('*', "%2A")
+        )
+    };
+    assert_eq!(get(other_user).await, 403);
+    assert_eq!(get(auth_query()).await, 200);
+}
+
+#[tokio::test]
+async fn bodies_of_refused_requests_are_not_kept() {
+    let server = MockServer::start(config()).await.unwrap();
+    let path = "v4/im_open_login_svc/account_check";
+    // Unauthenticated: refused before the body is read.
+    let url = format!(
+        "{}/{path}?sdkappid={APPID}&identifier={ADMIN}&usersig=bad&random=1&contenttype=json",
+        server.base_url()
+    );
+    let reply =
+        reqwest::Client::new().post(url).body(vec![b'x'; 4096]).send().await.unwrap().bytes().await.unwrap();
+    let reply: Value = serde_json::from_slice(&reply).unwrap();
+    assert_ne!(reply["ErrorCode"], 0);
+    // Not JSON.
+    let reply = raw_post(&server, path, b"{nope".to_vec()).await;
+    assert_ne!(reply["ErrorCode"], 0);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.body.is_empty()));
+    // A valid one is kept as sent.
+    let body = br#"{"CheckItem":[{"UserID":"a"}]}"#.to_vec();
+    raw_post(&server, path, body.clone()).await;
+    assert_eq!(server.requests()[2].body, body);
+}
+
+#[tokio::test]
+async fn error_info_quotes_only_a_prefix_of_the_input() {
+    let server = MockServer::start(config()).await.unwrap();
+    let long = "x".repeat(100_000);
+    let body = format!(r#"{{"CheckItem":[{{"UserID":{{"{long}":1}}}}]}}"#);
+    let reply = raw_post(&server, "v4/im_open_login_svc/account_check", body.into_bytes()).await;
+    assert_ne!(reply["ErrorCode"], 0);
+    assert!(reply["ErrorInfo"].as_str().unwrap().len() < 400, "{}", reply["ErrorInfo"]);
+}
+
+/// Sends `head` and `body` on a fresh connection; the reply's bytes.
+fn raw_exchange(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_and_broken_bodies_are_named_as_such() {
+    let server = MockServer::start(config().max_body(1000)).await.unwrap();
+    let addr = server.addr();
+    let path = format!("/v4/im_open_login_svc/account_check?{}", auth_query());
+    // Declared larger than accepted: refused without reading it.
+    let head =
+        format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\nConnection: close\r\n\r\n");
+    let reply = tokio::task::spawn_blocking(move || raw_exchange(addr, &head, b"")).await.unwrap();
+    assert!(reply.contains("exceeds 1000 bytes"), "{reply}");
+    // A malformed chunked body: a body error, not a field error.
+    let head =
+        format!("POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    let reply = tokio::task::spawn_blocking(move || raw_exchange(addr, &head, b"5\r\n{\"Che\r\nzz\r\n"))
+        .await
+        .unwrap();
+    assert!(reply.contains("could not be read"), "{reply}");
+    assert!(!reply.contains("field"), "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_logs_stay_within_their_byte_budget() {
+    let server = MockServer::start(config().log_max_bytes(1 << 20).rate_limits(false)).await.unwrap();
+    let pad = "p".repeat(50_000);
+    let body = format!(r#"{{"CheckItem":[{{"UserID":"a"}}],"Padding":"{pad}"}}"#).into_bytes();
+    for _ in 0..100 {
+        let reply = raw_post(&server, "v4/im_open_login_svc/account_check", body.clone()).await;
+        assert_eq!(reply["ErrorCode"], 0, "{reply}");
+    }
+    let kept = server.requests();
+    let bytes: usize = kept.iter().map(|r| r.body.len()).sum();
+    assert!(bytes <= 1 << 20, "{bytes} bytes of bodies kept");
+    assert!(kept.len() < 100 && !kept.is_empty(), "{} kept", kept.len());
+    assert_eq!(server.request_count(), 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_connections_time_out_and_free_their_slots() {
+    let server = MockServer::start(config().max_connections(10).read_timeout(Duration::from_millis(300)))
+        .await
+        .unwrap();
+    let addr = server.addr();
+    // Twenty connections that send half a request and stall: twice the cap.
+    let stalled: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"POST /v4/im_open_login_svc/account_check HTTP/1.1\r\nHost:").unwrap();
+            s
+        })
+        .collect();
+    let client = server.client_builder().build().unwrap();
+    let started = Instant::now();
+    let check = account_check::Request::new(vec![account_check::CheckItem::new(ADMIN)]);
+    let reply = tokio::time::timeout(Duration::from_secs(2), client.call(&check)).await;
+    assert!(reply.is_ok_and(|r| r.is_ok()), "no answer within 2 s");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(stalled);
+}
