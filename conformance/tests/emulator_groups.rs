@@ -339,8 +339,12 @@ async fn appid_group_list_pages() {
         }
     }
     assert_eq!(ids.len(), 4);
-    let rooms =
-        client.call(&get_appid_group_list::Request::new().group_type(GroupType::ChatRoom)).await.unwrap();
+    let rooms = client
+        .call(
+            &get_appid_group_list::Request::new().group_type(get_appid_group_list::GroupTypeFilter::ChatRoom),
+        )
+        .await
+        .unwrap();
     assert_eq!(rooms.total_count, Some(1));
 }
 

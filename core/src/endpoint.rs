@@ -182,6 +182,22 @@ pub struct EndpointMeta {
     pub sample_response: &'static str,
     /// What the documentation lacks, when its page is incomplete.
     pub partial: Option<&'static str>,
+    /// Documented limits beyond the request fields' own bounds.
+    pub limits: &'static [LimitMeta],
+}
+
+/// A documented limit beyond a request field's own bounds (a total over
+/// several fields, a count after merging with what is stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitMeta {
+    /// Identifier (snake_case), e.g. `total_value_bytes`.
+    pub name: &'static str,
+    /// The largest value allowed.
+    pub max: u64,
+    /// The code answered when it is exceeded, if documented.
+    pub code: Option<i64>,
+    /// What is limited.
+    pub doc: &'static str,
 }
 
 impl EndpointMeta {
@@ -210,6 +226,7 @@ impl EndpointMeta {
             sample_request,
             sample_response,
             partial: None,
+            limits: &[],
         }
     }
 
@@ -217,6 +234,17 @@ impl EndpointMeta {
     #[doc(hidden)]
     pub const fn partial(self, what: &'static str) -> Self {
         Self { partial: Some(what), ..self }
+    }
+
+    /// Sets the documented limits; used by generated code.
+    #[doc(hidden)]
+    pub const fn limits(self, limits: &'static [LimitMeta]) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The documented limit named `name`.
+    pub fn limit(&self, name: &str) -> Option<&'static LimitMeta> {
+        self.limits.iter().find(|l| l.name == name)
     }
 
     /// Looks a code up in the endpoint's own table first, then the shared ones.
@@ -403,6 +431,72 @@ pub mod check {
             return Err(ValidationError::new(at(), format!("must be {want}, got {value}")));
         }
         Ok(())
+    }
+
+    /// The candidate closest to `word` by edit distance, when close enough
+    /// to be a likely typo (for "did you mean" hints).
+    pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+        let word_lower = word.to_ascii_lowercase();
+        candidates
+            .into_iter()
+            .map(|c| (strsim::damerau_levenshtein(&word_lower, &c.to_ascii_lowercase()), c))
+            .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, c)| c)
+    }
+
+    /// What the valid values are: the nearest one when `got` is a likely
+    /// typo, else all of them.
+    fn expected(got: &str, allowed: &[&str]) -> String {
+        match nearest(got, allowed.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("expected one of {}", allowed.join(", ")),
+        }
+    }
+
+    /// Checks that a string enum's value is one the spec names.
+    pub fn one_of(value: &str, allowed: &[&str], at: impl FnOnce() -> String) -> Result<(), ValidationError> {
+        if allowed.contains(&value) {
+            return Ok(());
+        }
+        let shown: String = value.chars().take(64).collect();
+        Err(ValidationError::new(
+            at(),
+            format!("`{shown}` is not a valid value; {}", expected(value, allowed)),
+        ))
+    }
+
+    /// Checks that an integer enum's value is one the spec names.
+    pub fn one_of_int(
+        value: i64,
+        allowed: &[i64],
+        at: impl FnOnce() -> String,
+    ) -> Result<(), ValidationError> {
+        if allowed.contains(&value) {
+            return Ok(());
+        }
+        let list: Vec<String> = allowed.iter().map(i64::to_string).collect();
+        Err(ValidationError::new(
+            at(),
+            format!("{value} is not a valid value; expected one of {}", list.join(", ")),
+        ))
+    }
+
+    /// Refuses a union tag the spec does not name (`tag_field` is its wire
+    /// name, e.g. `MsgType`).
+    pub fn union_tag(
+        tag: &str,
+        allowed: &[&str],
+        tag_field: &str,
+        at: impl FnOnce() -> String,
+    ) -> ValidationError {
+        let shown: String = tag.chars().take(64).collect();
+        let at = at();
+        let path = if at.is_empty() { tag_field.to_owned() } else { format!("{at}.{tag_field}") };
+        ValidationError::new(
+            path,
+            format!("`{shown}` is not a known {tag_field}; {}", expected(tag, allowed)),
+        )
     }
 
     /// Checks `min <= len <= max`; `unit` is `bytes` or `items`.

@@ -33,8 +33,8 @@ pub use callback::{CallbackAuthError, CallbackReceiver, CallbackVerifier};
 pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{
-    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, RateLimit, UnknownCode,
-    Validate, ValidationError,
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, LimitMeta, RateLimit,
+    UnknownCode, Validate, ValidationError,
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;

@@ -152,8 +152,15 @@ impl ContactItem {
 impl ::tim_core::Validate for ContactItem {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.r#type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Type"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -328,6 +335,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ContactOptType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for ContactOptType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Outcome of an operation on one conversation.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
 #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
@@ -437,6 +461,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ConversationType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for ConversationType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// A webhook to skip for one message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -487,6 +528,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ForbidCallback {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for ForbidCallback {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["ForbidBeforeSendMsgCallback", "ForbidAfterSendMsgCallback"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// Outcome of a relationship-chain operation for one target user.
@@ -601,6 +659,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupApplyJoinOptio
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for GroupApplyJoinOption {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["FreeAccess", "NeedPermission", "DisableApply"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// One @-mention of a group message.
@@ -1095,6 +1170,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupMemberRole {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for GroupMemberRole {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Owner", "Admin", "Member"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// How a member receives the messages of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1150,6 +1242,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupMsgFlag {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for GroupMsgFlag {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["AcceptAndNotify", "AcceptNotNotify", "Discard"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Whether the group-wide mute is in force (only the owner, admins and the app admin may speak then).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1199,6 +1308,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupMuteAllMember 
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for GroupMuteAllMember {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["On", "Off"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// Kind of a group; decides who may join, what is stored and which calls apply.
@@ -1276,6 +1402,32 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for GroupType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &[
+                        "Private",
+                        "Public",
+                        "ChatRoom",
+                        "AVChatRoom",
+                        "Community",
+                        "Work",
+                        "Meeting",
+                        "BChatRoom",
+                    ],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Which conversation marks an entry of `mark_contact` changes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1329,6 +1481,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MarkOptType {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for MarkOptType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2, 3],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// A message body; one message may hold several elements, shown in order.
@@ -1487,9 +1656,25 @@ impl ::tim_core::Validate for MsgBodyElem {
             Self::File(value) => ::tim_core::Validate::validate_at(value, &at),
             Self::VideoFile(value) => ::tim_core::Validate::validate_at(value, &at),
             Self::Relay(value) => ::tim_core::Validate::validate_at(value, &at),
-            Self::Unknown { .. } => {
-                let _ = at;
-                ::std::result::Result::Ok(())
+            Self::Unknown { tag, .. } => {
+                ::std::result::Result::Err(
+                    ::tim_core::endpoint::check::union_tag(
+                        tag,
+                        &[
+                            "TIMTextElem",
+                            "TIMLocationElem",
+                            "TIMFaceElem",
+                            "TIMCustomElem",
+                            "TIMSoundElem",
+                            "TIMImageElem",
+                            "TIMFileElem",
+                            "TIMVideoFileElem",
+                            "TIMRelayElem",
+                        ],
+                        "MsgType",
+                        || path.to_owned(),
+                    ),
+                )
             }
         }
     }
@@ -1547,6 +1732,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgExtOperateType {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for MsgExtOperateType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2, 3],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// One key-value pair of a message extension.
@@ -1728,6 +1930,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgPriority {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for MsgPriority {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["High", "Normal", "Low"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Whether the message is pushed to offline devices.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1778,6 +1997,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for PushFlag {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for PushFlag {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[0, 1],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// Android-specific push settings.
@@ -2178,8 +2414,14 @@ impl OfflinePushInfo {
 impl ::tim_core::Validate for OfflinePushInfo {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.push_flag {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "PushFlag"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -2421,8 +2663,14 @@ impl RelayMsg {
 impl ::tim_core::Validate for RelayMsg {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.msg_body {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MsgBody"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -2482,6 +2730,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SendMsgControl {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for SendMsgControl {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["NoUnread", "NoLastMsg", "WithMuteNotifications"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// How an imported one-to-one message is treated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2534,6 +2799,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SyncFromOldSystem {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for SyncFromOldSystem {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[2, 5],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Whether a message sent through the REST API is also synced to its sender.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2584,6 +2866,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SyncOtherMachine {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for SyncOtherMachine {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// Content of a custom element. A message may contain only one custom
@@ -2899,6 +3198,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ImageFormat {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for ImageFormat {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2, 3, 4, 255],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Which version of the image this entry describes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2952,6 +3268,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ImageKind {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for ImageKind {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2, 3],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// The `ImageInfoArray` object.
@@ -3041,8 +3374,14 @@ impl ImageInfo {
 impl ::tim_core::Validate for ImageInfo {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.r#type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Type"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -3116,8 +3455,22 @@ impl TIMImageElem {
 impl ::tim_core::Validate for TIMImageElem {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.image_format {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ImageFormat"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.image_info_array {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "ImageInfoArray"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -3301,8 +3654,16 @@ impl TIMRelayElem {
 impl ::tim_core::Validate for TIMRelayElem {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.msg_list {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "MsgList"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }

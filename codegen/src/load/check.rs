@@ -6,11 +6,12 @@
 //! (e.g. [`Type::Json`](crate::model::Type::Json) for an unknown type), which
 //! is never seen because a set with problems is not returned.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use super::locate::Locator;
 use crate::error::SpecError;
+use crate::model::spec::FieldSpec;
 use crate::names::RESERVED_TYPE_NAMES;
 
 /// Checks and resolves one spec file.
@@ -23,6 +24,9 @@ pub(super) struct Checker<'a> {
     pub shared_types: &'a BTreeSet<String>,
     /// Generated type names in the current module, to catch clashes.
     pub type_names: HashSet<String>,
+    /// The shared types as written, so that an endpoint's error table may
+    /// name the fields of the shared types its request uses.
+    pub raw_shared: Option<&'a BTreeMap<String, FieldSpec>>,
 }
 
 impl<'a> Checker<'a> {
@@ -32,7 +36,14 @@ impl<'a> Checker<'a> {
         errors: &'a mut Vec<SpecError>,
         shared_types: &'a BTreeSet<String>,
     ) -> Self {
-        Self { file, loc: Locator::new(text), errors, shared_types, type_names: HashSet::new() }
+        Self {
+            file,
+            loc: Locator::new(text),
+            errors,
+            shared_types,
+            type_names: HashSet::new(),
+            raw_shared: None,
+        }
     }
 
     pub fn err(&mut self, pos: (usize, usize), field: impl Into<Option<String>>, message: String) {

@@ -1,11 +1,11 @@
 //! One endpoint file: path, rate limit, group types, errors, fields, samples.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use super::check::Checker;
-use crate::model::spec::{EndpointSpec, FieldSpec, SampleSpec};
-use crate::model::{Endpoint, GroupType, GroupTypeRow, Per, RateLimit, Sample};
+use crate::model::spec::{EndpointSpec, FieldSpec, LimitSpec, SampleSpec};
+use crate::model::{Endpoint, ErrorCode, GroupType, GroupTypeRow, Limit, Per, RateLimit, Sample};
 use crate::names::split_path;
 
 /// An endpoint spec as parsed, with where it came from.
@@ -91,7 +91,7 @@ impl Checker<'_> {
         }
         let errors = self.error_codes(&s.errors, "errors");
         let mut wire_names = HashSet::new();
-        collect_names(&s.request, &mut wire_names);
+        collect_names(&s.request, self.raw_shared, &mut HashSet::new(), &mut wire_names);
         for e in &errors {
             for f in e.fields.iter().filter(|f| !wire_names.contains(f.as_str())) {
                 let pos = self.loc.first("code", &e.code.to_string());
@@ -105,6 +105,7 @@ impl Checker<'_> {
             let pos = self.loc.key("path");
             self.err(pos, "samples".to_owned(), "at least one documented sample is needed".into());
         }
+        let limits = self.limits(&s.limits, &errors);
         Endpoint {
             file: raw.file.clone(),
             service: raw.service.clone(),
@@ -124,7 +125,46 @@ impl Checker<'_> {
             request,
             response,
             samples,
+            limits,
         }
+    }
+
+    /// The `limits:` list: unique snake_case names, errors of the endpoint's table.
+    fn limits(&mut self, specs: &[LimitSpec], errors: &[ErrorCode]) -> Vec<Limit> {
+        let mut names = HashSet::new();
+        let mut out = Vec::new();
+        for l in specs {
+            let pos = self.loc.first("name", &l.name);
+            let at = format!("limits.{}", l.name);
+            let snake = !l.name.is_empty()
+                && l.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !snake {
+                self.err(pos, at.clone(), "a limit's name is snake_case (a-z, 0-9, _)".into());
+            }
+            if !names.insert(l.name.clone()) {
+                self.err(pos, at.clone(), "a limit of this name is listed twice".into());
+            }
+            let code = match &l.error {
+                None => None,
+                Some(name) => match errors.iter().find(|e| &e.name == name) {
+                    Some(e) => Some(e.code),
+                    None => {
+                        let known: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+                        self.err(
+                            pos,
+                            format!("{at}.error"),
+                            format!(
+                                "`{name}` is not an error of this endpoint (known: {})",
+                                known.join(", ")
+                            ),
+                        );
+                        None
+                    }
+                },
+            };
+            out.push(Limit { name: l.name.clone(), max: l.max, code, doc: l.doc.clone() });
+        }
+        out
     }
 
     fn sample(&mut self, i: usize, sample: &SampleSpec) -> Option<Sample> {
@@ -160,14 +200,29 @@ impl Checker<'_> {
     }
 }
 
-fn collect_names<'a>(fields: &'a [FieldSpec], out: &mut HashSet<&'a str>) {
+/// The wire names of `fields` at any depth, through the shared types they
+/// use (each visited once).
+fn collect_names<'a>(
+    fields: &'a [FieldSpec],
+    shared: Option<&'a BTreeMap<String, FieldSpec>>,
+    seen: &mut HashSet<&'a str>,
+    out: &mut HashSet<&'a str>,
+) {
+    let follow = |f: &'a FieldSpec, seen: &mut HashSet<&'a str>, out: &mut HashSet<&'a str>| {
+        collect_names(f.fields.as_deref().unwrap_or_default(), shared, seen, out);
+        if let Some(def) = shared.and_then(|s| s.get(f.ty.as_str())) {
+            if seen.insert(f.ty.as_str()) {
+                collect_names(std::slice::from_ref(def), shared, seen, out);
+            }
+        }
+    };
     for f in fields {
         if let Some(n) = &f.name {
             out.insert(n);
         }
-        collect_names(f.fields.as_deref().unwrap_or_default(), out);
+        follow(f, seen, out);
         if let Some(items) = &f.items {
-            collect_names(items.fields.as_deref().unwrap_or_default(), out);
+            follow(items, seen, out);
         }
     }
 }

@@ -109,6 +109,7 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
     let mut endpoints = Vec::new();
     for raw in &raw_endpoints {
         let mut c = Checker::new(&raw.file, &raw.text, &mut errors, &shared_names);
+        c.raw_shared = Some(&raw_types);
         endpoints.push(c.endpoint(raw, &table_names));
     }
     module_collisions(&endpoints, &mut errors);

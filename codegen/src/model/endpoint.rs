@@ -47,6 +47,21 @@ pub struct Endpoint {
     pub response: Vec<Field>,
     /// Documented exchanges; the first one is the canonical sample.
     pub samples: Vec<Sample>,
+    /// Documented limits beyond the fields' own bounds.
+    pub limits: Vec<Limit>,
+}
+
+/// A documented limit beyond a field's own bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limit {
+    /// Identifier (snake_case).
+    pub name: String,
+    /// The largest value allowed.
+    pub max: u64,
+    /// The code answered when it is exceeded.
+    pub code: Option<i64>,
+    /// What is limited.
+    pub doc: String,
 }
 
 impl Endpoint {

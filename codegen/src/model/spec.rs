@@ -54,6 +54,26 @@ pub struct EndpointSpec {
     /// Documented exchanges; the first one is the endpoint's canonical sample.
     #[serde(default)]
     pub samples: Vec<SampleSpec>,
+    /// Documented limits the request fields' own bounds cannot express (a
+    /// total over several fields, a count after merging with what is
+    /// stored), which the emulator enforces.
+    #[serde(default)]
+    pub limits: Vec<LimitSpec>,
+}
+
+/// One documented limit: `{name: total_value_bytes, max: 16000, error: TotalValueTooLong}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSpec {
+    /// Identifier the emulator looks the limit up by (snake_case).
+    pub name: String,
+    /// The largest value allowed.
+    pub max: u64,
+    /// Name of the error (in the endpoint's table) answered when exceeded.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// What is limited.
+    pub doc: String,
 }
 
 /// One row of the group-type table.

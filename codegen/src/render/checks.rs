@@ -21,12 +21,15 @@ fn needed_seen(set: &SpecSet, ty: &Type, seen: &mut HashSet<String>) -> bool {
         Type::Array { items, .. } => needed_seen(set, items, seen),
         Type::Map { values, .. } => needed_seen(set, values, seen),
         Type::Object(o) => o.fields.iter().any(|f| needed_seen(set, &f.ty, seen)),
-        Type::Union(u) => u.variants.iter().any(|v| needed_seen(set, &v.ty, seen)),
+        // An unknown tag is refused in requests.
+        Type::Union(_) => true,
         Type::Shared(name) => match set.types.get(name) {
             Some(shared) if seen.insert(name.clone()) => needed_seen(set, &shared.ty, seen),
             _ => false,
         },
-        Type::String { .. } | Type::Bool | Type::Int { .. } | Type::F64 | Type::Json | Type::Enum(_) => false,
+        // A value the spec does not name is refused in requests.
+        Type::Enum(_) => true,
+        Type::String { .. } | Type::Bool | Type::Int { .. } | Type::F64 | Type::Json => false,
     }
 }
 
@@ -74,7 +77,7 @@ pub(crate) fn of(set: &SpecSet, ty: &Type, value: &TokenStream, at: &TokenStream
                 }
             });
         }
-        Type::Object(_) | Type::Union(_) => out.extend(quote! {
+        Type::Object(_) | Type::Union(_) | Type::Enum(_) => out.extend(quote! {
             ::tim_core::Validate::validate_at(#value, &#at)?;
         }),
         Type::Shared(_) if needed(set, ty) => out.extend(quote! {

@@ -60,6 +60,17 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
         let p = p.trim();
         quote!(.partial(#p))
     });
+    let limits = (!s.limits.is_empty()).then(|| {
+        let rows = s.limits.iter().map(|l| {
+            let (name, max, doc) = (l.name.as_str(), l.max, l.doc.trim());
+            let code = match l.code {
+                Some(c) => quote!(::std::option::Option::Some(#c)),
+                None => quote!(::std::option::Option::None),
+            };
+            quote!(::tim_core::LimitMeta { name: #name, max: #max, code: #code, doc: #doc })
+        });
+        quote!(.limits(&[#(#rows),*]))
+    });
     let req_items = req.items;
     let resp_items = resp.items;
     quote! {
@@ -76,7 +87,7 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
             &[#(#groups),*],
             #sample_req,
             #sample_resp,
-        )#partial;
+        )#partial #limits;
 
         #(#req_items)*
 

@@ -237,6 +237,30 @@ impl TypeCx<'_> {
                 }
             },
         );
+        // Requests are strict: a value the spec does not name is refused
+        // before sending (replies keep it in `Unknown`).
+        let validate = self.wire.sent.then(|| {
+            let check = match values {
+                EnumValues::Strings(v) => {
+                    let lits: Vec<_> = v.iter().map(|v| v.value.as_str()).collect();
+                    quote!(::tim_core::endpoint::check::one_of(raw, &[#(#lits),*], || path.to_owned()))
+                }
+                EnumValues::Integers(v) => {
+                    let lits: Vec<_> = v.iter().map(|v| Literal::i64_unsuffixed(v.value)).collect();
+                    quote!(::tim_core::endpoint::check::one_of_int(*raw, &[#(#lits),*], || path.to_owned()))
+                }
+            };
+            quote! {
+                impl ::tim_core::Validate for #id {
+                    fn validate_at(&self, path: &str) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                        match self {
+                            Self::Unknown(raw) => #check,
+                            _ => ::std::result::Result::Ok(()),
+                        }
+                    }
+                }
+            }
+        });
         self.items.push(quote! {
             #doc
             #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -257,6 +281,7 @@ impl TypeCx<'_> {
 
             #ser
             #de
+            #validate
         });
     }
 
@@ -326,7 +351,9 @@ impl TypeCx<'_> {
                         let at = ::tim_core::endpoint::join_path(path, #content);
                         match self {
                             #(Self::#names(value) => ::tim_core::Validate::validate_at(value, &at),)*
-                            Self::Unknown { .. } => { let _ = at; ::std::result::Result::Ok(()) }
+                            Self::Unknown { tag, .. } => ::std::result::Result::Err(
+                                ::tim_core::endpoint::check::union_tag(tag, &[#(#tags),*], #tag, || path.to_owned()),
+                            ),
                         }
                     }
                 }

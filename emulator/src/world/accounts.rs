@@ -61,6 +61,11 @@ pub struct Account {
     pub profile: BTreeMap<String, Value>,
     /// How many times the account was kicked (its UserSig invalidated).
     pub kicked: u64,
+    /// When its global one-to-one mute ends (Unix seconds; 0 none,
+    /// `u64::MAX` permanent), from `setnospeaking`.
+    pub c2c_mute_until: u64,
+    /// When its global group mute ends, likewise.
+    pub group_mute_until: u64,
 }
 
 impl Accounts {

@@ -17,9 +17,12 @@ pub mod accounts;
 pub mod c2c;
 pub mod conversations;
 pub mod friends;
+pub mod group_kv;
 pub mod groups;
+pub mod mutes;
 #[cfg(test)]
 mod testing;
+pub mod typed;
 
 use std::fmt;
 use std::path::Path;
@@ -153,6 +156,15 @@ pub struct Event {
 }
 
 impl Event {
+    /// An event from a generated callback payload.
+    pub fn typed<P: tim_runtime::callback::CallbackPayload>(payload: &P) -> Self {
+        let payload = match serde_json::to_value(payload) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        Self { command: P::META.command, payload }
+    }
+
     /// An event from a JSON object literal (anything else gives an empty
     /// payload).
     pub fn new(command: &'static str, payload: Value) -> Self {
@@ -234,19 +246,29 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
     Ok(Vec::new())
 }
 
+/// The families written with typed handlers: their routes.
+static TYPED: &[&[typed::Route]] = &[mutes::ROUTES, group_kv::ROUTES];
+
 fn family(path: &str) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.paths.contains(&path))
+}
+
+fn typed_route(path: &str) -> Option<&'static typed::Route> {
+    TYPED.iter().find_map(|routes| typed::find(routes, path))
 }
 
 /// Every path (without `v4/`) the emulator answers from its state; the
 /// others get the spec's sample reply.
 pub fn stateful_paths() -> impl Iterator<Item = &'static str> {
-    FAMILIES.iter().flat_map(|f| f.paths.iter().copied())
+    FAMILIES
+        .iter()
+        .flat_map(|f| f.paths.iter().copied())
+        .chain(TYPED.iter().flat_map(|routes| routes.iter().map(typed::Route::path)))
 }
 
 /// Whether the emulator answers `path` (without `v4/`) from its state.
 pub fn is_stateful(path: &str) -> bool {
-    family(path).is_some()
+    family(path).is_some() || typed_route(path).is_some()
 }
 
 /// Unix seconds now.
@@ -271,21 +293,29 @@ impl World {
     /// (an account or group it names does not exist, ...). `None`: the path
     /// is not stateful.
     pub fn before(&self, call: &Call<'_>) -> Option<Result<Vec<Event>, Refusal>> {
-        let f = family(call.path)?;
+        let before = match (family(call.path), typed_route(call.path)) {
+            (Some(f), _) => f.before,
+            (None, Some(_)) => no_before,
+            (None, None) => return None,
+        };
         Some(self.group_type_rule(call).and_then(|ignored| match ignored {
             true => Ok(Vec::new()),
-            false => (f.before)(self, call),
+            false => before(self, call),
         }))
     }
 
     /// Answers `call` from the state, changing it. `None`: the path is not
     /// stateful.
     pub fn handle(&mut self, call: &Call<'_>) -> Option<Handled> {
-        let f = family(call.path)?;
+        let handle = match (family(call.path), typed_route(call.path)) {
+            (Some(f), _) => f.handle,
+            (None, Some(r)) => r.handle,
+            (None, None) => return None,
+        };
         Some(match self.group_type_rule(call) {
             Err(r) => Err(r),
             Ok(true) => Ok(Done { ignored: true, ..Done::ok() }),
-            Ok(false) => (f.handle)(self, call),
+            Ok(false) => handle(self, call),
         })
     }
 

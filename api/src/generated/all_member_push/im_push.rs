@@ -306,6 +306,19 @@ impl ::tim_core::Validate for Request {
                 &::tim_core::endpoint::join_path(path, "Condition"),
             )?;
         }
+        {
+            let value = &self.msg_body;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MsgBody"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.offline_push_info {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "OfflinePushInfo"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

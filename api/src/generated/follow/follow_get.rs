@@ -118,6 +118,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for FollowListType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for FollowListType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2, 3],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Request body of `v4/follow/follow_get`: List followers, followings or mutual follows
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -172,6 +189,13 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.follow_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "FollowType"),
+            )?;
+        }
         {
             let value = &self.want_num;
             ::tim_core::endpoint::check::range(

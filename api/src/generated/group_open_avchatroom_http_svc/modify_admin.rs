@@ -156,6 +156,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AdminCommand {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for AdminCommand {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Request body of `v4/group_open_avchatroom_http_svc/modify_admin`: Set or remove administrators of an audio-video group
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -201,8 +218,15 @@ impl Request {
 impl ::tim_core::Validate for Request {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.command_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "CommandType"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

@@ -171,6 +171,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MarkCommand {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for MarkCommand {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `MemberList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -261,6 +278,13 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.command_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "CommandType"),
+            )?;
+        }
         {
             let value = &self.member_list;
             ::tim_core::endpoint::check::len(

@@ -176,8 +176,14 @@ impl InitialMember {
 impl ::tim_core::Validate for InitialMember {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.role {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Role"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -405,6 +411,13 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.r#type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Type"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.group_id {
             ::tim_core::endpoint::check::len(
                 value.len(),
@@ -451,6 +464,12 @@ impl ::tim_core::Validate for Request {
                 || ::tim_core::endpoint::join_path(path, "FaceUrl"),
             )?;
         }
+        if let ::std::option::Option::Some(value) = &self.apply_join_option {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ApplyJoinOption"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.member_list {
             ::tim_core::endpoint::check::len(
                 value.len(),
@@ -459,6 +478,12 @@ impl ::tim_core::Validate for Request {
                 "items",
                 || ::tim_core::endpoint::join_path(path, "MemberList"),
             )?;
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "MemberList"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
         }
         ::std::result::Result::Ok(())
     }

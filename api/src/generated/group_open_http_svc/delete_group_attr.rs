@@ -240,7 +240,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
     ::tim_core::ErrorMeta {
         code: 10010,
@@ -248,7 +248,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,

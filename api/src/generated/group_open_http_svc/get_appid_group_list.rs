@@ -42,6 +42,116 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     "{}",
     "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"TotalCount\":2,\"GroupIdList\":[{\"GroupId\":\"@TGS#2J4SZEAEL\"},{\"GroupId\":\"@TGS#2C5SZEAEF\"}],\"Next\":4454685361}",
 );
+/// Only return groups of this type (Public, Private, ChatRoom, AVChatRoom,
+/// BChatRoom or Community); all types when left out or empty (the empty
+/// string is what client SDKs send for "all"). Another value is refused
+/// with 10004.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GroupTypeFilter {
+    /// Every type (the same as leaving the field out). (wire value ``)
+    All,
+    /// Work groups (earlier name). (wire value `Private`)
+    Private,
+    /// Public groups. (wire value `Public`)
+    Public,
+    /// Meeting groups (earlier name). (wire value `ChatRoom`)
+    ChatRoom,
+    /// Audio-video (live) groups. (wire value `AVChatRoom`)
+    AvChatRoom,
+    /// Community groups. (wire value `Community`)
+    Community,
+    /// Work groups (current name; the same as `Private`). (wire value `Work`)
+    Work,
+    /// Meeting groups (current name; the same as `ChatRoom`). (wire value `Meeting`)
+    Meeting,
+    /// Legacy broadcast chat rooms. (wire value `BChatRoom`)
+    BChatRoom,
+    /// A value this version of the spec does not name; kept as received.
+    Unknown(::std::string::String),
+}
+impl GroupTypeFilter {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "",
+            Self::Private => "Private",
+            Self::Public => "Public",
+            Self::ChatRoom => "ChatRoom",
+            Self::AvChatRoom => "AVChatRoom",
+            Self::Community => "Community",
+            Self::Work => "Work",
+            Self::Meeting => "Meeting",
+            Self::BChatRoom => "BChatRoom",
+            Self::Unknown(raw) => raw,
+        }
+    }
+    /// Classifies a wire value.
+    pub fn from_raw(raw: ::std::string::String) -> Self {
+        match raw.as_str() {
+            "" => Self::All,
+            "Private" => Self::Private,
+            "Public" => Self::Public,
+            "ChatRoom" => Self::ChatRoom,
+            "AVChatRoom" => Self::AvChatRoom,
+            "Community" => Self::Community,
+            "Work" => Self::Work,
+            "Meeting" => Self::Meeting,
+            "BChatRoom" => Self::BChatRoom,
+            _ => Self::Unknown(raw),
+        }
+    }
+    /// Whether the value is one the spec names.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+impl ::tim_core::__private::serde::Serialize for GroupTypeFilter {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "dynamic")]
+impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupTypeFilter {
+    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for GroupTypeFilter {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &[
+                        "",
+                        "Private",
+                        "Public",
+                        "ChatRoom",
+                        "AVChatRoom",
+                        "Community",
+                        "Work",
+                        "Meeting",
+                        "BChatRoom",
+                    ],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Request body of `v4/group_open_http_svc/get_appid_group_list`: List all groups of the app
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -63,11 +173,13 @@ pub struct Request {
     #[serde(rename = "Next", default, skip_serializing_if = "Option::is_none")]
     pub next: ::std::option::Option<u64>,
     /// Only return groups of this type (Public, Private, ChatRoom, AVChatRoom,
-    /// BChatRoom or Community); all types when left out.
+    /// BChatRoom or Community); all types when left out or empty (the empty
+    /// string is what client SDKs send for "all"). Another value is refused
+    /// with 10004.
     ///
     /// Wire name: `GroupType` (optional).
     #[serde(rename = "GroupType", default, skip_serializing_if = "Option::is_none")]
-    pub group_type: ::std::option::Option<super::super::types::GroupType>,
+    pub group_type: ::std::option::Option<GroupTypeFilter>,
 }
 #[allow(clippy::new_without_default)]
 impl Request {
@@ -96,7 +208,7 @@ impl Request {
     #[must_use]
     pub fn group_type(
         mut self,
-        value: impl ::std::convert::Into<super::super::types::GroupType>,
+        value: impl ::std::convert::Into<GroupTypeFilter>,
     ) -> Self {
         self.group_type = ::std::option::Option::Some(value.into());
         self
@@ -113,6 +225,12 @@ impl ::tim_core::Validate for Request {
                 ::std::option::Option::None,
                 ::std::option::Option::Some(10000),
                 || ::tim_core::endpoint::join_path(path, "Limit"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.group_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "GroupType"),
             )?;
         }
         ::std::result::Result::Ok(())

@@ -238,6 +238,15 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.member_role_filter {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "MemberRoleFilter"),
+                    i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         if let ::std::option::Option::Some(value) = &self.limit {
             ::tim_core::endpoint::check::range(
                 i128::from(*value),

@@ -286,8 +286,14 @@ impl Request {
 impl ::tim_core::Validate for Request {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.group_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "GroupType"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

@@ -226,6 +226,15 @@ impl ::tim_core::Validate for Request {
                 || ::tim_core::endpoint::join_path(path, "Member_List_Account"),
             )?;
         }
+        if let ::std::option::Option::Some(value) = &self.member_role_filter {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "MemberRoleFilter"),
+                    i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }

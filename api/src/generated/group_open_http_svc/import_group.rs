@@ -281,6 +281,13 @@ impl ::tim_core::Validate for Request {
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
         {
+            let value = &self.r#type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Type"),
+            )?;
+        }
+        {
             let value = &self.name;
             ::tim_core::endpoint::check::len(
                 value.len(),
@@ -315,6 +322,12 @@ impl ::tim_core::Validate for Request {
                 ::std::option::Option::Some(100),
                 "bytes",
                 || ::tim_core::endpoint::join_path(path, "FaceUrl"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.apply_join_option {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ApplyJoinOption"),
             )?;
         }
         ::std::result::Result::Ok(())

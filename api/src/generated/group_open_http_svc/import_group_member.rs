@@ -178,8 +178,14 @@ impl ImportedMember {
 impl ::tim_core::Validate for ImportedMember {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.role {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Role"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -232,6 +238,12 @@ impl ::tim_core::Validate for Request {
                 "items",
                 || ::tim_core::endpoint::join_path(path, "MemberList"),
             )?;
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "MemberList"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
         }
         ::std::result::Result::Ok(())
     }

@@ -188,8 +188,15 @@ impl ImportGroupMsg {
 impl ::tim_core::Validate for ImportGroupMsg {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.msg_body;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MsgBody"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -273,6 +280,12 @@ impl ::tim_core::Validate for Request {
                 "items",
                 || ::tim_core::endpoint::join_path(path, "MsgList"),
             )?;
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "MsgList"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
         }
         ::std::result::Result::Ok(())
     }

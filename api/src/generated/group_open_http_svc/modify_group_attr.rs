@@ -66,47 +66,63 @@
 //! comma, which is not valid JSON; the sample below uses an ASCII comma.
 /// Metadata of `v4/group_open_http_svc/modify_group_attr`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/modify_group_attr",
-    "Modify custom group attributes",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#aC5SZEAEF\",\"GroupAttr\":[{\"key\":\"attr_key\",\"value\":\"attr_val\"},{\"key\":\"attr_key1\",\"value\":\"attr_val1\"}]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
-);
+        "v4/group_open_http_svc/modify_group_attr",
+        "Modify custom group attributes",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#aC5SZEAEF\",\"GroupAttr\":[{\"key\":\"attr_key\",\"value\":\"attr_val\"},{\"key\":\"attr_key1\",\"value\":\"attr_val1\"}]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "max_keys",
+                max: 16u64,
+                code: ::std::option::Option::Some(10047i64),
+                doc: "Attribute keys a group holds after the call.",
+            },
+            ::tim_core::LimitMeta {
+                name: "total_value_bytes",
+                max: 16000u64,
+                code: ::std::option::Option::Some(10048i64),
+                doc: "Bytes of all attribute values of a group after the call.",
+            },
+        ],
+    );
 /// Request body of `v4/group_open_http_svc/modify_group_attr`: Modify custom group attributes
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -213,7 +229,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "Not permitted, e.g. groups of this type have no custom attributes.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
     ::tim_core::ErrorMeta {
         code: 10010,
@@ -221,7 +237,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,
@@ -236,7 +252,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         name: "KeyTooLong",
         meaning: "An attribute key is longer than 32 bytes.",
         retryable: false,
-        fields: &[],
+        fields: &["key"],
         role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
@@ -244,7 +260,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         name: "ValueTooLong",
         meaning: "An attribute value is longer than 4000 bytes.",
         retryable: false,
-        fields: &[],
+        fields: &["value"],
         role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
@@ -252,7 +268,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         name: "TooManyKeys",
         meaning: "The group would have more than 16 attribute keys.",
         retryable: false,
-        fields: &[],
+        fields: &["GroupAttr"],
         role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {

@@ -297,6 +297,18 @@ impl ::tim_core::Validate for Request {
                 || ::tim_core::endpoint::join_path(path, "FaceUrl"),
             )?;
         }
+        if let ::std::option::Option::Some(value) = &self.apply_join_option {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ApplyJoinOption"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.mute_all_member {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MuteAllMember"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

@@ -218,6 +218,18 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.role {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Role"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.msg_flag {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MsgFlag"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.name_card {
             ::tim_core::endpoint::check::len(
                 value.len(),

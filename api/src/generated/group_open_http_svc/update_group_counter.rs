@@ -68,47 +68,57 @@
 //! `Mode`.
 /// Metadata of `v4/group_open_http_svc/update_group_counter`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/update_group_counter",
-    "Update group counters",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#aC5SZEAEF\",\"GroupCounter\":[{\"Key\":\"like\",\"Value\":5},{\"Key\":\"unlike\",\"Value\":1}],\"Mode\":\"Set\"}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"GroupCounter\":[{\"Key\":\"like\",\"Value\":5},{\"Key\":\"unlike\",\"Value\":1}]}",
-);
+        "v4/group_open_http_svc/update_group_counter",
+        "Update group counters",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#aC5SZEAEF\",\"GroupCounter\":[{\"Key\":\"like\",\"Value\":5},{\"Key\":\"unlike\",\"Value\":1}],\"Mode\":\"Set\"}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"GroupCounter\":[{\"Key\":\"like\",\"Value\":5},{\"Key\":\"unlike\",\"Value\":1}]}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "max_keys",
+                max: 20u64,
+                code: ::std::option::Option::Some(10063i64),
+                doc: "Counter keys a group holds after the call.",
+            },
+        ],
+    );
 /// How `Value` is applied to each counter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -163,6 +173,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for CounterMode {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for CounterMode {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Set", "Increase", "Decrease"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// Request body of `v4/group_open_http_svc/update_group_counter`: Update group counters
@@ -235,6 +262,12 @@ impl ::tim_core::Validate for Request {
                 ::tim_core::Validate::validate_at(item, &item_path.clone())?;
             }
         }
+        if let ::std::option::Option::Some(value) = &self.mode {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Mode"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -304,7 +337,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "Not permitted, e.g. the operating user is not a group member.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
     ::tim_core::ErrorMeta {
         code: 10010,
@@ -312,7 +345,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,

@@ -138,6 +138,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ContentType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for ContentType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Text", "Image"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `Contents` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -185,6 +202,13 @@ impl ::tim_core::Validate for ContentItem {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.content_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ContentType"),
+            )?;
+        }
         {
             let value = &self.content;
             ::tim_core::endpoint::check::len(

@@ -118,6 +118,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for WordType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for WordType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// What happens to text that matches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -168,6 +185,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for FilterType {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for FilterType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// The `LocalAuditWords` object.
@@ -278,8 +312,20 @@ impl LocalAuditWord {
 impl ::tim_core::Validate for LocalAuditWord {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.word_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "WordType"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.filter_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "FilterType"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -347,6 +393,12 @@ impl ::tim_core::Validate for Request {
                 "items",
                 || ::tim_core::endpoint::join_path(path, "LocalAuditWords"),
             )?;
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "LocalAuditWords"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
         }
         ::std::result::Result::Ok(())
     }

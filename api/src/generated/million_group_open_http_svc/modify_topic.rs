@@ -295,6 +295,12 @@ impl ::tim_core::Validate for Request {
                 || ::tim_core::endpoint::join_path(path, "Introduction"),
             )?;
         }
+        if let ::std::option::Option::Some(value) = &self.mute_all_member {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MuteAllMember"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

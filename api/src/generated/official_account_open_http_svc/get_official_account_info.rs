@@ -193,6 +193,33 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for OfficialAccountInfo
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for OfficialAccountInfoField {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &[
+                        "CreateTime",
+                        "Name",
+                        "Owner_Account",
+                        "LastMsgTime",
+                        "SubscriberNum",
+                        "Introduction",
+                        "FaceUrl",
+                        "Organization",
+                        "CustomString",
+                    ],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Which profile fields to return; all when left out.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -239,8 +266,19 @@ impl ResponseFilter {
 impl ::tim_core::Validate for ResponseFilter {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self
+            .official_account_base_info_filter
+        {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path,
+                    "OfficialAccountBaseInfoFilter"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -302,6 +340,12 @@ impl ::tim_core::Validate for Request {
                 ::std::option::Option::Some(50),
                 "items",
                 || ::tim_core::endpoint::join_path(path, "OfficialAccountIdList"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.response_filter {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ResponseFilter"),
             )?;
         }
         ::std::result::Result::Ok(())

@@ -155,6 +155,33 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for OfficialAccountInfo
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for OfficialAccountInfoField {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &[
+                        "CreateTime",
+                        "Name",
+                        "Owner_Account",
+                        "LastMsgTime",
+                        "SubscriberNum",
+                        "Introduction",
+                        "FaceUrl",
+                        "Organization",
+                        "CustomString",
+                    ],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Values of `SelfInfoFilter`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -205,6 +232,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SelfInfoField {
             deserializer,
         )?;
         ::std::result::Result::Ok(Self::from_raw(raw))
+    }
+}
+impl ::tim_core::Validate for SelfInfoField {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["SubscribeTime", "CustomString"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
     }
 }
 /// Which fields to return; all when a filter is left out.
@@ -268,8 +312,27 @@ impl ResponseFilter {
 impl ::tim_core::Validate for ResponseFilter {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self
+            .official_account_base_info_filter
+        {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path,
+                    "OfficialAccountBaseInfoFilter"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
+        if let ::std::option::Option::Some(value) = &self.self_info_filter {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "SelfInfoFilter"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -351,6 +414,12 @@ impl ::tim_core::Validate for Request {
                 ::std::option::Option::None,
                 ::std::option::Option::Some(200),
                 || ::tim_core::endpoint::join_path(path, "Limit"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.response_filter {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ResponseFilter"),
             )?;
         }
         ::std::result::Result::Ok(())

@@ -235,8 +235,38 @@ impl Request {
 impl ::tim_core::Validate for Request {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.msg_body;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MsgBody"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.offline_push_info {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "OfflinePushInfo"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.forbid_callback_control {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path,
+                    "ForbidCallbackControl"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
+        if let ::std::option::Option::Some(value) = &self.send_msg_control {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "SendMsgControl"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }

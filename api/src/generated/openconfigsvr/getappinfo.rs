@@ -220,6 +220,56 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AppInfoField {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for AppInfoField {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &[
+                        "AppName",
+                        "AppId",
+                        "Company",
+                        "ActiveUserNum",
+                        "RegistUserNumOneDay",
+                        "RegistUserNumTotal",
+                        "LoginTimes",
+                        "LoginUserNum",
+                        "UpMsgNum",
+                        "SendMsgUserNum",
+                        "APNSMsgNum",
+                        "C2CUpMsgNum",
+                        "C2CDownMsgNum",
+                        "C2CSendMsgUserNum",
+                        "C2CAPNSMsgNum",
+                        "MaxOnlineNum",
+                        "DownMsgNum",
+                        "ChainIncrease",
+                        "ChainDecrease",
+                        "GroupUpMsgNum",
+                        "GroupDownMsgNum",
+                        "GroupSendMsgUserNum",
+                        "GroupAPNSMsgNum",
+                        "GroupSendMsgGroupNum",
+                        "GroupJoinGroupTimes",
+                        "GroupQuitGroupTimes",
+                        "GroupNewGroupNum",
+                        "GroupAllGroupNum",
+                        "GroupDestroyGroupNum",
+                        "CallBackReq",
+                        "CallBackRsp",
+                        "Date",
+                    ],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Request body of `v4/openconfigsvr/getappinfo`: Pull daily operations statistics
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -258,8 +308,16 @@ impl Request {
 impl ::tim_core::Validate for Request {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.request_field {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "RequestField"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }

@@ -262,6 +262,12 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.sync_other_machine {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "SyncOtherMachine"),
+            )?;
+        }
         {
             let value = &self.to_account;
             ::tim_core::endpoint::check::len(
@@ -272,12 +278,33 @@ impl ::tim_core::Validate for Request {
                 || ::tim_core::endpoint::join_path(path, "To_Account"),
             )?;
         }
+        {
+            let value = &self.msg_body;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "MsgBody"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.msg_life_time {
             ::tim_core::endpoint::check::range(
                 i128::from(*value),
                 ::std::option::Option::None,
                 ::std::option::Option::Some(604800),
                 || ::tim_core::endpoint::join_path(path, "MsgLifeTime"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.send_msg_control {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "SendMsgControl"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
+        if let ::std::option::Option::Some(value) = &self.offline_push_info {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "OfflinePushInfo"),
             )?;
         }
         ::std::result::Result::Ok(())

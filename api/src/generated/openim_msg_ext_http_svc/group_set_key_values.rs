@@ -178,6 +178,13 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.operate_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "OperateType"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.extension_list {
             ::tim_core::endpoint::check::len(
                 value.len(),

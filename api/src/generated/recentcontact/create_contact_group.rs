@@ -118,6 +118,15 @@ impl ::tim_core::Validate for GroupContactItem {
                 || ::tim_core::endpoint::join_path(path, "GroupName"),
             )?;
         }
+        {
+            let value = &self.contact_item;
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "ContactItem"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }

@@ -127,8 +127,15 @@ impl Request {
 impl ::tim_core::Validate for Request {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.r#type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Type"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

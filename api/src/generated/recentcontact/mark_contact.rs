@@ -157,6 +157,20 @@ impl ::tim_core::Validate for MarkItem {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.opt_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "OptType"),
+            )?;
+        }
+        {
+            let value = &self.contact_item;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ContactItem"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.custom_mark {
             ::tim_core::endpoint::check::len(
                 value.len(),

@@ -118,6 +118,12 @@ impl ::tim_core::Validate for Request {
                 "items",
                 || ::tim_core::endpoint::join_path(path, "ContactItem"),
             )?;
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "ContactItem"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
         }
         ::std::result::Result::Ok(())
     }

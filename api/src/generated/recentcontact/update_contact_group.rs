@@ -126,6 +126,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for UpdateGroupType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for UpdateGroupType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of_int(
+                    *raw,
+                    &[1, 2],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `ContactUpdateItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -166,8 +183,22 @@ impl ContactUpdateItem {
 impl ::tim_core::Validate for ContactUpdateItem {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.contact_opt_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ContactOptType"),
+            )?;
+        }
+        {
+            let value = &self.contact_item;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ContactItem"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -253,6 +284,13 @@ impl ::tim_core::Validate for UpdateGroup {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.update_group_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "UpdateGroupType"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.new_group_name {
             ::tim_core::endpoint::check::len(
                 value.len(),
@@ -261,6 +299,15 @@ impl ::tim_core::Validate for UpdateGroup {
                 "bytes",
                 || ::tim_core::endpoint::join_path(path, "NewGroupName"),
             )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.contact_update_item {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "ContactUpdateItem"),
+                    i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
         }
         ::std::result::Result::Ok(())
     }

@@ -234,6 +234,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AddType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for AddType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Add_Type_Single", "Add_Type_Both"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Request body of `v4/sns/friend_add`: Add friends
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -306,6 +323,12 @@ impl ::tim_core::Validate for Request {
                 );
                 ::tim_core::Validate::validate_at(item, &item_path.clone())?;
             }
+        }
+        if let ::std::option::Option::Some(value) = &self.add_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "AddType"),
+            )?;
         }
         ::std::result::Result::Ok(())
     }

@@ -108,6 +108,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for CheckType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for CheckType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["CheckResult_Type_Single", "CheckResult_Type_Both"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Request body of `v4/sns/friend_check`: Check friendships
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -163,6 +180,13 @@ impl ::tim_core::Validate for Request {
                 ::std::option::Option::Some(1000),
                 "items",
                 || ::tim_core::endpoint::join_path(path, "To_Account"),
+            )?;
+        }
+        {
+            let value = &self.check_type;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "CheckType"),
             )?;
         }
         ::std::result::Result::Ok(())

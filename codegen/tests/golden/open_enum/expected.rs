@@ -98,6 +98,23 @@ pub mod demo {
                 ::std::result::Result::Ok(Self::from_raw(raw))
             }
         }
+        impl ::tim_core::Validate for Kind {
+            fn validate_at(
+                &self,
+                path: &str,
+            ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                match self {
+                    Self::Unknown(raw) => {
+                        ::tim_core::endpoint::check::one_of(
+                            raw,
+                            &["Private", "Public"],
+                            || path.to_owned(),
+                        )
+                    }
+                    _ => ::std::result::Result::Ok(()),
+                }
+            }
+        }
         /// Values of `Level`.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
@@ -150,6 +167,23 @@ pub mod demo {
                 ::std::result::Result::Ok(Self::from_raw(raw))
             }
         }
+        impl ::tim_core::Validate for Level {
+            fn validate_at(
+                &self,
+                path: &str,
+            ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                match self {
+                    Self::Unknown(raw) => {
+                        ::tim_core::endpoint::check::one_of_int(
+                            *raw,
+                            &[0, 1],
+                            || path.to_owned(),
+                        )
+                    }
+                    _ => ::std::result::Result::Ok(()),
+                }
+            }
+        }
         /// Request body of `v4/demo/set_kind`: Set the kind
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
@@ -191,8 +225,21 @@ pub mod demo {
         impl ::tim_core::Validate for Request {
             fn validate_at(
                 &self,
-                _path: &str,
+                path: &str,
             ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                {
+                    let value = &self.kind;
+                    ::tim_core::Validate::validate_at(
+                        value,
+                        &::tim_core::endpoint::join_path(path, "Kind"),
+                    )?;
+                }
+                if let ::std::option::Option::Some(value) = &self.level {
+                    ::tim_core::Validate::validate_at(
+                        value,
+                        &::tim_core::endpoint::join_path(path, "Level"),
+                    )?;
+                }
                 ::std::result::Result::Ok(())
             }
         }

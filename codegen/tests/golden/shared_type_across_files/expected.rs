@@ -47,8 +47,14 @@ pub mod types {
     impl ::tim_core::Validate for Member {
         fn validate_at(
             &self,
-            _path: &str,
+            path: &str,
         ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+            if let ::std::option::Option::Some(value) = &self.role {
+                ::tim_core::Validate::validate_at(
+                    value,
+                    &::tim_core::endpoint::join_path(path, "Role"),
+                )?;
+            }
             ::std::result::Result::Ok(())
         }
     }
@@ -101,6 +107,23 @@ pub mod types {
                 deserializer,
             )?;
             ::std::result::Result::Ok(Self::from_raw(raw))
+        }
+    }
+    impl ::tim_core::Validate for MemberRole {
+        fn validate_at(
+            &self,
+            path: &str,
+        ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+            match self {
+                Self::Unknown(raw) => {
+                    ::tim_core::endpoint::check::one_of(
+                        raw,
+                        &["Admin", "Member"],
+                        || path.to_owned(),
+                    )
+                }
+                _ => ::std::result::Result::Ok(()),
+            }
         }
     }
     /// What a role allows; only ever received.
@@ -224,8 +247,17 @@ pub mod group {
         impl ::tim_core::Validate for Request {
             fn validate_at(
                 &self,
-                _path: &str,
+                path: &str,
             ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+                {
+                    let value = &self.members;
+                    for (i, item) in value.iter().enumerate() {
+                        let item_path = format!(
+                            "{}[{}]", ::tim_core::endpoint::join_path(path, "Members"), i
+                        );
+                        ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+                    }
+                }
                 ::std::result::Result::Ok(())
             }
         }

@@ -211,9 +211,15 @@ pub mod demo {
                     Self::TimFaceElem(value) => {
                         ::tim_core::Validate::validate_at(value, &at)
                     }
-                    Self::Unknown { .. } => {
-                        let _ = at;
-                        ::std::result::Result::Ok(())
+                    Self::Unknown { tag, .. } => {
+                        ::std::result::Result::Err(
+                            ::tim_core::endpoint::check::union_tag(
+                                tag,
+                                &["TIMTextElem", "TIMFaceElem"],
+                                "MsgType",
+                                || path.to_owned(),
+                            ),
+                        )
                     }
                 }
             }

@@ -24,8 +24,9 @@ fn canonical_type(t: &str) -> Option<&'static str> {
 }
 
 /// Whether a group of stored type `stored` matches a `GroupType` filter.
+/// An empty filter is every type, as the service reads it.
 fn type_matches(stored: &str, filter: Option<&str>) -> bool {
-    filter.is_none_or(|f| canonical_type(f).unwrap_or(f) == stored)
+    filter.filter(|f| !f.is_empty()).is_none_or(|f| canonical_type(f).unwrap_or(f) == stored)
 }
 
 /// The plan's default member limit when `MaxMemberCount` is not given.

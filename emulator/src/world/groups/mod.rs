@@ -136,6 +136,11 @@ pub struct Group {
     pub cleared_seq: u64,
     /// Creation order in the app.
     pub serial: u64,
+    /// Custom group attributes (the attribute store, not the profile's
+    /// custom fields).
+    pub attributes: BTreeMap<String, String>,
+    /// Group counters.
+    pub counters: BTreeMap<String, i64>,
 }
 
 /// One member of a group.

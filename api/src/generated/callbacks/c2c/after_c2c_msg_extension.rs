@@ -183,6 +183,12 @@ impl ::tim_core::Validate for Payload {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.operate_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "OperateType"),
+            )?;
+        }
         if let ::std::option::Option::Some(value) = &self.extension_list {
             for (i, item) in value.iter().enumerate() {
                 let item_path = format!(

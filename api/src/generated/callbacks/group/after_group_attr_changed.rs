@@ -118,6 +118,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for GroupAttrOption {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for GroupAttrOption {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["set", "modify", "clear", "delete"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `GroupAttr` object.
 #[derive(
     Debug,
@@ -267,8 +284,20 @@ impl Payload {
 impl ::tim_core::Validate for Payload {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.r#type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Type"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.option_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "OptionType"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

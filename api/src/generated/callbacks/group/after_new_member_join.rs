@@ -97,6 +97,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for JoinType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for JoinType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Apply", "Invited"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `NewMemberList` object.
 #[derive(
     Debug,
@@ -230,8 +247,20 @@ impl Payload {
 impl ::tim_core::Validate for Payload {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.r#type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Type"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.join_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "JoinType"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

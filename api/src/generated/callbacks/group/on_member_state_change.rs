@@ -97,6 +97,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for EventType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for EventType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Offline", "Online"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `MemberList` object.
 #[derive(
     Debug,
@@ -193,8 +210,14 @@ impl Payload {
 impl ::tim_core::Validate for Payload {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.event_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "EventType"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

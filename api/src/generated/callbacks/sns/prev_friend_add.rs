@@ -227,6 +227,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AddType {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for AddType {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Add_Type_Single", "Add_Type_Both"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Body of `Sns.CallbackPrevFriendAdd` without `CallbackCommand`.
 ///
 /// Fields the spec does not list are ignored.
@@ -331,8 +348,14 @@ impl Payload {
 impl ::tim_core::Validate for Payload {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.add_type {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "AddType"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }

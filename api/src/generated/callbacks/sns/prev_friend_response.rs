@@ -133,6 +133,27 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ResponseAction {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for ResponseAction {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &[
+                        "Response_Action_AgreeAndAdd",
+                        "Response_Action_Agree",
+                        "Response_Action_Reject",
+                    ],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `ResponseFriendItem` object.
 #[derive(
     Debug,
@@ -208,8 +229,14 @@ impl FriendResponseItem {
 impl ::tim_core::Validate for FriendResponseItem {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.response_action {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "ResponseAction"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -296,8 +323,17 @@ impl Payload {
 impl ::tim_core::Validate for Payload {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.response_friend_item {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path,
+                    "ResponseFriendItem"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }

@@ -105,6 +105,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for StateAction {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for StateAction {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Login", "Logout", "Disconnect"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// Why the state changed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -164,6 +181,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for StateReason {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for StateReason {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["Register", "Unregister", "LinkClose", "TimeOut"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The state change.
 #[derive(
     Debug,
@@ -215,8 +249,21 @@ impl StateInfo {
 impl ::tim_core::Validate for StateInfo {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.action;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Action"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.reason {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Reason"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -291,6 +338,23 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for KickedPlatform {
         ::std::result::Result::Ok(Self::from_raw(raw))
     }
 }
+impl ::tim_core::Validate for KickedPlatform {
+    fn validate_at(
+        &self,
+        path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        match self {
+            Self::Unknown(raw) => {
+                ::tim_core::endpoint::check::one_of(
+                    raw,
+                    &["iOS", "Android", "Web", "Windows", "iPad", "Mac", "Linux"],
+                    || path.to_owned(),
+                )
+            }
+            _ => ::std::result::Result::Ok(()),
+        }
+    }
+}
 /// The `KickedDevice` object.
 #[derive(
     Debug,
@@ -327,8 +391,14 @@ impl KickedDevice {
 impl ::tim_core::Validate for KickedDevice {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.platform {
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Platform"),
+            )?;
+        }
         ::std::result::Result::Ok(())
     }
 }
@@ -392,8 +462,23 @@ impl Payload {
 impl ::tim_core::Validate for Payload {
     fn validate_at(
         &self,
-        _path: &str,
+        path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        {
+            let value = &self.info;
+            ::tim_core::Validate::validate_at(
+                value,
+                &::tim_core::endpoint::join_path(path, "Info"),
+            )?;
+        }
+        if let ::std::option::Option::Some(value) = &self.kicked_device {
+            for (i, item) in value.iter().enumerate() {
+                let item_path = format!(
+                    "{}[{}]", ::tim_core::endpoint::join_path(path, "KickedDevice"), i
+                );
+                ::tim_core::Validate::validate_at(item, &item_path.clone())?;
+            }
+        }
         ::std::result::Result::Ok(())
     }
 }
