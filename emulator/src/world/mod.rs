@@ -20,6 +20,7 @@ pub mod friends;
 pub mod group_kv;
 pub mod groups;
 pub mod mutes;
+pub mod presence;
 #[cfg(test)]
 mod testing;
 pub mod typed;
@@ -247,7 +248,7 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 }
 
 /// The families written with typed handlers: their routes.
-static TYPED: &[&[typed::Route]] = &[mutes::ROUTES, group_kv::ROUTES];
+static TYPED: &[&[typed::Route]] = &[mutes::ROUTES, group_kv::ROUTES, presence::ROUTES];
 
 fn family(path: &str) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.paths.contains(&path))

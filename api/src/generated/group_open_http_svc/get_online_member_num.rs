@@ -190,7 +190,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "Not permitted; only AVChatRoom groups can be counted.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
     ::tim_core::ErrorMeta {
         code: 10010,
@@ -198,7 +198,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,

@@ -34,6 +34,7 @@
 //! | 10010 | `GroupNotFound` | The group does not exist or was disbanded. | no |
 //! | 10015 | `InvalidGroupId` | The group ID is invalid. | no |
 //! | 10020 | `MessageTooLong` | The message is longer than 12 KB. | no |
+//! | 80002 | `MessageOverSizeLimit` | A message's body exceeds 12,000 bytes; given as that message's `Result` in `ImportMsgResult`. | no |
 //!
 //! Shared table `public` also applies: Public backend error codes (60000-79999) that any REST call can return.
 //!
@@ -90,47 +91,57 @@
 //! elements; the shared `MsgBody` type is used all the same.
 /// Metadata of `v4/group_open_http_svc/import_group_msg`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/import_group_msg",
-    "Import group messages",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: false,
-            note: "Fails with 10007; members of these groups never see earlier messages.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#2C5SZEAEF\",\"RecentContactFlag\":1,\"MsgList\":[{\"From_Account\":\"leckie\",\"SendTime\":1620808101,\"Random\":8912345,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"red packet\"}},{\"MsgType\":\"TIMFaceElem\",\"MsgContent\":{\"Index\":6,\"Data\":\"abc\\u0000\\u0001\"}}]},{\"From_Account\":\"peter\",\"SendTime\":1620892821,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"red packet\"}}]}]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"ImportMsgResult\":[{\"MsgSeq\":1,\"MsgTime\":1620808101,\"Result\":0},{\"MsgSeq\":2,\"MsgTime\":1620892821,\"Result\":0}]}",
-);
+        "v4/group_open_http_svc/import_group_msg",
+        "Import group messages",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: false,
+                note: "Fails with 10007; members of these groups never see earlier messages.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#2C5SZEAEF\",\"RecentContactFlag\":1,\"MsgList\":[{\"From_Account\":\"leckie\",\"SendTime\":1620808101,\"Random\":8912345,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"red packet\"}},{\"MsgType\":\"TIMFaceElem\",\"MsgContent\":{\"Index\":6,\"Data\":\"abc\\u0000\\u0001\"}}]},{\"From_Account\":\"peter\",\"SendTime\":1620892821,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"red packet\"}}]}]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"ImportMsgResult\":[{\"MsgSeq\":1,\"MsgTime\":1620808101,\"Result\":0},{\"MsgSeq\":2,\"MsgTime\":1620892821,\"Result\":0}]}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "msg_body_bytes",
+                max: 12000u64,
+                code: ::std::option::Option::Some(80002i64),
+                doc: "Bytes of one message's `MsgBody` as JSON; a longer message gets this code as its `Result`.",
+            },
+        ],
+    );
 /// The `MsgList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -408,7 +419,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,
@@ -424,6 +435,14 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The message is longer than 12 KB.",
         retryable: false,
         fields: &["MsgList"],
+        role: ::std::option::Option::None,
+    },
+    ::tim_core::ErrorMeta {
+        code: 80002,
+        name: "MessageOverSizeLimit",
+        meaning: "A message's body exceeds 12,000 bytes; given as that message's `Result` in `ImportMsgResult`.",
+        retryable: false,
+        fields: &[],
         role: ::std::option::Option::None,
     },
 ];
@@ -451,6 +470,10 @@ pub enum Error {
     ///
     /// Holds the server's `ErrorInfo`.
     MessageTooLong(::std::string::String),
+    /// `80002`: A message's body exceeds 12,000 bytes; given as that message's `Result` in `ImportMsgResult`.
+    ///
+    /// Holds the server's `ErrorInfo`.
+    MessageOverSizeLimit(::std::string::String),
     /// A code of the shared `public` table.
     Public(super::super::errors::Public),
     /// A code the spec does not document for this endpoint. Opaque, so
@@ -466,6 +489,7 @@ impl ::tim_core::ApiErrorKind for Error {
             10010 => return Self::GroupNotFound(info),
             10015 => return Self::InvalidGroupId(info),
             10020 => return Self::MessageTooLong(info),
+            80002 => return Self::MessageOverSizeLimit(info),
             _ => {}
         }
         let info = match super::super::errors::Public::try_from_reply(code, info) {
@@ -481,6 +505,7 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::GroupNotFound(_) => 10010,
             Self::InvalidGroupId(_) => 10015,
             Self::MessageTooLong(_) => 10020,
+            Self::MessageOverSizeLimit(_) => 80002,
             Self::Public(e) => e.code(),
             Self::Unknown(unknown) => unknown.code(),
         }
@@ -491,7 +516,8 @@ impl ::tim_core::ApiErrorKind for Error {
             | Self::NoPermission(info)
             | Self::GroupNotFound(info)
             | Self::InvalidGroupId(info)
-            | Self::MessageTooLong(info) => info,
+            | Self::MessageTooLong(info)
+            | Self::MessageOverSizeLimit(info) => info,
             Self::Public(e) => e.info(),
             Self::Unknown(unknown) => unknown.info(),
         }
@@ -503,6 +529,7 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[2usize]),
             Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[3usize]),
             Self::MessageTooLong(_) => ::std::option::Option::Some(&ERRORS[4usize]),
+            Self::MessageOverSizeLimit(_) => ::std::option::Option::Some(&ERRORS[5usize]),
             Self::Public(e) => ::std::option::Option::Some(e.meta()),
             Self::Unknown(_) => ::std::option::Option::None,
         }

@@ -216,6 +216,25 @@ pub(super) fn create_group(w: &mut World, call: &Call<'_>) -> Handled {
     Ok(Done::reply(reply).event("Group.CallbackAfterCreateGroup", p))
 }
 
+/// `import_group`: a creation with the original `CreateTime`, which fires
+/// no callbacks (imports are migrations, not events).
+pub(super) fn import_group(w: &mut World, call: &Call<'_>) -> Handled {
+    let mut done = create_group(w, call)?;
+    done.events.clear();
+    done.reply.remove("Type");
+    let created = call.u64("CreateTime").filter(|t| *t > 0);
+    if let (Some(t), Some(id)) = (created, done.reply.get("GroupId").and_then(Value::as_str)) {
+        if let Some(g) = w.groups.groups.get_mut(id) {
+            g.create_time = t;
+            g.last_info_time = t;
+            for m in &mut g.members {
+                m.join_time = t;
+            }
+        }
+    }
+    Ok(done)
+}
+
 /// The basic fields of a group, restricted to `fields` when given.
 fn base_info(g: &Group, fields: Option<&[String]>) -> Map<String, Value> {
     let all = json!({

@@ -99,6 +99,61 @@ pub(super) fn send_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
     Ok(done.event("Group.CallbackAfterSendMsg", Value::Object(payload)))
 }
 
+/// `import_group_msg`: messages from before the migration, oldest first,
+/// each with its own result. A `SendTime` in the future or before the last
+/// stored message is refused for that message (10004), a body over the
+/// documented size limit too (80002). Imported messages leave members who
+/// were caught up caught up (no unread backlog from a migration).
+pub(super) fn import_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
+    let items = match call.body.get("MsgList") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    let max_body = call.meta.limit("msg_body_bytes");
+    let g = group_mut(&mut w.groups, call)?;
+    let mut results = Vec::new();
+    for item in &items {
+        let time = item.get("SendTime").and_then(Value::as_u64).unwrap_or(0);
+        let from = item.get("From_Account").and_then(Value::as_str).unwrap_or_default();
+        let body = item.get("MsgBody").cloned().unwrap_or(Value::Array(Vec::new()));
+        let last = g.messages.last().map_or(0, |m| m.time);
+        let size = serde_json::to_vec(&body).map_or(0, |b| b.len()) as u64;
+        let refused = if time > call.now || time < last {
+            Some(
+                call.refuse_named("InvalidParameter", "SendTime is in the future or before the last message")
+                    .code,
+            )
+        } else {
+            max_body.filter(|l| size > l.max).map(|l| l.code.unwrap_or(-1))
+        };
+        if let Some(code) = refused {
+            results.push(json!({"Result": code, "MsgTime": time}));
+            continue;
+        }
+        let seq = g.msg_seq.saturating_add(1);
+        let caught_up: Vec<bool> = g.members.iter().map(|m| m.msg_seq == g.msg_seq).collect();
+        g.msg_seq = seq;
+        g.last_msg_time = g.last_msg_time.max(time);
+        g.messages.push(GroupMessage {
+            seq,
+            from: from.to_owned(),
+            random: item.get("Random").and_then(Value::as_u64).unwrap_or(0),
+            priority: "Normal".to_owned(),
+            time,
+            body,
+            cloud_custom_data: String::new(),
+            recalled: false,
+        });
+        for (m, was) in g.members.iter_mut().zip(caught_up) {
+            if was {
+                m.msg_seq = seq;
+            }
+        }
+        results.push(json!({"Result": 0, "MsgTime": time, "MsgSeq": seq}));
+    }
+    Ok(Done::reply(json!({"ImportMsgResult": results})))
+}
+
 pub(super) fn send_group_system_notification(w: &mut World, call: &Call<'_>) -> Handled {
     group(w, call)?;
     // System notifications are delivered, not stored: no state changes (a

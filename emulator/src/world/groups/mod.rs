@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use tim_runtime::ErrorRole;
 
 use self::lifecycle::{
-    create_group, destroy_group, get_appid_group_list, get_group_info, get_joined_group_list,
+    create_group, destroy_group, get_appid_group_list, get_group_info, get_joined_group_list, import_group,
     modify_group_base_info, plan_create,
 };
 use self::members::{
@@ -30,7 +30,7 @@ use self::members::{
 };
 use self::messages::{
     clear_group_msg, delete_group_msg_by_sender, get_group_msg_receipt, get_group_msg_receipt_detail,
-    group_msg_get_simple, group_msg_recall, group_msg_receipt, plan_send, send_group_msg,
+    group_msg_get_simple, group_msg_recall, group_msg_receipt, import_group_msg, plan_send, send_group_msg,
     send_group_system_notification, send_payload, set_unread_msg_num,
 };
 use super::{Call, Event, Handled, Refusal, World};
@@ -63,6 +63,8 @@ pub const PATHS: &[&str] = &[
     "group_open_http_svc/import_group_member",
     "group_open_http_svc/delete_group_msg_by_sender",
     "group_open_http_svc/clear_group_msg",
+    "group_open_http_svc/import_group",
+    "group_open_http_svc/import_group_msg",
     "group_open_avchatroom_http_svc/get_members",
     "group_open_avchatroom_http_svc/check_members",
 ];
@@ -389,6 +391,8 @@ pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
         "import_group_member" => import_group_member(w, call),
         "delete_group_msg_by_sender" => delete_group_msg_by_sender(w, call),
         "clear_group_msg" => clear_group_msg(w, call),
+        "import_group" => import_group(w, call),
+        "import_group_msg" => import_group_msg(w, call),
         "get_members" => get_members(w, call),
         "check_members" => check_members(w, call),
         _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a group call", call.path))),

@@ -570,3 +570,60 @@ fn forgetting_an_account() {
     assert_eq!(g.members().len(), 2);
     assert!(w.groups.mentions_account("bob"));
 }
+
+#[test]
+fn import_group_then_members_then_messages_then_history() {
+    let mut w = world();
+    let (r, events) = run(
+        &mut w,
+        "group_open_http_svc/import_group",
+        json!({"Owner_Account": "alice", "Type": "Public", "Name": "old", "GroupId": "legacy", "CreateTime": 500}),
+    )
+    .expect("imported");
+    assert_eq!(r["GroupId"], "legacy");
+    assert!(events.is_empty(), "imports fire no callbacks");
+    assert_eq!(w.groups.get("legacy").unwrap().create_time, 500);
+    ok(
+        &mut w,
+        "group_open_http_svc/import_group_member",
+        json!({"GroupId": "legacy", "MemberList": [{"Member_Account": "bob", "JoinTime": 600}]}),
+    );
+    let msg = |from: &str, time: u64, text: &str| {
+        json!({"From_Account": from, "SendTime": time, "Random": 1,
+               "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": text}}]})
+    };
+    let r = ok(
+        &mut w,
+        "group_open_http_svc/import_group_msg",
+        json!({"GroupId": "legacy", "MsgList": [msg("alice", 700, "one"), msg("bob", 800, "two"), msg("bob", 5_000, "future")]}),
+    );
+    let results = r["ImportMsgResult"].as_array().unwrap();
+    assert_eq!(results[0]["Result"], 0);
+    assert_eq!(results[1]["MsgSeq"], 2);
+    let invalid =
+        crate::world::testing::named_code("group_open_http_svc/import_group_msg", "InvalidParameter");
+    assert_eq!(results[2]["Result"], invalid, "a SendTime in the future is refused");
+    let big = "x".repeat(13_000);
+    let r = ok(
+        &mut w,
+        "group_open_http_svc/import_group_msg",
+        json!({"GroupId": "legacy", "MsgList": [msg("bob", 900, &big)]}),
+    );
+    let too_long =
+        crate::world::testing::named_code("group_open_http_svc/import_group_msg", "MessageOverSizeLimit");
+    assert_eq!(r["ImportMsgResult"][0]["Result"], too_long);
+    let history = ok(
+        &mut w,
+        "group_open_http_svc/group_msg_get_simple",
+        json!({"GroupId": "legacy", "ReqMsgNumber": 10}),
+    );
+    let texts: Vec<&str> = history["RspMsgList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["MsgBody"][0]["MsgContent"]["Text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["two", "one"]);
+    // A migration leaves no unread backlog.
+    assert_eq!(w.groups.unread("legacy", "bob"), Some(0));
+}
