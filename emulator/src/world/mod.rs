@@ -19,6 +19,7 @@ pub mod conversations;
 pub mod friends;
 pub mod group_kv;
 pub mod groups;
+pub mod moderation;
 pub mod mutes;
 pub mod presence;
 #[cfg(test)]
@@ -57,6 +58,8 @@ pub struct World {
     pub groups: Groups,
     /// Friends, friend lists and blocklists.
     pub friends: Friends,
+    /// Moderation keyword libraries and local words.
+    pub moderation: moderation::Moderation,
 }
 
 /// One REST call as the emulator sees it: already checked against its spec.
@@ -248,7 +251,7 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 }
 
 /// The families written with typed handlers: their routes.
-static TYPED: &[&[typed::Route]] = &[mutes::ROUTES, group_kv::ROUTES, presence::ROUTES];
+static TYPED: &[&[typed::Route]] = &[mutes::ROUTES, group_kv::ROUTES, presence::ROUTES, moderation::ROUTES];
 
 fn family(path: &str) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.paths.contains(&path))

@@ -42,7 +42,18 @@
 //! recentcontact/mark_contact path by a copy-paste slip, the path here is the
 //! one of the request URL. Its error table reuses public codes 60003 and 60020
 //! with meanings specific to this endpoint; they are listed here with those
-//! meanings. `Keywords` appears in the sample response only.
+//! meanings. `Keywords` appears in the sample response only. `AuditName`
+//! takes one of the standard scene names or the ID of a custom moderation
+//! configuration made in the console, as the live page says, so it is a
+//! string, not a closed enum. `ExtSender` and `ExtReceiver` are in the live
+//! page's table ("String | Optional").
+//!
+//! The emulator judges text against the keywords added with the
+//! `im_msg_audit_mgr` endpoints: a cloud keyword contained in the text gives
+//! `Block`, score 100, the keyword's label; a local word whose handling is
+//! "block" gives `Block` with label `Composite`, one whose handling is
+//! "replace" gives `Review`. Regular-expression local words are stored but not
+//! matched. Other content, and text that hits nothing, passes with score 0.
 /// Metadata of `v4/im_msg_audit/content_moderation`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     "v4/im_msg_audit/content_moderation",
@@ -55,98 +66,6 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     "{\"AuditName\":\"C2C\",\"ContentType\":\"Text\",\"Content\":\"违规词汇\"}",
     "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"RequestId\":\"91fa78f3-18c8-4b20-9c56-5845df18f634\",\"Result\":\"Block\",\"Score\":100,\"Label\":\"Polity\",\"Keywords\":[\"违规词汇\"]}",
 );
-/// Which moderation policy (scene) to apply.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AuditName {
-    /// One-to-one messages. (wire value `C2C`)
-    C2c,
-    /// Group messages. (wire value `Group`)
-    Group,
-    /// User profiles. (wire value `UserInfo`)
-    UserInfo,
-    /// Group profiles. (wire value `GroupInfo`)
-    GroupInfo,
-    /// Group member profiles. (wire value `GroupMemberInfo`)
-    GroupMemberInfo,
-    /// Relationship chain data. (wire value `RelationChain`)
-    RelationChain,
-    /// A value this version of the spec does not name; kept as received.
-    Unknown(::std::string::String),
-}
-impl AuditName {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::C2c => "C2C",
-            Self::Group => "Group",
-            Self::UserInfo => "UserInfo",
-            Self::GroupInfo => "GroupInfo",
-            Self::GroupMemberInfo => "GroupMemberInfo",
-            Self::RelationChain => "RelationChain",
-            Self::Unknown(raw) => raw,
-        }
-    }
-    /// Classifies a wire value.
-    pub fn from_raw(raw: ::std::string::String) -> Self {
-        match raw.as_str() {
-            "C2C" => Self::C2c,
-            "Group" => Self::Group,
-            "UserInfo" => Self::UserInfo,
-            "GroupInfo" => Self::GroupInfo,
-            "GroupMemberInfo" => Self::GroupMemberInfo,
-            "RelationChain" => Self::RelationChain,
-            _ => Self::Unknown(raw),
-        }
-    }
-    /// Whether the value is one the spec names.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-impl ::tim_core::__private::serde::Serialize for AuditName {
-    fn serialize<S: ::tim_core::__private::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-#[cfg(feature = "dynamic")]
-impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AuditName {
-    fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let raw = <::std::string::String as ::tim_core::__private::serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        ::std::result::Result::Ok(Self::from_raw(raw))
-    }
-}
-impl ::tim_core::Validate for AuditName {
-    fn validate_at(
-        &self,
-        path: &str,
-    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
-        match self {
-            Self::Unknown(raw) => {
-                ::tim_core::endpoint::check::one_of(
-                    raw,
-                    &[
-                        "C2C",
-                        "Group",
-                        "UserInfo",
-                        "GroupInfo",
-                        "GroupMemberInfo",
-                        "RelationChain",
-                    ],
-                    || path.to_owned(),
-                )
-            }
-            _ => ::std::result::Result::Ok(()),
-        }
-    }
-}
 /// Kind of content submitted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -234,11 +153,11 @@ impl ::tim_core::Validate for ContentType {
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Request {
-    /// Which moderation policy (scene) to apply.
+    /// Moderation scene: `C2C` (one-to-one messages), `Group` (group messages), `UserInfo`, `GroupInfo`, `GroupMemberInfo`, `RelationChain`, or the ID of a custom moderation configuration made in the console.
     ///
     /// Wire name: `AuditName` (required).
     #[serde(rename = "AuditName")]
-    pub audit_name: AuditName,
+    pub audit_name: ::std::string::String,
     /// Kind of content submitted.
     ///
     /// Wire name: `ContentType` (required).
@@ -249,13 +168,23 @@ pub struct Request {
     /// Wire name: `Content` (required). Constraints: length at most 8192.
     #[serde(rename = "Content")]
     pub content: ::std::string::String,
+    /// Optional sender label (a UserID or any ID of the app's own) for filtering in the moderation console.
+    ///
+    /// Wire name: `ExtSender` (optional).
+    #[serde(rename = "ExtSender", default, skip_serializing_if = "Option::is_none")]
+    pub ext_sender: ::std::option::Option<::std::string::String>,
+    /// Optional receiver label (a UserID, a GroupID or any ID of the app's own) for filtering in the moderation console.
+    ///
+    /// Wire name: `ExtReceiver` (optional).
+    #[serde(rename = "ExtReceiver", default, skip_serializing_if = "Option::is_none")]
+    pub ext_receiver: ::std::option::Option<::std::string::String>,
 }
 #[allow(clippy::new_without_default)]
 impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        audit_name: impl ::std::convert::Into<AuditName>,
+        audit_name: impl ::std::convert::Into<::std::string::String>,
         content_type: impl ::std::convert::Into<ContentType>,
         content: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
@@ -263,7 +192,27 @@ impl Request {
             audit_name: audit_name.into(),
             content_type: content_type.into(),
             content: content.into(),
+            ext_sender: ::std::option::Option::None,
+            ext_receiver: ::std::option::Option::None,
         }
+    }
+    /// Sets `ExtSender`.
+    #[must_use]
+    pub fn ext_sender(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.ext_sender = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `ExtReceiver`.
+    #[must_use]
+    pub fn ext_receiver(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.ext_receiver = ::std::option::Option::Some(value.into());
+        self
     }
 }
 impl ::tim_core::Validate for Request {
@@ -271,13 +220,6 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
-        {
-            let value = &self.audit_name;
-            ::tim_core::Validate::validate_at(
-                value,
-                &::tim_core::endpoint::join_path(path, "AuditName"),
-            )?;
-        }
         {
             let value = &self.content_type;
             ::tim_core::Validate::validate_at(
