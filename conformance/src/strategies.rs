@@ -51,7 +51,7 @@ pub fn object(set: &SpecSet, fields: &[Field], depth: usize) -> BoxedStrategy<Va
 /// Valid values of `ty`: boundary integers, unicode strings, short arrays.
 pub fn value(set: &SpecSet, ty: &Type, depth: usize) -> BoxedStrategy<Value> {
     match ty {
-        Type::String { len } => string(*len),
+        Type::String { len, prefix } => string(*len, prefix.clone()),
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         Type::F64 => (-1.0e6f64..1.0e6).prop_map(|x| json!(x)).boxed(),
         Type::Json => prop_oneof![Just(json!({"k": "v"})), Just(json!(1)), Just(json!("s"))].boxed(),
@@ -104,11 +104,14 @@ pub fn value(set: &SpecSet, ty: &Type, depth: usize) -> BoxedStrategy<Value> {
     }
 }
 
-fn string(len: Bounds<u64>) -> BoxedStrategy<Value> {
+fn string(len: Bounds<u64>, prefix: Option<String>) -> BoxedStrategy<Value> {
     let (min, max) = (len.min.unwrap_or(0) as usize, len.max.map_or(usize::MAX, |m| m as usize));
     proptest::string::string_regex("\\PC{0,8}")
         .expect("valid regex")
         .prop_map(move |mut s| {
+            if let Some(p) = &prefix {
+                s.insert_str(0, p);
+            }
             while s.len() > max {
                 s.pop();
             }
@@ -278,7 +281,7 @@ impl Breaker<'_> {
                     self.push(BreakageKind::OutOfRange, p, w, Some(int_value(outside)), in_union);
                 }
             }
-            Type::String { len: Bounds { max: Some(max), .. } } => {
+            Type::String { len: Bounds { max: Some(max), .. }, .. } => {
                 let long = "a".repeat(usize::try_from(*max).unwrap_or(usize::MAX - 1) + 1);
                 self.push(BreakageKind::TooLong, p, w, Some(Value::String(long)), in_union);
             }

@@ -499,6 +499,14 @@ pub mod check {
         )
     }
 
+    /// Checks that a string begins with `prefix`.
+    pub fn prefix(value: &str, prefix: &str, at: impl FnOnce() -> String) -> Result<(), ValidationError> {
+        if value.starts_with(prefix) {
+            return Ok(());
+        }
+        Err(ValidationError::new(at(), format!("must begin with `{prefix}`")))
+    }
+
     /// Checks `min <= len <= max`; `unit` is `bytes` or `items`.
     pub fn len(
         len: usize,

@@ -54,6 +54,7 @@ impl Kind {
             "rust_name" => matches!(self, Kind::Object | Kind::Enum | Kind::Union),
             "min" | "max" => matches!(self, Kind::Int(_)),
             "min_len" | "max_len" => matches!(self, Kind::String | Kind::Array | Kind::Map),
+            "prefix" => self == Kind::String,
             _ => true,
         }
     }
@@ -61,7 +62,7 @@ impl Kind {
     /// The scalar type of this kind, without constraints.
     fn scalar(self) -> Option<Type> {
         Some(match self {
-            Kind::String => Type::String { len: Bounds::default() },
+            Kind::String => Type::String { len: Bounds::default(), prefix: None },
             Kind::Bool => Type::Bool,
             Kind::Int(kind) => Type::Int { kind, range: Bounds::default() },
             Kind::F64 => Type::F64,
@@ -163,6 +164,7 @@ impl Checker<'_> {
             ("max", f.max.is_some()),
             ("min_len", f.min_len.is_some()),
             ("max_len", f.max_len.is_some()),
+            ("prefix", f.prefix.is_some()),
         ];
         for (key, is_set) in present {
             if is_set && !kind.allows(key) {
@@ -239,7 +241,7 @@ impl Checker<'_> {
                 Type::Union(UnionType { name, named_after, doc: f.doc.clone(), tag, content, variants })
             }
             Kind::Shared => Type::Shared(ty.to_owned()),
-            Kind::String => Type::String { len },
+            Kind::String => Type::String { len, prefix: f.prefix.clone() },
             Kind::Int(kind) => Type::Int { kind, range },
             Kind::Bool | Kind::F64 | Kind::Json => kind.scalar().unwrap_or(Type::Json),
         }

@@ -180,6 +180,9 @@ pub struct FieldSpec {
     /// Largest allowed length (bytes of a string, elements of an array/map).
     #[serde(default)]
     pub max_len: Option<u64>,
+    /// Text a string must begin with (`@RBT#` for a chatbot's UserID).
+    #[serde(default)]
+    pub prefix: Option<String>,
 }
 
 /// One named value of an `enum`.

@@ -86,6 +86,8 @@ pub enum Type {
     String {
         /// Allowed length in bytes.
         len: Bounds<u64>,
+        /// Text the value must begin with.
+        prefix: Option<String>,
     },
     /// `true` or `false`.
     Bool,
@@ -128,7 +130,7 @@ impl Type {
     /// Length bounds, for strings, arrays and maps.
     pub fn length_bounds(&self) -> Option<Bounds<u64>> {
         match self {
-            Type::String { len } | Type::Array { len, .. } | Type::Map { len, .. } => Some(*len),
+            Type::String { len, .. } | Type::Array { len, .. } | Type::Map { len, .. } => Some(*len),
             _ => None,
         }
     }

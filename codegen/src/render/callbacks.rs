@@ -221,7 +221,11 @@ fn reply(cx: &mut TypeCx<'_>, cb: &Callback) -> TokenStream {
             Type::Int { kind: IntKind::I64, range: Default::default() },
             "The decision: 0 lets the event go ahead; see the constructors for the others.",
         ),
-        envelope("ErrorInfo", Type::String { len: Default::default() }, "Text passed on with a denial."),
+        envelope(
+            "ErrorInfo",
+            Type::String { len: Default::default(), prefix: None },
+            "Text passed on with a denial.",
+        ),
     ];
     fields.extend(cb.reply.iter().map(|f| Field { required: false, ..f.clone() }));
     cx.struct_def(

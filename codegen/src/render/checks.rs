@@ -14,7 +14,10 @@ pub(crate) fn needed(set: &SpecSet, ty: &Type) -> bool {
 }
 
 fn needed_seen(set: &SpecSet, ty: &Type, seen: &mut HashSet<String>) -> bool {
-    if ty.length_bounds().is_some_and(|l| l.is_set()) || ty.value_range().is_some_and(|r| r.is_set()) {
+    if ty.length_bounds().is_some_and(|l| l.is_set())
+        || ty.value_range().is_some_and(|r| r.is_set())
+        || matches!(ty, Type::String { prefix: Some(_), .. })
+    {
         return true;
     }
     match ty {
@@ -55,6 +58,9 @@ pub(crate) fn of(set: &SpecSet, ty: &Type, value: &TokenStream, at: &TokenStream
         let (min, max) = (some(min, Literal::u64_unsuffixed), some(max, Literal::u64_unsuffixed));
         let unit = if matches!(ty, Type::String { .. }) { "bytes" } else { "items" };
         out.extend(quote! { #check::len(#value.len(), #min, #max, #unit, || #at)?; });
+    }
+    if let Type::String { prefix: Some(prefix), .. } = ty {
+        out.extend(quote! { #check::prefix(#value, #prefix, || #at)?; });
     }
     match ty {
         Type::Array { items: inner, .. } | Type::Map { values: inner, .. } if needed(set, inner) => {

@@ -29,6 +29,8 @@ pub const PATHS: &[&str] = &[
 pub const TAG_NICK: &str = "Tag_Profile_IM_Nick";
 /// The profile photo tag (an import's `FaceUrl`).
 pub const TAG_IMAGE: &str = "Tag_Profile_IM_Image";
+/// The status line (`SelfSignature`) profile tag.
+pub const TAG_SELF_SIGNATURE: &str = "Tag_Profile_IM_SelfSignature";
 /// How the user answers friend requests (`AllowType_Type_*`).
 pub const TAG_ALLOW_TYPE: &str = "Tag_Profile_IM_AllowType";
 /// Whether the admin forbids the user to send friend requests
@@ -66,6 +68,8 @@ pub struct Account {
     pub c2c_mute_until: u64,
     /// When its global group mute ends, likewise.
     pub group_mute_until: u64,
+    /// A chatbot account (`create_robot`).
+    pub robot: bool,
 }
 
 impl Accounts {

@@ -22,6 +22,7 @@ pub mod groups;
 pub mod moderation;
 pub mod mutes;
 pub mod presence;
+pub mod social;
 #[cfg(test)]
 mod testing;
 pub mod typed;
@@ -60,6 +61,8 @@ pub struct World {
     pub friends: Friends,
     /// Moderation keyword libraries and local words.
     pub moderation: moderation::Moderation,
+    /// Follow relations.
+    pub follows: social::Follows,
 }
 
 /// One REST call as the emulator sees it: already checked against its spec.
@@ -251,7 +254,8 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 }
 
 /// The families written with typed handlers: their routes.
-static TYPED: &[&[typed::Route]] = &[mutes::ROUTES, group_kv::ROUTES, presence::ROUTES, moderation::ROUTES];
+static TYPED: &[&[typed::Route]] =
+    &[mutes::ROUTES, group_kv::ROUTES, presence::ROUTES, moderation::ROUTES, social::ROUTES];
 
 fn family(path: &str) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.paths.contains(&path))
@@ -347,6 +351,7 @@ impl World {
         self.conversations.forget_account(id);
         self.groups.forget_account(id);
         self.friends.forget_account(id);
+        self.follows.forget_account(id);
     }
 
     /// Whether any part of the state other than the account table still
@@ -356,6 +361,7 @@ impl World {
             || self.conversations.mentions_account(id)
             || self.groups.mentions_account(id)
             || self.friends.mentions_account(id)
+            || self.follows.mentions_account(id)
     }
 
     /// Reads a state file (the format [`save`](Self::save) writes; see

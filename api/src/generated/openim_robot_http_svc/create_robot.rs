@@ -142,6 +142,11 @@ impl ::tim_core::Validate for Request {
                 "bytes",
                 || ::tim_core::endpoint::join_path(path, "UserID"),
             )?;
+            ::tim_core::endpoint::check::prefix(
+                value,
+                "@RBT#",
+                || ::tim_core::endpoint::join_path(path, "UserID"),
+            )?;
         }
         if let ::std::option::Option::Some(value) = &self.self_signature {
             ::tim_core::endpoint::check::len(

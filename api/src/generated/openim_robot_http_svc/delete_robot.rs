@@ -82,6 +82,11 @@ impl ::tim_core::Validate for Request {
                 "bytes",
                 || ::tim_core::endpoint::join_path(path, "Robot_Account"),
             )?;
+            ::tim_core::endpoint::check::prefix(
+                value,
+                "@RBT#",
+                || ::tim_core::endpoint::join_path(path, "Robot_Account"),
+            )?;
         }
         ::std::result::Result::Ok(())
     }
