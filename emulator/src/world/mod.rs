@@ -254,8 +254,14 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 }
 
 /// The families written with typed handlers: their routes.
-static TYPED: &[&[typed::Route]] =
-    &[mutes::ROUTES, group_kv::ROUTES, presence::ROUTES, moderation::ROUTES, social::ROUTES];
+static TYPED: &[&[typed::Route]] = &[
+    mutes::ROUTES,
+    group_kv::ROUTES,
+    presence::ROUTES,
+    moderation::ROUTES,
+    social::ROUTES,
+    groups::topics::ROUTES,
+];
 
 fn family(path: &str) -> Option<&'static Family> {
     FAMILIES.iter().find(|f| f.paths.contains(&path))

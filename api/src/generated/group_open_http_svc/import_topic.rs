@@ -385,7 +385,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,
@@ -401,7 +401,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The requested topic ID is already in use.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AlreadyExists),
     },
     ::tim_core::ErrorMeta {
         code: 10037,

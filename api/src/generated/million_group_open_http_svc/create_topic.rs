@@ -368,7 +368,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The group does not exist or was disbanded.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupNotFound),
     },
     ::tim_core::ErrorMeta {
         code: 10015,
@@ -392,7 +392,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The caller already uses the requested ID; choose another.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::AlreadyExists),
     },
     ::tim_core::ErrorMeta {
         code: 10036,

@@ -195,6 +195,7 @@ pub(super) fn create_group(w: &mut World, call: &Call<'_>) -> Handled {
         apply_join_option: call.str("ApplyJoinOption").unwrap_or(default_apply_join(t)).to_owned(),
         members,
         serial: groups.last_serial,
+        support_topic: t == "Community" && call.u64("SupportTopic") == Some(1),
         ..Group::default()
     };
     merge_app_data(&mut g.app_defined_data, call.body.get("AppDefinedData"));
@@ -415,8 +416,12 @@ pub(super) fn get_joined_group_list(w: &mut World, call: &Call<'_>) -> Handled {
         .filter(|(_, g)| huge || g.group_type != "AVChatRoom")
         // A work group is not active until its first message.
         .filter(|(_, g)| inactive || g.group_type != "Private" || g.msg_seq > 0)
-        // No community here holds topics.
-        .filter(|_| call.u64("SupportTopic") != Some(1))
+        // 1: only topic-enabled communities; 0: the others.
+        .filter(|(_, g)| match call.u64("SupportTopic") {
+            Some(1) => g.support_topic,
+            Some(0) => !g.support_topic,
+            _ => true,
+        })
         .map(|(id, g)| (g.serial, id, g))
         .collect();
     joined.sort_by_key(|(s, _, _)| *s);

@@ -57,6 +57,15 @@ pub(super) fn send_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
     let (g, from) = plan_send(w, call)?;
     let mut payload = send_payload(call, g, &from);
     let g = group_mut(&mut w.groups, call)?;
+    if let Some(topic) = call.str("TopicId") {
+        let (seq, done) = super::topics::send(g, call, topic, &from)?;
+        if forbidden(call, "ForbidAfterSendMsgCallback") {
+            return Ok(done);
+        }
+        payload.insert("MsgSeq".into(), json!(seq));
+        payload.insert("MsgTime".into(), json!(call.now));
+        return Ok(done.event("Group.CallbackAfterSendMsg", Value::Object(payload)));
+    }
     let seq = g.msg_seq.saturating_add(1);
     g.msg_seq = seq;
     g.last_msg_time = call.now;
@@ -171,16 +180,23 @@ fn priority_number(p: &str) -> u32 {
 }
 
 pub(super) fn group_msg_get_simple(w: &mut World, call: &Call<'_>) -> Handled {
-    let g = group(w, call)?;
     let wanted = call.u64("ReqMsgNumber").unwrap_or(0) as usize;
-    let upto = call.u64("ReqMsgSeq").unwrap_or(g.msg_seq);
-    let with_recalled = call.u64("WithRecalledMsg") == Some(1);
-    let list: Vec<Value> = g
-        .messages
-        .iter()
-        .rev()
-        .filter(|m| m.seq <= upto && (with_recalled || !m.recalled))
-        .take(wanted.min(HISTORY_PAGE_MAX))
+    let g = group_mut(&mut w.groups, call)?;
+    let page: Vec<&GroupMessage> = match call.str("TopicId") {
+        Some(topic) => super::topics::history(g, call, topic, wanted.min(HISTORY_PAGE_MAX))?,
+        None => {
+            let upto = call.u64("ReqMsgSeq").unwrap_or(g.msg_seq);
+            let with_recalled = call.u64("WithRecalledMsg") == Some(1);
+            g.messages
+                .iter()
+                .rev()
+                .filter(|m| m.seq <= upto && (with_recalled || !m.recalled))
+                .take(wanted.min(HISTORY_PAGE_MAX))
+                .collect()
+        }
+    };
+    let list: Vec<Value> = page
+        .into_iter()
         .map(|m| {
             json!({
                 "From_Account": m.from,

@@ -12,6 +12,7 @@ mod members;
 mod messages;
 #[cfg(test)]
 mod tests;
+pub(crate) mod topics;
 
 use std::collections::BTreeMap;
 
@@ -143,6 +144,40 @@ pub struct Group {
     pub attributes: BTreeMap<String, String>,
     /// Group counters.
     pub counters: BTreeMap<String, i64>,
+    /// Whether the group holds topics (a community created with
+    /// `SupportTopic: 1`).
+    pub support_topic: bool,
+    /// Its topics by ID.
+    pub topics: BTreeMap<String, Topic>,
+}
+
+/// One topic of a community.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Topic {
+    /// Name.
+    pub name: String,
+    /// Profile photo URL.
+    pub face_url: String,
+    /// Notice.
+    pub notification: String,
+    /// Introduction.
+    pub introduction: String,
+    /// Custom string.
+    pub custom_string: String,
+    /// Creation time (Unix seconds).
+    pub create_time: u64,
+    /// Time of the latest message (Unix seconds; 0 without one).
+    pub last_msg_time: u64,
+    /// Sequence number of the latest message (0 before the first).
+    pub msg_seq: u64,
+    /// Whether the topic-wide mute is on.
+    pub mute_all: bool,
+    /// Stored messages, oldest first.
+    pub messages: Vec<GroupMessage>,
+    /// Read positions (sequence numbers) by member.
+    pub reads: BTreeMap<String, u64>,
 }
 
 /// One member of a group.
