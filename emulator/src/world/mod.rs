@@ -21,6 +21,7 @@ pub mod group_kv;
 pub mod groups;
 pub mod moderation;
 pub mod mutes;
+pub mod official;
 pub mod presence;
 pub mod social;
 #[cfg(test)]
@@ -63,6 +64,8 @@ pub struct World {
     pub moderation: moderation::Moderation,
     /// Follow relations.
     pub follows: social::Follows,
+    /// Official accounts, their subscribers and messages.
+    pub official: official::OfficialAccounts,
 }
 
 /// One REST call as the emulator sees it: already checked against its spec.
@@ -261,6 +264,8 @@ static TYPED: &[&[typed::Route]] = &[
     moderation::ROUTES,
     social::ROUTES,
     groups::topics::ROUTES,
+    groups::permissions::ROUTES,
+    official::ROUTES,
 ];
 
 fn family(path: &str) -> Option<&'static Family> {
@@ -358,6 +363,7 @@ impl World {
         self.groups.forget_account(id);
         self.friends.forget_account(id);
         self.follows.forget_account(id);
+        self.official.forget_account(id);
     }
 
     /// Whether any part of the state other than the account table still
@@ -368,6 +374,7 @@ impl World {
             || self.groups.mentions_account(id)
             || self.friends.mentions_account(id)
             || self.follows.mentions_account(id)
+            || self.official.mentions_account(id)
     }
 
     /// Reads a state file (the format [`save`](Self::save) writes; see
@@ -380,5 +387,27 @@ impl World {
     /// [`state_file`](crate::state_file)).
     pub fn save(&self, path: &Path) -> Result<(), StateFileError> {
         crate::state_file::save(self, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{stateful_paths, typed_route, FAMILIES};
+
+    #[test]
+    fn no_path_is_answered_twice_and_every_typed_route_is_reachable() {
+        let mut paths: Vec<&str> = stateful_paths().collect();
+        let total = paths.len();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), total, "a path is listed twice");
+        for p in paths {
+            let legacy = FAMILIES.iter().any(|f| f.paths.contains(&p));
+            assert!(legacy || typed_route(p).is_some(), "{p}");
+            assert!(
+                tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{p}")).is_some(),
+                "{p} has no spec"
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Typed handlers: an endpoint's generated request in, its generated reply
 //! out.
 //!
-//! A family lists its endpoints as [`Route`]s built with [`route!`]: the
+//! A family lists its endpoints as [`Route`]s built with `route!`: the
 //! request type names the endpoint (its `META` carries the path), and the
 //! handler receives the request already checked against the spec and
 //! deserialized from the canonical body (without copying it), and returns

@@ -47,6 +47,10 @@
 //! make the client send names Tencent may not accept. The sample is a
 //! placeholder (an empty request and a bare success reply), not from the page.
 //! No endpoint error codes are known.
+//!
+//! The emulator answers success and changes nothing: with no documented body,
+//! no request can name the permission group or topic to remove. Use
+//! `set_topic_permission_group` to change a topic's bits instead.
 /// Metadata of `v4/group_open_http_svc/delete_topic_permission_group`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
         "v4/group_open_http_svc/delete_topic_permission_group",

@@ -328,6 +328,11 @@ impl PermissionGroupInfo {
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {
+    /// Cursor for the next page; empty once every permission group has been returned. The page's cut reply does not show it; the request's `Next` ("the `Next` of the previous reply") implies it, and the emulator sends it.
+    ///
+    /// Wire name: `Next` (optional).
+    #[serde(rename = "Next", default, skip_serializing_if = "Option::is_none")]
+    pub next: ::std::option::Option<::std::string::String>,
     /// One entry per permission group.
     ///
     /// Wire name: `PermissionGroupInfoList` (optional).
@@ -346,8 +351,18 @@ impl Response {
     #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
+            next: ::std::option::Option::None,
             permission_group_info_list: ::std::option::Option::None,
         }
+    }
+    /// Sets `Next`.
+    #[must_use]
+    pub fn next(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.next = ::std::option::Option::Some(value.into());
+        self
     }
     /// Sets `PermissionGroupInfoList`.
     #[must_use]

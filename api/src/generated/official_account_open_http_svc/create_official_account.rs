@@ -63,6 +63,16 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The response-field table stops after `ActionStatus` (the `OfficialAccountUserID` row is missing) and the error-code table is missing.",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "subscribers",
+                max: 100000u64,
+                code: ::std::option::Option::None,
+                doc: "Subscribers an account may have when `MaxSubscriberNum` is left out.",
+            },
+        ],
     );
 /// Request body of `v4/official_account_open_http_svc/create_official_account`: Create an official account
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
@@ -199,6 +209,13 @@ impl ::tim_core::Validate for Request {
         &self,
         path: &str,
     ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        if let ::std::option::Option::Some(value) = &self.official_account_user_id {
+            ::tim_core::endpoint::check::prefix(
+                value,
+                "@TOA#_",
+                || ::tim_core::endpoint::join_path(path, "OfficialAccountUserID"),
+            )?;
+        }
         {
             let value = &self.name;
             ::tim_core::endpoint::check::len(

@@ -10,6 +10,7 @@
 mod lifecycle;
 mod members;
 mod messages;
+pub(crate) mod permissions;
 #[cfg(test)]
 mod tests;
 pub(crate) mod topics;
@@ -149,6 +150,8 @@ pub struct Group {
     pub support_topic: bool,
     /// Its topics by ID.
     pub topics: BTreeMap<String, Topic>,
+    /// Its permission groups by ID.
+    pub permission_groups: BTreeMap<String, permissions::PermissionGroup>,
 }
 
 /// One topic of a community.
@@ -321,6 +324,12 @@ impl Groups {
             for readers in g.receipts.values_mut() {
                 readers.retain(|r| r != id);
             }
+            for t in g.topics.values_mut() {
+                t.reads.remove(id);
+            }
+            for pg in g.permission_groups.values_mut() {
+                pg.members.remove(id);
+            }
         }
     }
 
@@ -334,6 +343,8 @@ impl Groups {
                 || g.creator.as_deref() == Some(id)
                 || g.muted.contains_key(id)
                 || g.receipts.values().any(|r| r.iter().any(|a| a == id))
+                || g.topics.values().any(|t| t.reads.contains_key(id))
+                || g.permission_groups.values().any(|pg| pg.members.contains(id))
         })
     }
 }
