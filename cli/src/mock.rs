@@ -81,18 +81,33 @@ pub(crate) struct MockArgs {
     log_bodies: bool,
 }
 
-/// The `--help` text listing which endpoints answer from the state.
+/// The `--help` text listing which endpoints answer from the state and
+/// which are still canned (answered from their spec's sample).
 fn stateful_help() -> String {
     let mut paths: Vec<&str> = world::stateful_paths().collect();
     paths.sort_unstable();
+    let mut canned: Vec<&str> = tim_runtime::api::ENDPOINTS
+        .iter()
+        .map(|e| e.meta.path.trim_start_matches("v4/"))
+        .filter(|p| !world::is_stateful(p))
+        .collect();
+    canned.sort_unstable();
+    let canned = if canned.is_empty() {
+        "Every endpoint answers from the state.".to_owned()
+    } else {
+        format!(
+            "Canned endpoints ({}; no handler yet: the request is checked against its spec and answered \
+             with the spec's sample reply, marked \"canned\" in the log):\n  {}",
+            canned.len(),
+            canned.join("\n  ")
+        )
+    };
     format!(
         "Signals: Ctrl-C (SIGINT) and SIGTERM save the --state file and exit 0; SIGHUP saves it \
          and keeps serving.\n\n\
          Control API (no credentials on loopback): POST /__tim/reset, GET and PUT /__tim/state, \
          GET /__tim/requests, GET /__tim/callbacks.\n\n\
-         Endpoints answered from the emulated state ({}):\n  {}\n\n\
-         Every other endpoint is stateless: the request is checked against its spec and \
-         answered with the spec's sample reply.",
+         Endpoints answered from the emulated state ({}):\n  {}\n\n{canned}",
         paths.len(),
         paths.join("\n  ")
     )
@@ -405,6 +420,7 @@ fn clean(text: &str) -> String {
 /// when asked. The query is never shown: it holds the UserSig.
 fn request_line(r: &RecordedRequest, bodies: bool) -> String {
     let outcome = match &r.outcome {
+        Outcome::Replied(0) if r.canned => "OK (canned: the spec's sample reply)".to_owned(),
         Outcome::Replied(0) => "OK".to_owned(),
         Outcome::Replied(code) => format!("{code} {}", r.error_info),
         Outcome::Ignored => "OK (ignored for this group type)".to_owned(),

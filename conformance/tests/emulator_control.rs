@@ -5,6 +5,8 @@
 //! bodies named as such, logs capped in bytes, connections capped and timed
 //! out).
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -249,4 +251,50 @@ async fn half_open_connections_time_out_and_free_their_slots() {
     assert!(reply.is_ok_and(|r| r.is_ok()), "no answer within 2 s");
     assert!(started.elapsed() < Duration::from_secs(2));
     drop(stalled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_keep_the_msg_key_their_before_callback_announced() {
+    let url = support::slow_receiver(Duration::from_millis(30)).await;
+    let server = MockServer::start(config().rate_limits(false).callbacks(&url, None).unwrap()).await.unwrap();
+    let client = server.client_builder().build().unwrap();
+    for a in ["alice", "bob"] {
+        client.call(&account_import::Request::new(a)).await.unwrap();
+    }
+    let sends = (0..24u32).map(|i| {
+        let client = client.clone();
+        async move {
+            client.call(&sendmsg::Request::new("bob", i, text("hi")).from_account("alice")).await.unwrap()
+        }
+    });
+    let replies = futures_join_all(sends).await;
+    let callbacks = server.callbacks();
+    for reply in &replies {
+        let key = reply.msg_key.clone().unwrap();
+        let before = callbacks
+            .iter()
+            .filter(|c| c.command == "C2C.CallbackBeforeSendMsg")
+            .filter(|c| c.body["MsgKey"] == key.as_str())
+            .count();
+        let after = callbacks
+            .iter()
+            .filter(|c| c.command == "C2C.CallbackAfterSendMsg" && c.body["MsgKey"] == key.as_str())
+            .count();
+        assert_eq!((before, after), (1, 1), "MsgKey {key}");
+    }
+}
+
+/// Runs the futures concurrently; their outputs in order.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }

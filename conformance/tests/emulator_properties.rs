@@ -192,8 +192,16 @@ fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, Tes
     let bytes = serde_json::to_vec(body).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let canonical = (entry.parse_request)(&bytes)
         .map_err(|e| TestCaseError::fail(format!("{path}: the test built an invalid request: {e}")))?;
-    let call =
-        Call { meta: entry.meta, path: &path[3..], body: &canonical, operator: ADMIN, now: 1_700_000_000 };
+    let call = Call {
+        meta: entry.meta,
+        path: &path[3..],
+        body: &canonical,
+        operator: ADMIN,
+        now: 1_700_000_000,
+        sdkappid: 1_400_000_000,
+        server: "127.0.0.1:8080",
+        ticket: None,
+    };
     let reply = match world.before(&call) {
         Some(Err(r)) => json!({"ActionStatus": "FAIL", "ErrorCode": r.code, "ErrorInfo": r.info}),
         before => match world.handle(&call) {

@@ -144,6 +144,8 @@ struct RequestEntry<'a> {
     #[serde(rename = "ErrorInfo")]
     error_info: &'a str,
     latency_ms: f64,
+    /// Answered from a fixture or the spec's sample, not from the state.
+    canned: bool,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     ignored_fields: &'a [String],
     /// The body as checked; absent for requests refused before that.
@@ -165,6 +167,7 @@ impl<'a> RequestEntry<'a> {
             error_code,
             error_info: &r.error_info,
             latency_ms: millis(r.latency),
+            canned: r.canned,
             ignored_fields: &r.ignored_fields,
             body: (!r.body.is_empty()).then(|| serde_json::from_slice(&r.body).ok()).flatten(),
         }

@@ -299,6 +299,9 @@ pub struct RecordedRequest {
     pub ignored_fields: Vec<String>,
     /// From the request's arrival to the reply.
     pub latency: Duration,
+    /// Answered with a queued fixture or the spec's sample rather than from
+    /// the state (replay mode, or an endpoint without a handler yet).
+    pub canned: bool,
 }
 
 impl RecordedRequest {
@@ -328,6 +331,8 @@ struct Shared {
     callbacks: Option<Emitter>,
     /// Whether the control API answers without credentials (loopback).
     control_open: bool,
+    /// The bound address, as text.
+    addr: String,
 }
 
 /// Locks, recovering from poisoning: a handler never panics on input, and a
@@ -405,6 +410,7 @@ impl MockServer {
             limiter: Mutex::new(RateLimiter::default()),
             callbacks,
             control_open,
+            addr: addr.to_string(),
         });
         let accept = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -547,6 +553,7 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>, peer: SocketAddr) 
         error_info: String::new(),
         ignored_fields: Vec::new(),
         latency: Duration::ZERO,
+        canned: false,
     };
     // Who is calling is known before the body is read: the body of an
     // unauthenticated request is never buffered.
@@ -580,6 +587,8 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>, peer: SocketAddr) 
             record.outcome = outcome;
             record.ignored_fields = ignored;
             record.body = if valid { raw } else { Vec::new() };
+            let short = record.path.trim_start_matches("v4/");
+            record.canned = valid && !(shared.config.stateful && world::is_stateful(short));
             record.error_info = reply.get("ErrorInfo").and_then(Value::as_str).unwrap_or("").to_owned();
             let mut bytes = serde_json::to_vec(&reply).unwrap_or_default();
             if fault == Some(Fault::TruncatedBody) {
@@ -692,7 +701,10 @@ async fn emulate(
     let now = world::unix_now();
     let client_ip = peer.ip().to_string();
     let refused = |r: world::Refusal| (fail(r.code, &r.info), Outcome::Replied(r.code));
-    let before = world::Call { meta, path, body: &body, operator, now };
+    let (sdkappid, server) = (shared.config.sdkappid, shared.addr.as_str());
+    let probe = world::Call { meta, path, body: &body, operator, now, sdkappid, server, ticket: None };
+    let ticket = shared.world().take_ticket(&probe);
+    let before = world::Call { ticket, ..probe };
     let before = match shared.world().before(&before) {
         Some(Ok(events)) => events,
         Some(Err(r)) => return refused(r),
@@ -716,7 +728,7 @@ async fn emulate(
             }
         }
     }
-    let call = world::Call { meta, path, body: &body, operator, now };
+    let call = world::Call { meta, path, body: &body, operator, now, sdkappid, server, ticket };
     let done = match shared.world().handle(&call) {
         Some(Ok(done)) => done,
         Some(Err(r)) => return refused(r),

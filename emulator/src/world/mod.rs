@@ -14,6 +14,7 @@
 //! that role, so no error number is written here.
 
 pub mod accounts;
+pub mod app;
 pub mod c2c;
 pub mod conversations;
 pub mod friends;
@@ -23,6 +24,7 @@ pub mod moderation;
 pub mod mutes;
 pub mod official;
 pub mod presence;
+pub mod push;
 pub mod social;
 #[cfg(test)]
 mod testing;
@@ -66,6 +68,10 @@ pub struct World {
     pub follows: social::Follows,
     /// Official accounts, their subscribers and messages.
     pub official: official::OfficialAccounts,
+    /// All-member push attributes, tags and tasks.
+    pub push: push::Push,
+    /// Banned rich-media files.
+    pub files: app::Files,
 }
 
 /// One REST call as the emulator sees it: already checked against its spec.
@@ -82,6 +88,15 @@ pub struct Call<'a> {
     pub operator: &'a str,
     /// Unix seconds of the call.
     pub now: u64,
+    /// The app's SDKAppID.
+    pub sdkappid: u64,
+    /// The address the emulator answers on (`127.0.0.1:8080`).
+    pub server: &'a str,
+    /// A number taken for this call before its before-callbacks
+    /// ([`World::take_ticket`]), so that what they announce (a generated
+    /// `MsgSeq`, hence the `MsgKey`) is what the call stores, whatever
+    /// other calls do while the callbacks are in flight.
+    pub ticket: Option<u64>,
 }
 
 impl Call<'_> {
@@ -266,6 +281,10 @@ static TYPED: &[&[typed::Route]] = &[
     groups::topics::ROUTES,
     groups::permissions::ROUTES,
     official::ROUTES,
+    push::ROUTES,
+    groups::live::ROUTES,
+    groups::message_ops::ROUTES,
+    app::ROUTES,
 ];
 
 fn family(path: &str) -> Option<&'static Family> {
@@ -306,6 +325,14 @@ impl World {
         let mut w = Self::default();
         w.accounts.ensure(admin);
         w
+    }
+
+    /// Takes the number a call will use for what its before-callbacks
+    /// announce (a one-to-one message's generated `MsgSeq`), before they
+    /// are sent; `None` when it needs none. Pass it as [`Call::ticket`] to
+    /// [`before`](Self::before) and [`handle`](Self::handle).
+    pub fn take_ticket(&mut self, call: &Call<'_>) -> Option<u64> {
+        c2c::needs_ticket(call).then(|| self.c2c.next())
     }
 
     /// The before-callbacks `call` fires, or why it is refused before any
@@ -364,6 +391,7 @@ impl World {
         self.friends.forget_account(id);
         self.follows.forget_account(id);
         self.official.forget_account(id);
+        self.push.forget_account(id);
     }
 
     /// Whether any part of the state other than the account table still
@@ -375,6 +403,7 @@ impl World {
             || self.friends.mentions_account(id)
             || self.follows.mentions_account(id)
             || self.official.mentions_account(id)
+            || self.push.mentions_account(id)
     }
 
     /// Reads a state file (the format [`save`](Self::save) writes; see

@@ -140,7 +140,7 @@ struct Verdict {
 
 /// `2023-06-24 23:45:04` (UTC) for Unix seconds, as the keyword lists show
 /// times.
-fn datetime(secs: u64) -> String {
+pub(crate) fn datetime(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

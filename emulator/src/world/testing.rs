@@ -13,6 +13,9 @@ use super::{Call, Done, Handled, World};
 /// The admin of the test worlds.
 pub(crate) const ADMIN: &str = "admin";
 
+/// The SDKAppID of the test calls.
+pub(crate) const SDKAPPID: u64 = 1_400_000_000;
+
 /// A world with the admin and these accounts.
 pub(crate) fn world(accounts: &[&str]) -> World {
     let mut w = World::new(ADMIN);
@@ -54,7 +57,16 @@ pub(crate) fn canonical(path: &str, body: &Value) -> Value {
 
 /// A call by the admin at time `now` on an already canonical body.
 pub(crate) fn call<'a>(path: &'a str, body: &'a Value, now: u64) -> Call<'a> {
-    Call { meta: meta(path), path, body, operator: ADMIN, now }
+    Call {
+        meta: meta(path),
+        path,
+        body,
+        operator: ADMIN,
+        now,
+        sdkappid: SDKAPPID,
+        server: "127.0.0.1:8080",
+        ticket: None,
+    }
 }
 
 /// Runs a call at time `now` as the mock server does: the body is
@@ -66,7 +78,9 @@ pub(crate) fn exec(w: &mut World, path: &str, body: Value, now: u64) -> Handled 
     let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{path}"))
         .unwrap_or_else(|| panic!("no endpoint {path}"));
     let body = canonical(path, &body);
-    let call = call(path, &body, now);
+    // As the server does: a ticket first, then before and handle.
+    let probe = call(path, &body, now);
+    let call = Call { ticket: w.take_ticket(&probe), ..probe };
     let before = w.before(&call).unwrap_or_else(|| panic!("{path} is not stateful"))?;
     let mut done = w.handle(&call).unwrap_or_else(|| panic!("{path} is not stateful"))?;
     let reply = serde_json::to_vec(&done.body()).unwrap_or_default();

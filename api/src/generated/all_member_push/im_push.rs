@@ -68,16 +68,32 @@
 //! each pair is kept.
 /// Metadata of `v4/all_member_push/im_push`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/all_member_push/im_push",
-    "Push a message to all users",
-    ::tim_core::RateLimit::per_day(100),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"admin\",\"MsgRandom\":56512,\"MsgLifeTime\":120,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"TaskId\":\"1400123456_144115212910570789_4155518400_15723514\"}",
-);
+        "v4/all_member_push/im_push",
+        "Push a message to all users",
+        ::tim_core::RateLimit::per_day(100),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"admin\",\"MsgRandom\":56512,\"MsgLifeTime\":120,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"TaskId\":\"1400123456_144115212910570789_4155518400_15723514\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "seconds_between_pushes",
+                max: 1u64,
+                code: ::std::option::Option::Some(90024i64),
+                doc: "Pushes must be more than this many seconds apart.",
+            },
+            ::tim_core::LimitMeta {
+                name: "pushes_per_day",
+                max: 100u64,
+                code: ::std::option::Option::Some(90047i64),
+                doc: "Pushes per day (the default quota; raised on request).",
+            },
+        ],
+    );
 /// Who receives the push; everyone when left out. Attribute conditions and
 /// tag conditions cannot be combined; the two attribute (or two tag) forms can.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]

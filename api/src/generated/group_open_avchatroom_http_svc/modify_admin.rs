@@ -103,6 +103,16 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The call-frequency section is missing, and the error-code table is cut\ninside the row for 10004; any rows after it are missing.",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "max_admins",
+                max: 5u64,
+                code: ::std::option::Option::Some(10004i64),
+                doc: "Administrators a live group has after the call.",
+            },
+        ],
     );
 /// Whether to appoint or dismiss the listed accounts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

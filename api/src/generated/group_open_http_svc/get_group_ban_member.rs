@@ -286,7 +286,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "Not permitted, e.g. the feature is off in the console or the caller is not the administrator account.",
         retryable: false,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::GroupTypeUnsupported),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

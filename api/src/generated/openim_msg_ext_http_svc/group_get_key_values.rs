@@ -51,47 +51,57 @@
 //! The page gives one sample response, repeated for each request.
 /// Metadata of `v4/openim_msg_ext_http_svc/group_get_key_values`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/openim_msg_ext_http_svc/group_get_key_values",
-    "Pull extensions of a group message",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#1YMVAB3IZ\",\"MsgSeq\":158}",
-    "{\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ActionStatus\":\"OK\",\"CompleteFlag\":1,\"LatestSeq\":2,\"ClearSeq\":0,\"ExtensionList\":[{\"Key\":\"key1\",\"Value\":\"1\",\"Seq\":1},{\"Key\":\"key2\",\"Value\":\"2\",\"Seq\":1},{\"Key\":\"key3\",\"Value\":\"3\",\"Seq\":2}]}",
-);
+        "v4/openim_msg_ext_http_svc/group_get_key_values",
+        "Pull extensions of a group message",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#1YMVAB3IZ\",\"MsgSeq\":158}",
+        "{\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ActionStatus\":\"OK\",\"CompleteFlag\":1,\"LatestSeq\":2,\"ClearSeq\":0,\"ExtensionList\":[{\"Key\":\"key1\",\"Value\":\"1\",\"Seq\":1},{\"Key\":\"key2\",\"Value\":\"2\",\"Seq\":1},{\"Key\":\"key3\",\"Value\":\"3\",\"Seq\":2}]}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "pairs_per_page",
+                max: 200u64,
+                code: ::std::option::Option::None,
+                doc: "Pairs one reply carries; `CompleteFlag` 0 says more remain.",
+            },
+        ],
+    );
 /// Request body of `v4/openim_msg_ext_http_svc/group_get_key_values`: Pull extensions of a group message
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

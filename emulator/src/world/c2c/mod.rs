@@ -236,7 +236,7 @@ impl C2c {
     }
 
     /// A fresh number (generated `MsgSeq`, arrival order).
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.counter = self.counter.saturating_add(1);
         self.counter
     }
@@ -297,6 +297,11 @@ pub struct C2cConversation {
 }
 
 /// Before-callbacks of a call, or why it is refused.
+/// Whether `call` generates a `MsgSeq` that its before-callback announces.
+pub(super) fn needs_ticket(call: &Call<'_>) -> bool {
+    call.path == "openim/sendmsg" && call.u64("MsgSeq").is_none()
+}
+
 pub fn before(w: &World, call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
     if call.path != "openim/sendmsg" {
         return Ok(Vec::new());

@@ -47,10 +47,13 @@ pub(super) struct Plan {
 
 impl Plan {
     pub(super) fn new(c2c: &C2c, call: &Call<'_>) -> Self {
-        let (seq, generated_seq) = match call.u64("MsgSeq") {
-            Some(s) => (s, false),
+        let wrap = |n: u64| n % (u64::from(u32::MAX) + 1);
+        let (seq, generated_seq) = match (call.u64("MsgSeq"), call.ticket) {
+            (Some(s), _) => (s, false),
+            // Taken before the before-callbacks: nothing left to take.
+            (None, Some(ticket)) => (wrap(ticket), false),
             // The counter is taken by `handle`; `before` peeks at the same number.
-            None => (c2c.counter.saturating_add(1) % (u64::from(u32::MAX) + 1), true),
+            (None, None) => (wrap(c2c.counter.saturating_add(1)), true),
         };
         let random = call.u64("MsgRandom").unwrap_or(0);
         let time = call.u64("MsgTimeStamp").unwrap_or(call.now);

@@ -80,6 +80,8 @@ pub(super) fn send_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
             body: call.body.get("MsgBody").cloned().unwrap_or(Value::Array(Vec::new())),
             cloud_custom_data: call.str("CloudCustomData").unwrap_or_default().to_owned(),
             recalled: false,
+            supports_extension: call.u64("SupportMessageExtension") == Some(1),
+            ..GroupMessage::default()
         });
     }
     // Messages kept out of unread counts leave caught-up members caught up.
@@ -152,6 +154,7 @@ pub(super) fn import_group_msg(w: &mut World, call: &Call<'_>) -> Handled {
             body,
             cloud_custom_data: String::new(),
             recalled: false,
+            ..GroupMessage::default()
         });
         for (m, was) in g.members.iter_mut().zip(caught_up) {
             if was {

@@ -8,7 +8,9 @@
 //! of a message has read it.
 
 mod lifecycle;
+pub(crate) mod live;
 mod members;
+pub(crate) mod message_ops;
 mod messages;
 pub(crate) mod permissions;
 #[cfg(test)]
@@ -152,6 +154,8 @@ pub struct Group {
     pub topics: BTreeMap<String, Topic>,
     /// Its permission groups by ID.
     pub permission_groups: BTreeMap<String, permissions::PermissionGroup>,
+    /// Administrators, marks and bans of a live group.
+    pub live: live::Live,
 }
 
 /// One topic of a community.
@@ -227,6 +231,10 @@ pub struct GroupMessage {
     pub cloud_custom_data: String,
     /// Recalled with `group_msg_recall`.
     pub recalled: bool,
+    /// Sent with `SupportMessageExtension: 1`.
+    pub supports_extension: bool,
+    /// Its extension key-values.
+    pub extension: super::c2c::Extension,
 }
 
 impl Group {
@@ -330,6 +338,9 @@ impl Groups {
             for pg in g.permission_groups.values_mut() {
                 pg.members.remove(id);
             }
+            g.live.admins.remove(id);
+            g.live.marks.remove(id);
+            g.live.banned.remove(id);
         }
     }
 
@@ -345,6 +356,9 @@ impl Groups {
                 || g.receipts.values().any(|r| r.iter().any(|a| a == id))
                 || g.topics.values().any(|t| t.reads.contains_key(id))
                 || g.permission_groups.values().any(|pg| pg.members.contains(id))
+                || g.live.admins.contains(id)
+                || g.live.marks.contains_key(id)
+                || g.live.banned.contains_key(id)
         })
     }
 }

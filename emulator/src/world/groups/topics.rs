@@ -288,6 +288,8 @@ pub(super) fn send(g: &mut Group, call: &Call<'_>, topic: &str, from: &str) -> R
             body: call.body.get("MsgBody").cloned().unwrap_or(Value::Array(Vec::new())),
             cloud_custom_data: call.str("CloudCustomData").unwrap_or_default().to_owned(),
             recalled: false,
+            supports_extension: call.u64("SupportMessageExtension") == Some(1),
+            ..GroupMessage::default()
         });
     }
     t.reads.insert(from.to_owned(), seq);
