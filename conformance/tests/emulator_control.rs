@@ -298,3 +298,43 @@ where
     }
     out
 }
+
+#[tokio::test]
+async fn history_files_are_served_where_get_history_points() {
+    use tim_runtime::api::open_msg_svc::get_history;
+    let server = MockServer::start(config()).await.unwrap();
+    let client = server.client_builder().build().unwrap();
+    for a in ["alice", "bob"] {
+        client.call(&account_import::Request::new(a)).await.unwrap();
+    }
+    // A message two hours ago, by its own timestamp.
+    let hour_ago = tim_emulator::world::unix_now() - 7_200;
+    let hour_ago = hour_ago - hour_ago % 3_600 + 60;
+    let msg = serde_json::json!({"SyncFromOldSystem": 2, "From_Account": "alice", "To_Account": "bob", "MsgSeq": 1,
+        "MsgRandom": 1, "MsgTimeStamp": hour_ago, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "archived"}}]});
+    let reply = raw_post(&server, "v4/openim/importmsg", serde_json::to_vec(&msg).unwrap()).await;
+    assert_eq!(reply["ErrorCode"], 0, "{reply}");
+    let secs = hour_ago - hour_ago % 3_600;
+    let days = secs / 86_400;
+    // The hour as YYYYMMDDHH, through the emulator's own history endpoint.
+    let hour = {
+        let z = (days as i64) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        format!("{y:04}{m:02}{d:02}{:02}", secs % 86_400 / 3_600)
+    };
+    let files =
+        client.call(&get_history::Request::new(get_history::ChatType::C2c, hour.as_str())).await.unwrap();
+    let file = &files.file.unwrap()[0];
+    let url = file.url.clone().unwrap();
+    assert!(url.starts_with(&server.base_url()), "{url}");
+    let gz = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip file");
+    assert_eq!(file.gzip_size, Some(gz.len() as u64));
+}

@@ -8,6 +8,7 @@
 //! | `PUT /__tim/state` | replaces the state with a state file; an invalid one is a 400 and changes nothing |
 //! | `GET /__tim/requests` | the request log, a JSON array, newest last |
 //! | `GET /__tim/callbacks` | the callback log, a JSON array, newest last |
+//! | `GET /__tim/history/<ChatType>/<YYYYMMDDHH>` | the gzip archive `get_history` links to |
 //!
 //! On a loopback address no credentials are needed. Bound elsewhere, every
 //! control request needs the admin's query parameters, as a REST call does
@@ -28,6 +29,7 @@ use tim_runtime::ErrorRole;
 use super::callbacks::{AppliedDecision, CallbackResponse, EmittedCallback};
 use super::rate::RateLimiter;
 use super::{check_query, lock, read_body, BodyError, Outcome, RecordedRequest, Shared};
+use crate::world::history;
 use crate::{state_file, World};
 
 /// Largest state document `PUT /__tim/state` accepts.
@@ -52,6 +54,9 @@ pub(super) async fn handle(
         }
     }
     let method = req.method().clone();
+    if let Some(rest) = path.strip_prefix("__tim/history/") {
+        return history_file(shared, &method, rest);
+    }
     let allowed: &[Method] = match path {
         "__tim/reset" => &[Method::POST],
         "__tim/state" => &[Method::GET, Method::PUT],
@@ -108,6 +113,26 @@ pub(super) async fn handle(
             let entries: Vec<CallbackEntry<'_>> = sent.iter().map(CallbackEntry::new).collect();
             json(StatusCode::OK, serde_json::to_vec(&entries).unwrap_or_default())
         }
+    }
+}
+
+/// `GET /__tim/history/<ChatType>/<YYYYMMDDHH>`: the gzip archive that
+/// `open_msg_svc/get_history` links to.
+fn history_file(shared: &Shared, method: &Method, rest: &str) -> Response<Full<Bytes>> {
+    if method != Method::GET {
+        return error(StatusCode::METHOD_NOT_ALLOWED, "history files are fetched with GET");
+    }
+    let Some((chat, hour)) = rest.split_once('/') else {
+        return error(StatusCode::NOT_FOUND, "a history file is /__tim/history/<C2C|Group>/<YYYYMMDDHH>");
+    };
+    let archive = history::hour_start(hour).and_then(|start| shared.world().history_archive(chat, start));
+    match archive {
+        None => error(StatusCode::NOT_FOUND, "no messages in that hour"),
+        Some(bytes) => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/gzip")
+            .body(Full::new(Bytes::from(history::gzip(&bytes))))
+            .unwrap_or_default(),
     }
 }
 

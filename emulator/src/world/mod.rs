@@ -20,6 +20,7 @@ pub mod conversations;
 pub mod friends;
 pub mod group_kv;
 pub mod groups;
+pub mod history;
 pub mod moderation;
 pub mod mutes;
 pub mod official;
@@ -285,6 +286,7 @@ static TYPED: &[&[typed::Route]] = &[
     groups::live::ROUTES,
     groups::message_ops::ROUTES,
     app::ROUTES,
+    history::ROUTES,
 ];
 
 fn family(path: &str) -> Option<&'static Family> {

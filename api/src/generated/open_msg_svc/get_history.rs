@@ -36,18 +36,36 @@
 //!   "MsgTime": "2015120121"
 //! }
 //! ```
+//!
+//! # Note
+//!
+//! The page does not show the archive's contents. The emulator serves each
+//! file itself (the `URL` points at its `/__tim/history/<ChatType>/<YYYYMMDDHH>`)
+//! as gzip-compressed JSON `{"MsgList": \[...\]}`, each message with
+//! `From_Account`, `To_Account` or `GroupId`, `MsgTimestamp`, `MsgSeq`,
+//! `MsgRandom` and `MsgBody`.
 /// Metadata of `v4/open_msg_svc/get_history`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/open_msg_svc/get_history",
-    "Get download links for message history files",
-    ::tim_core::RateLimit::per_second(10),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"ChatType\":\"C2C\",\"MsgTime\":\"2015120121\"}",
-    "{\"File\":[{\"URL\":\"https://download.tim.qq.com/msg_history/2/9b8f8f063b73f61698ce11e58207e89ade40.gz\",\"ExpireTime\":\"2015-12-02 16:45:23\",\"FileSize\":65207,\"FileMD5\":\"cceece008bb7f469a47cf8c4b7acb84e\",\"GzipSize\":1815,\"GzipMD5\":\"c3a0269dde393fd7a8bb18bfdeaeee2e\"}],\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
-);
+        "v4/open_msg_svc/get_history",
+        "Get download links for message history files",
+        ::tim_core::RateLimit::per_second(10),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"ChatType\":\"C2C\",\"MsgTime\":\"2015120121\"}",
+        "{\"File\":[{\"URL\":\"https://download.tim.qq.com/msg_history/2/9b8f8f063b73f61698ce11e58207e89ade40.gz\",\"ExpireTime\":\"2015-12-02 16:45:23\",\"FileSize\":65207,\"FileMD5\":\"cceece008bb7f469a47cf8c4b7acb84e\",\"GzipSize\":1815,\"GzipMD5\":\"c3a0269dde393fd7a8bb18bfdeaeee2e\"}],\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "retention_days",
+                max: 7u64,
+                code: ::std::option::Option::Some(1005i64),
+                doc: "Days an hour's file is kept after the hour ends.",
+            },
+        ],
+    );
 /// Which messages to export.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
