@@ -346,9 +346,11 @@ impl World {
             (None, Some(_)) => no_before,
             (None, None) => return None,
         };
-        Some(self.group_type_rule(call).and_then(|ignored| match ignored {
-            true => Ok(Vec::new()),
-            false => before(self, call),
+        Some(Self::body_limits(call).and_then(|()| self.group_type_rule(call)).and_then(|ignored| {
+            match ignored {
+                true => Ok(Vec::new()),
+                false => before(self, call),
+            }
         }))
     }
 
@@ -360,10 +362,27 @@ impl World {
             (None, Some(r)) => r.handle,
             (None, None) => return None,
         };
-        Some(match self.group_type_rule(call) {
+        Some(match Self::body_limits(call).and_then(|()| self.group_type_rule(call)) {
             Err(r) => Err(r),
             Ok(true) => Ok(Done { ignored: true, ..Done::ok() }),
             Ok(false) => handle(self, call),
+        })
+    }
+
+    /// The spec's limit on the size of a message body (`msg_body_bytes`:
+    /// the JSON of `MsgBody`), for the endpoints that state one.
+    fn body_limits(call: &Call<'_>) -> Result<(), Refusal> {
+        let (Some(limit), Some(body)) = (call.meta.limit("msg_body_bytes"), call.body.get("MsgBody")) else {
+            return Ok(());
+        };
+        let size = serde_json::to_vec(body).map_or(0, |b| b.len()) as u64;
+        if size <= limit.max {
+            return Ok(());
+        }
+        let info = format!("MsgBody is {size} bytes; at most {} are allowed", limit.max);
+        Err(match limit.code {
+            Some(code) => Refusal { code, info },
+            None => call.refuse(ErrorRole::BodyTooLarge, info),
         })
     }
 

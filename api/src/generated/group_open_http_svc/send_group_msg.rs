@@ -33,6 +33,7 @@
 //! | 10010 | `GroupNotFound` | The group does not exist or was disbanded. | no |
 //! | 10015 | `InvalidGroupId` | The group ID is invalid. | no |
 //! | 10016 | `BlockedByCallback` | The app backend refused the operation through a callback. | no |
+//! | 80002 | `MessageTooLong` | The message is longer than 12 KB; shorten it. | no |
 //! | 10017 | `SenderMuted` | The sender is muted. | no |
 //! | 10023 | `SendRateLimited` | The message sending frequency limit was reached; try again later. | yes |
 //!
@@ -83,52 +84,63 @@
 //!
 //! # Note
 //!
-//! The error table also lists 80002 (message longer than 12 KB), a public code
-//! that comes through the `public` table. The face element `Data` of the
+//! The error table also lists 80002 (message longer than 12 KB), a public code;
+//! it is repeated in this table with the page's meaning, so the emulator's
+//! size limit can name it. The face element `Data` of the
 //! samples holds control characters ("abc\u0000\u0001"), kept as written.
 /// Metadata of `v4/group_open_http_svc/send_group_msg`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/send_group_msg",
-    "Send a group message",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#2C5SZEAEF\",\"Random\":8912345,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"red packet\"}},{\"MsgType\":\"TIMFaceElem\",\"MsgContent\":{\"Index\":6,\"Data\":\"abc\\u0000\\u0001\"}}],\"CloudCustomData\":\"your cloud custom data\",\"SupportMessageExtension\":0,\"OfflinePushInfo\":{\"PushFlag\":0,\"Desc\":\"Content to push offline\",\"Ext\":\"Passthrough content\",\"AndroidInfo\":{\"Sound\":\"android.mp3\"},\"ApnsInfo\":{\"Sound\":\"apns.mp3\",\"BadgeMode\":1,\"Title\":\"apns title\",\"SubTitle\":\"apns subtitle\",\"Image\":\"www.image.com\"}}}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MsgTime\":1497249503,\"MsgSeq\":1,\"MsgDropReason\":\"MsgFreqCtrl\"}",
-);
+        "v4/group_open_http_svc/send_group_msg",
+        "Send a group message",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#2C5SZEAEF\",\"Random\":8912345,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"red packet\"}},{\"MsgType\":\"TIMFaceElem\",\"MsgContent\":{\"Index\":6,\"Data\":\"abc\\u0000\\u0001\"}}],\"CloudCustomData\":\"your cloud custom data\",\"SupportMessageExtension\":0,\"OfflinePushInfo\":{\"PushFlag\":0,\"Desc\":\"Content to push offline\",\"Ext\":\"Passthrough content\",\"AndroidInfo\":{\"Sound\":\"android.mp3\"},\"ApnsInfo\":{\"Sound\":\"apns.mp3\",\"BadgeMode\":1,\"Title\":\"apns title\",\"SubTitle\":\"apns subtitle\",\"Image\":\"www.image.com\"}}}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MsgTime\":1497249503,\"MsgSeq\":1,\"MsgDropReason\":\"MsgFreqCtrl\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "msg_body_bytes",
+                max: 12288u64,
+                code: ::std::option::Option::Some(80002i64),
+                doc: "Bytes of `MsgBody` as JSON (the documented 12 KB).",
+            },
+        ],
+    );
 /// Request body of `v4/group_open_http_svc/send_group_msg`: Send a group message
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -533,6 +545,14 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         role: ::std::option::Option::None,
     },
     ::tim_core::ErrorMeta {
+        code: 80002,
+        name: "MessageTooLong",
+        meaning: "The message is longer than 12 KB; shorten it.",
+        retryable: false,
+        fields: &[],
+        role: ::std::option::Option::None,
+    },
+    ::tim_core::ErrorMeta {
         code: 10017,
         name: "SenderMuted",
         meaning: "The sender is muted.",
@@ -577,6 +597,10 @@ pub enum Error {
     ///
     /// Holds the server's `ErrorInfo`.
     BlockedByCallback(::std::string::String),
+    /// `80002`: The message is longer than 12 KB; shorten it.
+    ///
+    /// Holds the server's `ErrorInfo`.
+    MessageTooLong(::std::string::String),
     /// `10017`: The sender is muted.
     ///
     /// Holds the server's `ErrorInfo`.
@@ -601,6 +625,7 @@ impl ::tim_core::ApiErrorKind for Error {
             10010 => return Self::GroupNotFound(info),
             10015 => return Self::InvalidGroupId(info),
             10016 => return Self::BlockedByCallback(info),
+            80002 => return Self::MessageTooLong(info),
             10017 => return Self::SenderMuted(info),
             10023 => return Self::SendRateLimited(info),
             _ => {}
@@ -619,6 +644,7 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::GroupNotFound(_) => 10010,
             Self::InvalidGroupId(_) => 10015,
             Self::BlockedByCallback(_) => 10016,
+            Self::MessageTooLong(_) => 80002,
             Self::SenderMuted(_) => 10017,
             Self::SendRateLimited(_) => 10023,
             Self::Public(e) => e.code(),
@@ -633,6 +659,7 @@ impl ::tim_core::ApiErrorKind for Error {
             | Self::GroupNotFound(info)
             | Self::InvalidGroupId(info)
             | Self::BlockedByCallback(info)
+            | Self::MessageTooLong(info)
             | Self::SenderMuted(info)
             | Self::SendRateLimited(info) => info,
             Self::Public(e) => e.info(),
@@ -647,8 +674,9 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::GroupNotFound(_) => ::std::option::Option::Some(&ERRORS[3usize]),
             Self::InvalidGroupId(_) => ::std::option::Option::Some(&ERRORS[4usize]),
             Self::BlockedByCallback(_) => ::std::option::Option::Some(&ERRORS[5usize]),
-            Self::SenderMuted(_) => ::std::option::Option::Some(&ERRORS[6usize]),
-            Self::SendRateLimited(_) => ::std::option::Option::Some(&ERRORS[7usize]),
+            Self::MessageTooLong(_) => ::std::option::Option::Some(&ERRORS[6usize]),
+            Self::SenderMuted(_) => ::std::option::Option::Some(&ERRORS[7usize]),
+            Self::SendRateLimited(_) => ::std::option::Option::Some(&ERRORS[8usize]),
             Self::Public(e) => ::std::option::Option::Some(e.meta()),
             Self::Unknown(_) => ::std::option::Option::None,
         }

@@ -34,6 +34,7 @@
 //! | 90992 | `InternalErrorCallback` | Internal error; if every request fails, check that the webhook of the app answers the Chat backend. | yes |
 //! | 91000 | `InternalError` | Internal service error; try again. | yes |
 //! | 93000 | `PacketTooLarge` | The JSON packet is too long; the message body may not exceed 12 KB. | no |
+//! | 90055 | `BatchMsgBodyTooLong` | The message body of a batch send is longer than 12 KB (the error-code page's code for batch sending). | no |
 //!
 //! Shared table `public` also applies: Public backend error codes (60000-79999) that any REST call can return.
 //!
@@ -70,16 +71,26 @@
 //! be treated as a success so that `ErrorList` is read.
 /// Metadata of `v4/openim/batchsendmsg`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/openim/batchsendmsg",
-    "Send a one-to-one message to many users",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"SyncOtherMachine\":2,\"To_Account\":[\"bonnie\",\"rong\"],\"MsgSeq\":28360,\"MsgRandom\":19901224,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}],\"CloudCustomData\":\"your cloud custom data\"}",
-    "{\"ErrorInfo\":\"\",\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"MsgKey\":\"128493_903762_1572870301\"}",
-);
+        "v4/openim/batchsendmsg",
+        "Send a one-to-one message to many users",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"SyncOtherMachine\":2,\"To_Account\":[\"bonnie\",\"rong\"],\"MsgSeq\":28360,\"MsgRandom\":19901224,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}],\"CloudCustomData\":\"your cloud custom data\"}",
+        "{\"ErrorInfo\":\"\",\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"MsgKey\":\"128493_903762_1572870301\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "msg_body_bytes",
+                max: 12288u64,
+                code: ::std::option::Option::Some(90055i64),
+                doc: "Bytes of `MsgBody` as JSON (the documented 12 KB).",
+            },
+        ],
+    );
 /// Request body of `v4/openim/batchsendmsg`: Send a one-to-one message to many users
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -520,6 +531,14 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         fields: &["MsgBody"],
         role: ::std::option::Option::Some(::tim_core::ErrorRole::BodyTooLarge),
     },
+    ::tim_core::ErrorMeta {
+        code: 90055,
+        name: "BatchMsgBodyTooLong",
+        meaning: "The message body of a batch send is longer than 12 KB (the error-code page's code for batch sending).",
+        retryable: false,
+        fields: &[],
+        role: ::std::option::Option::None,
+    },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -581,6 +600,10 @@ pub enum Error {
     ///
     /// Holds the server's `ErrorInfo`.
     PacketTooLarge(::std::string::String),
+    /// `90055`: The message body of a batch send is longer than 12 KB (the error-code page's code for batch sending).
+    ///
+    /// Holds the server's `ErrorInfo`.
+    BatchMsgBodyTooLong(::std::string::String),
     /// A code of the shared `public` table.
     Public(super::super::errors::Public),
     /// A code the spec does not document for this endpoint. Opaque, so
@@ -605,6 +628,7 @@ impl ::tim_core::ApiErrorKind for Error {
             90992 => return Self::InternalErrorCallback(info),
             91000 => return Self::InternalError(info),
             93000 => return Self::PacketTooLarge(info),
+            90055 => return Self::BatchMsgBodyTooLong(info),
             _ => {}
         }
         let info = match super::super::errors::Public::try_from_reply(code, info) {
@@ -629,6 +653,7 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::InternalErrorCallback(_) => 90992,
             Self::InternalError(_) => 91000,
             Self::PacketTooLarge(_) => 93000,
+            Self::BatchMsgBodyTooLong(_) => 90055,
             Self::Public(e) => e.code(),
             Self::Unknown(unknown) => unknown.code(),
         }
@@ -648,7 +673,8 @@ impl ::tim_core::ApiErrorKind for Error {
             | Self::AccountNotFound(info)
             | Self::InternalErrorCallback(info)
             | Self::InternalError(info)
-            | Self::PacketTooLarge(info) => info,
+            | Self::PacketTooLarge(info)
+            | Self::BatchMsgBodyTooLong(info) => info,
             Self::Public(e) => e.info(),
             Self::Unknown(unknown) => unknown.info(),
         }
@@ -671,6 +697,7 @@ impl ::tim_core::ApiErrorKind for Error {
             }
             Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[12usize]),
             Self::PacketTooLarge(_) => ::std::option::Option::Some(&ERRORS[13usize]),
+            Self::BatchMsgBodyTooLong(_) => ::std::option::Option::Some(&ERRORS[14usize]),
             Self::Public(e) => ::std::option::Option::Some(e.meta()),
             Self::Unknown(_) => ::std::option::Option::None,
         }

@@ -68,16 +68,26 @@
 //! key fields were given; kept non-idempotent like the other imports.
 /// Metadata of `v4/openim/importmsg`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/openim/importmsg",
-    "Import a one-to-one message",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"SyncFromOldSystem\":5,\"From_Account\":\"lumotuwe1\",\"To_Account\":\"lumotuwe2\",\"MsgSeq\":827092,\"MsgRandom\":1287657,\"MsgTimeStamp\":1556178721,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}],\"CloudCustomData\":\"your cloud custom data\"}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
-);
+        "v4/openim/importmsg",
+        "Import a one-to-one message",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"SyncFromOldSystem\":5,\"From_Account\":\"lumotuwe1\",\"To_Account\":\"lumotuwe2\",\"MsgSeq\":827092,\"MsgRandom\":1287657,\"MsgTimeStamp\":1556178721,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}],\"CloudCustomData\":\"your cloud custom data\"}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "msg_body_bytes",
+                max: 12288u64,
+                code: ::std::option::Option::Some(93000i64),
+                doc: "Bytes of `MsgBody` as JSON (the documented 12 KB).",
+            },
+        ],
+    );
 /// Request body of `v4/openim/importmsg`: Import a one-to-one message
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

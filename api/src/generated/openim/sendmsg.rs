@@ -68,16 +68,26 @@
 //! ```
 /// Metadata of `v4/openim/sendmsg`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/openim/sendmsg",
-    "Send a one-to-one message",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"SyncOtherMachine\":2,\"To_Account\":\"lumotuwe2\",\"MsgLifeTime\":60,\"MsgSeq\":93847636,\"MsgRandom\":1287657,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}],\"CloudCustomData\":\"your cloud custom data\",\"SupportMessageExtension\":0}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MsgTime\":1572870301,\"MsgKey\":\"89541_2574206_1572870301\"}",
-);
+        "v4/openim/sendmsg",
+        "Send a one-to-one message",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"SyncOtherMachine\":2,\"To_Account\":\"lumotuwe2\",\"MsgLifeTime\":60,\"MsgSeq\":93847636,\"MsgRandom\":1287657,\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"hi, beauty\"}}],\"CloudCustomData\":\"your cloud custom data\",\"SupportMessageExtension\":0}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MsgTime\":1572870301,\"MsgKey\":\"89541_2574206_1572870301\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "msg_body_bytes",
+                max: 12288u64,
+                code: ::std::option::Option::Some(93000i64),
+                doc: "Bytes of `MsgBody` as JSON (the documented 12 KB).",
+            },
+        ],
+    );
 /// Request body of `v4/openim/sendmsg`: Send a one-to-one message
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

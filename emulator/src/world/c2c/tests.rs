@@ -422,3 +422,24 @@ fn forget_account_removes_its_threads() {
     assert!(w.c2c.conversations_of("b").iter().all(|c| c.peer != "a"));
     assert_eq!(w.c2c.messages_between("b", "c").len(), 1);
 }
+
+#[test]
+fn message_bodies_over_the_spec_limit_get_their_documented_codes() {
+    use crate::world::testing::{exec, meta, named_code, world};
+    let mut w = world(&["alice", "bob"]);
+    let big = |n: usize| json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": "x".repeat(n)}}]);
+    for (path, name, body) in [
+        ("openim/sendmsg", "PacketTooLarge", json!({"From_Account": "alice", "To_Account": "bob", "MsgRandom": 1})),
+        ("openim/batchsendmsg", "BatchMsgBodyTooLong", json!({"From_Account": "alice", "To_Account": ["bob"], "MsgRandom": 1})),
+    ] {
+        let max = meta(path).limit("msg_body_bytes").unwrap().max as usize;
+        let mut over = body.clone();
+        over["MsgBody"] = big(max);
+        let r = exec(&mut w, path, over, 1_000);
+        assert_eq!(r.unwrap_err().code, named_code(path, name), "{path}");
+        let mut fits = body;
+        fits["MsgBody"] = big(max - 100);
+        assert!(exec(&mut w, path, fits, 1_000).is_ok(), "{path}");
+    }
+    assert_eq!(w.c2c.unread("bob", "alice"), 2);
+}
