@@ -1,5 +1,6 @@
-//! Random sequences of calls from several families against the emulator's
-//! state: nothing panics, every reply decodes as the endpoint's typed
+//! Random sequences of calls from every family against the emulator's
+//! state (accounts, messages, groups, topics, permission groups, friends,
+//! follows, official accounts, push, moderation, chatbots): nothing panics, every reply decodes as the endpoint's typed
 //! response or one of its documented errors, and the invariants hold (unread
 //! counts never negative and consistent, group `MsgSeq` strictly increasing,
 //! a deleted account absent everywhere, the state file round-trips), and
@@ -59,6 +60,22 @@ enum Op {
     FriendDelete { a: usize, b: usize },
     Block { a: usize, b: usize },
     ContactList(usize),
+    Follow { a: usize, b: usize },
+    Unfollow { a: usize, b: usize },
+    GroupAttr { group: usize, key: usize },
+    Counter { group: usize },
+    CreateTopic { group: usize },
+    TopicSend { group: usize, from: usize },
+    PermissionGroup { group: usize },
+    PermissionMember { group: usize, member: usize },
+    OfficialCreate { owner: usize },
+    Subscribe(usize),
+    OfficialSend,
+    PushTag(usize),
+    Push,
+    Keyword,
+    Moderate,
+    Robot(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -82,6 +99,22 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (u(), u()).prop_map(|(a, b)| Op::FriendDelete { a, b }),
         1 => (u(), u()).prop_map(|(a, b)| Op::Block { a, b }),
         1 => u().prop_map(Op::ContactList),
+        2 => (u(), u()).prop_map(|(a, b)| Op::Follow { a, b }),
+        1 => (u(), u()).prop_map(|(a, b)| Op::Unfollow { a, b }),
+        1 => (g(), 0..20usize).prop_map(|(group, key)| Op::GroupAttr { group, key }),
+        1 => g().prop_map(|group| Op::Counter { group }),
+        1 => g().prop_map(|group| Op::CreateTopic { group }),
+        2 => (g(), u()).prop_map(|(group, from)| Op::TopicSend { group, from }),
+        1 => g().prop_map(|group| Op::PermissionGroup { group }),
+        1 => (g(), u()).prop_map(|(group, member)| Op::PermissionMember { group, member }),
+        1 => u().prop_map(|owner| Op::OfficialCreate { owner }),
+        1 => u().prop_map(Op::Subscribe),
+        1 => Just(Op::OfficialSend),
+        1 => u().prop_map(Op::PushTag),
+        1 => Just(Op::Push),
+        1 => Just(Op::Keyword),
+        1 => Just(Op::Moderate),
+        1 => (0..3usize).prop_map(Op::Robot),
     ]
 }
 
@@ -107,6 +140,8 @@ struct Model {
     last_seq: BTreeMap<String, u64>,
     /// Accounts deleted and not imported since.
     deleted: BTreeSet<String>,
+    /// Pool index → the topic created in that group, if any.
+    topics: BTreeMap<usize, String>,
 }
 
 impl Model {
@@ -142,6 +177,9 @@ fn request(op: &Op, m: &Model) -> (&'static str, Value) {
                                   "GroupId": group_id(group, kind)});
             if kind != "AVChatRoom" {
                 body["MemberList"] = json!([{"Member_Account": user(member)}]);
+            }
+            if kind == "Community" {
+                body["SupportTopic"] = json!(1);
             }
             ("v4/group_open_http_svc/create_group", body)
         }
@@ -182,6 +220,66 @@ fn request(op: &Op, m: &Model) -> (&'static str, Value) {
             json!({"From_Account": user(u), "TimeStamp": 0, "StartIndex": 0, "TopTimeStamp": 0, "TopStartIndex": 0,
                    "AssistFlags": 15}),
         ),
+        Op::Follow { a, b } => (
+            "v4/follow/follow_add",
+            json!({"From_Account": user(a), "FollowItem": [{"To_Account": user(b)}]}),
+        ),
+        Op::Unfollow { a, b } => {
+            ("v4/follow/follow_delete", json!({"From_Account": user(a), "To_Account": [user(b)]}))
+        }
+        Op::GroupAttr { group, key } => (
+            "v4/group_open_http_svc/modify_group_attr",
+            json!({"GroupId": m.group(group), "GroupAttr": [{"key": format!("k{key}"), "value": "v"}]}),
+        ),
+        Op::Counter { group } => (
+            "v4/group_open_http_svc/update_group_counter",
+            json!({"GroupId": m.group(group), "GroupCounter": [{"Key": "c", "Value": 1}], "Mode": "Increase"}),
+        ),
+        Op::CreateTopic { group } => (
+            "v4/million_group_open_http_svc/create_topic",
+            json!({"GroupId": m.group(group), "TopicName": "t"}),
+        ),
+        Op::TopicSend { group, from } => (
+            "v4/group_open_http_svc/send_group_msg",
+            json!({"GroupId": m.group(group), "TopicId": m.topics.get(&group).cloned().unwrap_or_else(|| "none".into()),
+                   "From_Account": user(from), "Random": 3, "MsgBody": text("t")}),
+        ),
+        Op::PermissionGroup { group } => (
+            "v4/group_open_http_svc/create_permission_group",
+            json!({"GroupId": m.group(group), "PermissionGroupId": "@PMG#_prop", "PermissionGroupName": "p"}),
+        ),
+        Op::PermissionMember { group, member } => (
+            "v4/group_open_http_svc/add_permission_group_member",
+            json!({"GroupId": m.group(group), "PermissionGroupId": "@PMG#_prop", "MemberList": [{"Member_Account": user(member)}]}),
+        ),
+        Op::OfficialCreate { owner } => (
+            "v4/official_account_open_http_svc/create_official_account",
+            json!({"Owner_Account": user(owner), "OfficialAccountUserID": "@TOA#_prop", "Name": "o"}),
+        ),
+        Op::Subscribe(u) => (
+            "v4/official_account_open_http_svc/add_subscriber",
+            json!({"Official_Account": "@TOA#_prop", "SubscriberList": [{"Subscriber_Account": user(u)}]}),
+        ),
+        Op::OfficialSend => (
+            "v4/official_account_open_http_svc/send_official_account_msg",
+            json!({"Official_Account": "@TOA#_prop", "Random": 1, "MsgBody": text("o")}),
+        ),
+        Op::PushTag(u) => {
+            ("v4/all_member_push/im_add_tag", json!({"UserTags": [{"To_Account": user(u), "Tags": ["t"]}]}))
+        }
+        Op::Push => (
+            "v4/all_member_push/im_push",
+            json!({"MsgRandom": 1, "Condition": {"TagsOr": ["t"]}, "MsgBody": text("p")}),
+        ),
+        Op::Keyword => (
+            "v4/im_msg_audit_mgr/add_cloud_audit_keywords",
+            json!({"SdkAppId": 1, "LibID": "lib", "UserKeywords": [{"Content": "hi", "Label": "Ad"}]}),
+        ),
+        Op::Moderate => (
+            "v4/im_msg_audit/content_moderation",
+            json!({"AuditName": "C2C", "ContentType": "Text", "Content": "hi there"}),
+        ),
+        Op::Robot(i) => ("v4/openim_robot_http_svc/create_robot", json!({"UserID": format!("@RBT#{i}")})),
     }
 }
 
@@ -276,11 +374,33 @@ fn check_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
                 let id = reply["GroupId"].as_str().unwrap_or_default().to_owned();
                 model.last_seq.remove(&id);
                 model.groups.insert(group, (id, TYPES[kind].to_owned()));
+                model.topics.remove(&group);
             }
             Op::Destroy(group) if ok => {
                 if let Some((id, _)) = model.groups.remove(&group) {
                     model.last_seq.remove(&id);
                 }
+                model.topics.remove(&group);
+            }
+            Op::CreateTopic { group } if ok => {
+                let id = reply["TopicId"].as_str().unwrap_or_default().to_owned();
+                model.last_seq.remove(&id);
+                model.topics.insert(group, id);
+            }
+            Op::TopicSend { group, .. } if ok => {
+                // A topic's MsgSeq rises on its own.
+                let id = model.topics.get(&group).cloned().unwrap_or_default();
+                if let Some(seq) = reply["MsgSeq"].as_u64() {
+                    if let Some(last) = model.last_seq.insert(id.clone(), seq) {
+                        prop_assert!(seq > last, "{id}: MsgSeq {seq} after {last}");
+                    }
+                }
+            }
+            Op::Moderate if ok => {
+                prop_assert!(
+                    ["Pass", "Block", "Review"].contains(&reply["Result"].as_str().unwrap_or("")),
+                    "{reply}"
+                );
             }
             Op::GroupSend { group, .. } if ok => {
                 let id = model.group(group);

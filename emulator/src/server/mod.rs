@@ -703,9 +703,13 @@ async fn emulate(
     let refused = |r: world::Refusal| (fail(r.code, &r.info), Outcome::Replied(r.code));
     let (sdkappid, server) = (shared.config.sdkappid, shared.addr.as_str());
     let probe = world::Call { meta, path, body: &body, operator, now, sdkappid, server, ticket: None };
-    let ticket = shared.world().take_ticket(&probe);
-    let before = world::Call { ticket, ..probe };
-    let before = match shared.world().before(&before) {
+    // The ticket and the before-callbacks under one lock.
+    let (ticket, before) = {
+        let mut world = shared.world();
+        let ticket = world.take_ticket(&probe);
+        (ticket, world.before(&world::Call { ticket, ..probe }))
+    };
+    let before = match before {
         Some(Ok(events)) => events,
         Some(Err(r)) => return refused(r),
         None => Vec::new(),

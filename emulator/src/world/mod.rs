@@ -31,8 +31,10 @@ pub mod social;
 mod testing;
 pub mod typed;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
 
 pub use crate::state_file::StateFileError;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -289,12 +291,45 @@ static TYPED: &[&[typed::Route]] = &[
     history::ROUTES,
 ];
 
+/// Who answers a path.
+#[derive(Clone, Copy)]
+enum Handler {
+    Family(&'static Family),
+    Typed(&'static typed::Route),
+}
+
+/// Every stateful path and its handler, built once: each call looks its
+/// path up here rather than scanning the lists.
+fn handlers() -> &'static HashMap<&'static str, Handler> {
+    static INDEX: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index = HashMap::new();
+        for routes in TYPED {
+            for r in *routes {
+                index.insert(r.path(), Handler::Typed(r));
+            }
+        }
+        for f in FAMILIES {
+            for p in f.paths {
+                index.insert(*p, Handler::Family(f));
+            }
+        }
+        index
+    })
+}
+
 fn family(path: &str) -> Option<&'static Family> {
-    FAMILIES.iter().find(|f| f.paths.contains(&path))
+    match handlers().get(path)? {
+        Handler::Family(f) => Some(f),
+        Handler::Typed(_) => None,
+    }
 }
 
 fn typed_route(path: &str) -> Option<&'static typed::Route> {
-    TYPED.iter().find_map(|routes| typed::find(routes, path))
+    match handlers().get(path)? {
+        Handler::Typed(r) => Some(r),
+        Handler::Family(_) => None,
+    }
 }
 
 /// Every path (without `v4/`) the emulator answers from its state; the
@@ -308,7 +343,25 @@ pub fn stateful_paths() -> impl Iterator<Item = &'static str> {
 
 /// Whether the emulator answers `path` (without `v4/`) from its state.
 pub fn is_stateful(path: &str) -> bool {
-    family(path).is_some() || typed_route(path).is_some()
+    handlers().contains_key(path)
+}
+
+/// The length of a value's JSON text, without building the text.
+fn json_len(value: &Value) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// Unix seconds now.
@@ -362,7 +415,8 @@ impl World {
             (None, Some(r)) => r.handle,
             (None, None) => return None,
         };
-        Some(match Self::body_limits(call).and_then(|()| self.group_type_rule(call)) {
+        // The body limits were checked by `before`, which always runs first.
+        Some(match self.group_type_rule(call) {
             Err(r) => Err(r),
             Ok(true) => Ok(Done { ignored: true, ..Done::ok() }),
             Ok(false) => handle(self, call),
@@ -375,7 +429,7 @@ impl World {
         let (Some(limit), Some(body)) = (call.meta.limit("msg_body_bytes"), call.body.get("MsgBody")) else {
             return Ok(());
         };
-        let size = serde_json::to_vec(body).map_or(0, |b| b.len()) as u64;
+        let size = json_len(body);
         if size <= limit.max {
             return Ok(());
         }

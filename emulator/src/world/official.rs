@@ -108,10 +108,15 @@ impl OfficialMessage {
 }
 
 impl OfficialAccounts {
-    /// Removes the account as a subscriber everywhere (account_delete).
+    /// Removes the account as a subscriber everywhere, and as the owner of
+    /// the accounts it owned, which are left without owner, as groups are
+    /// (account_delete).
     pub fn forget_account(&mut self, id: &str) {
         for a in self.accounts.values_mut() {
             a.subscribers.remove(id);
+            if a.owner == id {
+                a.owner.clear();
+            }
         }
     }
 

@@ -164,7 +164,22 @@ fn get_attr_names(
     Ok(im_get_attr_name::Response::new().attr_names(w.push.attr_names.clone()).into())
 }
 
+/// Refuses a call naming an account that does not exist.
+fn accounts_exist<'a>(
+    w: &World,
+    call: &Call<'_>,
+    mut ids: impl Iterator<Item = &'a String>,
+) -> Result<(), Refusal> {
+    match ids.find(|id| !w.accounts.exists(id)) {
+        Some(id) => {
+            Err(call.refuse(tim_runtime::ErrorRole::AccountNotFound, format!("account {id} does not exist")))
+        }
+        None => Ok(()),
+    }
+}
+
 fn set_attrs(w: &mut World, call: &Call<'_>, req: im_set_attr::Request) -> Typed<im_set_attr::Request> {
+    accounts_exist(w, call, req.user_attrs.iter().map(|u| &u.to_account))?;
     let named: BTreeSet<String> = w.push.attr_names.values().cloned().collect();
     if let Some(bad) = req.user_attrs.iter().flat_map(|u| u.attrs.keys()).find(|k| !named.contains(*k)) {
         return Err(call.refuse_named(
@@ -207,7 +222,8 @@ fn remove_attrs(
     Ok(im_remove_attr::Response::new().into())
 }
 
-fn add_tags(w: &mut World, _call: &Call<'_>, req: im_add_tag::Request) -> Typed<im_add_tag::Request> {
+fn add_tags(w: &mut World, call: &Call<'_>, req: im_add_tag::Request) -> Typed<im_add_tag::Request> {
+    accounts_exist(w, call, req.user_tags.iter().map(|u| &u.to_account))?;
     for u in req.user_tags {
         w.push.tags.entry(u.to_account).or_default().extend(u.tags);
     }

@@ -77,8 +77,3 @@ macro_rules! route {
     };
 }
 pub(crate) use route;
-
-/// The handler of `path` among `routes`.
-pub fn find<'r>(routes: &'r [Route], path: &str) -> Option<&'r Route> {
-    routes.iter().find(|r| r.path() == path)
-}

@@ -429,8 +429,16 @@ fn message_bodies_over_the_spec_limit_get_their_documented_codes() {
     let mut w = world(&["alice", "bob"]);
     let big = |n: usize| json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": "x".repeat(n)}}]);
     for (path, name, body) in [
-        ("openim/sendmsg", "PacketTooLarge", json!({"From_Account": "alice", "To_Account": "bob", "MsgRandom": 1})),
-        ("openim/batchsendmsg", "BatchMsgBodyTooLong", json!({"From_Account": "alice", "To_Account": ["bob"], "MsgRandom": 1})),
+        (
+            "openim/sendmsg",
+            "PacketTooLarge",
+            json!({"From_Account": "alice", "To_Account": "bob", "MsgRandom": 1}),
+        ),
+        (
+            "openim/batchsendmsg",
+            "BatchMsgBodyTooLong",
+            json!({"From_Account": "alice", "To_Account": ["bob"], "MsgRandom": 1}),
+        ),
     ] {
         let max = meta(path).limit("msg_body_bytes").unwrap().max as usize;
         let mut over = body.clone();
