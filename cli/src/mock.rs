@@ -14,6 +14,7 @@ use tim_emulator::{
     state_file, AppliedDecision, CallbackResponse, EmittedCallback, Fault, MockConfig, MockServer, Outcome,
     RecordedRequest, DEFAULT_LOG_MAX_BYTES, DEFAULT_MAX_CONNECTIONS,
 };
+use tim_runtime::RateLimit;
 use tokio::task::JoinHandle;
 
 use crate::{config_usage, failed, print_out, usage, Config, Failure};
@@ -79,6 +80,31 @@ pub(crate) struct MockArgs {
     /// hold users' messages).
     #[arg(long)]
     log_bodies: bool,
+    /// Raise (or lower) an endpoint's quota, as a paid plan does:
+    /// PATH=RATE, RATE as N/s or N/min, in the unit the spec counts
+    /// (recipients per minute for v4/openim/batchsendmsg). Repeatable.
+    #[arg(long = "limit", value_name = "PATH=RATE", value_parser = parse_limit)]
+    limits: Vec<(String, RateLimit)>,
+}
+
+/// `v4/openim/batchsendmsg=600/min`: a known endpoint and a rate.
+fn parse_limit(text: &str) -> Result<(String, RateLimit), String> {
+    let (path, rate) =
+        text.split_once('=').ok_or("expected PATH=RATE, e.g. v4/openim/batchsendmsg=600/min")?;
+    let path = path.trim().trim_start_matches('/');
+    let path = if path.starts_with("v4/") { path.to_owned() } else { format!("v4/{path}") };
+    if tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &path).is_none() {
+        return Err(format!("no endpoint {path} (see `tim endpoints`)"));
+    }
+    let (n, unit) = rate.trim().split_once('/').ok_or("RATE is N/s or N/min, e.g. 600/min")?;
+    let calls: u32 =
+        n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("`{n}` is not a positive number"))?;
+    let limit = match unit.trim() {
+        "s" | "sec" | "second" => RateLimit::per_second(calls),
+        "min" | "minute" => RateLimit::per_minute(calls),
+        other => return Err(format!("unknown unit `{other}`: use s or min")),
+    };
+    Ok((path, limit))
 }
 
 /// The `--help` text listing which endpoints answer from the state and
@@ -139,6 +165,9 @@ pub(crate) fn run(config: &Config, args: MockArgs) -> Result<(), Failure> {
     let mut mock_config = MockConfig::new(sdkappid, secret, &identifier)
         .log_max_bytes(args.log_max_bytes)
         .max_connections(args.max_connections);
+    for (path, rate) in &args.limits {
+        mock_config = mock_config.limit(path, *rate);
+    }
     if args.stateless {
         mock_config = mock_config.replay();
     } else {
@@ -472,7 +501,21 @@ fn callback_line(c: &EmittedCallback) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{clean, parse_limit};
+
+    #[test]
+    fn limits_parse_and_name_what_is_wrong() {
+        let (path, rate) = parse_limit("v4/openim/batchsendmsg=600/min").unwrap();
+        assert_eq!(
+            (path.as_str(), rate),
+            ("v4/openim/batchsendmsg", tim_runtime::RateLimit::per_minute(600))
+        );
+        assert_eq!(parse_limit("/openim/sendmsg=5/s").unwrap().0, "v4/openim/sendmsg");
+        assert!(parse_limit("v4/openim/nope=5/s").unwrap_err().contains("no endpoint"));
+        assert!(parse_limit("v4/openim/sendmsg=5/h").unwrap_err().contains("unit"));
+        assert!(parse_limit("v4/openim/sendmsg=0/s").unwrap_err().contains("positive"));
+        assert!(parse_limit("v4/openim/sendmsg").unwrap_err().contains("PATH=RATE"));
+    }
 
     #[test]
     fn control_characters_are_escaped() {

@@ -96,3 +96,54 @@ async fn batches_over_the_documented_size_are_refused_and_change_nothing() {
     );
     assert!(local.is_err_and(|e| e.path.contains("Accounts")));
 }
+
+#[tokio::test]
+async fn batches_are_counted_per_recipient_against_a_raised_quota() {
+    let path = "v4/openim/batchsendmsg";
+    let entry = dynamic::find(tim_runtime::api::ENDPOINTS, path).unwrap();
+    let quota = entry.meta.rate_limits.iter().find(|l| l.main).unwrap();
+    // A quota of 100 recipients a minute, as `tim mock --limit` sets it.
+    let config = MockConfig::new(APPID, KEY, ADMIN).limit(path, tim_runtime::RateLimit::per_minute(100));
+    let server = MockServer::start(config).await.unwrap();
+    let client = client(&server, false);
+    let accounts: Vec<String> = (0..60).map(|i| format!("r{i}")).collect();
+    let import =
+        dynamic::find(tim_runtime::api::ENDPOINTS, "v4/im_open_login_svc/multiaccount_import").unwrap();
+    (import.call_json)(&client, json!({"Accounts": accounts})).await.unwrap();
+    let send = json!({"From_Account": ADMIN, "To_Account": accounts, "MsgRandom": 1,
+                      "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hi"}}]});
+    (entry.call_json)(&client, send.clone()).await.unwrap();
+    // 60 + 60 recipients pass 100 a minute: the documented code.
+    match (entry.call_json)(&client, send).await {
+        Err(Error::Api(e)) => assert_eq!(Some(e.code), quota.code),
+        other => panic!("expected the batch quota code, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn group_messages_are_limited_per_group() {
+    let path = "v4/group_open_http_svc/send_group_msg";
+    let entry = dynamic::find(tim_runtime::api::ENDPOINTS, path).unwrap();
+    let per_group = entry.meta.rate_limits.iter().find(|l| l.per == Some("GroupId")).unwrap();
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    let client = client(&server, false);
+    let create = dynamic::find(tim_runtime::api::ENDPOINTS, "v4/group_open_http_svc/create_group").unwrap();
+    for id in ["busy", "quiet"] {
+        (create.call_json)(
+            &client,
+            json!({"Owner_Account": ADMIN, "Type": "Public", "Name": id, "GroupId": id}),
+        )
+        .await
+        .unwrap();
+    }
+    let send = |g: &str| json!({"GroupId": g, "Random": 1, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "x"}}]});
+    let mut codes = Vec::new();
+    for _ in 0..per_group.limit.calls + 20 {
+        if let Err(Error::Api(e)) = (entry.call_json)(&client, send("busy")).await {
+            codes.push(e.code);
+        }
+    }
+    assert!(!codes.is_empty() && codes.iter().all(|c| Some(*c) == per_group.code), "{codes:?}");
+    // Another group has its own budget.
+    (entry.call_json)(&client, send("quiet")).await.unwrap();
+}

@@ -184,6 +184,26 @@ pub struct EndpointMeta {
     pub partial: Option<&'static str>,
     /// Documented limits beyond the request fields' own bounds.
     pub limits: &'static [LimitMeta],
+    /// Documented frequency limits besides [`rate_limit`](Self::rate_limit),
+    /// all honoured (a per-recipient count, a per-group rate).
+    pub rate_limits: &'static [RateLimitMeta],
+}
+
+/// A documented frequency limit besides an endpoint's main one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitMeta {
+    /// The rate.
+    pub limit: RateLimit,
+    /// A request array field: a call costs its length (e.g. recipients).
+    pub cost: Option<&'static str>,
+    /// A request field with one budget per value (e.g. per group).
+    pub per: Option<&'static str>,
+    /// The code answered when it is exceeded, if documented.
+    pub code: Option<i64>,
+    /// Whether a raised quota replaces this limit rather than the main one.
+    pub main: bool,
+    /// What is limited.
+    pub doc: &'static str,
 }
 
 /// A documented limit beyond a request field's own bounds (a total over
@@ -227,6 +247,7 @@ impl EndpointMeta {
             sample_response,
             partial: None,
             limits: &[],
+            rate_limits: &[],
         }
     }
 
@@ -240,6 +261,12 @@ impl EndpointMeta {
     #[doc(hidden)]
     pub const fn limits(self, limits: &'static [LimitMeta]) -> Self {
         Self { limits, ..self }
+    }
+
+    /// Sets the further frequency limits; used by generated code.
+    #[doc(hidden)]
+    pub const fn rate_limits(self, rate_limits: &'static [RateLimitMeta]) -> Self {
+        Self { rate_limits, ..self }
     }
 
     /// The documented limit named `name`.

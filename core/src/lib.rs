@@ -34,7 +34,7 @@ pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, RequestError};
 pub use endpoint::{
     ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, LimitMeta, RateLimit,
-    UnknownCode, Validate, ValidationError,
+    RateLimitMeta, UnknownCode, Validate, ValidationError,
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use region::Region;

@@ -4,8 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use super::check::Checker;
-use crate::model::spec::{EndpointSpec, FieldSpec, LimitSpec, SampleSpec};
-use crate::model::{Endpoint, ErrorCode, GroupType, GroupTypeRow, Limit, Per, RateLimit, Sample};
+use crate::model::spec::{EndpointSpec, FieldSpec, LimitSpec, RateLimitSpec, SampleSpec};
+use crate::model::{
+    Endpoint, ErrorCode, ExtraRateLimit, GroupType, GroupTypeRow, Limit, Per, RateLimit, Sample,
+};
 use crate::names::split_path;
 
 /// An endpoint spec as parsed, with where it came from.
@@ -106,6 +108,7 @@ impl Checker<'_> {
             self.err(pos, "samples".to_owned(), "at least one documented sample is needed".into());
         }
         let limits = self.limits(&s.limits, &errors);
+        let rate_limits = self.rate_limits(&s.rate_limits, &errors, &s.request);
         Endpoint {
             file: raw.file.clone(),
             service: raw.service.clone(),
@@ -126,7 +129,76 @@ impl Checker<'_> {
             response,
             samples,
             limits,
+            rate_limits,
         }
+    }
+
+    /// The `rate_limits:` list: a valid rate, top-level request fields for
+    /// `cost` (an array) and `per`, an error of the endpoint's table, at most
+    /// one `main`.
+    fn rate_limits(
+        &mut self,
+        specs: &[RateLimitSpec],
+        errors: &[ErrorCode],
+        request: &[FieldSpec],
+    ) -> Vec<ExtraRateLimit> {
+        let mut out = Vec::new();
+        for (i, l) in specs.iter().enumerate() {
+            let pos = self.loc.first("rate", &l.rate);
+            let at = format!("rate_limits[{i}]");
+            let rate = parse_rate_limit(&l.rate).unwrap_or_else(|| {
+                self.err(
+                    pos,
+                    format!("{at}.rate"),
+                    format!("`{}` is not a rate such as `200/s`, `10/min`", l.rate),
+                );
+                RateLimit { calls: 1, per: Per::Second }
+            });
+            let field = |name: &str| request.iter().find(|f| f.name.as_deref() == Some(name));
+            if let Some(cost) = &l.cost {
+                match field(cost) {
+                    Some(f) if f.ty == "array" => {}
+                    Some(_) => self.err(pos, format!("{at}.cost"), format!("`{cost}` is not an array field")),
+                    None => self.err(
+                        pos,
+                        format!("{at}.cost"),
+                        format!("`{cost}` is not a top-level request field"),
+                    ),
+                }
+            }
+            if let Some(per) = &l.per {
+                if field(per).is_none() {
+                    self.err(pos, format!("{at}.per"), format!("`{per}` is not a top-level request field"));
+                }
+            }
+            let code = match &l.error {
+                None => None,
+                Some(name) => match errors.iter().find(|e| &e.name == name) {
+                    Some(e) => Some(e.code),
+                    None => {
+                        self.err(
+                            pos,
+                            format!("{at}.error"),
+                            format!("`{name}` is not an error of this endpoint"),
+                        );
+                        None
+                    }
+                },
+            };
+            out.push(ExtraRateLimit {
+                rate,
+                cost: l.cost.clone(),
+                per: l.per.clone(),
+                code,
+                main: l.main,
+                doc: l.doc.clone(),
+            });
+        }
+        if out.iter().filter(|l| l.main).count() > 1 {
+            let pos = self.loc.key("rate_limits");
+            self.err(pos, "rate_limits".to_owned(), "at most one limit is `main`".into());
+        }
+        out
     }
 
     /// The `limits:` list: unique snake_case names, errors of the endpoint's table.

@@ -49,6 +49,25 @@ pub struct Endpoint {
     pub samples: Vec<Sample>,
     /// Documented limits beyond the fields' own bounds.
     pub limits: Vec<Limit>,
+    /// Frequency limits besides `rate_limit`.
+    pub rate_limits: Vec<ExtraRateLimit>,
+}
+
+/// A frequency limit besides the endpoint's `rate_limit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraRateLimit {
+    /// The rate.
+    pub rate: RateLimit,
+    /// Request array field whose length a call costs.
+    pub cost: Option<String>,
+    /// Request field with one budget per value.
+    pub per: Option<String>,
+    /// The code answered when it is exceeded.
+    pub code: Option<i64>,
+    /// Whether a raised quota replaces this limit rather than `rate_limit`.
+    pub main: bool,
+    /// What is limited.
+    pub doc: String,
 }
 
 /// A documented limit beyond a field's own bounds.

@@ -59,6 +59,35 @@ pub struct EndpointSpec {
     /// stored), which the emulator enforces.
     #[serde(default)]
     pub limits: Vec<LimitSpec>,
+    /// Frequency limits besides `rate_limit`, all honoured: counted in
+    /// units of a request list's length (`cost`), per value of a request
+    /// field (`per`), each with its own code.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimitSpec>,
+}
+
+/// One further frequency limit:
+/// `{rate: 12000/min, cost: To_Account, error: BatchRateLimited, doc: ...}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// `N/s`, `N/min` or `N/day`.
+    pub rate: String,
+    /// A request array field: a call costs its length (recipients), not 1.
+    #[serde(default)]
+    pub cost: Option<String>,
+    /// A request field: one budget per value of it (per group).
+    #[serde(default)]
+    pub per: Option<String>,
+    /// Name of the error (in the endpoint's table) answered when exceeded.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The limit that a raised quota (`tim mock --limit`) replaces, instead
+    /// of `rate_limit`.
+    #[serde(default)]
+    pub main: bool,
+    /// What is limited.
+    pub doc: String,
 }
 
 /// One documented limit: `{name: total_value_bytes, max: 16000, error: TotalValueTooLong}`.

@@ -71,6 +71,28 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
         });
         quote!(.limits(&[#(#rows),*]))
     });
+    let rate_limits = (!s.rate_limits.is_empty()).then(|| {
+        let rows = s.rate_limits.iter().map(|l| {
+            let calls = Literal::u32_unsuffixed(l.rate.calls);
+            let limit = match l.rate.per {
+                Per::Second => quote!(::tim_core::RateLimit::per_second(#calls)),
+                Per::Minute => quote!(::tim_core::RateLimit::per_minute(#calls)),
+                Per::Day => quote!(::tim_core::RateLimit::per_day(#calls)),
+            };
+            let opt_str = |v: &Option<String>| match v {
+                Some(v) => quote!(::std::option::Option::Some(#v)),
+                None => quote!(::std::option::Option::None),
+            };
+            let (cost, per) = (opt_str(&l.cost), opt_str(&l.per));
+            let code = match l.code {
+                Some(c) => quote!(::std::option::Option::Some(#c)),
+                None => quote!(::std::option::Option::None),
+            };
+            let (main, doc) = (l.main, l.doc.trim());
+            quote!(::tim_core::RateLimitMeta { limit: #limit, cost: #cost, per: #per, code: #code, main: #main, doc: #doc })
+        });
+        quote!(.rate_limits(&[#(#rows),*]))
+    });
     let req_items = req.items;
     let resp_items = resp.items;
     quote! {
@@ -87,7 +109,7 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
             &[#(#groups),*],
             #sample_req,
             #sample_resp,
-        )#partial #limits;
+        )#partial #limits #rate_limits;
 
         #(#req_items)*
 

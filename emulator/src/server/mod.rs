@@ -30,7 +30,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::de::IgnoredAny;
 use serde_json::{json, Value};
 use tim_runtime::dynamic::{self, EndpointEntry};
-use tim_runtime::{Client, ClientBuilder, EndpointMeta, ErrorMeta, ErrorRole, UserSigError, UserSigKey};
+use tim_runtime::{
+    Client, ClientBuilder, EndpointMeta, ErrorMeta, ErrorRole, RateLimit, UserSigError, UserSigKey,
+};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -97,6 +99,8 @@ pub struct MockConfig {
     read_timeout: Duration,
     /// Whether the control API needs credentials even on loopback.
     control_auth: bool,
+    /// Raised quotas by path (`v4/...`).
+    raised: HashMap<String, RateLimit>,
 }
 
 impl fmt::Debug for MockConfig {
@@ -139,6 +143,7 @@ impl MockConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             read_timeout: DEFAULT_READ_TIMEOUT,
             control_auth: false,
+            raised: HashMap::new(),
         }
     }
 
@@ -233,6 +238,16 @@ impl MockConfig {
     #[must_use]
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// Raises (or lowers) an endpoint's quota, as a paid plan does: `rate`
+    /// replaces the endpoint's main limit, in the unit its spec counts
+    /// (recipients per minute for `batchsendmsg`). `path` is `v4/...`, with
+    /// or without the leading `/`.
+    #[must_use]
+    pub fn limit(mut self, path: &str, rate: RateLimit) -> Self {
+        self.raised.insert(path.trim_start_matches('/').to_owned(), rate);
         self
     }
 
@@ -667,11 +682,17 @@ async fn answer(
         Err(r) => return refused(r),
     };
     let meta = entry.meta;
-    if shared.config.rate_limits && !lock(&shared.limiter).admit(meta.path, meta.rate_limit) {
-        let info = format!("more than {} calls to /{}", meta.rate_limit, meta.path);
-        let (reply, outcome, _, _) =
-            refused(Rejection::role(&shared.config, Some(meta), ErrorRole::RateLimited, info));
-        return (reply, outcome, unknown, false);
+    if shared.config.rate_limits {
+        let raised = shared.config.raised.get(meta.path).copied();
+        if let Err(e) = lock(&shared.limiter).admit(meta, &body, raised) {
+            let info = format!("frequency limit: more than {} ({}) on /{}", e.limit, e.what, meta.path);
+            let rejection = match e.code {
+                Some(code) => Rejection { code: Ok(code), info },
+                None => Rejection::role(&shared.config, Some(meta), ErrorRole::RateLimited, info),
+            };
+            let (reply, outcome, _, _) = refused(rejection);
+            return (reply, outcome, unknown, false);
+        }
     }
     let short = meta.path.trim_start_matches("v4/");
     if shared.config.stateful && world::is_stateful(short) {

@@ -1,43 +1,143 @@
-//! The documented per-endpoint call frequencies, enforced as the service
-//! does: a token bucket per endpoint holding the documented number of calls,
-//! refilled evenly over the documented window.
+//! The documented call frequencies, enforced as the service counts them: a
+//! token bucket per endpoint for its main limit, and one per further
+//! documented limit (`EndpointMeta::rate_limits`), which may count a call
+//! as the length of a request list (recipients) and keep one budget per
+//! value of a request field (per group). A call is admitted only when every
+//! bucket has room, and then takes from all of them.
+//!
+//! A single call costing more than a bucket can ever hold (500 recipients
+//! against a 100-a-minute quota) is admitted once that bucket is full, and
+//! leaves it in debt, so the wait shows as the frequency code until then.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use tim_runtime::RateLimit;
+use serde_json::Value;
+use tim_runtime::{EndpointMeta, RateLimit};
 
-/// Buckets by endpoint path.
+/// Buckets kept before full ones (which hold no information) are dropped.
+const MAX_BUCKETS: usize = 10_000;
+
+/// A bucket: endpoint path, which limit (0: the main one), the value of
+/// its `per` field.
+type Key = (&'static str, usize, String);
+
+/// Buckets by endpoint, limit and key.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiter {
-    buckets: HashMap<&'static str, Bucket>,
+    buckets: HashMap<Key, Bucket>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
     last: Instant,
 }
 
+/// Why a call was refused: the limit it would pass.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Exceeded {
+    /// The rate in force.
+    pub limit: RateLimit,
+    /// The limit's own code; `None`: the endpoint's rate-limited role.
+    pub code: Option<i64>,
+    /// What the limit counts.
+    pub what: String,
+}
+
+/// One limit as it applies to one call.
+struct Applied {
+    index: usize,
+    limit: RateLimit,
+    cost: f64,
+    key: String,
+    code: Option<i64>,
+    what: String,
+}
+
+fn field_text(body: &Value, name: &str) -> String {
+    match body.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    }
+}
+
+/// The limits `meta` documents, as they apply to `body`; `raised` replaces
+/// the main one (the spec's `main` limit, else `rate_limit`).
+fn applied(meta: &EndpointMeta, body: &Value, raised: Option<RateLimit>) -> Vec<Applied> {
+    let main_is_extra = meta.rate_limits.iter().any(|l| l.main);
+    let base = if main_is_extra { meta.rate_limit } else { raised.unwrap_or(meta.rate_limit) };
+    let mut out = vec![Applied {
+        index: 0,
+        limit: base,
+        cost: 1.0,
+        key: String::new(),
+        code: None,
+        what: "calls".into(),
+    }];
+    for (i, l) in meta.rate_limits.iter().enumerate() {
+        let limit = if l.main { raised.unwrap_or(l.limit) } else { l.limit };
+        let cost = l
+            .cost
+            .map_or(1.0, |f| body.get(f).and_then(Value::as_array).map_or(1.0, |a| a.len().max(1) as f64));
+        let key = l.per.map(|f| field_text(body, f)).unwrap_or_default();
+        out.push(Applied { index: i + 1, limit, cost, key, code: l.code, what: l.doc.to_owned() });
+    }
+    out
+}
+
+impl Bucket {
+    fn refilled(self, limit: RateLimit, now: Instant) -> f64 {
+        let capacity = f64::from(limit.calls.max(1));
+        let per = limit.per.as_secs_f64().max(f64::MIN_POSITIVE);
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        (self.tokens + elapsed * capacity / per).min(capacity)
+    }
+}
+
 impl RateLimiter {
-    /// Takes one call from `path`'s bucket; false when it is empty.
-    pub(crate) fn admit(&mut self, path: &'static str, limit: RateLimit) -> bool {
-        self.admit_at(path, limit, Instant::now())
+    /// Admits a call to `meta` with this body now, or says which limit it
+    /// would pass (and takes nothing).
+    pub(crate) fn admit(
+        &mut self,
+        meta: &'static EndpointMeta,
+        body: &Value,
+        raised: Option<RateLimit>,
+    ) -> Result<(), Exceeded> {
+        self.admit_at(meta, body, raised, Instant::now())
     }
 
-    fn admit_at(&mut self, path: &'static str, limit: RateLimit, now: Instant) -> bool {
-        let capacity = f64::from(limit.calls.max(1));
-        let bucket = self.buckets.entry(path).or_insert(Bucket { tokens: capacity, last: now });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        let per = limit.per.as_secs_f64().max(f64::MIN_POSITIVE);
-        bucket.tokens = (bucket.tokens + elapsed * capacity / per).min(capacity);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
+    fn admit_at(
+        &mut self,
+        meta: &'static EndpointMeta,
+        body: &Value,
+        raised: Option<RateLimit>,
+        now: Instant,
+    ) -> Result<(), Exceeded> {
+        let limits = applied(meta, body, raised);
+        let mut next = Vec::with_capacity(limits.len());
+        for a in &limits {
+            let capacity = f64::from(a.limit.calls.max(1));
+            let key = (meta.path, a.index, a.key.clone());
+            let tokens = self.buckets.get(&key).map_or(capacity, |b| b.refilled(a.limit, now));
+            // A call larger than the bucket waits for a full one.
+            let needed = a.cost.min(capacity);
+            if tokens + 1e-9 < needed {
+                return Err(Exceeded { limit: a.limit, code: a.code, what: a.what.clone() });
+            }
+            next.push((key, tokens - a.cost));
         }
+        for (key, tokens) in next {
+            self.buckets.insert(key, Bucket { tokens, last: now });
+        }
+        if self.buckets.len() > MAX_BUCKETS {
+            // A bucket untouched for a minute is full again for every
+            // per-second and per-minute limit; those in debt are kept.
+            self.buckets
+                .retain(|_, b| b.tokens < 0.0 || now.saturating_duration_since(b.last).as_secs() < 60);
+        }
+        Ok(())
     }
 }
 
@@ -45,22 +145,64 @@ impl RateLimiter {
 mod tests {
     use std::time::Duration;
 
+    use serde_json::json;
+
     use super::*;
+
+    fn meta(path: &str) -> &'static EndpointMeta {
+        tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, path).map(|e| e.meta).unwrap()
+    }
 
     #[test]
     fn a_full_bucket_admits_the_documented_calls_then_refills() {
         let mut r = RateLimiter::default();
         let t0 = Instant::now();
-        let limit = RateLimit::per_second(5);
-        assert!((0..5).all(|_| r.admit_at("a", limit, t0)));
-        assert!(!r.admit_at("a", limit, t0));
+        let m = meta("v4/open_msg_svc/get_history");
+        let calls = m.rate_limit.calls as usize;
+        let body = json!({});
+        assert!((0..calls).all(|_| r.admit_at(m, &body, None, t0).is_ok()));
+        assert!(r.admit_at(m, &body, None, t0).is_err());
         // Another endpoint has its own bucket.
-        assert!(r.admit_at("b", limit, t0));
-        // A fifth of a second refills one call.
-        assert!(r.admit_at("a", limit, t0 + Duration::from_millis(201)));
-        assert!(!r.admit_at("a", limit, t0 + Duration::from_millis(202)));
+        assert!(r.admit_at(meta("v4/openim/sendmsg"), &body, None, t0).is_ok());
+        // One call's worth of time refills one call.
+        let one = m.rate_limit.interval() + Duration::from_millis(1);
+        assert!(r.admit_at(m, &body, None, t0 + one).is_ok());
+        assert!(r.admit_at(m, &body, None, t0 + one).is_err());
         // A long pause refills to the limit, not beyond.
-        let later = t0 + Duration::from_secs(60);
-        assert_eq!((0..10).filter(|_| r.admit_at("a", limit, later)).count(), 5);
+        let later = t0 + Duration::from_secs(600);
+        assert_eq!((0..calls * 2).filter(|_| r.admit_at(m, &body, None, later).is_ok()).count(), calls);
+    }
+
+    #[test]
+    fn batches_count_recipients_and_a_raised_quota_replaces_the_main_limit() {
+        let m = meta("v4/openim/batchsendmsg");
+        let per_minute = m.rate_limits.iter().find(|l| l.main).unwrap();
+        let t0 = Instant::now();
+        let to = |n: usize| json!({"To_Account": (0..n).map(|i| format!("u{i}")).collect::<Vec<_>>()});
+        // 100 recipients a minute: a 60-recipient call fits, a second does not.
+        let raised = Some(RateLimit::per_minute(100));
+        let mut r = RateLimiter::default();
+        assert!(r.admit_at(m, &to(60), raised, t0).is_ok());
+        let e = r.admit_at(m, &to(60), raised, t0).unwrap_err();
+        assert_eq!(e.code, per_minute.code);
+        // 500 recipients against 100 a minute: admitted on a full bucket,
+        // then nothing for the next five minutes.
+        let mut r = RateLimiter::default();
+        assert!(r.admit_at(m, &to(500), raised, t0).is_ok());
+        assert!(r.admit_at(m, &to(1), raised, t0 + Duration::from_secs(200)).is_err());
+        assert!(r.admit_at(m, &to(1), raised, t0 + Duration::from_secs(301)).is_ok());
+    }
+
+    #[test]
+    fn group_messages_are_counted_per_group() {
+        let m = meta("v4/group_open_http_svc/send_group_msg");
+        let per_group = m.rate_limits.iter().find(|l| l.per == Some("GroupId")).unwrap();
+        let t0 = Instant::now();
+        let mut r = RateLimiter::default();
+        let g = |id: &str| json!({"GroupId": id});
+        let n = per_group.limit.calls as usize;
+        assert!((0..n).all(|_| r.admit_at(m, &g("a"), None, t0).is_ok()));
+        assert_eq!(r.admit_at(m, &g("a"), None, t0).unwrap_err().code, per_group.code);
+        assert!(r.admit_at(m, &g("b"), None, t0).is_ok());
     }
 }

@@ -140,6 +140,18 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
                 doc: "Bytes of `MsgBody` as JSON (the documented 12 KB).",
             },
         ],
+    )
+    .rate_limits(
+        &[
+            ::tim_core::RateLimitMeta {
+                limit: ::tim_core::RateLimit::per_second(40),
+                cost: ::std::option::Option::None,
+                per: ::std::option::Option::Some("GroupId"),
+                code: ::std::option::Option::Some(10023i64),
+                main: false,
+                doc: "Messages per second in one group (every group type; each group separately).",
+            },
+        ],
     );
 /// Request body of `v4/group_open_http_svc/send_group_msg`: Send a group message
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]

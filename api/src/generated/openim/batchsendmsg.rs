@@ -34,6 +34,7 @@
 //! | 90992 | `InternalErrorCallback` | Internal error; if every request fails, check that the webhook of the app answers the Chat backend. | yes |
 //! | 91000 | `InternalError` | Internal service error; try again. | yes |
 //! | 93000 | `PacketTooLarge` | The JSON packet is too long; the message body may not exceed 12 KB. | no |
+//! | 90057 | `BatchRateLimited` | More messages per minute than the app's batch-sending quota (counted per recipient); raise it in the console. | yes |
 //! | 90055 | `BatchMsgBodyTooLong` | The message body of a batch send is longer than 12 KB (the error-code page's code for batch sending). | no |
 //!
 //! Shared table `public` also applies: Public backend error codes (60000-79999) that any REST call can return.
@@ -88,6 +89,18 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
                 max: 12288u64,
                 code: ::std::option::Option::Some(90055i64),
                 doc: "Bytes of `MsgBody` as JSON (the documented 12 KB).",
+            },
+        ],
+    )
+    .rate_limits(
+        &[
+            ::tim_core::RateLimitMeta {
+                limit: ::tim_core::RateLimit::per_minute(12000),
+                cost: ::std::option::Option::Some("To_Account"),
+                per: ::std::option::Option::None,
+                code: ::std::option::Option::Some(90057i64),
+                main: true,
+                doc: "Messages per minute, counted per recipient (sending to 500 users counts 500), since 2023-08-01; raisable in the console.",
             },
         ],
     );
@@ -532,6 +545,14 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         role: ::std::option::Option::Some(::tim_core::ErrorRole::BodyTooLarge),
     },
     ::tim_core::ErrorMeta {
+        code: 90057,
+        name: "BatchRateLimited",
+        meaning: "More messages per minute than the app's batch-sending quota (counted per recipient); raise it in the console.",
+        retryable: true,
+        fields: &[],
+        role: ::std::option::Option::None,
+    },
+    ::tim_core::ErrorMeta {
         code: 90055,
         name: "BatchMsgBodyTooLong",
         meaning: "The message body of a batch send is longer than 12 KB (the error-code page's code for batch sending).",
@@ -600,6 +621,10 @@ pub enum Error {
     ///
     /// Holds the server's `ErrorInfo`.
     PacketTooLarge(::std::string::String),
+    /// `90057`: More messages per minute than the app's batch-sending quota (counted per recipient); raise it in the console. Retryable.
+    ///
+    /// Holds the server's `ErrorInfo`.
+    BatchRateLimited(::std::string::String),
     /// `90055`: The message body of a batch send is longer than 12 KB (the error-code page's code for batch sending).
     ///
     /// Holds the server's `ErrorInfo`.
@@ -628,6 +653,7 @@ impl ::tim_core::ApiErrorKind for Error {
             90992 => return Self::InternalErrorCallback(info),
             91000 => return Self::InternalError(info),
             93000 => return Self::PacketTooLarge(info),
+            90057 => return Self::BatchRateLimited(info),
             90055 => return Self::BatchMsgBodyTooLong(info),
             _ => {}
         }
@@ -653,6 +679,7 @@ impl ::tim_core::ApiErrorKind for Error {
             Self::InternalErrorCallback(_) => 90992,
             Self::InternalError(_) => 91000,
             Self::PacketTooLarge(_) => 93000,
+            Self::BatchRateLimited(_) => 90057,
             Self::BatchMsgBodyTooLong(_) => 90055,
             Self::Public(e) => e.code(),
             Self::Unknown(unknown) => unknown.code(),
@@ -674,6 +701,7 @@ impl ::tim_core::ApiErrorKind for Error {
             | Self::InternalErrorCallback(info)
             | Self::InternalError(info)
             | Self::PacketTooLarge(info)
+            | Self::BatchRateLimited(info)
             | Self::BatchMsgBodyTooLong(info) => info,
             Self::Public(e) => e.info(),
             Self::Unknown(unknown) => unknown.info(),
@@ -697,7 +725,8 @@ impl ::tim_core::ApiErrorKind for Error {
             }
             Self::InternalError(_) => ::std::option::Option::Some(&ERRORS[12usize]),
             Self::PacketTooLarge(_) => ::std::option::Option::Some(&ERRORS[13usize]),
-            Self::BatchMsgBodyTooLong(_) => ::std::option::Option::Some(&ERRORS[14usize]),
+            Self::BatchRateLimited(_) => ::std::option::Option::Some(&ERRORS[14usize]),
+            Self::BatchMsgBodyTooLong(_) => ::std::option::Option::Some(&ERRORS[15usize]),
             Self::Public(e) => ::std::option::Option::Some(e.meta()),
             Self::Unknown(_) => ::std::option::Option::None,
         }
