@@ -147,3 +147,24 @@ async fn group_messages_are_limited_per_group() {
     // Another group has its own budget.
     (entry.call_json)(&client, send("quiet")).await.unwrap();
 }
+
+#[tokio::test]
+async fn passing_80_percent_of_a_limit_sends_the_alert_callback() {
+    use tim_runtime::api::callbacks::alert::request_over_limit as over_limit;
+    // A loopback port nothing listens on: the callback is refused at once and still recorded.
+    let config = MockConfig::new(APPID, KEY, ADMIN).callbacks("http://127.0.0.1:9/cb", None).unwrap();
+    let server = MockServer::start(config).await.unwrap();
+    let meta = dynamic::find(tim_runtime::api::ENDPOINTS, PATH).unwrap().meta;
+    burst(&client(&server, false), meta.rate_limit.calls as usize).await;
+    let alerts: Vec<_> =
+        server.callbacks().into_iter().filter(|c| c.command == over_limit::META.command).collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let body = &alerts[0].body;
+    assert_eq!(
+        (body["ServiceName"].as_str(), body["Command"].as_str()),
+        (Some("open_msg_svc"), Some("get_history"))
+    );
+    assert_eq!(body["Limit"], meta.rate_limit.calls);
+    let percent = over_limit::META.limit("alert_percent").unwrap().max;
+    assert!(body["Request"].as_u64().unwrap() * 100 >= percent * u64::from(meta.rate_limit.calls), "{body}");
+}

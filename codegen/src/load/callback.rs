@@ -114,6 +114,16 @@ impl Checker<'_> {
             source: s.source.clone(),
             note: s.note.clone(),
             partial: s.partial.clone(),
+            limits: s
+                .limits
+                .iter()
+                .map(|l| crate::model::Limit {
+                    name: l.name.clone(),
+                    max: l.max,
+                    code: None,
+                    doc: l.doc.clone(),
+                })
+                .collect(),
             payload,
             reply,
             decisions,

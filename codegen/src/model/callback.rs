@@ -29,6 +29,8 @@ pub struct Callback {
     pub note: Option<String>,
     /// What the documentation lacks, when its page is incomplete.
     pub partial: Option<String>,
+    /// Documented thresholds (no codes).
+    pub limits: Vec<super::Limit>,
     /// Body fields besides `CallbackCommand`.
     pub payload: Vec<Field>,
     /// Reply fields besides the envelope.

@@ -309,6 +309,9 @@ pub struct CallbackSpec {
     /// Documented request bodies and replies.
     #[serde(default)]
     pub samples: Vec<CallbackSampleSpec>,
+    /// Documented thresholds (`{name, max, doc}`), e.g. when it is sent.
+    #[serde(default)]
+    pub limits: Vec<LimitSpec>,
 }
 
 /// One documented way to reply to a before-callback.

@@ -179,6 +179,13 @@ fn callback_module(set: &SpecSet, cb: &Callback) -> TokenStream {
         quote!(::tim_core::callback::DecisionMeta::new(#name, (#lo, #hi), #effect, #caller, &[#(#fields),*]))
     });
     let meta_doc = format!(" Metadata of `{command}`: kind, documented decisions.");
+    let limits = (!cb.limits.is_empty()).then(|| {
+        let rows = cb.limits.iter().map(|l| {
+            let (name, max, doc) = (l.name.as_str(), l.max, l.doc.trim());
+            quote!(::tim_core::LimitMeta { name: #name, max: #max, code: ::std::option::Option::None, doc: #doc })
+        });
+        quote!(.limits(&[#(#rows),*]))
+    });
     quote! {
         #doc
 
@@ -189,7 +196,7 @@ fn callback_module(set: &SpecSet, cb: &Callback) -> TokenStream {
             #kind,
             &[#(#decisions),*],
             #partial,
-        );
+        )#limits;
 
         #(#items)*
 

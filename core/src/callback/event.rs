@@ -72,6 +72,8 @@ pub struct CallbackMeta {
     pub decisions: &'static [DecisionMeta],
     /// What the documentation lacks, when its page is incomplete.
     pub partial: Option<&'static str>,
+    /// Documented thresholds (e.g. when the callback is sent).
+    pub limits: &'static [crate::endpoint::LimitMeta],
 }
 
 impl DecisionMeta {
@@ -96,7 +98,18 @@ impl CallbackMeta {
         decisions: &'static [DecisionMeta],
         partial: Option<&'static str>,
     ) -> Self {
-        Self { command, title, kind, decisions, partial }
+        Self { command, title, kind, decisions, partial, limits: &[] }
+    }
+
+    /// Sets the documented thresholds; used by generated code.
+    #[doc(hidden)]
+    pub const fn limits(self, limits: &'static [crate::endpoint::LimitMeta]) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The documented threshold named `name`.
+    pub fn limit(&self, name: &str) -> Option<&'static crate::endpoint::LimitMeta> {
+        self.limits.iter().find(|l| l.name == name)
     }
 
     /// The decision an `ErrorCode` in a reply stands for: an exact code
@@ -343,6 +356,7 @@ mod tests {
             kind: CallbackKind::Before,
             decisions: &D,
             partial: None,
+            limits: &[],
         };
         assert_eq!(meta.decision_for(0).unwrap().name, "allow");
         assert_eq!(meta.decision_for(125000).unwrap().name, "deny_with_code");

@@ -101,7 +101,7 @@ pub fn request_with_query(query: &str, body: impl Into<Bytes>) -> Request<Bytes>
 /// [`CallbackSet`](super::CallbackSet) in tests (the generated one has its
 /// own); `CallbackMeta` cannot be built outside this crate otherwise.
 pub const fn meta(command: &'static str, kind: CallbackKind) -> CallbackMeta {
-    CallbackMeta { command, title: "", kind, decisions: &[], partial: None }
+    CallbackMeta { command, title: "", kind, decisions: &[], partial: None, limits: &[] }
 }
 
 #[cfg(test)]

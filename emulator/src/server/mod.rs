@@ -29,6 +29,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::de::IgnoredAny;
 use serde_json::{json, Value};
+use tim_runtime::api::callbacks::alert::request_over_limit as over_limit;
 use tim_runtime::dynamic::{self, EndpointEntry};
 use tim_runtime::{
     Client, ClientBuilder, EndpointMeta, ErrorMeta, ErrorRole, RateLimit, UserSigError, UserSigKey,
@@ -684,7 +685,21 @@ async fn answer(
     let meta = entry.meta;
     if shared.config.rate_limits {
         let raised = shared.config.raised.get(meta.path).copied();
-        if let Err(e) = lock(&shared.limiter).admit(meta, &body, raised) {
+        let alert_at = shared
+            .callbacks
+            .as_ref()
+            .and(over_limit::META.limit("alert_percent"))
+            .map(|l| l.max as f64 / 100.0);
+        let admitted = lock(&shared.limiter).admit(meta, &body, raised, alert_at);
+        if let (Ok(alerts), Some(emitter)) = (&admitted, &shared.callbacks) {
+            let mut parts = meta.path.trim_start_matches("v4/").splitn(2, '/');
+            let (service, command) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            for a in alerts {
+                let payload = over_limit::Payload::new(service, command, a.used, a.limit);
+                emitter.send(world::Event::typed(&payload), &peer.ip().to_string()).await;
+            }
+        }
+        if let Err(e) = admitted {
             let info = format!("frequency limit: more than {} ({}) on /{}", e.limit, e.what, meta.path);
             let rejection = match e.code {
                 Some(code) => Rejection { code: Ok(code), info },

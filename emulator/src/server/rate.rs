@@ -45,6 +45,15 @@ pub(crate) struct Exceeded {
     pub what: String,
 }
 
+/// A limit whose use a call took past the alert threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Alert {
+    /// Calls (or units) counted over the limit's window, this one included.
+    pub used: u64,
+    /// The limit's capacity.
+    pub limit: u64,
+}
+
 /// One limit as it applies to one call.
 struct Applied {
     index: usize,
@@ -98,14 +107,16 @@ impl Bucket {
 
 impl RateLimiter {
     /// Admits a call to `meta` with this body now, or says which limit it
-    /// would pass (and takes nothing).
+    /// would pass (and takes nothing). An admitted call lists the limits
+    /// whose use it took past `alert_at` (a fraction of the capacity).
     pub(crate) fn admit(
         &mut self,
         meta: &'static EndpointMeta,
         body: &Value,
         raised: Option<RateLimit>,
-    ) -> Result<(), Exceeded> {
-        self.admit_at(meta, body, raised, Instant::now())
+        alert_at: Option<f64>,
+    ) -> Result<Vec<Alert>, Exceeded> {
+        self.admit_at(meta, body, raised, alert_at, Instant::now())
     }
 
     fn admit_at(
@@ -113,10 +124,12 @@ impl RateLimiter {
         meta: &'static EndpointMeta,
         body: &Value,
         raised: Option<RateLimit>,
+        alert_at: Option<f64>,
         now: Instant,
-    ) -> Result<(), Exceeded> {
+    ) -> Result<Vec<Alert>, Exceeded> {
         let limits = applied(meta, body, raised);
         let mut next = Vec::with_capacity(limits.len());
+        let mut alerts = Vec::new();
         for a in &limits {
             let capacity = f64::from(a.limit.calls.max(1));
             let key = (meta.path, a.index, a.key.clone());
@@ -125,6 +138,13 @@ impl RateLimiter {
             let needed = a.cost.min(capacity);
             if tokens + 1e-9 < needed {
                 return Err(Exceeded { limit: a.limit, code: a.code, what: a.what.clone() });
+            }
+            if let Some(fraction) = alert_at {
+                let (before, after) = (capacity - tokens, capacity - tokens + a.cost);
+                let threshold = fraction * capacity;
+                if before < threshold && after >= threshold {
+                    alerts.push(Alert { used: after.round() as u64, limit: capacity as u64 });
+                }
             }
             next.push((key, tokens - a.cost));
         }
@@ -137,7 +157,7 @@ impl RateLimiter {
             self.buckets
                 .retain(|_, b| b.tokens < 0.0 || now.saturating_duration_since(b.last).as_secs() < 60);
         }
-        Ok(())
+        Ok(alerts)
     }
 }
 
@@ -160,17 +180,17 @@ mod tests {
         let m = meta("v4/open_msg_svc/get_history");
         let calls = m.rate_limit.calls as usize;
         let body = json!({});
-        assert!((0..calls).all(|_| r.admit_at(m, &body, None, t0).is_ok()));
-        assert!(r.admit_at(m, &body, None, t0).is_err());
+        assert!((0..calls).all(|_| r.admit_at(m, &body, None, None, t0).is_ok()));
+        assert!(r.admit_at(m, &body, None, None, t0).is_err());
         // Another endpoint has its own bucket.
-        assert!(r.admit_at(meta("v4/openim/sendmsg"), &body, None, t0).is_ok());
+        assert!(r.admit_at(meta("v4/openim/sendmsg"), &body, None, None, t0).is_ok());
         // One call's worth of time refills one call.
         let one = m.rate_limit.interval() + Duration::from_millis(1);
-        assert!(r.admit_at(m, &body, None, t0 + one).is_ok());
-        assert!(r.admit_at(m, &body, None, t0 + one).is_err());
+        assert!(r.admit_at(m, &body, None, None, t0 + one).is_ok());
+        assert!(r.admit_at(m, &body, None, None, t0 + one).is_err());
         // A long pause refills to the limit, not beyond.
         let later = t0 + Duration::from_secs(600);
-        assert_eq!((0..calls * 2).filter(|_| r.admit_at(m, &body, None, later).is_ok()).count(), calls);
+        assert_eq!((0..calls * 2).filter(|_| r.admit_at(m, &body, None, None, later).is_ok()).count(), calls);
     }
 
     #[test]
@@ -182,15 +202,15 @@ mod tests {
         // 100 recipients a minute: a 60-recipient call fits, a second does not.
         let raised = Some(RateLimit::per_minute(100));
         let mut r = RateLimiter::default();
-        assert!(r.admit_at(m, &to(60), raised, t0).is_ok());
-        let e = r.admit_at(m, &to(60), raised, t0).unwrap_err();
+        assert!(r.admit_at(m, &to(60), raised, None, t0).is_ok());
+        let e = r.admit_at(m, &to(60), raised, None, t0).unwrap_err();
         assert_eq!(e.code, per_minute.code);
         // 500 recipients against 100 a minute: admitted on a full bucket,
         // then nothing for the next five minutes.
         let mut r = RateLimiter::default();
-        assert!(r.admit_at(m, &to(500), raised, t0).is_ok());
-        assert!(r.admit_at(m, &to(1), raised, t0 + Duration::from_secs(200)).is_err());
-        assert!(r.admit_at(m, &to(1), raised, t0 + Duration::from_secs(301)).is_ok());
+        assert!(r.admit_at(m, &to(500), raised, None, t0).is_ok());
+        assert!(r.admit_at(m, &to(1), raised, None, t0 + Duration::from_secs(200)).is_err());
+        assert!(r.admit_at(m, &to(1), raised, None, t0 + Duration::from_secs(301)).is_ok());
     }
 
     #[test]
@@ -201,8 +221,19 @@ mod tests {
         let mut r = RateLimiter::default();
         let g = |id: &str| json!({"GroupId": id});
         let n = per_group.limit.calls as usize;
-        assert!((0..n).all(|_| r.admit_at(m, &g("a"), None, t0).is_ok()));
-        assert_eq!(r.admit_at(m, &g("a"), None, t0).unwrap_err().code, per_group.code);
-        assert!(r.admit_at(m, &g("b"), None, t0).is_ok());
+        assert!((0..n).all(|_| r.admit_at(m, &g("a"), None, None, t0).is_ok()));
+        assert_eq!(r.admit_at(m, &g("a"), None, None, t0).unwrap_err().code, per_group.code);
+        assert!(r.admit_at(m, &g("b"), None, None, t0).is_ok());
+    }
+
+    #[test]
+    fn passing_the_alert_threshold_is_reported_once() {
+        let m = meta("v4/open_msg_svc/get_history");
+        let calls = u64::from(m.rate_limit.calls);
+        let t0 = Instant::now();
+        let mut r = RateLimiter::default();
+        let alerts: Vec<Alert> =
+            (0..calls).flat_map(|_| r.admit_at(m, &json!({}), None, Some(0.8), t0).unwrap()).collect();
+        assert_eq!(alerts, [Alert { used: (calls * 8).div_ceil(10), limit: calls }]);
     }
 }

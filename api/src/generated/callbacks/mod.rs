@@ -8,6 +8,8 @@
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Callback {
+    /// API request frequency alarm (`Alert.RequestOverLimit`).
+    AlertRequestOverLimit(::std::boxed::Box<alert::request_over_limit::Payload>),
     /// One-to-one message to a chatbot (`Bot.OnC2CMessage`).
     BotOnC2cMessage(::std::boxed::Box<bot::on_c2c_message::Payload>),
     /// After a chatbot is mentioned in a group (`Bot.OnGroupMessage`).
@@ -168,6 +170,16 @@ impl ::tim_core::callback::CallbackSet for Callback {
     ) -> ::std::result::Result<Self, ::tim_core::callback::CallbackParseError> {
         ::std::result::Result::Ok(
             match command {
+                "Alert.RequestOverLimit" => {
+                    Self::AlertRequestOverLimit(
+                        ::std::boxed::Box::new(
+                            ::tim_core::callback::CallbackParseError::parse(
+                                command,
+                                body,
+                            )?,
+                        ),
+                    )
+                }
                 "Bot.OnC2CMessage" => {
                     Self::BotOnC2cMessage(
                         ::std::boxed::Box::new(
@@ -692,6 +704,7 @@ impl ::tim_core::callback::CallbackSet for Callback {
     }
     fn command(&self) -> &str {
         match self {
+            Self::AlertRequestOverLimit(_) => "Alert.RequestOverLimit",
             Self::BotOnC2cMessage(_) => "Bot.OnC2CMessage",
             Self::BotOnGroupMessage(_) => "Bot.OnGroupMessage",
             Self::C2cAfterC2cMsgExtension(_) => "C2C.CallbackAfterC2CMsgExtension",
@@ -778,6 +791,9 @@ impl ::tim_core::callback::CallbackSet for Callback {
         &self,
     ) -> ::std::option::Option<&'static ::tim_core::callback::CallbackMeta> {
         match self {
+            Self::AlertRequestOverLimit(_) => {
+                ::std::option::Option::Some(&alert::request_over_limit::META)
+            }
             Self::BotOnC2cMessage(_) => {
                 ::std::option::Option::Some(&bot::on_c2c_message::META)
             }
@@ -950,6 +966,9 @@ impl ::tim_core::callback::CallbackSet for Callback {
     }
     fn to_json(&self) -> ::tim_core::__private::serde_json::Value {
         let value = match self {
+            Self::AlertRequestOverLimit(p) => {
+                ::tim_core::__private::serde_json::to_value(p)
+            }
             Self::BotOnC2cMessage(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::BotOnGroupMessage(p) => ::tim_core::__private::serde_json::to_value(p),
             Self::C2cAfterC2cMsgExtension(p) => {
@@ -1082,6 +1101,7 @@ impl ::tim_core::callback::CallbackSet for Callback {
 }
 /// Every callback these specs type, sorted by command.
 pub static CALLBACKS: &[&::tim_core::callback::CallbackMeta] = &[
+    &alert::request_over_limit::META,
     &bot::on_c2c_message::META,
     &bot::on_group_message::META,
     &c2c::after_c2c_msg_extension::META,
@@ -1134,6 +1154,7 @@ pub static CALLBACKS: &[&::tim_core::callback::CallbackMeta] = &[
     &sns::prev_friend_response::META,
     &state::state_change::META,
 ];
+pub mod alert;
 pub mod bot;
 pub mod c2c;
 pub mod chatbot;
