@@ -12,17 +12,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tim_runtime::ErrorRole;
 
+use tim_runtime::api::im_open_login_svc::{
+    account_check, account_delete, account_import, kick, multiaccount_import,
+};
+
+use super::typed::{route, Route, Typed};
 use super::{Call, Done, Handled, World};
 
 /// Paths this family answers.
-pub const PATHS: &[&str] = &[
-    "im_open_login_svc/account_import",
-    "im_open_login_svc/multiaccount_import",
-    "im_open_login_svc/account_delete",
-    "im_open_login_svc/account_check",
-    "im_open_login_svc/kick",
-    "profile/portrait_set",
-    "profile/portrait_get",
+pub const PATHS: &[&str] = &["profile/portrait_set", "profile/portrait_get"];
+
+/// The account endpoints, with typed handlers.
+pub static ROUTES: &[Route] = &[
+    route!(account_import::Request, import_one),
+    route!(multiaccount_import::Request, import_many),
+    route!(account_delete::Request, delete),
+    route!(account_check::Request, check),
+    route!(kick::Request, kick_out),
 ];
 
 /// The nickname tag (an import's `Nick`).
@@ -119,46 +125,46 @@ impl Accounts {
 /// Answers a call on one of [`PATHS`].
 pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
     match call.path {
-        "im_open_login_svc/account_import" => account_import(w, call),
-        "im_open_login_svc/multiaccount_import" => multiaccount_import(w, call),
-        "im_open_login_svc/account_delete" => account_delete(w, call),
-        "im_open_login_svc/account_check" => account_check(w, call),
-        "im_open_login_svc/kick" => kick(w, call),
         "profile/portrait_set" => portrait_set(w, call),
         "profile/portrait_get" => portrait_get(w, call),
         _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not an account path", call.path))),
     }
 }
 
-fn account_import(w: &mut World, call: &Call<'_>) -> Handled {
-    let id = call.str("UserID").unwrap_or_default();
-    if id.is_empty() {
+fn import_one(
+    w: &mut World,
+    call: &Call<'_>,
+    req: account_import::Request,
+) -> Typed<account_import::Request> {
+    if req.user_id.is_empty() {
         return Err(call.refuse_field("UserID", "UserID is empty"));
     }
-    for field in ["Nick", "FaceUrl"] {
-        if call.str(field).is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
+    for (field, value) in [("Nick", &req.nick), ("FaceUrl", &req.face_url)] {
+        if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
             return Err(call.refuse_field(field, format!("{field} is longer than {MAX_VALUE_BYTES} bytes")));
         }
     }
-    w.accounts.import(id, call.str("Nick"), call.str("FaceUrl"));
-    Ok(Done::ok())
+    w.accounts.import(&req.user_id, req.nick.as_deref(), req.face_url.as_deref());
+    Ok(account_import::Response::new().into())
 }
 
 /// Both forms: `Accounts` (UserIDs) and `AccountList` (with profiles). An
 /// entry that cannot be an account (empty or too long UserID, too long
 /// profile value) is reported in `FailAccounts`; the others are imported.
-fn multiaccount_import(w: &mut World, call: &Call<'_>) -> Handled {
-    let mut entries: Vec<(String, Option<String>, Option<String>)> =
-        call.strings("Accounts").into_iter().map(|id| (id, None, None)).collect();
-    if let Some(Value::Array(list)) = call.body.get("AccountList") {
-        for item in list {
-            let field = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
-            entries.push((field("UserID").unwrap_or_default(), field("Nick"), field("FaceUrl")));
-        }
-    }
-    if call.body.get("Accounts").is_none() && call.body.get("AccountList").is_none() {
+fn import_many(
+    w: &mut World,
+    call: &Call<'_>,
+    req: multiaccount_import::Request,
+) -> Typed<multiaccount_import::Request> {
+    if req.accounts.is_none() && req.account_list.is_none() {
         return Err(call.refuse(ErrorRole::InvalidField, "give Accounts or AccountList"));
     }
+    let entries = req
+        .accounts
+        .into_iter()
+        .flatten()
+        .map(|id| (id, None, None))
+        .chain(req.account_list.into_iter().flatten().map(|a| (a.user_id, a.nick, a.face_url)));
     let mut failed = Vec::new();
     for (id, nick, face_url) in entries {
         let too_long = |v: &Option<String>| v.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES);
@@ -168,57 +174,55 @@ fn multiaccount_import(w: &mut World, call: &Call<'_>) -> Handled {
         }
         w.accounts.import(&id, nick.as_deref(), face_url.as_deref());
     }
-    Ok(Done::reply(json!({ "FailAccounts": failed })))
-}
-
-fn item_ids(call: &Call<'_>, list: &str) -> Vec<String> {
-    match call.body.get(list) {
-        Some(Value::Array(items)) => {
-            items.iter().filter_map(|i| i.get("UserID").and_then(Value::as_str)).map(str::to_owned).collect()
-        }
-        _ => Vec::new(),
-    }
+    Ok(multiaccount_import::Response::new().fail_accounts(failed).into())
 }
 
 /// Deletes each account with everything every family stores about it.
-fn account_delete(w: &mut World, call: &Call<'_>) -> Handled {
+fn delete(w: &mut World, call: &Call<'_>, req: account_delete::Request) -> Typed<account_delete::Request> {
     let not_found = call.refuse(ErrorRole::AccountNotFound, "the account does not exist").code;
-    let mut results = Vec::new();
-    for id in item_ids(call, "DeleteItem") {
-        if w.accounts.exists(&id) {
-            w.forget_account(&id);
-            results.push(json!({"UserID": id, "ResultCode": 0, "ResultInfo": ""}));
-        } else {
-            results.push(json!({
-                "UserID": id,
-                "ResultCode": not_found,
-                "ResultInfo": "Err_TLS_PT_Open_Login_Account_Not_Exist",
-            }));
-        }
-    }
-    Ok(Done::reply(json!({ "ResultItem": results })))
+    let results = req
+        .delete_item
+        .into_iter()
+        .map(|item| {
+            if w.accounts.exists(&item.user_id) {
+                w.forget_account(&item.user_id);
+                account_delete::DeleteResult::new(item.user_id, 0).result_info("")
+            } else {
+                account_delete::DeleteResult::new(item.user_id, not_found)
+                    .result_info("Err_TLS_PT_Open_Login_Account_Not_Exist")
+            }
+        })
+        .collect::<Vec<_>>();
+    Ok(account_delete::Response::new().result_item(results).into())
 }
 
-fn account_check(w: &mut World, call: &Call<'_>) -> Handled {
-    let results: Vec<Value> = item_ids(call, "CheckItem")
+fn check(w: &mut World, _call: &Call<'_>, req: account_check::Request) -> Typed<account_check::Request> {
+    use account_check::AccountStatus;
+    let results = req
+        .check_item
         .into_iter()
-        .map(|id| {
-            let status = if w.accounts.exists(&id) { "Imported" } else { "NotImported" };
-            json!({"UserID": id, "ResultCode": 0, "ResultInfo": "", "AccountStatus": status})
+        .map(|item| {
+            let status = if w.accounts.exists(&item.user_id) {
+                AccountStatus::Imported
+            } else {
+                AccountStatus::NotImported
+            };
+            account_check::CheckResult::new(item.user_id, 0).result_info("").account_status(status)
         })
-        .collect();
-    Ok(Done::reply(json!({ "ResultItem": results })))
+        .collect::<Vec<_>>();
+    Ok(account_check::Response::new().result_item(results).into())
 }
 
 /// The emulator has no login sessions; it only counts the kick.
-fn kick(w: &mut World, call: &Call<'_>) -> Handled {
-    let id = call.str("UserID").unwrap_or_default();
-    match w.accounts.accounts.get_mut(id) {
+fn kick_out(w: &mut World, call: &Call<'_>, req: kick::Request) -> Typed<kick::Request> {
+    match w.accounts.accounts.get_mut(&req.user_id) {
         Some(account) => {
             account.kicked = account.kicked.saturating_add(1);
-            Ok(Done::ok())
+            Ok(kick::Response::new().into())
         }
-        None => Err(call.refuse(ErrorRole::AccountNotFound, format!("account {id} does not exist"))),
+        None => {
+            Err(call.refuse(ErrorRole::AccountNotFound, format!("account {} does not exist", req.user_id)))
+        }
     }
 }
 

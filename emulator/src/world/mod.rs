@@ -276,6 +276,7 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 
 /// The families written with typed handlers: their routes.
 static TYPED: &[&[typed::Route]] = &[
+    accounts::ROUTES,
     mutes::ROUTES,
     group_kv::ROUTES,
     presence::ROUTES,
