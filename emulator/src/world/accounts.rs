@@ -10,25 +10,27 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tim_runtime::ErrorRole;
-
+use tim_runtime::api::callbacks::profile::portrait_set as portrait_changed;
 use tim_runtime::api::im_open_login_svc::{
     account_check, account_delete, account_import, kick, multiaccount_import,
 };
+use tim_runtime::api::profile::{portrait_get as get, portrait_set as set};
+use tim_runtime::api::types::ProfileItem;
+use tim_runtime::ErrorRole;
 
-use super::typed::{route, Route, Typed};
-use super::{Call, Done, Handled, World};
+use super::typed::{route, Answer, Route, Typed};
+use super::{Call, Event, World};
 
 /// Paths this family answers.
-pub const PATHS: &[&str] = &["profile/portrait_set", "profile/portrait_get"];
-
-/// The account endpoints, with typed handlers.
+/// The account and profile endpoints.
 pub static ROUTES: &[Route] = &[
     route!(account_import::Request, import_one),
     route!(multiaccount_import::Request, import_many),
     route!(account_delete::Request, delete),
     route!(account_check::Request, check),
     route!(kick::Request, kick_out),
+    route!(set::Request, portrait_set),
+    route!(get::Request, portrait_get),
 ];
 
 /// The nickname tag (an import's `Nick`).
@@ -119,15 +121,6 @@ impl Accounts {
         if let Some(url) = face_url {
             account.profile.insert(TAG_IMAGE.to_owned(), json!(url));
         }
-    }
-}
-
-/// Answers a call on one of [`PATHS`].
-pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
-    match call.path {
-        "profile/portrait_set" => portrait_set(w, call),
-        "profile/portrait_get" => portrait_get(w, call),
-        _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not an account path", call.path))),
     }
 }
 
@@ -292,81 +285,70 @@ fn check_value(tag: &str, value: &Value) -> Result<(), (&'static str, String)> {
 }
 
 /// Writes the fields all or nothing: a bad item refuses the whole call.
-fn portrait_set(w: &mut World, call: &Call<'_>) -> Handled {
-    let id = call.str("From_Account").unwrap_or_default();
+fn portrait_set(w: &mut World, call: &Call<'_>, req: set::Request) -> Typed<set::Request> {
+    let id = req.from_account.as_str();
     if !w.accounts.exists(id) {
         return Err(call.refuse(ErrorRole::AccountNotFound, format!("account {id} does not exist")));
     }
-    let items = match call.body.get("ProfileItem") {
-        Some(Value::Array(items)) => items.clone(),
-        _ => Vec::new(),
-    };
-    let mut set = Vec::new();
-    for item in &items {
-        let tag = item.get("Tag").and_then(Value::as_str).unwrap_or_default();
-        let value = item.get("Value").cloned().unwrap_or(Value::Null);
-        if !is_profile_tag(tag) {
-            return Err(call.refuse_field("ProfileItem", format!("{tag:?} is not a profile tag")));
+    for item in &req.profile_item {
+        if !is_profile_tag(&item.tag) {
+            return Err(call.refuse_field("ProfileItem", format!("{:?} is not a profile tag", item.tag)));
         }
-        if let Err((name, info)) = check_value(tag, &value) {
+        if let Err((name, info)) = check_value(&item.tag, &item.value) {
             return Err(call.refuse_named(name, info));
         }
-        set.push((tag.to_owned(), value));
     }
     if let Some(account) = w.accounts.accounts.get_mut(id) {
-        for (tag, value) in &set {
-            account.profile.insert(tag.clone(), value.clone());
+        for item in &req.profile_item {
+            account.profile.insert(item.tag.clone(), item.value.clone());
         }
     }
-    let changed: Vec<Value> = set.iter().map(|(tag, value)| json!({"Tag": tag, "Value": value})).collect();
-    Ok(Done::ok().event(
-        "Profile.CallbackPortraitSet",
-        json!({
-            "Operator_Account": call.operator,
-            "From_Account": id,
-            "EventTime": call.now.saturating_mul(1000),
-            "ProfileItem": changed,
-        }),
-    ))
+    let payload = portrait_changed::Payload::new(call.operator, id)
+        .event_time(call.now.saturating_mul(1000))
+        .profile_item(req.profile_item.clone());
+    Ok(Answer { reply: set::Response::new(), events: vec![Event::typed(&payload)] })
 }
 
 /// Every user gets an entry; one that does not exist gets the account-not-
 /// found code in its entry and in `Fail_Account`. Only tags that have a
 /// value are returned.
-fn portrait_get(w: &mut World, call: &Call<'_>) -> Handled {
-    let tags = call.strings("TagList");
-    if let Some(bad) = tags.iter().find(|t| !is_profile_tag(t)) {
+fn portrait_get(w: &mut World, call: &Call<'_>, req: get::Request) -> Typed<get::Request> {
+    if let Some(bad) = req.tag_list.iter().find(|t| !is_profile_tag(t)) {
         return Err(call.refuse_field("TagList", format!("{bad:?} is not a profile tag")));
     }
     let not_found = call.refuse(ErrorRole::AccountNotFound, "").code;
     let mut items = Vec::new();
     let mut failed = Vec::new();
-    for id in call.strings("To_Account") {
-        match w.accounts.accounts.get(&id) {
+    for id in &req.to_account {
+        match w.accounts.accounts.get(id) {
             Some(account) => {
-                let profile: Vec<Value> = tags
+                let profile: Vec<ProfileItem> = req
+                    .tag_list
                     .iter()
-                    .filter_map(|t| account.profile.get(t).map(|v| json!({"Tag": t, "Value": v})))
+                    .filter_map(|t| account.profile.get(t).map(|v| ProfileItem::new(t.as_str(), v.clone())))
                     .collect();
                 items.push(
-                    json!({"To_Account": id, "ProfileItem": profile, "ResultCode": 0, "ResultInfo": ""}),
+                    get::UserProfile::new(id.as_str())
+                        .profile_item(profile)
+                        .result_code(0i64)
+                        .result_info(""),
                 );
             }
             None => {
-                items.push(json!({
-                    "To_Account": id,
-                    "ResultCode": not_found,
-                    "ResultInfo": "Err_Profile_PortraitGet_Account_Not_Exist",
-                }));
-                failed.push(id);
+                items.push(
+                    get::UserProfile::new(id.as_str())
+                        .result_code(not_found)
+                        .result_info("Err_Profile_PortraitGet_Account_Not_Exist"),
+                );
+                failed.push(id.clone());
             }
         }
     }
-    let mut done = Done::reply(json!({"UserProfileItem": items, "ErrorDisplay": ""}));
+    let mut reply = get::Response::new().user_profile_item(items).error_display("");
     if !failed.is_empty() {
-        done.reply.insert("Fail_Account".into(), json!(failed));
+        reply = reply.fail_account(failed);
     }
-    Ok(done)
+    Ok(reply.into())
 }
 
 #[cfg(test)]
@@ -374,6 +356,7 @@ mod tests {
     use super::*;
 
     use crate::world::testing::{exec, named_code, role_code};
+    use crate::world::Handled;
 
     fn run(w: &mut World, path: &str, body: Value) -> Handled {
         exec(w, path, body, 1_700_000_000)

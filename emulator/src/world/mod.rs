@@ -263,7 +263,6 @@ struct Family {
 }
 
 const FAMILIES: &[Family] = &[
-    Family { paths: accounts::PATHS, before: no_before, handle: accounts::handle },
     Family { paths: c2c::PATHS, before: c2c::before, handle: c2c::handle },
     Family { paths: conversations::PATHS, before: no_before, handle: conversations::handle },
     Family { paths: groups::PATHS, before: groups::before, handle: groups::handle },
