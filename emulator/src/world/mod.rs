@@ -276,6 +276,7 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 /// The families written with typed handlers: their routes.
 static TYPED: &[&[typed::Route]] = &[
     accounts::ROUTES,
+    c2c::extensions::ROUTES,
     mutes::ROUTES,
     group_kv::ROUTES,
     presence::ROUTES,

@@ -1,20 +1,31 @@
-//! Message extensions: the key values of a one-to-one message.
+//! Message extensions: the key values of a one-to-one message, with typed
+//! handlers.
 
-use serde_json::{json, Value};
+use tim_runtime::api::callbacks::c2c::after_c2c_msg_extension as ext_changed;
+use tim_runtime::api::openim_msg_ext_http_svc::{get_key_values, set_key_values};
+use tim_runtime::api::types::{MsgExtOperateType, MsgExtension, MsgExtensionResult};
 use tim_runtime::ErrorRole;
 
 use super::{C2cMessage, ExtensionPair};
-use crate::world::{unix_millis, Call, Done, Handled, Refusal, World};
+use crate::world::typed::{route, Answer, Route, Typed};
+use crate::world::{unix_millis, Call, Event, Refusal, World};
 
 /// Most extension pairs one `get_key_values` page returns (the documented 200).
 const EXTENSION_PAGE: usize = 200;
 
+/// The extension endpoints.
+pub static ROUTES: &[Route] =
+    &[route!(set_key_values::Request, set_pairs), route!(get_key_values::Request, get_pairs)];
+
 /// The message an extension call names: by `To_Account` and `MsgKey`, and
 /// `From_Account` when given.
-fn extension_target<'w>(w: &'w mut World, call: &Call<'_>) -> Result<&'w mut C2cMessage, Refusal> {
-    let from = call.str("From_Account");
-    let to = call.str("To_Account").unwrap_or_default();
-    let key = call.str("MsgKey").unwrap_or_default();
+fn target<'w>(
+    w: &'w mut World,
+    call: &Call<'_>,
+    from: Option<&str>,
+    to: &str,
+    key: &str,
+) -> Result<&'w mut C2cMessage, Refusal> {
     let found = w
         .c2c
         .threads
@@ -25,14 +36,12 @@ fn extension_target<'w>(w: &'w mut World, call: &Call<'_>) -> Result<&'w mut C2c
     found.ok_or_else(|| call.refuse(ErrorRole::MessageNotFound, format!("no message {key} to {to}")))
 }
 
-pub(super) fn set_key_values(w: &mut World, call: &Call<'_>) -> Handled {
-    let op = call.u64("OperateType").unwrap_or(0);
-    let items = call.body.get("ExtensionList").and_then(Value::as_array).cloned();
-    if op != 3 && items.is_none() {
+fn set_pairs(w: &mut World, call: &Call<'_>, req: set_key_values::Request) -> Typed<set_key_values::Request> {
+    if req.operate_type != MsgExtOperateType::Clear && req.extension_list.is_none() {
         return Err(call.refuse_field("ExtensionList", "ExtensionList is required to set or delete pairs"));
     }
-    let now_ms = unix_millis();
-    let m = extension_target(w, call)?;
+    let items = req.extension_list.unwrap_or_default();
+    let m = target(w, call, req.from_account.as_deref(), &req.to_account, &req.msg_key)?;
     if !m.supports_extension {
         return Err(call.refuse(
             ErrorRole::PermissionDenied,
@@ -43,57 +52,59 @@ pub(super) fn set_key_values(w: &mut World, call: &Call<'_>) -> Handled {
     ext.latest_seq = ext.latest_seq.saturating_add(1);
     let seq = ext.latest_seq;
     let mut changed = Vec::new();
-    match op {
-        3 => {
+    match req.operate_type {
+        MsgExtOperateType::Clear => {
             ext.pairs.clear();
             ext.clear_seq = seq;
         }
-        _ => {
-            for item in items.unwrap_or_default() {
-                let Some(k) = item.get("Key").and_then(Value::as_str) else { continue };
-                let value = match op {
-                    1 => item.get("Value").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    _ => String::new(),
-                };
-                if op == 1 {
-                    ext.pairs.insert(k.to_owned(), ExtensionPair { value: value.clone(), seq });
+        ref op => {
+            for item in &items {
+                let value = if *op == MsgExtOperateType::Set { item.value.clone() } else { String::new() };
+                if *op == MsgExtOperateType::Set {
+                    ext.pairs.insert(item.key.clone(), ExtensionPair { value: value.clone(), seq });
                 } else {
-                    ext.pairs.remove(k);
+                    ext.pairs.remove(&item.key);
                 }
-                changed.push(json!({"Key": k, "Value": value, "Seq": seq}));
+                let mut pair = MsgExtension::new(item.key.as_str(), value);
+                pair.seq = Some(seq);
+                changed.push(pair);
             }
         }
     }
-    let event = json!({
-        "From_Account": m.from,
-        "To_Account": m.to,
-        "MsgKey": m.key,
-        "OperateType": op,
-        "ExtensionList": changed,
-        "Seq": seq,
-        "EventTime": now_ms,
-    });
-    let results: Vec<Value> = changed.iter().map(|p| json!({"ErrorCode": 0, "Extension": p})).collect();
-    Ok(Done::reply(json!({"ExtensionList": results})).event("C2C.CallbackAfterC2CMsgExtension", event))
+    let results: Vec<MsgExtensionResult> =
+        changed.iter().map(|p| MsgExtensionResult::new().error_code(0).extension(p.clone())).collect();
+    let payload = ext_changed::Payload::new(m.from.as_str(), m.to.as_str())
+        .msg_key(m.key.as_str())
+        .operate_type(req.operate_type)
+        .extension_list(changed)
+        .seq(seq)
+        .event_time(unix_millis());
+    Ok(Answer {
+        reply: set_key_values::Response::new().extension_list(results),
+        events: vec![Event::typed(&payload)],
+    })
 }
 
-pub(super) fn get_key_values(w: &mut World, call: &Call<'_>) -> Handled {
-    let start = call.u64("StartSeq").unwrap_or(0);
-    let m = extension_target(w, call)?;
+fn get_pairs(w: &mut World, call: &Call<'_>, req: get_key_values::Request) -> Typed<get_key_values::Request> {
+    let start = req.start_seq.unwrap_or(0);
+    let m = target(w, call, req.from_account.as_deref(), &req.to_account, &req.msg_key)?;
     let ext = &m.extension;
     let mut pairs: Vec<(&String, &ExtensionPair)> =
         ext.pairs.iter().filter(|(_, p)| p.seq >= start).collect();
     pairs.sort_by(|a, b| a.1.seq.cmp(&b.1.seq).then_with(|| a.0.cmp(b.0)));
-    let complete = pairs.len() <= EXTENSION_PAGE;
-    let list: Vec<Value> = pairs
+    let list: Vec<MsgExtension> = pairs
         .iter()
         .take(EXTENSION_PAGE)
-        .map(|(k, p)| json!({"Key": k, "Value": p.value, "Seq": p.seq}))
+        .map(|(k, p)| {
+            let mut e = MsgExtension::new(k.as_str(), p.value.as_str());
+            e.seq = Some(p.seq);
+            e
+        })
         .collect();
-    Ok(Done::reply(json!({
-        "ExtensionList": list,
-        "CompleteFlag": u32::from(complete),
-        "LatestSeq": ext.latest_seq,
-        "ClearSeq": ext.clear_seq,
-    })))
+    Ok(get_key_values::Response::new()
+        .extension_list(list)
+        .complete_flag(u32::from(pairs.len() <= EXTENSION_PAGE))
+        .latest_seq(ext.latest_seq)
+        .clear_seq(ext.clear_seq)
+        .into())
 }

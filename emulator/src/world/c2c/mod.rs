@@ -7,7 +7,7 @@
 //! unique within its thread; the same key in another thread is another
 //! message (a batch send gives every recipient the same key).
 
-mod extensions;
+pub(crate) mod extensions;
 mod history;
 mod read;
 mod send;
@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tim_runtime::ErrorRole;
 
-use self::extensions::{get_key_values, set_key_values};
 use self::history::{delete_ramble, modify, roam, withdraw};
 use self::read::{read_receipt, set_msg_read, unread_num};
 use self::send::{batchsendmsg, importmsg, send_parties, sendmsg, Plan};
@@ -38,8 +37,6 @@ pub const PATHS: &[&str] = &[
     "openim/admin_msgwithdraw",
     "openim/delete_c2c_msg_ramble",
     "openim/modify_c2c_msg",
-    "openim_msg_ext_http_svc/set_key_values",
-    "openim_msg_ext_http_svc/get_key_values",
 ];
 
 /// One-to-one messages of the app.
@@ -327,8 +324,6 @@ pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
         "openim/admin_msgwithdraw" => withdraw(w, call),
         "openim/delete_c2c_msg_ramble" => delete_ramble(w, call),
         "openim/modify_c2c_msg" => modify(w, call),
-        "openim_msg_ext_http_svc/set_key_values" => set_key_values(w, call),
-        "openim_msg_ext_http_svc/get_key_values" => get_key_values(w, call),
         _ => {
             Err(call
                 .refuse(ErrorRole::UnknownPath, format!("{} is not a one-to-one message call", call.path)))

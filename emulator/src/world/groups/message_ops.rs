@@ -71,10 +71,10 @@ fn set_key_values(
     call: &Call<'_>,
     req: group_set_key_values::Request,
 ) -> Typed<group_set_key_values::Request> {
-    let items = req.extension_list.unwrap_or_default();
-    if req.operate_type != MsgExtOperateType::Clear && items.is_empty() {
+    if req.operate_type != MsgExtOperateType::Clear && req.extension_list.is_none() {
         return Err(call.refuse_field("ExtensionList", "ExtensionList is required to set or delete pairs"));
     }
+    let items = req.extension_list.unwrap_or_default();
     let m = message(&mut w.groups, call, &req.group_id, None, req.msg_seq)?;
     if !m.supports_extension {
         return Err(call.refuse_named(
