@@ -9,9 +9,8 @@ use tim_runtime::api::config_svc::get_ip_list;
 use tim_runtime::api::im_cos_msg::{allow_banned_object, forbid_illegal_object, get_cos_sig};
 use tim_runtime::api::openconfigsvr::getappinfo;
 
-use super::moderation::datetime;
 use super::typed::{route, Route, Typed};
-use super::{Call, World};
+use super::{datetime, Call, World};
 
 /// The endpoints of this family.
 pub static ROUTES: &[Route] = &[

@@ -15,7 +15,6 @@ use tim_runtime::api::group_open_http_svc::{
     set_group_attr, update_group_counter,
 };
 use tim_runtime::api::types::{GroupAttrItem, GroupCounterItem, GroupType};
-use tim_runtime::ErrorRole;
 
 use super::groups::Group;
 use super::typed::{route, Answer, Route, Typed};
@@ -34,29 +33,14 @@ pub static ROUTES: &[Route] = &[
 ];
 
 fn group<'w>(w: &'w mut World, call: &Call<'_>, id: &str) -> Result<&'w mut Group, Refusal> {
-    w.groups
-        .groups
-        .get_mut(id)
-        .ok_or_else(|| call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist")))
-}
-
-/// Refuses when `value` passes the endpoint's documented limit `name`.
-fn within(call: &Call<'_>, name: &str, value: usize, what: &str) -> Result<(), Refusal> {
-    let Some(limit) = call.meta.limit(name) else { return Ok(()) };
-    if value as u64 <= limit.max {
-        return Ok(());
-    }
-    let info = format!("{what}: {value}, more than the {} allowed", limit.max);
-    Err(match limit.code {
-        Some(code) => Refusal { code, info },
-        None => call.refuse(ErrorRole::LimitReached, info),
-    })
+    w.groups.get_or_refuse(call, id)
 }
 
 /// The attribute store after a change, checked against the limits.
 fn check_attrs(call: &Call<'_>, attrs: &BTreeMap<String, String>) -> Result<(), Refusal> {
-    within(call, "max_keys", attrs.len(), "attribute keys")?;
-    within(call, "total_value_bytes", attrs.values().map(String::len).sum(), "bytes of attribute values")
+    call.within_limit("max_keys", attrs.len() as u64, "attribute keys")?;
+    let total: usize = attrs.values().map(String::len).sum();
+    call.within_limit("total_value_bytes", total as u64, "bytes of attribute values")
 }
 
 /// The after-callback of an attribute change.
@@ -179,7 +163,7 @@ fn update_counters(
             _ => item.value,
         };
     }
-    within(call, "max_keys", next.len(), "counter keys")?;
+    call.within_limit("max_keys", next.len() as u64, "counter keys")?;
     g.counters = next;
     let keys: Vec<String> = req.group_counter.iter().map(|c| c.key.clone()).collect();
     Ok(update_group_counter::Response::new().group_counter(counters(g, Some(&keys))).into())

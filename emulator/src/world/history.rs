@@ -14,9 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tim_runtime::api::open_msg_svc::get_history;
 
-use super::moderation::datetime;
 use super::typed::{route, Route, Typed};
-use super::{Call, World};
+use super::{datetime, Call, World};
 
 /// The endpoint of this module.
 pub static ROUTES: &[Route] = &[route!(get_history::Request, history)];

@@ -139,6 +139,21 @@ impl Call<'_> {
         }
     }
 
+    /// Refuses when `value` passes the endpoint's documented limit `name`
+    /// (its spec's `limits`), with the limit's code; `what` says what was
+    /// counted. No such limit: nothing to refuse.
+    pub fn within_limit(&self, name: &str, value: u64, what: &str) -> Result<(), Refusal> {
+        let Some(limit) = self.meta.limit(name) else { return Ok(()) };
+        if value <= limit.max {
+            return Ok(());
+        }
+        let info = format!("{what}: {value}, more than the {} allowed", limit.max);
+        Err(match limit.code {
+            Some(code) => Refusal { code, info },
+            None => self.refuse(ErrorRole::LimitReached, info),
+        })
+    }
+
     /// A string field of the body.
     pub fn str(&self, name: &str) -> Option<&str> {
         self.body.get(name).and_then(Value::as_str)
@@ -365,6 +380,24 @@ fn json_len(value: &Value) -> u64 {
     count.0
 }
 
+/// `2023-06-24 23:45:04` (UTC) for Unix seconds, as the service writes
+/// times in text (keyword lists, history links).
+pub fn datetime(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// Unix seconds now.
 pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -427,18 +460,10 @@ impl World {
     /// The spec's limit on the size of a message body (`msg_body_bytes`:
     /// the JSON of `MsgBody`), for the endpoints that state one.
     fn body_limits(call: &Call<'_>) -> Result<(), Refusal> {
-        let (Some(limit), Some(body)) = (call.meta.limit("msg_body_bytes"), call.body.get("MsgBody")) else {
-            return Ok(());
-        };
-        let size = json_len(body);
-        if size <= limit.max {
-            return Ok(());
+        match call.body.get("MsgBody") {
+            Some(body) => call.within_limit("msg_body_bytes", json_len(body), "bytes of MsgBody"),
+            None => Ok(()),
         }
-        let info = format!("MsgBody is {size} bytes; at most {} are allowed", limit.max);
-        Err(match limit.code {
-            Some(code) => Refusal { code, info },
-            None => call.refuse(ErrorRole::BodyTooLarge, info),
-        })
     }
 
     /// The group-type table of the spec, for a call naming an existing

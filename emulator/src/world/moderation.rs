@@ -18,7 +18,7 @@ use tim_runtime::api::im_msg_audit_mgr::{
 };
 
 use super::typed::{route, Route, Typed};
-use super::{Call, World};
+use super::{datetime, Call, World};
 
 /// The endpoints of this family.
 pub static ROUTES: &[Route] = &[
@@ -136,24 +136,6 @@ struct Verdict {
     score: u32,
     label: String,
     keywords: Vec<String>,
-}
-
-/// `2023-06-24 23:45:04` (UTC) for Unix seconds, as the keyword lists show
-/// times.
-pub(crate) fn datetime(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 fn page<T: Clone>(items: &[T], offset: u64, limit: u64) -> Vec<T> {

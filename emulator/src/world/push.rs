@@ -79,16 +79,6 @@ impl Push {
     }
 }
 
-/// Refuses when `value` passes the endpoint's documented limit `name`.
-fn within(call: &Call<'_>, name: &str, value: u64, what: &str) -> Result<(), Refusal> {
-    match call.meta.limit(name) {
-        Some(l) if value > l.max => {
-            Err(Refusal { code: l.code.unwrap_or(-1), info: format!("{what} ({value}; at most {})", l.max) })
-        }
-        _ => Ok(()),
-    }
-}
-
 fn push(w: &mut World, call: &Call<'_>, req: im_push::Request) -> Typed<im_push::Request> {
     let cond = req.condition.unwrap_or_else(im_push::PushCondition::new);
     let attrs_or = cond.attrs_or.unwrap_or_default();
@@ -121,7 +111,7 @@ fn push(w: &mut World, call: &Call<'_>, req: im_push::Request) -> Typed<im_push:
         }
     }
     let sent_today = w.push.tasks.iter().filter(|t| t.time / 86_400 == today).count() as u64;
-    within(call, "pushes_per_day", sent_today + 1, "pushes today")?;
+    call.within_limit("pushes_per_day", sent_today + 1, "pushes today")?;
     let p = &w.push;
     let matches = |id: &String| {
         let attrs = p.attrs.get(id);

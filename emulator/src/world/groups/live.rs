@@ -40,10 +40,7 @@ pub struct Live {
 }
 
 fn group<'w>(w: &'w mut World, call: &Call<'_>, id: &str) -> Result<&'w mut Group, Refusal> {
-    w.groups
-        .groups
-        .get_mut(id)
-        .ok_or_else(|| call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist")))
+    w.groups.get_or_refuse(call, id)
 }
 
 fn known(w: &World, call: &Call<'_>, ids: &[String]) -> Result<(), Refusal> {
@@ -69,7 +66,6 @@ fn admins(w: &mut World, call: &Call<'_>, req: get_admin_list::Request) -> Typed
 
 fn set_admins(w: &mut World, call: &Call<'_>, req: modify_admin::Request) -> Typed<modify_admin::Request> {
     known(w, call, &req.admin_account)?;
-    let max = call.meta.limit("max_admins");
     let g = group(w, call, &req.group_id)?;
     let mut next = g.live.admins.clone();
     match req.command_type {
@@ -80,10 +76,7 @@ fn set_admins(w: &mut World, call: &Call<'_>, req: modify_admin::Request) -> Typ
         }
         _ => next.extend(req.admin_account.iter().cloned()),
     }
-    if let Some(l) = max.filter(|l| next.len() as u64 > l.max) {
-        let info = format!("a live group has at most {} administrators", l.max);
-        return Err(Refusal { code: l.code.unwrap_or(-1), info });
-    }
+    call.within_limit("max_admins", next.len() as u64, "administrators")?;
     g.live.admins = next;
     Ok(modify_admin::Response::new().into())
 }

@@ -31,10 +31,7 @@ fn message<'g>(
     topic: Option<&str>,
     seq: u64,
 ) -> Result<&'g mut GroupMessage, Refusal> {
-    let g = groups
-        .groups
-        .get_mut(group)
-        .ok_or_else(|| call.refuse(ErrorRole::GroupNotFound, format!("group {group} does not exist")))?;
+    let g = groups.get_or_refuse(call, group)?;
     let messages = match topic {
         Some(t) => {
             &mut g

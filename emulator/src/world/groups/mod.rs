@@ -292,6 +292,13 @@ impl Groups {
         self.groups.get(id)
     }
 
+    /// A group to change, or the group-not-found refusal of `call`.
+    pub(crate) fn get_or_refuse(&mut self, call: &Call<'_>, id: &str) -> Result<&mut Group, Refusal> {
+        self.groups
+            .get_mut(id)
+            .ok_or_else(|| call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist")))
+    }
+
     /// The type of an existing group (`Public`, `ChatRoom`, ...).
     pub fn type_of(&self, id: &str) -> Option<&str> {
         self.groups.get(id).map(|g| g.group_type.as_str())

@@ -58,10 +58,7 @@ pub struct PermissionGroup {
 }
 
 fn community<'w>(w: &'w mut World, call: &Call<'_>, id: &str) -> Result<&'w mut Group, Refusal> {
-    w.groups
-        .groups
-        .get_mut(id)
-        .ok_or_else(|| call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist")))
+    w.groups.get_or_refuse(call, id)
 }
 
 fn missing(call: &Call<'_>, what: &str) -> Refusal {

@@ -32,11 +32,7 @@ pub static ROUTES: &[Route] = &[
 ];
 
 fn community<'w>(w: &'w mut World, call: &Call<'_>, id: &str) -> Result<&'w mut Group, Refusal> {
-    let g = w
-        .groups
-        .groups
-        .get_mut(id)
-        .ok_or_else(|| call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist")))?;
+    let g = w.groups.get_or_refuse(call, id)?;
     if !g.support_topic {
         return Err(call
             .refuse_named("TopicsNotSupported", format!("group {id} was not created with SupportTopic 1")));
