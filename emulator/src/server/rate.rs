@@ -61,7 +61,7 @@ struct Applied {
     cost: f64,
     key: String,
     code: Option<i64>,
-    what: String,
+    what: &'static str,
 }
 
 fn field_text(body: &Value, name: &str) -> String {
@@ -77,21 +77,15 @@ fn field_text(body: &Value, name: &str) -> String {
 fn applied(meta: &EndpointMeta, body: &Value, raised: Option<RateLimit>) -> Vec<Applied> {
     let main_is_extra = meta.rate_limits.iter().any(|l| l.main);
     let base = if main_is_extra { meta.rate_limit } else { raised.unwrap_or(meta.rate_limit) };
-    let mut out = vec![Applied {
-        index: 0,
-        limit: base,
-        cost: 1.0,
-        key: String::new(),
-        code: None,
-        what: "calls".into(),
-    }];
+    let mut out =
+        vec![Applied { index: 0, limit: base, cost: 1.0, key: String::new(), code: None, what: "calls" }];
     for (i, l) in meta.rate_limits.iter().enumerate() {
         let limit = if l.main { raised.unwrap_or(l.limit) } else { l.limit };
         let cost = l
             .cost
             .map_or(1.0, |f| body.get(f).and_then(Value::as_array).map_or(1.0, |a| a.len().max(1) as f64));
         let key = l.per.map(|f| field_text(body, f)).unwrap_or_default();
-        out.push(Applied { index: i + 1, limit, cost, key, code: l.code, what: l.doc.to_owned() });
+        out.push(Applied { index: i + 1, limit, cost, key, code: l.code, what: l.doc });
     }
     out
 }
@@ -137,7 +131,7 @@ impl RateLimiter {
             // A call larger than the bucket waits for a full one.
             let needed = a.cost.min(capacity);
             if tokens + 1e-9 < needed {
-                return Err(Exceeded { limit: a.limit, code: a.code, what: a.what.clone() });
+                return Err(Exceeded { limit: a.limit, code: a.code, what: a.what.to_owned() });
             }
             if let Some(fraction) = alert_at {
                 let (before, after) = (capacity - tokens, capacity - tokens + a.cost);
