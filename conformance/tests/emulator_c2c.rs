@@ -186,10 +186,11 @@ async fn modify_replaces_the_stored_content() {
     let history = roam_all(&client, "bob", "alice", 10).await;
     assert_eq!(history[0].msg_body, Some(text("fixed")));
     assert_eq!(history[0].cloud_custom_data.as_deref(), Some("v2"));
-    assert!(server.world(|w| w
-        .c2c
-        .message("alice", "bob", &key)
-        .is_some_and(|m| m.body[0]["MsgContent"]["Text"] == "fixed")));
+    assert!(server.world(|w| w.c2c.message("alice", "bob", &key).is_some_and(|m| serde_json::to_value(
+        &m.body
+    )
+    .unwrap()[0]["MsgContent"]["Text"]
+        == "fixed")));
 }
 
 #[tokio::test]

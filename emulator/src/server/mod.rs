@@ -761,7 +761,13 @@ async fn emulate(
                 AppliedDecision::Dropped { .. } => return (ok_reply(meta), Outcome::Replied(0)),
                 AppliedDecision::Allowed { modified, .. } => {
                     if let Some(reply) = &sent.reply {
-                        callbacks::modify_request(&mut body, modified, &reply.fields);
+                        let mut changed = body.clone();
+                        callbacks::modify_request(&mut changed, modified, &reply.fields);
+                        // A replacement that does not fit the request (a
+                        // `MsgBody` that is not a message body) is ignored.
+                        if let Some(checked) = recheck(&shared.config, meta, &changed) {
+                            body = checked;
+                        }
                     }
                 }
                 _ => {}
@@ -785,6 +791,14 @@ async fn emulate(
         }
     }
     (reply, outcome)
+}
+
+/// `body` checked against its endpoint's spec again, in canonical form;
+/// `None` when it no longer fits.
+fn recheck(cfg: &MockConfig, meta: &EndpointMeta, body: &Value) -> Option<Value> {
+    let entry = dynamic::find(cfg.endpoints, meta.path)?;
+    let raw = serde_json::to_vec(body).ok()?;
+    (entry.parse_request)(&raw).ok()
 }
 
 /// Why the mock refused a request: the role of the code to answer with (looked

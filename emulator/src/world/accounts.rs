@@ -306,7 +306,7 @@ fn portrait_set(w: &mut World, call: &Call<'_>, req: set::Request) -> Typed<set:
     let payload = portrait_changed::Payload::new(call.operator, id)
         .event_time(call.now.saturating_mul(1000))
         .profile_item(req.profile_item.clone());
-    Ok(Answer { reply: set::Response::new(), events: vec![Event::typed(&payload)] })
+    Ok(Answer::with_events(set::Response::new(), vec![Event::typed(&payload)]))
 }
 
 /// Every user gets an entry; one that does not exist gets the account-not-

@@ -82,7 +82,7 @@ fn set_attrs(w: &mut World, call: &Call<'_>, req: set_group_attr::Request) -> Ty
     check_attrs(call, &attrs)?;
     g.attributes = attrs;
     let event = changed(call, g, &req.group_id, attr_changed::GroupAttrOption::Set, listed(&req.group_attr));
-    Ok(Answer { reply: set_group_attr::Response::new(), events: vec![event] })
+    Ok(Answer::with_events(set_group_attr::Response::new(), vec![event]))
 }
 
 fn modify_attrs(
@@ -97,7 +97,7 @@ fn modify_attrs(
     g.attributes = attrs;
     let event =
         changed(call, g, &req.group_id, attr_changed::GroupAttrOption::Modify, listed(&req.group_attr));
-    Ok(Answer { reply: modify_group_attr::Response::new(), events: vec![event] })
+    Ok(Answer::with_events(modify_group_attr::Response::new(), vec![event]))
 }
 
 fn delete_attrs(
@@ -114,7 +114,7 @@ fn delete_attrs(
     }
     let keys = req.group_attr.iter().map(|a| attr_changed::ChangedGroupAttr::new(a.key.as_str())).collect();
     let event = changed(call, g, &req.group_id, attr_changed::GroupAttrOption::Delete, keys);
-    Ok(Answer { reply: delete_group_attr::Response::new(), events: vec![event] })
+    Ok(Answer::with_events(delete_group_attr::Response::new(), vec![event]))
 }
 
 fn clear_attrs(
@@ -125,7 +125,7 @@ fn clear_attrs(
     let g = group(w, call, &req.group_id)?;
     g.attributes.clear();
     let event = changed(call, g, &req.group_id, attr_changed::GroupAttrOption::Clear, Vec::new());
-    Ok(Answer { reply: clear_group_attr::Response::new(), events: vec![event] })
+    Ok(Answer::with_events(clear_group_attr::Response::new(), vec![event]))
 }
 
 fn counters(g: &Group, keys: Option<&[String]>) -> Vec<GroupCounterItem> {

@@ -11,10 +11,11 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use md5::{Digest, Md5};
 use serde::Serialize;
-use serde_json::Value;
 use tim_runtime::api::open_msg_svc::get_history;
 
 use super::typed::{route, Route, Typed};
+use tim_runtime::api::types::MsgBody;
+
 use super::{datetime, Call, World};
 
 /// The endpoint of this module.
@@ -39,7 +40,7 @@ struct Archived<'a> {
     #[serde(rename = "MsgRandom")]
     random: u64,
     #[serde(rename = "MsgBody")]
-    body: &'a Value,
+    body: &'a MsgBody,
 }
 
 #[derive(Serialize)]

@@ -278,7 +278,6 @@ struct Family {
 }
 
 const FAMILIES: &[Family] = &[
-    Family { paths: c2c::PATHS, before: c2c::before, handle: c2c::handle },
     Family { paths: conversations::PATHS, before: no_before, handle: conversations::handle },
     Family { paths: groups::PATHS, before: groups::before, handle: groups::handle },
     Family { paths: friends::PATHS, before: no_before, handle: friends::handle },
@@ -291,12 +290,14 @@ fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
 /// The families written with typed handlers: their routes.
 static TYPED: &[&[typed::Route]] = &[
     accounts::ROUTES,
+    c2c::ROUTES,
     c2c::extensions::ROUTES,
     mutes::ROUTES,
     group_kv::ROUTES,
     presence::ROUTES,
     moderation::ROUTES,
     social::ROUTES,
+    groups::ROUTES,
     groups::topics::ROUTES,
     groups::permissions::ROUTES,
     official::ROUTES,
@@ -430,7 +431,7 @@ impl World {
     pub fn before(&self, call: &Call<'_>) -> Option<Result<Vec<Event>, Refusal>> {
         let before = match (family(call.path), typed_route(call.path)) {
             (Some(f), _) => f.before,
-            (None, Some(_)) => no_before,
+            (None, Some(r)) => r.before.unwrap_or(no_before),
             (None, None) => return None,
         };
         Some(Self::body_limits(call).and_then(|()| self.group_type_rule(call)).and_then(|ignored| {

@@ -15,12 +15,18 @@ use tim_runtime::{ApiRequest, EndpointMeta, ErrorRole};
 
 use super::{Call, Done, Event, Handled, Refusal, World};
 
+/// A route's before step: the before-callbacks, or why the call is refused.
+pub type Before = fn(&World, &Call<'_>) -> Result<Vec<Event>, Refusal>;
+
 /// One endpoint a family answers from the state.
 pub struct Route {
     /// The endpoint (its path without `v4/` is what calls are matched on).
     pub meta: &'static EndpointMeta,
     /// Runs the typed handler on a checked call.
     pub handle: fn(&mut World, &Call<'_>) -> Handled,
+    /// The before-callbacks the call fires, or why it is refused before
+    /// any; `None` for an endpoint with none.
+    pub before: Option<Before>,
 }
 
 impl Route {
@@ -36,11 +42,26 @@ pub struct Answer<T> {
     pub reply: T,
     /// After-callbacks, in order.
     pub events: Vec<Event>,
+    /// Some items failed (listed in the reply): `ActionStatus` is
+    /// `SomeError` rather than `OK`, as batch endpoints answer.
+    pub partial: bool,
+}
+
+impl<T> Answer<T> {
+    /// A reply and the after-callbacks it fires.
+    pub fn with_events(reply: T, events: Vec<Event>) -> Self {
+        Self { reply, events, partial: false }
+    }
+
+    /// A reply listing items that failed (`ActionStatus` `SomeError`).
+    pub fn some_error(reply: T) -> Self {
+        Self { reply, events: Vec::new(), partial: true }
+    }
 }
 
 impl<T> From<T> for Answer<T> {
     fn from(reply: T) -> Self {
-        Self { reply, events: Vec::new() }
+        Self::with_events(reply, Vec::new())
     }
 }
 
@@ -59,20 +80,52 @@ where
         .map_err(|e| call.refuse(ErrorRole::InvalidField, format!("request does not fit its type: {e}")))?;
     let answer = handler(w, call, request)?;
     let reply = match serde_json::to_value(&answer.reply) {
-        Ok(Value::Object(fields)) => fields,
+        Ok(Value::Object(mut fields)) => {
+            if answer.partial {
+                fields.insert("ActionStatus".into(), Value::from("SomeError"));
+            }
+            fields
+        }
         Ok(_) => serde_json::Map::new(),
         Err(e) => return Err(call.refuse(ErrorRole::InvalidField, format!("reply does not serialize: {e}"))),
     };
     Ok(Done { reply, events: answer.events, ignored: false })
 }
 
+/// Runs the before step `before` on `call`, the body as `R`.
+///
+/// The request is read from the body again by [`run`]: an allowing
+/// before-callback may have modified the body in between.
+pub fn run_before<R>(
+    w: &World,
+    call: &Call<'_>,
+    before: fn(&World, &Call<'_>, &R) -> Result<Vec<Event>, Refusal>,
+) -> Result<Vec<Event>, Refusal>
+where
+    R: ApiRequest + DeserializeOwned,
+{
+    let request = R::deserialize(call.body)
+        .map_err(|e| call.refuse(ErrorRole::InvalidField, format!("request does not fit its type: {e}")))?;
+    before(w, call, &request)
+}
+
 /// A [`Route`] for the request type `$req` answered by `$handler`
-/// (`fn(&mut World, &Call, $req) -> Typed<$req>`).
+/// (`fn(&mut World, &Call, $req) -> Typed<$req>`), with an optional
+/// `before = $before` (`fn(&World, &Call, &$req) -> Result<Vec<Event>, Refusal>`)
+/// giving its before-callbacks.
 macro_rules! route {
     ($req:ty, $handler:expr) => {
         $crate::world::typed::Route {
             meta: <$req as ::tim_runtime::ApiRequest>::META,
             handle: |w, call| $crate::world::typed::run::<$req>(w, call, $handler),
+            before: None,
+        }
+    };
+    ($req:ty, $handler:expr, before = $before:expr) => {
+        $crate::world::typed::Route {
+            meta: <$req as ::tim_runtime::ApiRequest>::META,
+            handle: |w, call| $crate::world::typed::run::<$req>(w, call, $handler),
+            before: Some(|w, call| $crate::world::typed::run_before::<$req>(w, call, $before)),
         }
     };
 }

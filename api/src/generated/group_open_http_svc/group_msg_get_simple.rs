@@ -56,47 +56,57 @@
 //! to the same Rust name); for the list both names are kept.
 /// Metadata of `v4/group_open_http_svc/group_msg_get_simple`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/group_msg_get_simple",
-    "Pull group message history",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: false,
-            note: "Messages of audio-video groups are not stored.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#15ERQPAER\",\"ReqMsgNumber\":2}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"GroupId\":\"@TGS#15ERQPAER\",\"IsFinished\":1,\"RspMsgList\":[{\"From_Account\":\"144115197276518801\",\"IsPlaceMsg\":0,\"MsgBody\":[{\"MsgContent\":{\"Data\":\"\\b\\u0001\\u0010\\u0006\\u001a\\u0006 MaoTong\",\"Desc\":\"MIF\",\"Ext\":\"\"},\"MsgType\":\"TIMCustomElem\"},{\"MsgContent\":{\"Data\":\"\",\"Index\":15},\"MsgType\":\"TIMFaceElem\"}],\"MsgPriority\":1,\"MsgRandom\":51083293,\"MsgSeq\":7803321,\"MsgTimeStamp\":1458721802},{\"From_Account\":\"144115198339527735\",\"IsPlaceMsg\":0,\"MsgBody\":[{\"MsgContent\":{\"Data\":\"\\b\\u0001\\u0010\\u0006\\u001a\\u000f Watermelon Girl\",\"Desc\":\"MIF\",\"Ext\":\"\"},\"MsgType\":\"TIMCustomElem\"},{\"MsgContent\":{\"Text\":\"Report\"},\"MsgType\":\"TIMTextElem\"}],\"MsgPriority\":1,\"MsgRandom\":235168582,\"MsgSeq\":7803320,\"MsgTimeStamp\":1458721797}]}",
-);
+        "v4/group_open_http_svc/group_msg_get_simple",
+        "Pull group message history",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: false,
+                note: "Messages of audio-video groups are not stored.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#15ERQPAER\",\"ReqMsgNumber\":2}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"GroupId\":\"@TGS#15ERQPAER\",\"IsFinished\":1,\"RspMsgList\":[{\"From_Account\":\"144115197276518801\",\"IsPlaceMsg\":0,\"MsgBody\":[{\"MsgContent\":{\"Data\":\"\\b\\u0001\\u0010\\u0006\\u001a\\u0006 MaoTong\",\"Desc\":\"MIF\",\"Ext\":\"\"},\"MsgType\":\"TIMCustomElem\"},{\"MsgContent\":{\"Data\":\"\",\"Index\":15},\"MsgType\":\"TIMFaceElem\"}],\"MsgPriority\":1,\"MsgRandom\":51083293,\"MsgSeq\":7803321,\"MsgTimeStamp\":1458721802},{\"From_Account\":\"144115198339527735\",\"IsPlaceMsg\":0,\"MsgBody\":[{\"MsgContent\":{\"Data\":\"\\b\\u0001\\u0010\\u0006\\u001a\\u000f Watermelon Girl\",\"Desc\":\"MIF\",\"Ext\":\"\"},\"MsgType\":\"TIMCustomElem\"},{\"MsgContent\":{\"Text\":\"Report\"},\"MsgType\":\"TIMTextElem\"}],\"MsgPriority\":1,\"MsgRandom\":235168582,\"MsgSeq\":7803320,\"MsgTimeStamp\":1458721797}]}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "messages_per_page",
+                max: 20u64,
+                code: ::std::option::Option::None,
+                doc: "Most messages one call returns; asking for more ends the page early (`IsFinished` 0).",
+            },
+        ],
+    );
 /// Request body of `v4/group_open_http_svc/group_msg_get_simple`: Pull group message history
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

@@ -79,10 +79,10 @@ fn set_pairs(w: &mut World, call: &Call<'_>, req: set_key_values::Request) -> Ty
         .extension_list(changed)
         .seq(seq)
         .event_time(unix_millis());
-    Ok(Answer {
-        reply: set_key_values::Response::new().extension_list(results),
-        events: vec![Event::typed(&payload)],
-    })
+    Ok(Answer::with_events(
+        set_key_values::Response::new().extension_list(results),
+        vec![Event::typed(&payload)],
+    ))
 }
 
 fn get_pairs(w: &mut World, call: &Call<'_>, req: get_key_values::Request) -> Typed<get_key_values::Request> {

@@ -1,10 +1,14 @@
 //! One-to-one history: roaming messages, withdrawal, one-sided deletion and modification.
 
-use serde_json::{json, Value};
+use tim_runtime::api::callbacks::c2c::after_msg_with_draw;
+use tim_runtime::api::openim::{
+    admin_getroammsg as roam_msg, admin_msgwithdraw, delete_c2c_msg_ramble, modify_c2c_msg,
+};
 use tim_runtime::ErrorRole;
 
 use super::C2cMessage;
-use crate::world::{Call, Done, Handled, World};
+use crate::world::typed::{Answer, Typed};
+use crate::world::{Call, Event, World};
 
 /// `MsgFlagBits` of a recalled message in history pages.
 const RECALLED_FLAG: u32 = 8;
@@ -22,62 +26,63 @@ fn cursor(thread: &[&C2cMessage], key: &str) -> Option<(u64, u64, u64)> {
     Some((time, seq, 0))
 }
 
-fn roam_item(m: &C2cMessage) -> Value {
-    let mut item = json!({
-        "From_Account": m.from,
-        "To_Account": m.to,
-        "MsgSeq": m.seq,
-        "MsgRandom": m.random,
-        "MsgTimeStamp": m.time,
-        "MsgFlagBits": if m.recalled { RECALLED_FLAG } else { 0 },
-        "IsPeerRead": u32::from(m.peer_read),
-        "MsgKey": m.key,
-        // A recalled message keeps its place in history but not its content.
-        "MsgBody": if m.recalled { json!([]) } else { m.body.clone() },
-    });
-    if let (false, Some(c)) = (m.recalled, &m.cloud_custom_data) {
-        item["CloudCustomData"] = json!(c);
+fn roam_item(m: &C2cMessage) -> roam_msg::RoamMsg {
+    let item = roam_msg::RoamMsg::new()
+        .from_account(m.from.as_str())
+        .to_account(m.to.as_str())
+        .msg_seq(u32::try_from(m.seq).unwrap_or(u32::MAX))
+        .msg_random(u32::try_from(m.random).unwrap_or(u32::MAX))
+        .msg_time_stamp(m.time)
+        .msg_flag_bits(if m.recalled { RECALLED_FLAG } else { 0 })
+        .is_peer_read(u32::from(m.peer_read))
+        .msg_key(m.key.as_str());
+    // A recalled message keeps its place in history but not its content.
+    if m.recalled {
+        return item.msg_body(Vec::new());
     }
-    item
+    let item = item.msg_body(m.body.clone());
+    match &m.cloud_custom_data {
+        Some(c) => item.cloud_custom_data(c.as_str()),
+        None => item,
+    }
 }
 
 /// A page of history: the newest `MaxCnt` messages of the time range (older
 /// than `LastMsgKey` when continuing), listed oldest first; `LastMsgTime` and
 /// `LastMsgKey` name the oldest of the page, where the next page ends.
-pub(super) fn roam(w: &mut World, call: &Call<'_>) -> Handled {
-    let operator = call.str("Operator_Account").unwrap_or_default();
-    let peer = call.str("Peer_Account").unwrap_or_default();
+pub(super) fn roam(w: &mut World, call: &Call<'_>, req: roam_msg::Request) -> Typed<roam_msg::Request> {
+    let (operator, peer) = (req.operator_account.as_str(), req.peer_account.as_str());
     if !w.accounts.exists(operator) {
         return Err(call
             .refuse_field("Operator_Account", format!("Operator_Account {operator} has not been imported")));
     }
-    let max_cnt = usize::try_from(call.u64("MaxCnt").unwrap_or(0)).unwrap_or(usize::MAX);
-    let min_time = call.u64("MinTime").unwrap_or(0);
-    let max_time = call.u64("MaxTime").unwrap_or(u64::MAX);
+    let max_cnt = usize::try_from(req.max_cnt).unwrap_or(usize::MAX);
     let visible: Vec<&C2cMessage> =
         w.c2c.messages_between(operator, peer).into_iter().filter(|m| m.visible_to(operator)).collect();
-    let before = call.str("LastMsgKey").filter(|k| !k.is_empty()).and_then(|k| cursor(&visible, k));
+    let before = req.last_msg_key.as_deref().filter(|k| !k.is_empty()).and_then(|k| cursor(&visible, k));
     let in_range: Vec<&C2cMessage> = visible
         .into_iter()
-        .filter(|m| m.time >= min_time && m.time <= max_time)
+        .filter(|m| m.time >= req.min_time && m.time <= req.max_time)
         .filter(|m| before.is_none_or(|c| m.sort_key() < c))
         .collect();
     let start = in_range.len().saturating_sub(max_cnt);
     let page = in_range.get(start..).unwrap_or_default();
     let (last_time, last_key) = page.first().map_or((0, String::new()), |m| (m.time, m.key.clone()));
-    Ok(Done::reply(json!({
-        "Complete": u32::from(start == 0),
-        "MsgCnt": page.len(),
-        "LastMsgTime": last_time,
-        "LastMsgKey": last_key,
-        "MsgList": page.iter().map(|m| roam_item(m)).collect::<Vec<_>>(),
-    })))
+    Ok(roam_msg::Response::new()
+        .complete(u32::from(start == 0))
+        .msg_cnt(u32::try_from(page.len()).unwrap_or(u32::MAX))
+        .last_msg_time(last_time)
+        .last_msg_key(last_key)
+        .msg_list(page.iter().map(|m| roam_item(m)).collect::<Vec<_>>())
+        .into())
 }
 
-pub(super) fn withdraw(w: &mut World, call: &Call<'_>) -> Handled {
-    let from = call.str("From_Account").unwrap_or_default();
-    let to = call.str("To_Account").unwrap_or_default();
-    let key = call.str("MsgKey").unwrap_or_default();
+pub(super) fn withdraw(
+    w: &mut World,
+    call: &Call<'_>,
+    req: admin_msgwithdraw::Request,
+) -> Typed<admin_msgwithdraw::Request> {
+    let (from, to, key) = (req.from_account.as_str(), req.to_account.as_str(), req.msg_key.as_str());
     for (field, id) in [("From_Account", from), ("To_Account", to)] {
         if !w.accounts.exists(id) {
             return Err(call.refuse_field(field, format!("{field} {id} has not been imported")));
@@ -91,38 +96,42 @@ pub(super) fn withdraw(w: &mut World, call: &Call<'_>) -> Handled {
     }
     m.recalled = true;
     m.unread = false;
-    Ok(Done::ok().event(
-        "C2C.CallbackAfterMsgWithDraw",
-        json!({"From_Account": from, "To_Account": to, "MsgKey": key, "UnreadMsgNum": w.c2c.total_unread(to)}),
-    ))
+    let unread = i64::try_from(w.c2c.total_unread(to)).unwrap_or(i64::MAX);
+    let payload = after_msg_with_draw::Payload::new(from, to).msg_key(key).unread_msg_num(unread);
+    Ok(Answer::with_events(admin_msgwithdraw::Response::new(), vec![Event::typed(&payload)]))
 }
 
-pub(super) fn delete_ramble(w: &mut World, call: &Call<'_>) -> Handled {
-    let operator = call.str("Operator_Account").unwrap_or_default();
-    let peer = call.str("Peer_Account").unwrap_or_default();
+pub(super) fn delete_ramble(
+    w: &mut World,
+    call: &Call<'_>,
+    req: delete_c2c_msg_ramble::Request,
+) -> Typed<delete_c2c_msg_ramble::Request> {
+    let (operator, peer) = (req.operator_account.as_str(), req.peer_account.as_str());
     for id in [operator, peer] {
         if !w.accounts.exists(id) {
             return Err(call.refuse(ErrorRole::AccountNotFound, format!("{id} has not been imported")));
         }
     }
     let mut invalid = Vec::new();
-    for key in call.strings("MsgKeyList") {
+    for key in &req.msg_key_list {
         let found = w
             .c2c
             .thread_mut(operator, peer)
-            .and_then(|t| t.messages.iter_mut().find(|m| m.key == key && m.visible_to(operator)));
+            .and_then(|t| t.messages.iter_mut().find(|m| &m.key == key && m.visible_to(operator)));
         match found {
             Some(m) => m.hide_for(operator),
-            None => invalid.push(key),
+            None => invalid.push(key.clone()),
         }
     }
-    Ok(Done::reply(json!({"InvalidMsgKeyList": invalid})))
+    Ok(delete_c2c_msg_ramble::Response::new().invalid_msg_key_list(invalid).into())
 }
 
-pub(super) fn modify(w: &mut World, call: &Call<'_>) -> Handled {
-    let from = call.str("From_Account").unwrap_or_default();
-    let to = call.str("To_Account").unwrap_or_default();
-    let key = call.str("MsgKey").unwrap_or_default();
+pub(super) fn modify(
+    w: &mut World,
+    call: &Call<'_>,
+    req: modify_c2c_msg::Request,
+) -> Typed<modify_c2c_msg::Request> {
+    let (from, to, key) = (req.from_account.as_str(), req.to_account.as_str(), req.msg_key.as_str());
     for (field, id) in [("From_Account", from), ("To_Account", to)] {
         if !w.accounts.exists(id) {
             return Err(call.refuse_field(field, format!("{field} {id} has not been imported")));
@@ -136,11 +145,11 @@ pub(super) fn modify(w: &mut World, call: &Call<'_>) -> Handled {
             )
         }
     };
-    if let Some(b) = call.body.get("MsgBody") {
-        m.body = b.clone();
+    if let Some(b) = req.msg_body {
+        m.body = b;
     }
-    if let Some(c) = call.str("CloudCustomData") {
-        m.cloud_custom_data = Some(c.to_owned());
+    if let Some(c) = req.cloud_custom_data {
+        m.cloud_custom_data = Some(c);
     }
-    Ok(Done::ok())
+    Ok(modify_c2c_msg::Response::new().into())
 }

@@ -17,26 +17,28 @@ mod tests;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use tim_runtime::api::openim::{
+    admin_getroammsg, admin_msgwithdraw, admin_set_msg_read, batchsendmsg, c2c_msg_read_receipt,
+    delete_c2c_msg_ramble, get_c2c_unread_msg_num, importmsg, modify_c2c_msg, sendmsg,
+};
+use tim_runtime::api::types::MsgBody;
 use tim_runtime::ErrorRole;
 
-use self::history::{delete_ramble, modify, roam, withdraw};
-use self::read::{read_receipt, set_msg_read, unread_num};
-use self::send::{batchsendmsg, importmsg, send_parties, sendmsg, Plan};
-use super::{Call, Event, Handled, Refusal, World};
+use super::typed::{route, Route};
+use super::Call;
 
-/// Paths this family answers.
-pub const PATHS: &[&str] = &[
-    "openim/sendmsg",
-    "openim/batchsendmsg",
-    "openim/importmsg",
-    "openim/get_c2c_unread_msg_num",
-    "openim/admin_set_msg_read",
-    "openim/c2c_msg_read_receipt",
-    "openim/admin_getroammsg",
-    "openim/admin_msgwithdraw",
-    "openim/delete_c2c_msg_ramble",
-    "openim/modify_c2c_msg",
+/// The endpoints of this family.
+pub static ROUTES: &[Route] = &[
+    route!(sendmsg::Request, send::sendmsg, before = send::before_sendmsg),
+    route!(batchsendmsg::Request, send::batchsendmsg),
+    route!(importmsg::Request, send::importmsg),
+    route!(get_c2c_unread_msg_num::Request, read::unread_num),
+    route!(admin_set_msg_read::Request, read::set_msg_read),
+    route!(c2c_msg_read_receipt::Request, read::read_receipt),
+    route!(admin_getroammsg::Request, history::roam),
+    route!(admin_msgwithdraw::Request, history::withdraw),
+    route!(delete_c2c_msg_ramble::Request, history::delete_ramble),
+    route!(modify_c2c_msg::Request, history::modify),
 ];
 
 /// One-to-one messages of the app.
@@ -79,7 +81,7 @@ pub struct C2cMessage {
     /// Arrival order over the whole app (ties of time and `MsgSeq`).
     pub order: u64,
     /// `MsgBody`.
-    pub body: Value,
+    pub body: MsgBody,
     /// `CloudCustomData`.
     pub cloud_custom_data: Option<String>,
     /// Recalled (`admin_msgwithdraw`).
@@ -293,49 +295,9 @@ pub struct C2cConversation {
     pub unread: u64,
 }
 
-/// Before-callbacks of a call, or why it is refused.
 /// Whether `call` generates a `MsgSeq` that its before-callback announces.
 pub(super) fn needs_ticket(call: &Call<'_>) -> bool {
     call.path == "openim/sendmsg" && call.u64("MsgSeq").is_none()
-}
-
-pub fn before(w: &World, call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
-    if call.path != "openim/sendmsg" {
-        return Ok(Vec::new());
-    }
-    let (from, to) = send_parties(w, call)?;
-    if forbidden(call, "ForbidBeforeSendMsgCallback") {
-        return Ok(Vec::new());
-    }
-    let plan = Plan::new(&w.c2c, call);
-    Ok(vec![Event::new("C2C.CallbackBeforeSendMsg", Value::Object(plan.payload(call, from, to)))])
-}
-
-/// Answers a call on one of [`PATHS`].
-pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
-    match call.path {
-        "openim/sendmsg" => sendmsg(w, call),
-        "openim/batchsendmsg" => batchsendmsg(w, call),
-        "openim/importmsg" => importmsg(w, call),
-        "openim/get_c2c_unread_msg_num" => unread_num(w, call),
-        "openim/admin_set_msg_read" => set_msg_read(w, call),
-        "openim/c2c_msg_read_receipt" => read_receipt(w, call),
-        "openim/admin_getroammsg" => roam(w, call),
-        "openim/admin_msgwithdraw" => withdraw(w, call),
-        "openim/delete_c2c_msg_ramble" => delete_ramble(w, call),
-        "openim/modify_c2c_msg" => modify(w, call),
-        _ => {
-            Err(call
-                .refuse(ErrorRole::UnknownPath, format!("{} is not a one-to-one message call", call.path)))
-        }
-    }
-}
-
-fn forbidden(call: &Call<'_>, which: &str) -> bool {
-    call.body
-        .get("ForbidCallbackControl")
-        .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(which)))
 }
 
 /// The code a per-item result gives a missing account: the public table's

@@ -70,7 +70,7 @@ fn sends_count_unread_per_peer_and_in_total() {
     assert_eq!(d.reply["ErrorList"][0]["Peer_Account"], json!("nobody"));
     let msgs = w.c2c.messages_between("b", "a");
     assert_eq!(msgs.len(), 3);
-    assert_eq!(msgs[0].body[0]["MsgContent"]["Text"], json!("m0"));
+    assert_eq!(serde_json::to_value(&msgs[0].body).unwrap()[0]["MsgContent"]["Text"], json!("m0"));
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn modify_replaces_body_and_custom_data() {
         101,
     );
     let m = w.c2c.message("a", "b", &k).cloned().unwrap_or_default();
-    assert_eq!(m.body[0]["MsgContent"]["Text"], json!("after"));
+    assert_eq!(serde_json::to_value(&m.body).unwrap()[0]["MsgContent"]["Text"], json!("after"));
     assert_eq!(m.cloud_custom_data.as_deref(), Some("cd"));
     let bad = json!({"From_Account": "b", "To_Account": "a", "MsgKey": k, "CloudCustomData": "x"});
     assert!(run(&mut w, "openim/modify_c2c_msg", bad, 102).is_err());

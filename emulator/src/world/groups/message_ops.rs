@@ -55,7 +55,7 @@ fn modify(
 ) -> Typed<modify_group_msg::Request> {
     let m = message(&mut w.groups, call, &req.group_id, req.topic_id.as_deref(), req.msg_seq)?;
     if let Some(body) = &req.msg_body {
-        m.body = serde_json::to_value(body).unwrap_or(serde_json::Value::Null);
+        m.body = body.clone();
     }
     if let Some(data) = req.cloud_custom_data {
         m.cloud_custom_data = data;
@@ -122,10 +122,10 @@ fn set_key_values(
         .extension_list(changed)
         .seq(seq)
         .event_time(unix_millis());
-    Ok(Answer {
-        reply: group_set_key_values::Response::new().extension_list(results),
-        events: vec![Event::typed(&payload)],
-    })
+    Ok(Answer::with_events(
+        group_set_key_values::Response::new().extension_list(results),
+        vec![Event::typed(&payload)],
+    ))
 }
 
 fn get_key_values(

@@ -32,12 +32,26 @@ use self::members::{
     get_group_member_info, get_group_muted_account, get_members, get_role_in_group,
     get_specified_group_member_info, import_group_member, modify_group_member_info,
 };
-use self::messages::{
-    clear_group_msg, delete_group_msg_by_sender, get_group_msg_receipt, get_group_msg_receipt_detail,
-    group_msg_get_simple, group_msg_recall, group_msg_receipt, import_group_msg, plan_send, send_group_msg,
-    send_group_system_notification, send_payload, set_unread_msg_num,
-};
+use tim_runtime::api::group_open_http_svc as svc;
+use tim_runtime::api::types::MsgBody;
+
+use super::typed::{route, Route};
 use super::{Call, Event, Handled, Refusal, World};
+
+/// The typed endpoints of this family.
+pub static ROUTES: &[Route] = &[
+    route!(svc::send_group_msg::Request, messages::send_group_msg, before = messages::before_send),
+    route!(svc::send_group_system_notification::Request, messages::send_group_system_notification),
+    route!(svc::group_msg_get_simple::Request, messages::group_msg_get_simple),
+    route!(svc::group_msg_recall::Request, messages::group_msg_recall),
+    route!(svc::set_unread_msg_num::Request, messages::set_unread_msg_num),
+    route!(svc::group_msg_receipt::Request, messages::group_msg_receipt),
+    route!(svc::get_group_msg_receipt::Request, messages::get_group_msg_receipt),
+    route!(svc::get_group_msg_receipt_detail::Request, messages::get_group_msg_receipt_detail),
+    route!(svc::delete_group_msg_by_sender::Request, messages::delete_group_msg_by_sender),
+    route!(svc::clear_group_msg::Request, messages::clear_group_msg),
+    route!(svc::import_group_msg::Request, messages::import_group_msg),
+];
 
 /// Paths this family answers.
 pub const PATHS: &[&str] = &[
@@ -54,21 +68,10 @@ pub const PATHS: &[&str] = &[
     "group_open_http_svc/change_group_owner",
     "group_open_http_svc/forbid_send_msg",
     "group_open_http_svc/get_group_muted_account",
-    "group_open_http_svc/send_group_msg",
-    "group_open_http_svc/send_group_system_notification",
-    "group_open_http_svc/group_msg_get_simple",
-    "group_open_http_svc/group_msg_recall",
-    "group_open_http_svc/set_unread_msg_num",
-    "group_open_http_svc/group_msg_receipt",
-    "group_open_http_svc/get_group_msg_receipt",
-    "group_open_http_svc/get_group_msg_receipt_detail",
     "group_open_http_svc/get_role_in_group",
     "group_open_http_svc/get_specified_group_member_info",
     "group_open_http_svc/import_group_member",
-    "group_open_http_svc/delete_group_msg_by_sender",
-    "group_open_http_svc/clear_group_msg",
     "group_open_http_svc/import_group",
-    "group_open_http_svc/import_group_msg",
     "group_open_avchatroom_http_svc/get_members",
     "group_open_avchatroom_http_svc/check_members",
 ];
@@ -226,7 +229,7 @@ pub struct GroupMessage {
     /// Send time (Unix seconds).
     pub time: u64,
     /// `MsgBody` as sent.
-    pub body: Value,
+    pub body: MsgBody,
     /// `CloudCustomData` as sent.
     pub cloud_custom_data: String,
     /// Recalled with `group_msg_recall`.
@@ -290,6 +293,13 @@ impl Groups {
     /// A group by ID.
     pub fn get(&self, id: &str) -> Option<&Group> {
         self.groups.get(id)
+    }
+
+    /// A group, or the group-not-found refusal of `call`.
+    pub(crate) fn get_or_not_found(&self, call: &Call<'_>, id: &str) -> Result<&Group, Refusal> {
+        self.groups
+            .get(id)
+            .ok_or_else(|| call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist")))
     }
 
     /// A group to change, or the group-not-found refusal of `call`.
@@ -418,13 +428,6 @@ pub fn before(w: &World, call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
                 }),
             )])
         }
-        "send_group_msg" => {
-            let (g, from) = plan_send(w, call)?;
-            if forbidden(call, "ForbidBeforeSendMsgCallback") {
-                return Ok(Vec::new());
-            }
-            Ok(vec![Event::new("Group.CallbackBeforeSendMsg", Value::Object(send_payload(call, g, &from)))])
-        }
         _ => Ok(Vec::new()),
     }
 }
@@ -445,21 +448,10 @@ pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
         "change_group_owner" => change_group_owner(w, call),
         "forbid_send_msg" => forbid_send_msg(w, call),
         "get_group_muted_account" => get_group_muted_account(w, call),
-        "send_group_msg" => send_group_msg(w, call),
-        "send_group_system_notification" => send_group_system_notification(w, call),
-        "group_msg_get_simple" => group_msg_get_simple(w, call),
-        "group_msg_recall" => group_msg_recall(w, call),
-        "set_unread_msg_num" => set_unread_msg_num(w, call),
-        "group_msg_receipt" => group_msg_receipt(w, call),
-        "get_group_msg_receipt" => get_group_msg_receipt(w, call),
-        "get_group_msg_receipt_detail" => get_group_msg_receipt_detail(w, call),
         "get_role_in_group" => get_role_in_group(w, call),
         "get_specified_group_member_info" => get_specified_group_member_info(w, call),
         "import_group_member" => import_group_member(w, call),
-        "delete_group_msg_by_sender" => delete_group_msg_by_sender(w, call),
-        "clear_group_msg" => clear_group_msg(w, call),
         "import_group" => import_group(w, call),
-        "import_group_msg" => import_group_msg(w, call),
         "get_members" => get_members(w, call),
         "check_members" => check_members(w, call),
         _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a group call", call.path))),
@@ -508,10 +500,6 @@ fn opt_strings(v: Option<&Value>) -> Option<Vec<String>> {
         }
         _ => None,
     }
-}
-
-fn forbidden(call: &Call<'_>, what: &str) -> bool {
-    call.strings("ForbidCallbackControl").iter().any(|f| f == what)
 }
 
 /// `[{Key, Value}]` into a map; an empty value deletes the key, as the

@@ -6,17 +6,16 @@
 //! A topic ID is `<GroupId>@TOPIC#_<custom part>`, as the specs' `TopicId`
 //! fields say; generated ones use a serial as the custom part.
 
-use serde_json::{json, Value};
 use tim_runtime::api::callbacks::group::{
     after_create_topic, after_topic_destroyed, after_topic_info_changed,
 };
-use tim_runtime::api::group_open_http_svc::import_topic;
+use tim_runtime::api::group_open_http_svc::{import_topic, send_group_msg};
 use tim_runtime::api::million_group_open_http_svc::{create_topic, destroy_topic, get_topic, modify_topic};
 use tim_runtime::api::types::{GroupMsgFlag, GroupMuteAllMember, GroupType};
 use tim_runtime::ErrorRole;
 
 use super::super::typed::{route, Answer, Route, Typed};
-use super::super::{Call, Done, Event, Refusal, World};
+use super::super::{Call, Event, Refusal, World};
 use super::{Group, GroupMessage, Topic};
 
 /// What separates a topic ID's group part from its own part.
@@ -110,7 +109,7 @@ fn create(w: &mut World, call: &Call<'_>, req: create_topic::Request) -> Typed<c
             create_time: call.now,
         },
     )?;
-    Ok(Answer { reply: create_topic::Response::new(id), events: vec![event] })
+    Ok(Answer::with_events(create_topic::Response::new(id), vec![event]))
 }
 
 fn import(w: &mut World, call: &Call<'_>, req: import_topic::Request) -> Typed<import_topic::Request> {
@@ -227,7 +226,7 @@ fn modify(w: &mut World, call: &Call<'_>, req: modify_topic::Request) -> Typed<m
     if let Some(m) = req.mute_all_member {
         t.mute_all = m == GroupMuteAllMember::On;
     }
-    Ok(Answer { reply: modify_topic::Response::new(), events: vec![Event::typed(&payload)] })
+    Ok(Answer::with_events(modify_topic::Response::new(), vec![Event::typed(&payload)]))
 }
 
 fn destroy(w: &mut World, call: &Call<'_>, req: destroy_topic::Request) -> Typed<destroy_topic::Request> {
@@ -254,7 +253,7 @@ fn destroy(w: &mut World, call: &Call<'_>, req: destroy_topic::Request) -> Typed
             .topic_id_list(removed);
         events.push(Event::typed(&payload));
     }
-    Ok(Answer { reply: destroy_topic::Response::new().destroy_result_item(results), events })
+    Ok(Answer::with_events(destroy_topic::Response::new().destroy_result_item(results), events))
 }
 
 fn topic_mut<'g>(g: &'g mut Group, call: &Call<'_>, id: &str) -> Result<&'g mut Topic, Refusal> {
@@ -266,7 +265,13 @@ fn topic_mut<'g>(g: &'g mut Group, call: &Call<'_>, id: &str) -> Result<&'g mut 
 }
 
 /// `send_group_msg` with a `TopicId`: the message goes to the topic.
-pub(super) fn send(g: &mut Group, call: &Call<'_>, topic: &str, from: &str) -> Result<(u64, Done), Refusal> {
+pub(super) fn send(
+    g: &mut Group,
+    call: &Call<'_>,
+    topic: &str,
+    req: &send_group_msg::Request,
+    from: &str,
+) -> Result<u64, Refusal> {
     let t = topic_mut(g, call, topic)?;
     if t.mute_all && from != call.operator {
         return Err(call.refuse(ErrorRole::PermissionDenied, "the whole topic is muted"));
@@ -274,22 +279,11 @@ pub(super) fn send(g: &mut Group, call: &Call<'_>, topic: &str, from: &str) -> R
     let seq = t.msg_seq.saturating_add(1);
     t.msg_seq = seq;
     t.last_msg_time = call.now;
-    if call.u64("OnlineOnlyFlag") != Some(1) {
-        t.messages.push(GroupMessage {
-            seq,
-            from: from.to_owned(),
-            random: call.u64("Random").unwrap_or(0),
-            priority: call.str("MsgPriority").unwrap_or("Normal").to_owned(),
-            time: call.now,
-            body: call.body.get("MsgBody").cloned().unwrap_or(Value::Array(Vec::new())),
-            cloud_custom_data: call.str("CloudCustomData").unwrap_or_default().to_owned(),
-            recalled: false,
-            supports_extension: call.u64("SupportMessageExtension") == Some(1),
-            ..GroupMessage::default()
-        });
+    if req.online_only_flag != Some(1) {
+        t.messages.push(GroupMessage::sent(req, seq, from, call.now));
     }
     t.reads.insert(from.to_owned(), seq);
-    Ok((seq, Done::reply(json!({"MsgTime": call.now, "MsgSeq": seq}))))
+    Ok(seq)
 }
 
 /// `group_msg_get_simple` with a `TopicId`: the topic's history, newest first.
@@ -297,11 +291,12 @@ pub(super) fn history<'g>(
     g: &'g mut Group,
     call: &Call<'_>,
     topic: &str,
+    upto: Option<u64>,
+    with_recalled: bool,
     wanted: usize,
 ) -> Result<Vec<&'g GroupMessage>, Refusal> {
     let t = topic_mut(g, call, topic)?;
-    let upto = call.u64("ReqMsgSeq").unwrap_or(t.msg_seq);
-    let with_recalled = call.u64("WithRecalledMsg") == Some(1);
+    let upto = upto.unwrap_or(t.msg_seq);
     Ok(t.messages
         .iter()
         .rev()
