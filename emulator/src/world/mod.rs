@@ -279,7 +279,6 @@ struct Family {
 
 const FAMILIES: &[Family] = &[
     Family { paths: conversations::PATHS, before: no_before, handle: conversations::handle },
-    Family { paths: groups::PATHS, before: groups::before, handle: groups::handle },
     Family { paths: friends::PATHS, before: no_before, handle: friends::handle },
 ];
 

@@ -20,26 +20,36 @@ pub(crate) mod topics;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use tim_runtime::api::group_open_avchatroom_http_svc as live_svc;
+use tim_runtime::api::group_open_http_svc as svc;
+use tim_runtime::api::types::{AppDefinedDataItem, MsgBody};
 use tim_runtime::ErrorRole;
 
-use self::lifecycle::{
-    create_group, destroy_group, get_appid_group_list, get_group_info, get_joined_group_list, import_group,
-    modify_group_base_info, plan_create,
-};
-use self::members::{
-    add_accounts, add_group_member, change_group_owner, check_members, delete_group_member, forbid_send_msg,
-    get_group_member_info, get_group_muted_account, get_members, get_role_in_group,
-    get_specified_group_member_info, import_group_member, modify_group_member_info,
-};
-use tim_runtime::api::group_open_http_svc as svc;
-use tim_runtime::api::types::MsgBody;
-
 use super::typed::{route, Route};
-use super::{Call, Event, Handled, Refusal, World};
+use super::{Call, Refusal};
 
-/// The typed endpoints of this family.
+/// The endpoints of this family (topics, permission groups, live groups
+/// and message extensions have their own lists).
 pub static ROUTES: &[Route] = &[
+    route!(svc::create_group::Request, lifecycle::create_group, before = lifecycle::before_create),
+    route!(svc::import_group::Request, lifecycle::import_group),
+    route!(svc::get_group_info::Request, lifecycle::get_group_info),
+    route!(svc::modify_group_base_info::Request, lifecycle::modify_group_base_info),
+    route!(svc::destroy_group::Request, lifecycle::destroy_group),
+    route!(svc::get_appid_group_list::Request, lifecycle::get_appid_group_list),
+    route!(svc::get_joined_group_list::Request, lifecycle::get_joined_group_list),
+    route!(svc::add_group_member::Request, members::add_group_member, before = members::before_add),
+    route!(svc::delete_group_member::Request, members::delete_group_member),
+    route!(svc::get_group_member_info::Request, members::get_group_member_info),
+    route!(svc::modify_group_member_info::Request, members::modify_group_member_info),
+    route!(svc::change_group_owner::Request, members::change_group_owner),
+    route!(svc::forbid_send_msg::Request, members::forbid_send_msg),
+    route!(svc::get_group_muted_account::Request, members::get_group_muted_account),
+    route!(svc::get_role_in_group::Request, members::get_role_in_group),
+    route!(svc::get_specified_group_member_info::Request, members::get_specified_group_member_info),
+    route!(svc::import_group_member::Request, members::import_group_member),
+    route!(live_svc::get_members::Request, members::get_members),
+    route!(live_svc::check_members::Request, members::check_members),
     route!(svc::send_group_msg::Request, messages::send_group_msg, before = messages::before_send),
     route!(svc::send_group_system_notification::Request, messages::send_group_system_notification),
     route!(svc::group_msg_get_simple::Request, messages::group_msg_get_simple),
@@ -51,29 +61,6 @@ pub static ROUTES: &[Route] = &[
     route!(svc::delete_group_msg_by_sender::Request, messages::delete_group_msg_by_sender),
     route!(svc::clear_group_msg::Request, messages::clear_group_msg),
     route!(svc::import_group_msg::Request, messages::import_group_msg),
-];
-
-/// Paths this family answers.
-pub const PATHS: &[&str] = &[
-    "group_open_http_svc/create_group",
-    "group_open_http_svc/get_group_info",
-    "group_open_http_svc/modify_group_base_info",
-    "group_open_http_svc/destroy_group",
-    "group_open_http_svc/get_appid_group_list",
-    "group_open_http_svc/get_joined_group_list",
-    "group_open_http_svc/add_group_member",
-    "group_open_http_svc/delete_group_member",
-    "group_open_http_svc/get_group_member_info",
-    "group_open_http_svc/modify_group_member_info",
-    "group_open_http_svc/change_group_owner",
-    "group_open_http_svc/forbid_send_msg",
-    "group_open_http_svc/get_group_muted_account",
-    "group_open_http_svc/get_role_in_group",
-    "group_open_http_svc/get_specified_group_member_info",
-    "group_open_http_svc/import_group_member",
-    "group_open_http_svc/import_group",
-    "group_open_avchatroom_http_svc/get_members",
-    "group_open_avchatroom_http_svc/check_members",
 ];
 
 /// Every group of the app.
@@ -391,141 +378,28 @@ pub struct GroupConversation {
     pub unread: u64,
 }
 
-/// Before-callbacks of a call, or why it is refused.
-pub fn before(w: &World, call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
-    match call.path.rsplit('/').next().unwrap_or_default() {
-        "create_group" => {
-            let plan = plan_create(w, call)?;
-            let owner = plan.owner.clone().unwrap_or_else(|| call.operator.to_owned());
-            let created = w
-                .groups
-                .groups
-                .values()
-                .filter(|g| g.creator.as_deref() == Some(owner.as_str()) && g.group_type == plan.group_type)
-                .count();
-            let mut p = json!({
-                "Operator_Account": call.operator,
-                "Type": plan.group_type,
-                "Name": call.str("Name").unwrap_or_default(),
-                "CreateGroupNum": created,
-                "MemberList": member_list(plan.members.iter().map(|m| m.account.as_str())),
-                "EventTime": event_time(call),
-            });
-            put(&mut p, "Owner_Account", plan.owner.map(Value::from));
-            Ok(vec![Event::new("Group.CallbackBeforeCreateGroup", p)])
-        }
-        "add_group_member" => {
-            let g = group(w, call)?;
-            let accounts = add_accounts(call);
-            Ok(vec![Event::new(
-                "Group.CallbackBeforeInviteJoinGroup",
-                json!({
-                    "GroupId": group_id(call),
-                    "Type": g.group_type,
-                    "Operator_Account": call.operator,
-                    "DestinationMembers": member_list(accounts.iter().map(String::as_str)),
-                    "EventTime": event_time(call),
-                }),
-            )])
-        }
-        _ => Ok(Vec::new()),
-    }
-}
-
-/// Answers a call on one of [`PATHS`].
-pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
-    match call.path.rsplit('/').next().unwrap_or_default() {
-        "create_group" => create_group(w, call),
-        "get_group_info" => get_group_info(w, call),
-        "modify_group_base_info" => modify_group_base_info(w, call),
-        "destroy_group" => destroy_group(w, call),
-        "get_appid_group_list" => get_appid_group_list(w, call),
-        "get_joined_group_list" => get_joined_group_list(w, call),
-        "add_group_member" => add_group_member(w, call),
-        "delete_group_member" => delete_group_member(w, call),
-        "get_group_member_info" => get_group_member_info(w, call),
-        "modify_group_member_info" => modify_group_member_info(w, call),
-        "change_group_owner" => change_group_owner(w, call),
-        "forbid_send_msg" => forbid_send_msg(w, call),
-        "get_group_muted_account" => get_group_muted_account(w, call),
-        "get_role_in_group" => get_role_in_group(w, call),
-        "get_specified_group_member_info" => get_specified_group_member_info(w, call),
-        "import_group_member" => import_group_member(w, call),
-        "import_group" => import_group(w, call),
-        "get_members" => get_members(w, call),
-        "check_members" => check_members(w, call),
-        _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a group call", call.path))),
-    }
-}
-
-fn group_id<'a>(call: &Call<'a>) -> &'a str {
-    call.body.get("GroupId").and_then(Value::as_str).unwrap_or_default()
-}
-
 /// Callbacks' `EventTime` (milliseconds), from the call's clock so that
 /// replays are deterministic.
 fn event_time(call: &Call<'_>) -> u64 {
     call.now.saturating_mul(1000)
 }
 
-fn not_found(call: &Call<'_>, id: &str) -> Refusal {
-    call.refuse(ErrorRole::GroupNotFound, format!("group {id} does not exist"))
-}
-
-fn group<'w>(w: &'w World, call: &Call<'_>) -> Result<&'w Group, Refusal> {
-    let id = group_id(call);
-    w.groups.groups.get(id).ok_or_else(|| not_found(call, id))
-}
-
-fn group_mut<'w>(groups: &'w mut Groups, call: &Call<'_>) -> Result<&'w mut Group, Refusal> {
-    let id = group_id(call);
-    groups.groups.get_mut(id).ok_or_else(|| not_found(call, id))
-}
-
-fn member_list<'a>(ids: impl Iterator<Item = &'a str>) -> Value {
-    Value::Array(ids.map(|id| json!({"Member_Account": id})).collect())
-}
-
-fn put(p: &mut Value, key: &str, v: Option<Value>) {
-    if let (Value::Object(m), Some(v)) = (p, v) {
-        m.insert(key.to_owned(), v);
-    }
-}
-
-/// Strings of a list that may be absent: `None` when absent.
-fn opt_strings(v: Option<&Value>) -> Option<Vec<String>> {
-    match v {
-        Some(Value::Array(items)) => {
-            Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        }
-        _ => None,
-    }
-}
-
 /// `[{Key, Value}]` into a map; an empty value deletes the key, as the
 /// service does on modification.
-fn merge_app_data(into: &mut BTreeMap<String, String>, v: Option<&Value>) {
-    let Some(Value::Array(items)) = v else { return };
-    for item in items {
-        let (Some(k), Some(val)) =
-            (item.get("Key").and_then(Value::as_str), item.get("Value").and_then(Value::as_str))
-        else {
-            continue;
-        };
-        if val.is_empty() {
-            into.remove(k);
+fn merge_app_data(into: &mut BTreeMap<String, String>, items: Option<&[AppDefinedDataItem]>) {
+    for item in items.unwrap_or_default() {
+        if item.value.is_empty() {
+            into.remove(&item.key);
         } else {
-            into.insert(k.to_owned(), val.to_owned());
+            into.insert(item.key.clone(), item.value.clone());
         }
     }
 }
 
 /// Custom fields as `[{Key, Value}]`, restricted to `keys` when given.
-fn app_data_json(data: &BTreeMap<String, String>, keys: Option<&[String]>) -> Value {
-    Value::Array(
-        data.iter()
-            .filter(|(k, _)| keys.is_none_or(|keys| keys.iter().any(|x| x == *k)))
-            .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect(),
-    )
+fn app_data(data: &BTreeMap<String, String>, keys: Option<&[String]>) -> Vec<AppDefinedDataItem> {
+    data.iter()
+        .filter(|(k, _)| keys.is_none_or(|keys| keys.iter().any(|x| x == *k)))
+        .map(|(k, v)| AppDefinedDataItem::new(k.as_str(), v.as_str()))
+        .collect()
 }

@@ -5,6 +5,7 @@ use tim_runtime::api::ENDPOINTS;
 use tim_runtime::dynamic::find;
 
 use super::*;
+use crate::world::{Event, World};
 
 const ADMIN: &str = "admin";
 
