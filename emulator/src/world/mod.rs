@@ -277,10 +277,8 @@ struct Family {
     handle: fn(&mut World, &Call<'_>) -> Handled,
 }
 
-const FAMILIES: &[Family] = &[
-    Family { paths: conversations::PATHS, before: no_before, handle: conversations::handle },
-    Family { paths: friends::PATHS, before: no_before, handle: friends::handle },
-];
+const FAMILIES: &[Family] =
+    &[Family { paths: conversations::PATHS, before: no_before, handle: conversations::handle }];
 
 fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
     Ok(Vec::new())
@@ -297,6 +295,7 @@ static TYPED: &[&[typed::Route]] = &[
     moderation::ROUTES,
     social::ROUTES,
     groups::ROUTES,
+    friends::ROUTES,
     groups::topics::ROUTES,
     groups::permissions::ROUTES,
     official::ROUTES,

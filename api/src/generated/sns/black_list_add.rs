@@ -47,16 +47,26 @@
 //! The response table lists the `ResultItem` entry fields at the top level.
 /// Metadata of `v4/sns/black_list_add`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/sns/black_list_add",
-    "Add users to a blocklist",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id\",\"To_Account\":[\"id1\",\"id2\",\"id3\"]}",
-    "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id2\",\"ResultCode\":30001,\"ResultInfo\":\"Err_SNS_BlackListAdd_Already_Exist\"},{\"To_Account\":\"id3\",\"ResultCode\":30002,\"ResultInfo\":\"Err_SNS_BlackListAdd_SdkAppId_Illegal\"}],\"Fail_Account\":[\"id2\",\"id3\"],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/sns/black_list_add",
+        "Add users to a blocklist",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id\",\"To_Account\":[\"id1\",\"id2\",\"id3\"]}",
+        "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id2\",\"ResultCode\":30001,\"ResultInfo\":\"Err_SNS_BlackListAdd_Already_Exist\"},{\"To_Account\":\"id3\",\"ResultCode\":30002,\"ResultInfo\":\"Err_SNS_BlackListAdd_SdkAppId_Illegal\"}],\"Fail_Account\":[\"id2\",\"id3\"],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "blocklist_size",
+                max: 1000u64,
+                code: ::std::option::Option::Some(30013i64),
+                doc: "Users one blocklist holds.",
+            },
+        ],
+    );
 /// Request body of `v4/sns/black_list_add`: Add users to a blocklist
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

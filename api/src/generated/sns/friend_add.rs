@@ -60,16 +60,26 @@
 //! `ResultItem` at the top level.
 /// Metadata of `v4/sns/friend_add`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/sns/friend_add",
-    "Add friends",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id\",\"AddFriendItem\":[{\"To_Account\":\"id1\",\"AddSource\":\"AddSource_Type_XXXXXXXX\"}]}",
-    "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/sns/friend_add",
+        "Add friends",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id\",\"AddFriendItem\":[{\"To_Account\":\"id1\",\"AddSource\":\"AddSource_Type_XXXXXXXX\"}]}",
+        "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "friend_lists",
+                max: 32u64,
+                code: ::std::option::Option::Some(30011i64),
+                doc: "Friend lists one user may have; naming a new list past this fails the item.",
+            },
+        ],
+    );
 /// The `AddFriendItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

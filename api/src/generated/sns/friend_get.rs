@@ -44,16 +44,26 @@
 //! as raw JSON.
 /// Metadata of `v4/sns/friend_get`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/sns/friend_get",
-    "List friends page by page",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id\",\"StartIndex\":0,\"StandardSequence\":0,\"CustomSequence\":0}",
-    "{\"UserDataItem\":[{\"To_Account\":\"id1\",\"ValueItem\":[{\"Tag\":\"Tag_SNS_IM_AddSource\",\"Value\":\"AddSource_Type_Android\"},{\"Tag\":\"Tag_SNS_IM_Remark\",\"Value\":\"Remark1\"},{\"Tag\":\"Tag_SNS_IM_Group\",\"Value\":[\"Group1\",\"Group2\"]},{\"Tag\":\"Tag_SNS_IM_AddTime\",\"Value\":1563867420},{\"Tag\":\"Tag_SNS_Custom_Test\",\"Value\":\"CustomData1\"}]},{\"To_Account\":\"id2\",\"ValueItem\":[{\"Tag\":\"Tag_SNS_IM_AddSource\",\"Value\":\"AddSource_Type_IOS\"},{\"Tag\":\"Tag_SNS_IM_Group\",\"Value\":[\"Group1\"]},{\"Tag\":\"Tag_SNS_IM_AddTime\",\"Value\":1563867425}]}],\"StandardSequence\":88,\"CustomSequence\":46,\"FriendNum\":20,\"CompleteFlag\":1,\"NextStartIndex\":0,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/sns/friend_get",
+        "List friends page by page",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id\",\"StartIndex\":0,\"StandardSequence\":0,\"CustomSequence\":0}",
+        "{\"UserDataItem\":[{\"To_Account\":\"id1\",\"ValueItem\":[{\"Tag\":\"Tag_SNS_IM_AddSource\",\"Value\":\"AddSource_Type_Android\"},{\"Tag\":\"Tag_SNS_IM_Remark\",\"Value\":\"Remark1\"},{\"Tag\":\"Tag_SNS_IM_Group\",\"Value\":[\"Group1\",\"Group2\"]},{\"Tag\":\"Tag_SNS_IM_AddTime\",\"Value\":1563867420},{\"Tag\":\"Tag_SNS_Custom_Test\",\"Value\":\"CustomData1\"}]},{\"To_Account\":\"id2\",\"ValueItem\":[{\"Tag\":\"Tag_SNS_IM_AddSource\",\"Value\":\"AddSource_Type_IOS\"},{\"Tag\":\"Tag_SNS_IM_Group\",\"Value\":[\"Group1\"]},{\"Tag\":\"Tag_SNS_IM_AddTime\",\"Value\":1563867425}]}],\"StandardSequence\":88,\"CustomSequence\":46,\"FriendNum\":20,\"CompleteFlag\":1,\"NextStartIndex\":0,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "friends_per_page",
+                max: 100u64,
+                code: ::std::option::Option::None,
+                doc: "Friends one page holds (the request takes no page size).",
+            },
+        ],
+    );
 /// Request body of `v4/sns/friend_get`: List friends page by page
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

@@ -55,16 +55,38 @@
 //! or string arrays and are kept as raw JSON.
 /// Metadata of `v4/sns/friend_update`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/sns/friend_update",
-    "Update friend data",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id\",\"UpdateItem\":[{\"To_Account\":\"id1\",\"SnsItem\":[{\"Tag\":\"Tag_SNS_IM_Remark\",\"Value\":\"remark1\"}]}]}",
-    "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/sns/friend_update",
+        "Update friend data",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id\",\"UpdateItem\":[{\"To_Account\":\"id1\",\"SnsItem\":[{\"Tag\":\"Tag_SNS_IM_Remark\",\"Value\":\"remark1\"}]}]}",
+        "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "friend_lists",
+                max: 32u64,
+                code: ::std::option::Option::Some(30011i64),
+                doc: "Friend lists one user may have; naming a new list past this fails the item.",
+            },
+            ::tim_core::LimitMeta {
+                name: "list_name_bytes",
+                max: 30u64,
+                code: ::std::option::Option::None,
+                doc: "Bytes of a friend list name in `Tag_SNS_IM_Group`.",
+            },
+            ::tim_core::LimitMeta {
+                name: "remark_bytes",
+                max: 96u64,
+                code: ::std::option::Option::None,
+                doc: "Bytes of a `Tag_SNS_IM_Remark` value.",
+            },
+        ],
+    );
 /// The `UpdateItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

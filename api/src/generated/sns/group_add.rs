@@ -51,16 +51,32 @@
 //! has a name and a role.
 /// Metadata of `v4/sns/group_add`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/sns/group_add",
-    "Add friend lists",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id\",\"GroupName\":[\"group1\",\"group2\",\"group3\"]}",
-    "{\"CurrentSequence\":2,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/sns/group_add",
+        "Add friend lists",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id\",\"GroupName\":[\"group1\",\"group2\",\"group3\"]}",
+        "{\"CurrentSequence\":2,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "friend_lists",
+                max: 32u64,
+                code: ::std::option::Option::Some(30011i64),
+                doc: "Friend lists one user may have.",
+            },
+            ::tim_core::LimitMeta {
+                name: "list_name_bytes",
+                max: 30u64,
+                code: ::std::option::Option::None,
+                doc: "Bytes of a friend list name.",
+            },
+        ],
+    );
 /// Request body of `v4/sns/group_add`: Add friend lists
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

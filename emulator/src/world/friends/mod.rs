@@ -11,8 +11,8 @@
 //! Choices where the pages are silent: a friend request to a user without a
 //! `Tag_Profile_IM_AllowType` is accepted as `AllowType_Type_AllowAny`
 //! would; `friend_delete` deletes both ways unless told otherwise (as
-//! `friend_add` adds both ways); `friend_get` pages hold
-//! [`FRIEND_PAGE_SIZE`] friends; friend lists named when adding, importing
+//! `friend_add` adds both ways); `friend_get` pages hold as
+//! many friends as its spec's `friends_per_page` limit; friend lists named when adding, importing
 //! or updating a friend are created on the way.
 
 mod blocklist;
@@ -24,47 +24,32 @@ mod tests;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+use tim_runtime::api::sns;
+use tim_runtime::api::types::{FriendResultItem, ProfileItem};
 use tim_runtime::ErrorRole;
 
-use self::blocklist::{black_list_add, black_list_check, black_list_delete, black_list_get};
-use self::lists::{group_add, group_delete, group_get};
-use self::relations::{
-    friend_add, friend_check, friend_delete, friend_delete_all, friend_get, friend_get_list, friend_import,
-    friend_update,
-};
-use super::{Call, Done, Handled, World};
+use super::typed::{route, Route};
+use super::{Call, Refusal, World};
 
-/// Paths this family answers.
-pub const PATHS: &[&str] = &[
-    "sns/friend_add",
-    "sns/friend_import",
-    "sns/friend_update",
-    "sns/friend_delete",
-    "sns/friend_delete_all",
-    "sns/friend_check",
-    "sns/friend_get",
-    "sns/friend_get_list",
-    "sns/group_add",
-    "sns/group_delete",
-    "sns/group_get",
-    "sns/black_list_add",
-    "sns/black_list_delete",
-    "sns/black_list_get",
-    "sns/black_list_check",
+/// The endpoints of this family.
+pub static ROUTES: &[Route] = &[
+    route!(sns::friend_add::Request, relations::friend_add),
+    route!(sns::friend_import::Request, relations::friend_import),
+    route!(sns::friend_update::Request, relations::friend_update),
+    route!(sns::friend_delete::Request, relations::friend_delete),
+    route!(sns::friend_delete_all::Request, relations::friend_delete_all),
+    route!(sns::friend_check::Request, relations::friend_check),
+    route!(sns::friend_get::Request, relations::friend_get),
+    route!(sns::friend_get_list::Request, relations::friend_get_list),
+    route!(sns::group_add::Request, lists::group_add),
+    route!(sns::group_delete::Request, lists::group_delete),
+    route!(sns::group_get::Request, lists::group_get),
+    route!(sns::black_list_add::Request, blocklist::black_list_add),
+    route!(sns::black_list_delete::Request, blocklist::black_list_delete),
+    route!(sns::black_list_get::Request, blocklist::black_list_get),
+    route!(sns::black_list_check::Request, blocklist::black_list_check),
 ];
-
-/// Friends per `friend_get` page (the page takes no size).
-pub const FRIEND_PAGE_SIZE: usize = 100;
-
-/// Most friend lists a user may have (the relationship chain page's 32).
-pub const MAX_FRIEND_LISTS: usize = 32;
-
-/// Longest friend list name, bytes.
-pub const MAX_LIST_NAME_BYTES: usize = 30;
-
-/// Most users on one blocklist (the relationship chain page's 1,000).
-pub const MAX_BLOCKLIST: usize = 1000;
 
 /// Friend field tags (`Tag_SNS_IM_*`).
 const TAG_REMARK: &str = "Tag_SNS_IM_Remark";
@@ -212,11 +197,12 @@ impl Friends {
 }
 
 impl SnsUser {
-    /// Whether naming `groups` would take the user past the list limit.
-    fn lists_overflow(&self, groups: &[String]) -> bool {
+    /// How many lists the user would have after naming `groups`.
+    fn lists_after(&self, groups: &[String]) -> u64 {
         let mut new: Vec<&String> = groups.iter().filter(|g| !self.lists.contains(g)).collect();
+        new.sort_unstable();
         new.dedup();
-        self.lists.len().saturating_add(new.len()) > MAX_FRIEND_LISTS
+        self.lists.len().saturating_add(new.len()) as u64
     }
 
     /// Creates the lists not there yet.
@@ -244,23 +230,23 @@ impl SnsUser {
 
 impl Friend {
     /// The standard fields that carry a value, as `ValueItem`s.
-    fn standard_items(&self) -> Vec<Value> {
-        let mut items = vec![json!({"Tag": TAG_ADD_SOURCE, "Value": self.add_source})];
+    fn standard_items(&self) -> Vec<ProfileItem> {
+        let mut items = vec![ProfileItem::new(TAG_ADD_SOURCE, json!(self.add_source))];
         if !self.remark.is_empty() {
-            items.push(json!({"Tag": TAG_REMARK, "Value": self.remark}));
+            items.push(ProfileItem::new(TAG_REMARK, json!(self.remark)));
         }
         if !self.groups.is_empty() {
-            items.push(json!({"Tag": TAG_GROUP, "Value": self.groups}));
+            items.push(ProfileItem::new(TAG_GROUP, json!(self.groups)));
         }
         if !self.add_wording.is_empty() {
-            items.push(json!({"Tag": TAG_ADD_WORDING, "Value": self.add_wording}));
+            items.push(ProfileItem::new(TAG_ADD_WORDING, json!(self.add_wording)));
         }
-        items.push(json!({"Tag": TAG_ADD_TIME, "Value": self.add_time}));
+        items.push(ProfileItem::new(TAG_ADD_TIME, json!(self.add_time)));
         items
     }
 
-    fn custom_items(&self) -> Vec<Value> {
-        self.custom.iter().map(|(t, v)| json!({"Tag": t, "Value": v})).collect()
+    fn custom_items(&self) -> Vec<ProfileItem> {
+        self.custom.iter().map(|(t, v)| ProfileItem::new(t.as_str(), v.clone())).collect()
     }
 
     /// One friend field by tag, if it has a value.
@@ -277,36 +263,18 @@ impl Friend {
     }
 }
 
-/// Answers a call on one of [`PATHS`].
-pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
-    let from = call.str("From_Account").unwrap_or_default().to_owned();
-    if !w.accounts.exists(&from) {
+/// The `From_Account` of a call, which must exist.
+fn sender<'a>(w: &World, call: &Call<'_>, from: &'a str) -> Result<&'a str, Refusal> {
+    if !w.accounts.exists(from) {
         return Err(call.refuse(ErrorRole::AccountNotFound, format!("account {from:?} does not exist")));
     }
-    match call.path {
-        "sns/friend_add" => friend_add(w, call, &from),
-        "sns/friend_import" => friend_import(w, call, &from),
-        "sns/friend_update" => friend_update(w, call, &from),
-        "sns/friend_delete" => friend_delete(w, call, &from),
-        "sns/friend_delete_all" => friend_delete_all(w, call, &from),
-        "sns/friend_check" => friend_check(w, call, &from),
-        "sns/friend_get" => friend_get(w, call, &from),
-        "sns/friend_get_list" => friend_get_list(w, call, &from),
-        "sns/group_add" => group_add(w, call, &from),
-        "sns/group_delete" => group_delete(w, call, &from),
-        "sns/group_get" => group_get(w, call, &from),
-        "sns/black_list_add" => black_list_add(w, call, &from),
-        "sns/black_list_delete" => black_list_delete(w, call, &from),
-        "sns/black_list_get" => black_list_get(w, call, &from),
-        "sns/black_list_check" => black_list_check(w, call, &from),
-        _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a friend path", call.path))),
-    }
+    Ok(from)
 }
 
 /// Per-target results: `ResultItem` entries and the failed targets.
 #[derive(Default)]
 struct Results {
-    items: Vec<Value>,
+    items: Vec<FriendResultItem>,
     failed: Vec<String>,
 }
 
@@ -316,22 +284,18 @@ type ItemError = (i64, String);
 impl Results {
     fn push(&mut self, to: &str, outcome: Result<(), ItemError>) {
         match outcome {
-            Ok(()) => self.items.push(json!({"To_Account": to, "ResultCode": 0, "ResultInfo": ""})),
+            Ok(()) => self.items.push(FriendResultItem::new(to, 0i64).result_info("")),
             Err((code, info)) => {
-                self.items.push(json!({"To_Account": to, "ResultCode": code, "ResultInfo": info}));
+                self.items.push(FriendResultItem::new(to, code).result_info(info));
                 self.failed.push(to.to_owned());
             }
         }
     }
 
-    /// The reply: `ResultItem`, `Fail_Account` when something failed,
-    /// `ErrorDisplay`.
-    fn into_done(self, with_fail_account: bool) -> Done {
-        let mut done = Done::reply(json!({"ResultItem": self.items, "ErrorDisplay": ""}));
-        if with_fail_account && !self.failed.is_empty() {
-            done.reply.insert("Fail_Account".into(), json!(self.failed));
-        }
-        done
+    /// `ResultItem` and `Fail_Account` (`None` when nothing failed).
+    fn into_parts(self) -> (Vec<FriendResultItem>, Option<Vec<String>>) {
+        let failed = (!self.failed.is_empty()).then_some(self.failed);
+        (self.items, failed)
     }
 }
 
@@ -339,6 +303,16 @@ impl Results {
 fn fail(call: &Call<'_>, role: ErrorRole, info: impl Into<String>) -> ItemError {
     let r = call.refuse(role, info);
     (r.code, r.info)
+}
+
+/// A per-target failure when `value` passes the endpoint's limit `name`.
+fn over_limit(call: &Call<'_>, name: &str, value: u64, what: &str) -> Result<(), ItemError> {
+    call.within_limit(name, value, what).map_err(|r| (r.code, r.info))
+}
+
+/// The endpoint's limit `name` (no limit in its spec: none).
+fn limit(call: &Call<'_>, name: &str) -> u64 {
+    call.meta.limit(name).map_or(u64::MAX, |l| l.max)
 }
 
 /// The checks every target of a relationship call passes: not empty, not
@@ -353,64 +327,41 @@ fn check_target(w: &World, call: &Call<'_>, from: &str, to: &str) -> Result<(), 
     Ok(())
 }
 
-fn pair(a: &str, b: &str) -> Value {
-    json!({"From_Account": a, "To_Account": b})
-}
-
-fn friend_delete_event(done: Done, pairs: Vec<Value>) -> Done {
+/// The `Sns.CallbackFriendDelete` of the removed pairs, if any.
+fn friend_delete_event(pairs: Vec<(String, String)>) -> Option<super::Event> {
+    use tim_runtime::api::callbacks::sns::friend_delete::{FriendPair, Payload};
     if pairs.is_empty() {
-        return done;
+        return None;
     }
-    done.event("Sns.CallbackFriendDelete", json!({ "PairList": pairs }))
+    let pairs: Vec<FriendPair> = pairs.into_iter().map(|(a, b)| FriendPair::new(a, b)).collect();
+    Some(super::Event::typed(&Payload::new(pairs)))
 }
 
-fn valid_list_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= MAX_LIST_NAME_BYTES
+fn valid_list_name(call: &Call<'_>, name: &str) -> bool {
+    !name.is_empty() && name.len() as u64 <= limit(call, "list_name_bytes")
 }
 
-/// The `Relation` of two one-way facts, with the given value names
-/// (both ways, a with b, b with a, none).
-fn relation(names: [&'static str; 4], a_has_b: bool, b_has_a: Option<bool>) -> &'static str {
-    let [both_way, a_with_b, b_with_a, none] = names;
-    match (a_has_b, b_has_a) {
-        (true, Some(true)) => both_way,
-        (true, _) => a_with_b,
-        (false, Some(true)) => b_with_a,
-        (false, _) => none,
-    }
-}
+/// One target of `friend_check` or `black_list_check`: whether `from` has
+/// it, and (two-way checks) whether it has `from`; or why it failed.
+type Relation = Result<(bool, Option<bool>), ItemError>;
 
-/// `friend_check` and `black_list_check`: one `Relation` per target.
+/// `friend_check` and `black_list_check`: the relation of `from` with each
+/// target, by the one-way fact `has`.
 fn check(
     w: &World,
     call: &Call<'_>,
     from: &str,
-    list: &str,
-    two_way_type: &str,
-    names: [&'static str; 4],
+    targets: &[String],
+    two_way: bool,
     has: fn(&Friends, &str, &str) -> bool,
-) -> Handled {
-    let two_way = call.str("CheckType") == Some(two_way_type);
-    let mut items = Vec::new();
-    let mut failed = Vec::new();
-    for to in call.strings("To_Account") {
-        if !w.accounts.exists(&to) {
-            let (code, info) =
-                fail(call, ErrorRole::AccountNotFound, format!("account {to:?} does not exist"));
-            items.push(json!({"To_Account": to, "ResultCode": code, "ResultInfo": info}));
-            failed.push(to);
-            continue;
-        }
-        let a_has_b = has(&w.friends, from, &to);
-        let b_has_a = two_way.then(|| has(&w.friends, &to, from));
-        let rel = relation(names, a_has_b, b_has_a);
-        items.push(json!({"To_Account": to, "Relation": rel, "ResultCode": 0, "ResultInfo": ""}));
-    }
-    let mut reply = Map::new();
-    reply.insert(list.into(), json!(items));
-    if !failed.is_empty() {
-        reply.insert("Fail_Account".into(), json!(failed));
-    }
-    reply.insert("ErrorDisplay".into(), json!(""));
-    Ok(Done::reply(Value::Object(reply)))
+) -> Vec<Relation> {
+    targets
+        .iter()
+        .map(|to| {
+            if !w.accounts.exists(to) {
+                return Err(fail(call, ErrorRole::AccountNotFound, format!("account {to:?} does not exist")));
+            }
+            Ok((has(&w.friends, from, to), two_way.then(|| has(&w.friends, to, from))))
+        })
+        .collect()
 }

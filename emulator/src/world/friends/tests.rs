@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::world::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
+use crate::world::{Done, Handled};
 
 use crate::world::testing::{exec, named_code, role_code, world};
 
@@ -249,7 +250,8 @@ fn friend_get_pages() {
         .collect();
     run(&mut w, "sns/friend_import", json!({"From_Account": "a", "AddFriendItem": items})).unwrap();
     let first = run(&mut w, "sns/friend_get", json!({"From_Account": "a", "StartIndex": 0})).unwrap();
-    assert_eq!(first.reply["UserDataItem"].as_array().map(Vec::len), Some(FRIEND_PAGE_SIZE));
+    let page = tim_runtime::api::sns::friend_get::META.limit("friends_per_page").map(|l| l.max as usize);
+    assert_eq!(first.reply["UserDataItem"].as_array().map(Vec::len), page);
     assert_eq!(first.reply["FriendNum"], 150);
     assert_eq!(first.reply["CompleteFlag"], 0);
     assert_eq!(first.reply["NextStartIndex"], 100);
