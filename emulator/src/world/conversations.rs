@@ -13,40 +13,35 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use tim_runtime::api::recentcontact::{
+    create_contact_group, del_contact_group, delete, get_contact_group, get_list, mark_contact,
+    search_contact_group, update_contact_group,
+};
+use tim_runtime::api::types::{
+    ContactGroupItem, ContactItem, ContactMarkInfo, ContactOptType, ContactResultItem, ConversationType,
+    MarkOptType,
+};
 use tim_runtime::ErrorRole;
 
-use super::{Call, Done, Event, Handled, Refusal, World};
+use super::typed::{route, Route, Typed};
+use super::{Call, Refusal, World};
 
-/// Paths this family answers.
-pub const PATHS: &[&str] = &[
-    "recentcontact/get_list",
-    "recentcontact/delete",
-    "recentcontact/create_contact_group",
-    "recentcontact/del_contact_group",
-    "recentcontact/update_contact_group",
-    "recentcontact/get_contact_group",
-    "recentcontact/search_contact_group",
-    "recentcontact/mark_contact",
+/// The endpoints of this family.
+pub static ROUTES: &[Route] = &[
+    route!(get_list::Request, list),
+    route!(delete::Request, delete_conversation),
+    route!(create_contact_group::Request, create_group),
+    route!(del_contact_group::Request, del_group),
+    route!(update_contact_group::Request, update_group),
+    route!(get_contact_group::Request, get_groups),
+    route!(search_contact_group::Request, search_groups),
+    route!(mark_contact::Request, mark),
 ];
 
-/// Conversations one `get_list` page returns, for pinned and for ordinary
-/// ones each (the page does not say; the SDKs pull 100 at a time).
-pub const LIST_PAGE: usize = 100;
-
-/// Conversations one `get_contact_group` page returns.
-pub const CONTACT_PAGE: usize = 100;
-
-/// Conversation groups one account may have (documented).
-const MAX_CONTACT_GROUPS: usize = 20;
-
-/// Conversations all of an account's conversation groups may hold (documented).
-const MAX_GROUPED: usize = 1000;
-
-/// `AssistFlags` bits of `get_list`.
-const PINNED_SUPPORT: u64 = 1;
-const WITH_EMPTY: u64 = 2;
-const PINNED_PAGING: u64 = 4;
+/// `AssistFlags` bits of `get_list` (its spec's field documentation).
+const PINNED_SUPPORT: u32 = 1;
+const WITH_EMPTY: u32 = 2;
+const PINNED_PAGING: u32 = 4;
 
 /// What accounts did to their conversations.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -125,18 +120,20 @@ pub fn group_id(group: &str) -> String {
 
 /// A conversation ID as the API's `ContactItem` (`Type` 1 with `To_Account`
 /// or 2 with `ToGroupId`).
-fn contact_item(id: &str) -> Value {
+fn contact_item(id: &str) -> ContactItem {
     match id.strip_prefix("c2c_") {
-        Some(peer) => json!({"Type": 1, "To_Account": peer}),
-        None => json!({"Type": 2, "ToGroupId": id.strip_prefix("group_").unwrap_or(id)}),
+        Some(peer) => ContactItem::new(ConversationType::C2c).to_account(peer),
+        None => {
+            ContactItem::new(ConversationType::Group).to_group_id(id.strip_prefix("group_").unwrap_or(id))
+        }
     }
 }
 
 /// The conversation ID a `ContactItem` names.
-fn item_id(item: &Value) -> Option<String> {
-    match item.get("Type").and_then(Value::as_u64)? {
-        1 => item.get("To_Account").and_then(Value::as_str).map(c2c_id),
-        2 => item.get("ToGroupId").and_then(Value::as_str).map(group_id),
+fn item_id(item: &ContactItem) -> Option<String> {
+    match item.r#type {
+        ConversationType::C2c => item.to_account.as_deref().map(c2c_id),
+        ConversationType::Group => item.to_group_id.as_deref().map(group_id),
         _ => None,
     }
 }
@@ -232,52 +229,44 @@ impl UserConversations {
     }
 
     /// `ContactMarkInfo` of a conversation.
-    fn mark_info(&self, conv: &str) -> Value {
-        let mut info = contact_item(conv);
+    fn mark_info(&self, conv: &str) -> ContactMarkInfo {
+        let item = contact_item(conv);
+        let mut info = ContactMarkInfo::new().r#type(item.r#type);
+        info.to_account = item.to_account;
+        info.to_group_id = item.to_group_id;
         let marks = self.marks.get(conv).cloned().unwrap_or_default();
         if marks.standard != 0 {
-            info["StandardMark"] = json!(format!("{:b}", marks.standard));
+            info = info.standard_mark(format!("{:b}", marks.standard));
         }
-        if let Some(c) = &marks.custom {
-            info["CustomMark"] = json!(c);
-        }
+        info.custom_mark = marks.custom;
         let groups = self.groups_holding(conv);
         if !groups.is_empty() {
-            info["ContactGroupId"] = json!(groups);
+            info = info.contact_group_id(groups);
         }
-        info["Timestamp"] = json!(marks.timestamp);
-        info
+        info.timestamp(marks.timestamp)
     }
 
-    fn group_items(&self) -> Vec<Value> {
-        self.contact_groups.iter().map(|g| json!({"GroupName": g.name, "GroupId": g.id})).collect()
+    fn group_items(&self) -> Vec<ContactGroupItem> {
+        self.contact_groups
+            .iter()
+            .map(|g| ContactGroupItem::new().group_name(g.name.as_str()).group_id(g.id))
+            .collect()
     }
 }
 
-/// Before-callbacks of a call, or why it is refused.
-pub fn before(_w: &World, _call: &Call<'_>) -> Result<Vec<Event>, Refusal> {
-    Ok(Vec::new())
-}
-
-/// Answers a call on one of [`PATHS`].
-pub fn handle(w: &mut World, call: &Call<'_>) -> Handled {
-    let account = call.str("From_Account").unwrap_or_default();
+/// The `From_Account` of a call, which must exist.
+fn owner<'a>(w: &World, call: &Call<'_>, account: &'a str) -> Result<&'a str, Refusal> {
     if !w.accounts.exists(account) {
         return Err(
             call.refuse(ErrorRole::AccountNotFound, format!("From_Account {account} has not been imported"))
         );
     }
-    match call.path {
-        "recentcontact/get_list" => get_list(w, call, account),
-        "recentcontact/delete" => delete(w, call, account),
-        "recentcontact/create_contact_group" => create_group(w, call, account),
-        "recentcontact/del_contact_group" => del_group(w, call, account),
-        "recentcontact/update_contact_group" => update_group(w, call, account),
-        "recentcontact/get_contact_group" => get_groups(w, call, account),
-        "recentcontact/search_contact_group" => search_groups(w, call, account),
-        "recentcontact/mark_contact" => mark(w, call, account),
-        _ => Err(call.refuse(ErrorRole::UnknownPath, format!("{} is not a conversation call", call.path))),
-    }
+    Ok(account)
+}
+
+/// The endpoint's limit `name` (none in its spec: no limit).
+fn limit(call: &Call<'_>, name: &str) -> usize {
+    call.meta.limit(name).map_or(usize::MAX, |l| usize::try_from(l.max).unwrap_or(usize::MAX))
 }
 
 /// One conversation of a list.
@@ -345,18 +334,20 @@ fn page(entries: &[Entry], time: u64, index: u64, size: usize) -> (Vec<Entry>, u
     (taken, next_time, next_index, complete)
 }
 
-fn session_item(e: &Entry, top: bool) -> Value {
-    let mut item = match e.id.strip_prefix("c2c_") {
-        Some(peer) => json!({"Type": 1, "To_Account": peer}),
-        None => json!({"Type": 2, "GroupId": e.id.strip_prefix("group_").unwrap_or(&e.id)}),
+fn session_item(e: &Entry, top: bool) -> get_list::SessionItem {
+    let item = match e.id.strip_prefix("c2c_") {
+        Some(peer) => get_list::SessionItem::new().r#type(ConversationType::C2c).to_account(peer),
+        None => get_list::SessionItem::new()
+            .r#type(ConversationType::Group)
+            .group_id(e.id.strip_prefix("group_").unwrap_or(&e.id)),
     };
-    item["MsgTime"] = json!(e.time);
-    item["TopFlag"] = json!(u32::from(top));
-    item
+    item.msg_time(e.time).top_flag(u32::from(top))
 }
 
-fn get_list(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
-    let flags = call.u64("AssistFlags").unwrap_or(0);
+fn list(w: &mut World, call: &Call<'_>, req: get_list::Request) -> Typed<get_list::Request> {
+    let account = owner(w, call, &req.from_account)?;
+    let size = limit(call, "conversations_per_page");
+    let flags = req.assist_flags;
     let mut all = visible_conversations(w, account);
     if flags & WITH_EMPTY == 0 {
         all.retain(|e| e.time != 0);
@@ -367,41 +358,41 @@ fn get_list(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
     } else {
         (Vec::new(), all)
     };
-    let ts = call.u64("TimeStamp").unwrap_or(0);
-    let idx = call.u64("StartIndex").unwrap_or(0);
-    let top_ts = call.u64("TopTimeStamp").unwrap_or(0);
-    let top_idx = call.u64("TopStartIndex").unwrap_or(0);
+    let (ts, idx) = (req.time_stamp, u64::from(req.start_index));
+    let (top_ts, top_idx) = (req.top_time_stamp, u64::from(req.top_start_index));
     let (top_page, next_top_ts, next_top_idx, top_done) = if flags & PINNED_PAGING != 0 {
-        page(&pinned, top_ts, top_idx, LIST_PAGE)
+        page(&pinned, top_ts, top_idx, size)
     } else if ts == 0 && idx == 0 {
         // Without pinned paging every pinned conversation comes on the first page.
         (pinned, 0, 0, true)
     } else {
         (Vec::new(), 0, 0, true)
     };
-    let (ord_page, next_ts, next_idx, ord_done) = page(&ordinary, ts, idx, LIST_PAGE);
-    let items: Vec<Value> = top_page
+    let (ord_page, next_ts, next_idx, ord_done) = page(&ordinary, ts, idx, size);
+    let items: Vec<get_list::SessionItem> = top_page
         .iter()
         .map(|e| session_item(e, true))
         .chain(ord_page.iter().map(|e| session_item(e, false)))
         .collect();
-    Ok(Done::reply(json!({
-        "SessionItem": items,
-        "CompleteFlag": u32::from(top_done && ord_done),
-        "TimeStamp": next_ts,
-        "StartIndex": next_idx,
-        "TopTimeStamp": next_top_ts,
-        "TopStartIndex": next_top_idx,
-        "ErrorDisplay": "",
-    })))
+    let index32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(get_list::Response::new()
+        .session_item(items)
+        .complete_flag(u32::from(top_done && ord_done))
+        .time_stamp(next_ts)
+        .start_index(index32(next_idx))
+        .top_time_stamp(next_top_ts)
+        .top_start_index(index32(next_top_idx))
+        .error_display("")
+        .into())
 }
 
 /// Deleting a conversation also clears its unread count; with `ClearRamble`
 /// 1 a one-to-one conversation's history is removed on this side (group
 /// history belongs to the group family and stays).
-fn delete(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
-    let id = match call.u64("Type") {
-        Some(1) => match call.str("To_Account") {
+fn delete_conversation(w: &mut World, call: &Call<'_>, req: delete::Request) -> Typed<delete::Request> {
+    let account = owner(w, call, &req.from_account)?;
+    let id = match req.r#type {
+        ConversationType::C2c => match &req.to_account {
             Some(peer) => c2c_id(peer),
             None => {
                 return Err(
@@ -409,7 +400,7 @@ fn delete(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
                 )
             }
         },
-        Some(2) => match call.str("ToGroupid") {
+        ConversationType::Group => match &req.to_groupid {
             Some(g) => group_id(g),
             None => {
                 return Err(call.refuse_field("ToGroupid", "ToGroupid is required for a group conversation"))
@@ -427,7 +418,7 @@ fn delete(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
                 .find(|c| c.peer == peer)
                 .map_or(0, |c| c.last_msg_time);
             w.c2c.mark_read(account, &peer, u64::MAX);
-            if call.u64("ClearRamble") == Some(1) {
+            if req.clear_ramble == Some(1) {
                 w.c2c.clear_history_of(account, &peer);
             }
             last
@@ -440,23 +431,27 @@ fn delete(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
     let user = w.conversations.user(account);
     user.deleted.insert(id.clone(), Deletion { at: call.now, last_msg_time });
     user.pinned.remove(&id);
-    Ok(Done::reply(json!({"ErrorDisplay": ""})))
+    Ok(delete::Response::new().error_display("").into())
 }
 
-/// The per-item result code of a conversation that cannot be named: its
-/// peer or group does not exist. `None` when it can.
-fn contact_problem(w: &World, call: &Call<'_>, item: &Value) -> Option<(i64, String)> {
+/// Why a conversation cannot be named (its peer or group does not exist),
+/// as a per-item code and text; `None` when it can.
+type Problem = Option<(i32, String)>;
+
+fn contact_problem(w: &World, call: &Call<'_>, item: &ContactItem) -> Problem {
     let code = |role: ErrorRole| {
-        call.meta.error_with_role(role).or_else(|| call.meta.error_for_field("*")).map_or(-1, |e| e.code)
+        let code =
+            call.meta.error_with_role(role).or_else(|| call.meta.error_for_field("*")).map_or(-1, |e| e.code);
+        i32::try_from(code).unwrap_or(-1)
     };
-    match item.get("Type").and_then(Value::as_u64) {
-        Some(1) => {
-            let peer = item.get("To_Account").and_then(Value::as_str).unwrap_or_default();
+    match item.r#type {
+        ConversationType::C2c => {
+            let peer = item.to_account.as_deref().unwrap_or_default();
             (!w.accounts.exists(peer))
                 .then(|| (code(ErrorRole::AccountNotFound), format!("account {peer} has not been imported")))
         }
-        Some(2) => {
-            let g = item.get("ToGroupId").and_then(Value::as_str).unwrap_or_default();
+        ConversationType::Group => {
+            let g = item.to_group_id.as_deref().unwrap_or_default();
             w.groups
                 .type_of(g)
                 .is_none()
@@ -466,34 +461,38 @@ fn contact_problem(w: &World, call: &Call<'_>, item: &Value) -> Option<(i64, Str
     }
 }
 
-fn result_item(item: &Value, problem: Option<(i64, String)>) -> Value {
-    let (code, info) = problem.unwrap_or((0, String::new()));
-    json!({"ContactItem": item, "ResultCode": code, "ResultInfo": info})
+/// The code and text of a per-item result.
+fn outcome(problem: Problem) -> (i32, String) {
+    problem.unwrap_or((0, String::new()))
 }
 
-fn create_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
-    let Some(spec) =
-        call.body.get("GroupContactItem").and_then(Value::as_array).and_then(|a| a.first()).cloned()
-    else {
+fn create_group(
+    w: &mut World,
+    call: &Call<'_>,
+    req: create_contact_group::Request,
+) -> Typed<create_contact_group::Request> {
+    let account = owner(w, call, &req.from_account)?;
+    let Some(spec) = req.group_contact_item.into_iter().next() else {
         return Err(
             call.refuse_field("GroupContactItem", "GroupContactItem must name one conversation group")
         );
     };
-    let name = spec.get("GroupName").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let items = spec.get("ContactItem").and_then(Value::as_array).cloned().unwrap_or_default();
-    let checked: Vec<(Value, Option<(i64, String)>)> =
-        items.into_iter().map(|i| (i.clone(), contact_problem(w, call, &i))).collect();
+    let name = spec.group_name;
+    let checked: Vec<(ContactItem, Problem)> = spec
+        .contact_item
+        .into_iter()
+        .map(|i| {
+            let p = contact_problem(w, call, &i);
+            (i, p)
+        })
+        .collect();
     let user = w.conversations.user(account);
     if user.contact_groups.iter().any(|g| g.name == name) {
         return Err(
             call.refuse(ErrorRole::AlreadyExists, format!("conversation group {name} exists already"))
         );
     }
-    if user.contact_groups.len() >= MAX_CONTACT_GROUPS {
-        return Err(
-            call.refuse(ErrorRole::LimitReached, "an account may have at most 20 conversation groups")
-        );
-    }
+    call.within_limit("contact_groups", user.contact_groups.len() as u64 + 1, "conversation groups")?;
     let mut members: Vec<String> = Vec::new();
     for (item, problem) in &checked {
         if let (None, Some(id)) = (problem, item_id(item)) {
@@ -502,27 +501,34 @@ fn create_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
             }
         }
     }
-    if user.grouped().saturating_add(members.len()) > MAX_GROUPED {
-        return Err(call.refuse_field(
-            "GroupContactItem",
-            "conversation groups may hold at most 1000 conversations in all",
-        ));
-    }
+    let grouped = user.grouped().saturating_add(members.len()) as u64;
+    call.within_limit("grouped_conversations", grouped, "conversations in conversation groups")?;
     user.last_contact_group_id = user.last_contact_group_id.saturating_add(1);
     let id = user.last_contact_group_id;
     for m in &members {
         user.touch(m, call.now);
     }
     user.contact_groups.push(ContactGroup { id, name: name.clone(), conversations: members });
-    let results: Vec<Value> = checked.into_iter().map(|(i, p)| result_item(&i, p)).collect();
-    Ok(Done::reply(json!({
-        "GroupResultItem": [{"GroupItem": {"GroupName": name, "GroupId": id}, "ResultItem": results}],
-        "ErrorDisplay": "",
-    })))
+    let results: Vec<ContactResultItem> = checked
+        .into_iter()
+        .map(|(i, p)| {
+            let (code, info) = outcome(p);
+            ContactResultItem::new().contact_item(i).result_code(code).result_info(info)
+        })
+        .collect();
+    let group = create_contact_group::GroupResultItem::new()
+        .group_item(ContactGroupItem::new().group_name(name).group_id(id))
+        .result_item(results);
+    Ok(create_contact_group::Response::new().group_result_item(vec![group]).error_display("").into())
 }
 
-fn del_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
-    let names = call.strings("GroupName");
+fn del_group(
+    w: &mut World,
+    call: &Call<'_>,
+    req: del_contact_group::Request,
+) -> Typed<del_contact_group::Request> {
+    let account = owner(w, call, &req.from_account)?;
+    let names = &req.group_name;
     let user = w.conversations.user(account);
     if let Some(missing) = names.iter().find(|n| !user.contact_groups.iter().any(|g| g.name == **n)) {
         return Err(call.refuse_field("GroupName", format!("conversation group {missing} does not exist")));
@@ -532,7 +538,7 @@ fn del_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
     user.contact_groups.retain(|g| {
         let gone = names.contains(&g.name);
         if gone {
-            deleted.push(json!({"GroupName": g.name, "GroupId": g.id}));
+            deleted.push(ContactGroupItem::new().group_name(g.name.as_str()).group_id(g.id));
             touched.extend(g.conversations.iter().cloned());
         }
         !gone
@@ -540,30 +546,36 @@ fn del_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
     for t in &touched {
         user.touch(t, call.now);
     }
-    Ok(Done::reply(json!({"GroupItem": deleted})))
+    Ok(del_contact_group::Response::new().group_item(deleted).into())
 }
 
-fn update_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
-    let update = call.body.get("UpdateGroup").cloned().unwrap_or(Value::Null);
-    let kind = update.get("UpdateGroupType").and_then(Value::as_u64).unwrap_or(0);
-    let old = update.get("OldGroupName").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let ops = update.get("ContactUpdateItem").and_then(Value::as_array).cloned().unwrap_or_default();
-    let checked: Vec<(Value, Option<(i64, String)>)> = ops
-        .iter()
+fn update_group(
+    w: &mut World,
+    call: &Call<'_>,
+    req: update_contact_group::Request,
+) -> Typed<update_contact_group::Request> {
+    use update_contact_group::{ContactOptResult, UpdateGroupResult, UpdateGroupType};
+    let account = owner(w, call, &req.from_account)?;
+    let update = req.update_group;
+    let old = update.old_group_name.clone().unwrap_or_default();
+    let checked: Vec<(update_contact_group::ContactUpdateItem, Problem)> = update
+        .contact_update_item
+        .unwrap_or_default()
+        .into_iter()
         .map(|op| {
-            let item = op.get("ContactItem").cloned().unwrap_or(Value::Null);
-            let problem = contact_problem(w, call, &item);
-            (op.clone(), problem)
+            let problem = contact_problem(w, call, &op.contact_item);
+            (op, problem)
         })
         .collect();
+    let max_grouped = limit(call, "grouped_conversations");
     let user = w.conversations.user(account);
     let Some(pos) = user.contact_groups.iter().position(|g| g.name == old) else {
         return Err(call.refuse_field("OldGroupName", format!("conversation group {old} does not exist")));
     };
     let mut results = Vec::new();
-    match kind {
-        1 => {
-            let Some(new) = update.get("NewGroupName").and_then(Value::as_str).map(str::to_owned) else {
+    match update.update_group_type {
+        UpdateGroupType::Rename => {
+            let Some(new) = update.new_group_name else {
                 return Err(call.refuse_field("*", "NewGroupName is required to rename a conversation group"));
             };
             if new != old && user.contact_groups.iter().any(|g| g.name == new) {
@@ -575,26 +587,29 @@ fn update_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
                 g.name = new;
             }
         }
-        2 => {
+        UpdateGroupType::Contacts => {
             let mut grouped = user.grouped();
             for (op, problem) in checked {
-                let opt = op.get("ContactOptType").and_then(Value::as_u64).unwrap_or(0);
-                let item = op.get("ContactItem").cloned().unwrap_or(Value::Null);
                 let mut problem = problem;
-                if let (None, Some(id)) = (&problem, item_id(&item)) {
+                if let (None, Some(id)) = (&problem, item_id(&op.contact_item)) {
                     let Some(g) = user.contact_groups.get_mut(pos) else { break };
                     let present = g.conversations.contains(&id);
-                    match opt {
-                        1 if !present && grouped >= MAX_GROUPED => {
-                            let code = call.meta.error_for_field("*").map_or(-1, |e| e.code);
-                            problem =
-                                Some((code, "conversation groups hold 1000 conversations already".into()));
+                    match op.contact_opt_type {
+                        ContactOptType::Add if !present && grouped >= max_grouped => {
+                            let r = call
+                                .within_limit(
+                                    "grouped_conversations",
+                                    grouped as u64 + 1,
+                                    "grouped conversations",
+                                )
+                                .err();
+                            problem = r.map(|r| (i32::try_from(r.code).unwrap_or(-1), r.info));
                         }
-                        1 if !present => {
+                        ContactOptType::Add if !present => {
                             g.conversations.push(id.clone());
                             grouped = grouped.saturating_add(1);
                         }
-                        2 if present => {
+                        ContactOptType::Remove if present => {
                             g.conversations.retain(|c| *c != id);
                             grouped = grouped.saturating_sub(1);
                         }
@@ -602,77 +617,97 @@ fn update_group(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
                     }
                     user.touch(&id, call.now);
                 }
-                let (code, info) = problem.unwrap_or((0, String::new()));
-                results.push(json!({"ContactOptType": opt, "ContactItem": item, "ResultCode": code, "ResultInfo": info}));
+                let (code, info) = outcome(problem);
+                results.push(
+                    ContactOptResult::new()
+                        .contact_opt_type(op.contact_opt_type)
+                        .contact_item(op.contact_item)
+                        .result_code(code)
+                        .result_info(info),
+                );
             }
         }
         _ => return Err(call.refuse_field("*", "UpdateGroupType must be 1 or 2")),
     }
     let (name, id) = user.contact_groups.get(pos).map_or((old.clone(), 0), |g| (g.name.clone(), g.id));
-    let mut result = json!({"UpdateGroupType": kind, "GroupName": name, "OldGroupName": old, "GroupId": id});
-    if kind == 2 {
-        result["ContactResultItem"] = json!(results);
+    let kind = u32::try_from(update.update_group_type.value()).unwrap_or(0);
+    let mut result =
+        UpdateGroupResult::new().update_group_type(kind).group_name(name).old_group_name(old).group_id(id);
+    if update.update_group_type == UpdateGroupType::Contacts {
+        result = result.contact_result_item(results);
     }
-    Ok(Done::reply(json!({"UpdateType": call.u64("UpdateType").unwrap_or(1), "UpdateGroupResult": result})))
+    Ok(update_contact_group::Response::new().update_type(req.update_type).update_group_result(result).into())
 }
 
-fn get_groups(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
+fn get_groups(
+    w: &mut World,
+    call: &Call<'_>,
+    req: get_contact_group::Request,
+) -> Typed<get_contact_group::Request> {
+    let account = owner(w, call, &req.from_account)?;
+    let size = limit(call, "conversations_per_page");
     let user = w.conversations.users.get(account).cloned().unwrap_or_default();
-    let start = usize::try_from(call.u64("StartIndex").unwrap_or(0)).unwrap_or(usize::MAX);
+    let start = usize::try_from(req.start_index).unwrap_or(usize::MAX);
     let ids = user.described();
-    let page: Vec<Value> = ids.iter().skip(start).take(CONTACT_PAGE).map(|id| user.mark_info(id)).collect();
+    let page: Vec<ContactMarkInfo> = ids.iter().skip(start).take(size).map(|id| user.mark_info(id)).collect();
     let next = start.saturating_add(page.len());
     let complete = next >= ids.len();
-    Ok(Done::reply(json!({
-        "ContactItem": page,
-        "GroupItem": user.group_items(),
-        "CompleteFlag": u32::from(complete),
-        "NextStartIndex": if complete { 0 } else { next },
-    })))
+    Ok(get_contact_group::Response::new()
+        .contact_item(page)
+        .group_item(user.group_items())
+        .complete_flag(u32::from(complete))
+        .next_start_index(if complete { 0 } else { u32::try_from(next).unwrap_or(u32::MAX) })
+        .into())
 }
 
-fn search_groups(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
+fn search_groups(
+    w: &mut World,
+    call: &Call<'_>,
+    req: search_contact_group::Request,
+) -> Typed<search_contact_group::Request> {
+    let account = owner(w, call, &req.from_account)?;
     let user = w.conversations.users.get(account).cloned().unwrap_or_default();
     let described = user.described();
-    let wanted: Vec<String> = match call.body.get("ContactItem").and_then(Value::as_array) {
+    let wanted: Vec<String> = match &req.contact_item {
         Some(items) => items.iter().filter_map(item_id).collect(),
         None => described.clone(),
     };
-    let found: Vec<Value> =
+    let found: Vec<ContactMarkInfo> =
         wanted.iter().filter(|id| described.contains(id)).map(|id| user.mark_info(id)).collect();
-    Ok(Done::reply(json!({"ContactResultItem": found, "GroupItem": user.group_items(), "ErrorDisplay": ""})))
+    Ok(search_contact_group::Response::new()
+        .contact_result_item(found)
+        .group_item(user.group_items())
+        .error_display("")
+        .into())
 }
 
 /// Standard mark bit `n` (1..=64) as a mask.
-fn mark_bit(n: u64) -> Option<u64> {
+fn mark_bit(n: u32) -> Option<u64> {
     (1..=64).contains(&n).then(|| 1u64 << (n - 1))
 }
 
-fn mark(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
-    let items = call.body.get("MarkItem").and_then(Value::as_array).cloned().unwrap_or_default();
-    if items.is_empty() {
+fn mark(w: &mut World, call: &Call<'_>, req: mark_contact::Request) -> Typed<mark_contact::Request> {
+    let account = owner(w, call, &req.from_account)?;
+    if req.mark_item.is_empty() {
         return Err(call.refuse_field("MarkItem", "MarkItem must list 1 to 100 conversations"));
     }
-    let invalid = call.meta.error_for_field("*").map_or(-1, |e| e.code);
+    let invalid = i32::try_from(call.meta.error_for_field("*").map_or(-1, |e| e.code)).unwrap_or(-1);
     let mut results = Vec::new();
-    for entry in items {
-        let opt = entry.get("OptType").and_then(Value::as_u64).unwrap_or(0);
-        let item = entry.get("ContactItem").cloned().unwrap_or(Value::Null);
-        let bits = |name: &str| -> Option<Vec<u64>> {
-            entry
-                .get(name)
-                .and_then(Value::as_array)
-                .map_or(Some(Vec::new()), |a| a.iter().map(|v| v.as_u64().and_then(mark_bit)).collect())
+    for entry in req.mark_item {
+        let bits = |b: &Option<Vec<u32>>| -> Option<Vec<u64>> {
+            b.as_ref().map_or(Some(Vec::new()), |a| a.iter().map(|v| mark_bit(*v)).collect())
         };
-        let mut problem = contact_problem(w, call, &item);
-        let (set, clear) = (bits("SetMark"), bits("ClearMark"));
+        let mut problem = contact_problem(w, call, &entry.contact_item);
+        let (set, clear) = (bits(&entry.set_mark), bits(&entry.clear_mark));
         if problem.is_none() && (set.is_none() || clear.is_none()) {
             problem = Some((invalid, "mark bits are numbered 1 to 64".into()));
         }
-        if let (None, Some(id)) = (&problem, item_id(&item)) {
+        let standard = matches!(entry.opt_type, MarkOptType::Standard | MarkOptType::Both);
+        let custom = matches!(entry.opt_type, MarkOptType::Custom | MarkOptType::Both);
+        if let (None, Some(id)) = (&problem, item_id(&entry.contact_item)) {
             let user = w.conversations.user(account);
             let m = user.marks.entry(id).or_default();
-            if opt & 1 != 0 {
+            if standard {
                 for b in set.unwrap_or_default() {
                     m.standard |= b;
                 }
@@ -680,17 +715,23 @@ fn mark(w: &mut World, call: &Call<'_>, account: &str) -> Handled {
                     m.standard &= !b;
                 }
             }
-            if opt & 2 != 0 {
-                if let Some(c) = entry.get("CustomMark").and_then(Value::as_str) {
-                    m.custom = Some(c.to_owned());
+            if custom {
+                if let Some(c) = &entry.custom_mark {
+                    m.custom = Some(c.clone());
                 }
             }
             m.timestamp = call.now;
         }
-        let (code, info) = problem.unwrap_or((0, String::new()));
-        results.push(json!({"OptType": opt, "ContactItem": item, "ResultCode": code, "ResultInfo": info}));
+        let (code, info) = outcome(problem);
+        results.push(
+            mark_contact::MarkResultItem::new()
+                .opt_type(entry.opt_type)
+                .contact_item(entry.contact_item)
+                .result_code(code)
+                .result_info(info),
+        );
     }
-    Ok(Done::reply(json!({"ResultItem": results, "ErrorDisplay": ""})))
+    Ok(mark_contact::Response::new().result_item(results).error_display("").into())
 }
 
 #[cfg(test)]

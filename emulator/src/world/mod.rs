@@ -153,24 +153,6 @@ impl Call<'_> {
             None => self.refuse(ErrorRole::LimitReached, info),
         })
     }
-
-    /// A string field of the body.
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.body.get(name).and_then(Value::as_str)
-    }
-
-    /// An unsigned integer field of the body.
-    pub fn u64(&self, name: &str) -> Option<u64> {
-        self.body.get(name).and_then(Value::as_u64)
-    }
-
-    /// A list of strings in the body (absent: empty).
-    pub fn strings(&self, name: &str) -> Vec<String> {
-        match self.body.get(name) {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-            _ => Vec::new(),
-        }
-    }
 }
 
 /// Why the emulator refused a call: the `ErrorCode` and `ErrorInfo` to send.
@@ -207,16 +189,6 @@ impl Event {
         };
         Self { command: P::META.command, payload }
     }
-
-    /// An event from a JSON object literal (anything else gives an empty
-    /// payload).
-    pub fn new(command: &'static str, payload: Value) -> Self {
-        let payload = match payload {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        Self { command, payload }
-    }
 }
 
 /// What a handled call did.
@@ -233,25 +205,9 @@ pub struct Done {
 }
 
 impl Done {
-    /// Success with these reply fields (a JSON object literal).
-    pub fn reply(fields: Value) -> Self {
-        let reply = match fields {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        Self { reply, events: Vec::new(), ignored: false }
-    }
-
     /// Success with no reply fields.
     pub fn ok() -> Self {
-        Self::reply(json!({}))
-    }
-
-    /// Adds an after-callback.
-    #[must_use]
-    pub fn event(mut self, command: &'static str, payload: Value) -> Self {
-        self.events.push(Event::new(command, payload));
-        self
+        Self { reply: Map::new(), events: Vec::new(), ignored: false }
     }
 
     /// The full reply body.
@@ -270,22 +226,8 @@ impl Done {
 /// The answer of a family to a call on one of its paths.
 pub type Handled = Result<Done, Refusal>;
 
-/// One family: the paths it answers, its before-callbacks and its handler.
-struct Family {
-    paths: &'static [&'static str],
-    before: fn(&World, &Call<'_>) -> Result<Vec<Event>, Refusal>,
-    handle: fn(&mut World, &Call<'_>) -> Handled,
-}
-
-const FAMILIES: &[Family] =
-    &[Family { paths: conversations::PATHS, before: no_before, handle: conversations::handle }];
-
-fn no_before(_: &World, _: &Call<'_>) -> Result<Vec<Event>, Refusal> {
-    Ok(Vec::new())
-}
-
-/// The families written with typed handlers: their routes.
-static TYPED: &[&[typed::Route]] = &[
+/// Every family's routes.
+static ROUTES: &[&[typed::Route]] = &[
     accounts::ROUTES,
     c2c::ROUTES,
     c2c::extensions::ROUTES,
@@ -296,6 +238,7 @@ static TYPED: &[&[typed::Route]] = &[
     social::ROUTES,
     groups::ROUTES,
     friends::ROUTES,
+    conversations::ROUTES,
     groups::topics::ROUTES,
     groups::permissions::ROUTES,
     official::ROUTES,
@@ -306,59 +249,26 @@ static TYPED: &[&[typed::Route]] = &[
     history::ROUTES,
 ];
 
-/// Who answers a path.
-#[derive(Clone, Copy)]
-enum Handler {
-    Family(&'static Family),
-    Typed(&'static typed::Route),
-}
-
-/// Every stateful path and its handler, built once: each call looks its
+/// Every stateful path and its route, built once: each call looks its
 /// path up here rather than scanning the lists.
-fn handlers() -> &'static HashMap<&'static str, Handler> {
-    static INDEX: OnceLock<HashMap<&'static str, Handler>> = OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut index = HashMap::new();
-        for routes in TYPED {
-            for r in *routes {
-                index.insert(r.path(), Handler::Typed(r));
-            }
-        }
-        for f in FAMILIES {
-            for p in f.paths {
-                index.insert(*p, Handler::Family(f));
-            }
-        }
-        index
-    })
+fn routes() -> &'static HashMap<&'static str, &'static typed::Route> {
+    static INDEX: OnceLock<HashMap<&'static str, &'static typed::Route>> = OnceLock::new();
+    INDEX.get_or_init(|| ROUTES.iter().flat_map(|routes| routes.iter()).map(|r| (r.path(), r)).collect())
 }
 
-fn family(path: &str) -> Option<&'static Family> {
-    match handlers().get(path)? {
-        Handler::Family(f) => Some(f),
-        Handler::Typed(_) => None,
-    }
-}
-
-fn typed_route(path: &str) -> Option<&'static typed::Route> {
-    match handlers().get(path)? {
-        Handler::Typed(r) => Some(r),
-        Handler::Family(_) => None,
-    }
+fn route(path: &str) -> Option<&'static typed::Route> {
+    routes().get(path).copied()
 }
 
 /// Every path (without `v4/`) the emulator answers from its state; the
 /// others get the spec's sample reply.
 pub fn stateful_paths() -> impl Iterator<Item = &'static str> {
-    FAMILIES
-        .iter()
-        .flat_map(|f| f.paths.iter().copied())
-        .chain(TYPED.iter().flat_map(|routes| routes.iter().map(typed::Route::path)))
+    ROUTES.iter().flat_map(|routes| routes.iter().map(typed::Route::path))
 }
 
 /// Whether the emulator answers `path` (without `v4/`) from its state.
 pub fn is_stateful(path: &str) -> bool {
-    handlers().contains_key(path)
+    routes().contains_key(path)
 }
 
 /// The length of a value's JSON text, without building the text.
@@ -427,15 +337,11 @@ impl World {
     /// (an account or group it names does not exist, ...). `None`: the path
     /// is not stateful.
     pub fn before(&self, call: &Call<'_>) -> Option<Result<Vec<Event>, Refusal>> {
-        let before = match (family(call.path), typed_route(call.path)) {
-            (Some(f), _) => f.before,
-            (None, Some(r)) => r.before.unwrap_or(no_before),
-            (None, None) => return None,
-        };
+        let route = route(call.path)?;
         Some(Self::body_limits(call).and_then(|()| self.group_type_rule(call)).and_then(|ignored| {
-            match ignored {
-                true => Ok(Vec::new()),
-                false => before(self, call),
+            match (ignored, route.before) {
+                (false, Some(before)) => before(self, call),
+                _ => Ok(Vec::new()),
             }
         }))
     }
@@ -443,11 +349,7 @@ impl World {
     /// Answers `call` from the state, changing it. `None`: the path is not
     /// stateful.
     pub fn handle(&mut self, call: &Call<'_>) -> Option<Handled> {
-        let handle = match (family(call.path), typed_route(call.path)) {
-            (Some(f), _) => f.handle,
-            (None, Some(r)) => r.handle,
-            (None, None) => return None,
-        };
+        let handle = route(call.path)?.handle;
         // The body limits were checked by `before`, which always runs first.
         Some(match self.group_type_rule(call) {
             Err(r) => Err(r),
@@ -469,7 +371,8 @@ impl World {
     /// group: `Ok(true)` when the type is ignored (success, nothing
     /// changes), an error when it is unsupported.
     fn group_type_rule(&self, call: &Call<'_>) -> Result<bool, Refusal> {
-        let Some(group_type) = call.str("GroupId").and_then(|g| self.groups.type_of(g)) else {
+        let group = call.body.get("GroupId").and_then(Value::as_str);
+        let Some(group_type) = group.and_then(|g| self.groups.type_of(g)) else {
             return Ok(false);
         };
         match call.meta.group_type(group_type) {
@@ -521,18 +424,17 @@ impl World {
 
 #[cfg(test)]
 mod tests {
-    use super::{stateful_paths, typed_route, FAMILIES};
+    use super::{route, stateful_paths};
 
     #[test]
-    fn no_path_is_answered_twice_and_every_typed_route_is_reachable() {
+    fn no_path_is_answered_twice_and_every_route_is_reachable() {
         let mut paths: Vec<&str> = stateful_paths().collect();
         let total = paths.len();
         paths.sort_unstable();
         paths.dedup();
         assert_eq!(paths.len(), total, "a path is listed twice");
         for p in paths {
-            let legacy = FAMILIES.iter().any(|f| f.paths.contains(&p));
-            assert!(legacy || typed_route(p).is_some(), "{p}");
+            assert!(route(p).is_some(), "{p}");
             assert!(
                 tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, &format!("v4/{p}")).is_some(),
                 "{p} has no spec"

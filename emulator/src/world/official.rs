@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tim_runtime::api::official_account_open_http_svc::{
     add_subscriber as add_sub, create_official_account as create, delete_subscriber as del_sub,
     destroy_official_account as destroy, get_official_account_info as info,
@@ -96,7 +95,7 @@ pub struct OfficialMessage {
     /// Send time (Unix seconds).
     pub time: u64,
     /// `MsgBody` as sent.
-    pub body: Value,
+    pub body: tim_runtime::api::types::MsgBody,
     /// Recalled.
     pub recalled: bool,
 }
@@ -381,7 +380,7 @@ fn send_message(w: &mut World, call: &Call<'_>, req: send::Request) -> Typed<sen
         seq,
         random: req.random,
         time: call.now,
-        body: serde_json::to_value(&req.msg_body).unwrap_or(Value::Null),
+        body: req.msg_body.clone(),
         recalled: false,
     };
     let key = m.key();
@@ -412,7 +411,7 @@ fn message_history(w: &mut World, call: &Call<'_>, req: history::Request) -> Typ
     let list = page
         .iter()
         .map(|m| {
-            let mut r = history::OfficialAccountMsg::new()
+            let r = history::OfficialAccountMsg::new()
                 .from_account(req.official_account.as_str())
                 .is_place_msg(u32::from(m.recalled))
                 .is_system_msg(0u32)
@@ -421,11 +420,7 @@ fn message_history(w: &mut World, call: &Call<'_>, req: history::Request) -> Typ
                 .msg_key(m.key())
                 .msg_seq(m.seq)
                 .msg_time_stamp(m.time);
-            let body = if m.recalled { Value::Array(Vec::new()) } else { m.body.clone() };
-            if let Ok(body) = serde_json::from_value::<tim_runtime::api::types::MsgBody>(body) {
-                r = r.msg_body(body);
-            }
-            r
+            r.msg_body(if m.recalled { Vec::new() } else { m.body.clone() })
         })
         .collect::<Vec<_>>();
     let last = page.last().map(|m| m.key()).unwrap_or_default();

@@ -56,16 +56,32 @@
 //! ```
 /// Metadata of `v4/recentcontact/create_contact_group`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/recentcontact/create_contact_group",
-    "Create a conversation group",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"user15\",\"GroupContactItem\":[{\"GroupName\":\"test0\",\"ContactItem\":[{\"Type\":1,\"To_Account\":\"user0\"}]}]}",
-    "{\"GroupResultItem\":[{\"GroupItem\":{\"GroupName\":\"test2\",\"GroupId\":2},\"ResultItem\":[{\"ContactItem\":{\"Type\":1,\"To_Account\":\"user1\"},\"ResultCode\":0,\"ResultInfo\":\"\"}]}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/recentcontact/create_contact_group",
+        "Create a conversation group",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"user15\",\"GroupContactItem\":[{\"GroupName\":\"test0\",\"ContactItem\":[{\"Type\":1,\"To_Account\":\"user0\"}]}]}",
+        "{\"GroupResultItem\":[{\"GroupItem\":{\"GroupName\":\"test2\",\"GroupId\":2},\"ResultItem\":[{\"ContactItem\":{\"Type\":1,\"To_Account\":\"user1\"},\"ResultCode\":0,\"ResultInfo\":\"\"}]}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "contact_groups",
+                max: 20u64,
+                code: ::std::option::Option::Some(51010i64),
+                doc: "Conversation groups one user may have.",
+            },
+            ::tim_core::LimitMeta {
+                name: "grouped_conversations",
+                max: 1000u64,
+                code: ::std::option::Option::Some(51008i64),
+                doc: "Conversations all of a user's conversation groups may hold together.",
+            },
+        ],
+    );
 /// The `GroupContactItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

@@ -44,16 +44,26 @@
 //! ```
 /// Metadata of `v4/recentcontact/get_contact_group`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/recentcontact/get_contact_group",
-    "Pull conversation group and mark data",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"user0\",\"StartIndex\":0}",
-    "{\"ContactItem\":[{\"Type\":1,\"To_Account\":\"teacher4\",\"StandardMark\":\"111001\",\"ContactGroupId\":[1,2],\"Timestamp\":1670843110},{\"Type\":2,\"ToGroupId\":\"@TGS#1N3RSUYG2\",\"StandardMark\":\"111001\",\"CustomMark\":\"abcd\",\"Timestamp\":1672998266}],\"GroupItem\":[{\"GroupName\":\"test1x\",\"GroupId\":1},{\"GroupName\":\"test10\",\"GroupId\":2}],\"CompleteFlag\":1,\"NextStartIndex\":0,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\"}",
-);
+        "v4/recentcontact/get_contact_group",
+        "Pull conversation group and mark data",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"user0\",\"StartIndex\":0}",
+        "{\"ContactItem\":[{\"Type\":1,\"To_Account\":\"teacher4\",\"StandardMark\":\"111001\",\"ContactGroupId\":[1,2],\"Timestamp\":1670843110},{\"Type\":2,\"ToGroupId\":\"@TGS#1N3RSUYG2\",\"StandardMark\":\"111001\",\"CustomMark\":\"abcd\",\"Timestamp\":1672998266}],\"GroupItem\":[{\"GroupName\":\"test1x\",\"GroupId\":1},{\"GroupName\":\"test10\",\"GroupId\":2}],\"CompleteFlag\":1,\"NextStartIndex\":0,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "conversations_per_page",
+                max: 100u64,
+                code: ::std::option::Option::None,
+                doc: "Conversations one page returns (the page does not say; the SDKs pull 100 at a time).",
+            },
+        ],
+    );
 /// Request body of `v4/recentcontact/get_contact_group`: Pull conversation group and mark data
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

@@ -41,16 +41,26 @@
 //! ```
 /// Metadata of `v4/recentcontact/get_list`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/recentcontact/get_list",
-    "Pull a user's conversation list",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id1\",\"TimeStamp\":0,\"StartIndex\":0,\"TopTimeStamp\":0,\"TopStartIndex\":0,\"AssistFlags\":7}",
-    "{\"SessionItem\":[{\"Type\":1,\"To_Account\":\"id2\",\"MsgTime\":1630997627,\"TopFlag\":1},{\"Type\":2,\"GroupId\":\"id3\",\"MsgTime\":1630997628,\"TopFlag\":1},{\"Type\":1,\"To_Account\":\"id4\",\"MsgTime\":1630997630,\"TopFlag\":0},{\"Type\":2,\"GroupId\":\"id5\",\"MsgTime\":1630997650,\"TopFlag\":0}],\"CompleteFlag\":1,\"TimeStamp\":1631012800,\"StartIndex\":0,\"TopTimeStamp\":1631012800,\"TopStartIndex\":0,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/recentcontact/get_list",
+        "Pull a user's conversation list",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id1\",\"TimeStamp\":0,\"StartIndex\":0,\"TopTimeStamp\":0,\"TopStartIndex\":0,\"AssistFlags\":7}",
+        "{\"SessionItem\":[{\"Type\":1,\"To_Account\":\"id2\",\"MsgTime\":1630997627,\"TopFlag\":1},{\"Type\":2,\"GroupId\":\"id3\",\"MsgTime\":1630997628,\"TopFlag\":1},{\"Type\":1,\"To_Account\":\"id4\",\"MsgTime\":1630997630,\"TopFlag\":0},{\"Type\":2,\"GroupId\":\"id5\",\"MsgTime\":1630997650,\"TopFlag\":0}],\"CompleteFlag\":1,\"TimeStamp\":1631012800,\"StartIndex\":0,\"TopTimeStamp\":1631012800,\"TopStartIndex\":0,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "conversations_per_page",
+                max: 100u64,
+                code: ::std::option::Option::None,
+                doc: "Conversations one page returns, pinned and ordinary ones each (the page does not say; the SDKs pull 100 at a time).",
+            },
+        ],
+    );
 /// Request body of `v4/recentcontact/get_list`: Pull a user's conversation list
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(

@@ -64,16 +64,26 @@
 //! idempotent.
 /// Metadata of `v4/recentcontact/update_contact_group`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/recentcontact/update_contact_group",
-    "Update a conversation group",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"user20\",\"UpdateType\":1,\"UpdateGroup\":{\"UpdateGroupType\":2,\"OldGroupName\":\"test1\",\"ContactUpdateItem\":[{\"ContactOptType\":1,\"ContactItem\":{\"Type\":1,\"To_Account\":\"user1\"}}]}}",
-    "{\"UpdateType\":1,\"UpdateGroupResult\":{\"UpdateGroupType\":2,\"GroupName\":\"test1\",\"GroupId\":1,\"OldGroupName\":\"test1\",\"ContactResultItem\":[{\"ContactOptType\":1,\"ContactItem\":{\"Type\":1,\"To_Account\":\"user1\"},\"ResultCode\":0,\"ResultInfo\":\"\"}]},\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\"}",
-);
+        "v4/recentcontact/update_contact_group",
+        "Update a conversation group",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"user20\",\"UpdateType\":1,\"UpdateGroup\":{\"UpdateGroupType\":2,\"OldGroupName\":\"test1\",\"ContactUpdateItem\":[{\"ContactOptType\":1,\"ContactItem\":{\"Type\":1,\"To_Account\":\"user1\"}}]}}",
+        "{\"UpdateType\":1,\"UpdateGroupResult\":{\"UpdateGroupType\":2,\"GroupName\":\"test1\",\"GroupId\":1,\"OldGroupName\":\"test1\",\"ContactResultItem\":[{\"ContactOptType\":1,\"ContactItem\":{\"Type\":1,\"To_Account\":\"user1\"},\"ResultCode\":0,\"ResultInfo\":\"\"}]},\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\"}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "grouped_conversations",
+                max: 1000u64,
+                code: ::std::option::Option::Some(51008i64),
+                doc: "Conversations all of a user's conversation groups may hold together; an addition past it fails that item.",
+            },
+        ],
+    );
 /// Whether to rename the group or change its conversations.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -297,7 +297,7 @@ pub struct C2cConversation {
 
 /// Whether `call` generates a `MsgSeq` that its before-callback announces.
 pub(super) fn needs_ticket(call: &Call<'_>) -> bool {
-    call.path == "openim/sendmsg" && call.u64("MsgSeq").is_none()
+    call.path == "openim/sendmsg" && call.body.get("MsgSeq").is_none()
 }
 
 /// The code a per-item result gives a missing account: the public table's
