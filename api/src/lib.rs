@@ -5,7 +5,7 @@
 //! `errors`.
 //!
 //! Features: one per service (all on through the default `all-services`),
-//! and `dynamic` for calls by path: the `ENDPOINTS` table, `Deserialize` for
+//! and `server` for the server side and calls by path: the `ENDPOINTS` table, `Deserialize` for
 //! requests and `Serialize` for responses (without it, requests only
 //! serialize and responses only deserialize).
 //!

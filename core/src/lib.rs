@@ -7,6 +7,7 @@
 //! Most users depend on `tim-runtime`, which re-exports this crate and the
 //! shipped API.
 
+#[cfg(feature = "test-util")]
 pub mod bench_support;
 pub mod callback;
 pub mod client;

@@ -105,7 +105,15 @@ pub fn run(root: &Path) -> ExitCode {
     let mut rows = Vec::new();
     let mut all_ran = true;
     all_ran &= run_collect(
-        cargo().current_dir(root).args(["bench", "-p", "tim-runtime", "--bench", "codec"]),
+        cargo().current_dir(root).args([
+            "bench",
+            "-p",
+            "tim-runtime",
+            "--features",
+            "test-util",
+            "--bench",
+            "codec",
+        ]),
         &mut rows,
     );
     all_ran &= run_collect(
@@ -113,6 +121,8 @@ pub fn run(root: &Path) -> ExitCode {
             "bench",
             "-p",
             "tim-core",
+            "--features",
+            "test-util",
             "--bench",
             "usersig",
             "--bench",
@@ -175,7 +185,7 @@ fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
         "[package]\nname = \"tim-bench-synth\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [workspace]\n\n[dependencies]\ntim-core = {{ path = {:?} }}\n\n\
          [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n\n\
-         [features]\ndefault = [\"all-services\"]\ndynamic = []\n{}\n{}\n",
+         [features]\ndefault = [\"all-services\"]\nserver = []\n{}\n{}\n",
         root.join("core").display().to_string(),
         tim_codegen::output::FEATURES_BEGIN,
         tim_codegen::output::FEATURES_END,

@@ -45,7 +45,7 @@ pub mod recentcontact;
 pub mod sns;
 #[cfg(feature = "callbacks")]
 pub mod callbacks;
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "config_svc")]

@@ -49,7 +49,7 @@ impl ::tim_core::Validate for AppDefinedDataItem {
 }
 /// A conversation group (a user-defined folder of conversations).
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ContactGroupItem {
@@ -166,7 +166,7 @@ impl ::tim_core::Validate for ContactItem {
 }
 /// Group and mark data stored for one conversation.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ContactMarkInfo {
@@ -354,7 +354,7 @@ impl ::tim_core::Validate for ContactOptType {
 }
 /// Outcome of an operation on one conversation.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ContactResultItem {
@@ -519,7 +519,7 @@ impl ::tim_core::__private::serde::Serialize for ForbidCallback {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ForbidCallback {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -680,7 +680,7 @@ impl ::tim_core::Validate for GroupApplyJoinOption {
 }
 /// One @-mention of a group message.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Deserialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Deserialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupAtInfo {
@@ -853,7 +853,7 @@ impl ::tim_core::Validate for GroupCounterItem {
 }
 /// A stored group message as returned by the group history API.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupHistoryMsg {
@@ -968,7 +968,7 @@ impl GroupHistoryMsg {
 }
 /// Profile of one member of a group, as returned by the query calls; only the fields asked for are present.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct GroupMemberInfo {
@@ -1833,7 +1833,7 @@ impl ::tim_core::Validate for MsgExtension {
 }
 /// Outcome of setting or deleting one extension pair.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct MsgExtensionResult {
@@ -1919,7 +1919,7 @@ impl ::tim_core::__private::serde::Serialize for MsgPriority {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgPriority {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1988,7 +1988,7 @@ impl ::tim_core::__private::serde::Serialize for PushFlag {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for PushFlag {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2018,7 +2018,7 @@ impl ::tim_core::Validate for PushFlag {
 }
 /// Android-specific push settings.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Deserialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Deserialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct AndroidPushInfo {
@@ -2199,7 +2199,7 @@ impl ::tim_core::Validate for AndroidPushInfo {
 }
 /// APNs-specific push settings.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Deserialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Deserialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ApnsPushInfo {
@@ -2311,7 +2311,7 @@ impl ::tim_core::Validate for ApnsPushInfo {
 /// `TIMCustomElem` are ignored. APNs accepts at most 4 KB, so keep `Desc` and
 /// `Ext` under about 3 KB together.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Deserialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Deserialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct OfflinePushInfo {
@@ -2462,7 +2462,7 @@ impl OnlineState {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for OnlineState {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -2719,7 +2719,7 @@ impl ::tim_core::__private::serde::Serialize for SendMsgControl {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SendMsgControl {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2788,7 +2788,7 @@ impl ::tim_core::__private::serde::Serialize for SyncFromOldSystem {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SyncFromOldSystem {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2857,7 +2857,7 @@ impl ::tim_core::__private::serde::Serialize for SyncOtherMachine {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for SyncOtherMachine {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,

@@ -13,7 +13,7 @@ pub const ALL_SERVICES: &str = "all-services";
 /// A manifest with the lines between [`FEATURES_BEGIN`] and [`FEATURES_END`]
 /// rewritten for `rendered`: one feature per service module, and
 /// [`ALL_SERVICES`] turning them all on. The `[features]` header and the
-/// hand-written features (`default`, `dynamic`, transport choices) sit
+/// hand-written features (`default`, `server`, transport choices) sit
 /// outside the markers, so regeneration leaves them alone. With `forward_to`,
 /// each service feature turns on the feature of the same name in that
 /// dependency (the facade crate forwards to the API crate).
@@ -55,7 +55,7 @@ mod tests {
     fn hand_written_features_survive_regeneration() {
         let manifest = format!(
             "[package]\nname = \"x\"\n\n[features]\ndefault = [\"all-services\", \"reqwest\"]\n\
-             dynamic = [\"tim-api/dynamic\"]\nreqwest = [\"tim-core/reqwest\"]\n\
+             server = [\"tim-api/server\"]\nreqwest = [\"tim-core/reqwest\"]\n\
              {FEATURES_BEGIN}\nall-services = [\"old\"]\nold = [\"tim-api/old\"]\n{FEATURES_END}\n\
              native-roots = []\n"
         );

@@ -3,7 +3,7 @@
 //! A type gets what its side of the wire needs: a request is serialized and
 //! validated, a response deserialized. Calls by path (`tim call`, the mock
 //! server) also need the other direction; that part sits behind the API
-//! crate's `dynamic` feature, or is always emitted when the caller's features
+//! crate's `server` feature, or is always emitted when the caller's features
 //! are unknown (the proc-macro).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,15 +35,15 @@ impl Wire {
 /// Where code needed only for calls by path goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Gate {
-    /// Behind `#[cfg(feature = "dynamic")]` rather than always there.
+    /// Behind `#[cfg(feature = "server")]` rather than always there.
     pub feature: bool,
 }
 
 impl Gate {
-    /// `item`, compiled only with the `dynamic` feature when gated.
+    /// `item`, compiled only with the `server` feature when gated.
     pub fn item(self, item: TokenStream) -> TokenStream {
         if self.feature {
-            quote!(#[cfg(feature = "dynamic")] #item)
+            quote!(#[cfg(feature = "server")] #item)
         } else {
             item
         }
@@ -55,7 +55,7 @@ impl Gate {
         let serde_str = serde.to_string().replace(' ', "");
         let (always_ser, always_de) = (wire.sent || !self.feature, wire.received || !self.feature);
         let mut always = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
-        // Attributes that only apply with the `dynamic` feature.
+        // Attributes that only apply with the `server` feature.
         let mut gated = Vec::new();
         for (always_there, derive) in
             [(always_ser, quote!(#serde::Serialize)), (always_de, quote!(#serde::Deserialize))]
@@ -73,7 +73,7 @@ impl Gate {
         } else if wire.strict {
             gated.push(quote!(serde(deny_unknown_fields)));
         }
-        let gated = (!gated.is_empty()).then(|| quote!(#[cfg_attr(feature = "dynamic", #(#gated),*)]));
+        let gated = (!gated.is_empty()).then(|| quote!(#[cfg_attr(feature = "server", #(#gated),*)]));
         quote! {
             #[derive(#(#always),*)]
             #gated

@@ -88,16 +88,16 @@ pub struct RenderOptions {
     /// the proc-macro does not, since the features would be the caller's.
     pub service_features: bool,
     /// Put what only calls by path need (the `ENDPOINTS` table, requests'
-    /// `Deserialize`, responses' `Serialize`) behind a `dynamic` cargo
+    /// `Deserialize`, responses' `Serialize`) behind a `server` cargo
     /// feature. The shipped API does; the proc-macro emits it always.
-    pub dynamic_feature: bool,
+    pub server_feature: bool,
 }
 
 impl RenderOptions {
     /// How the shipped API (`tim-api`) is rendered: both features on.
-    pub const SHIPPED: RenderOptions = RenderOptions { service_features: true, dynamic_feature: true };
+    pub const SHIPPED: RenderOptions = RenderOptions { service_features: true, server_feature: true };
     /// How the proc-macro renders: no feature gates at all.
-    pub const MACRO: RenderOptions = RenderOptions { service_features: false, dynamic_feature: false };
+    pub const MACRO: RenderOptions = RenderOptions { service_features: false, server_feature: false };
 }
 
 /// The `Region` enum of `shared/regions.yaml`, for the core crate (the client
@@ -119,7 +119,7 @@ pub fn render(set: &SpecSet) -> Rendered {
 
 /// Renders every module of a spec set.
 pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
-    let gate = Gate { feature: options.dynamic_feature };
+    let gate = Gate { feature: options.server_feature };
     let mut modules = Vec::new();
 
     let tables: Vec<_> = set.error_tables.iter().collect();

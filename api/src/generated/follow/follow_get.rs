@@ -107,7 +107,7 @@ impl ::tim_core::__private::serde::Serialize for FollowListType {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for FollowListType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -138,7 +138,7 @@ impl ::tim_core::Validate for FollowListType {
 /// Request body of `v4/follow/follow_get`: List followers, followings or mutual follows
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -215,7 +215,7 @@ impl ::tim_core::ApiRequest for Request {
 }
 /// The `FollowItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct FollowEntry {
@@ -288,7 +288,7 @@ impl FollowEntry {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

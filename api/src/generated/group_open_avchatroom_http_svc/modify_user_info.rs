@@ -160,7 +160,7 @@ impl ::tim_core::__private::serde::Serialize for MarkCommand {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MarkCommand {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -191,7 +191,7 @@ impl ::tim_core::Validate for MarkCommand {
 /// The `MemberList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -234,7 +234,7 @@ impl ::tim_core::Validate for MemberMarks {
 /// Request body of `v4/group_open_avchatroom_http_svc/modify_user_info`: Set or remove marks on audio-video group members
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -336,7 +336,7 @@ impl AppliedMarkCommand {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for AppliedMarkCommand {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -357,7 +357,7 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AppliedMarkCommand 
 }
 /// The `MemberList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct ChangedMarks {
@@ -398,7 +398,7 @@ impl ChangedMarks {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

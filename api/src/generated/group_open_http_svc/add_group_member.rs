@@ -111,7 +111,7 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 /// The `MemberList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -147,7 +147,7 @@ impl ::tim_core::Validate for NewMember {
 /// Request body of `v4/group_open_http_svc/add_group_member`: Add group members
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -255,7 +255,7 @@ impl AddOutcome {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for AddOutcome {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -276,7 +276,7 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for AddOutcome {
 }
 /// The `MemberList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct AddResult {
@@ -309,7 +309,7 @@ impl AddResult {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

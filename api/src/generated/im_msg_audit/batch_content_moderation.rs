@@ -127,7 +127,7 @@ impl ::tim_core::__private::serde::Serialize for ContentType {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ContentType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -158,7 +158,7 @@ impl ::tim_core::Validate for ContentType {
 /// The `Contents` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -225,7 +225,7 @@ impl ::tim_core::Validate for ContentItem {
 /// Request body of `v4/im_msg_audit/batch_content_moderation`: Submit a batch of text and images to cloud moderation
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -353,7 +353,7 @@ impl ModerationResult {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for ModerationResult {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -433,7 +433,7 @@ impl ModerationLabel {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for ModerationLabel {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -454,7 +454,7 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ModerationLabel {
 }
 /// The `AuditResults` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct AuditResult {
@@ -592,7 +592,7 @@ impl AuditResult {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

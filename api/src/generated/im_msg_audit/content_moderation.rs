@@ -115,7 +115,7 @@ impl ::tim_core::__private::serde::Serialize for ContentType {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ContentType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -146,7 +146,7 @@ impl ::tim_core::Validate for ContentType {
 /// Request body of `v4/im_msg_audit/content_moderation`: Submit content to cloud moderation
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -282,7 +282,7 @@ impl ModerationResult {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for ModerationResult {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -362,7 +362,7 @@ impl ModerationLabel {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for ModerationLabel {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -385,7 +385,7 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for ModerationLabel {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

@@ -109,7 +109,7 @@ impl ::tim_core::__private::serde::Serialize for WordType {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for WordType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -178,7 +178,7 @@ impl ::tim_core::__private::serde::Serialize for FilterType {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for FilterType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -209,7 +209,7 @@ impl ::tim_core::Validate for FilterType {
 /// The `LocalAuditWords` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -334,7 +334,7 @@ impl ::tim_core::Validate for LocalAuditWord {
 /// Request body of `v4/im_msg_audit_mgr/delete_local_audit_keywords`: Delete keywords from the local moderation list
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -414,7 +414,7 @@ impl ::tim_core::ApiRequest for Request {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

@@ -103,7 +103,7 @@ impl ::tim_core::__private::serde::Serialize for FilterType {
         serializer.serialize_i64(self.value())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for FilterType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -134,7 +134,7 @@ impl ::tim_core::Validate for FilterType {
 /// Request body of `v4/im_msg_audit_mgr/get_local_audit_keywords`: List the local moderation keywords
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -274,7 +274,7 @@ impl WordType {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for WordType {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -326,7 +326,7 @@ impl WordFilterType {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for WordFilterType {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -347,7 +347,7 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for WordFilterType {
 }
 /// The `LocalAuditWords` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct LocalAuditWord {
@@ -453,7 +453,7 @@ impl LocalAuditWord {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

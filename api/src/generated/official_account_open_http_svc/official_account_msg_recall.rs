@@ -71,7 +71,7 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 /// Request body of `v4/official_account_open_http_svc/official_account_msg_recall`: Recall official account messages
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -152,7 +152,7 @@ impl ::tim_core::ApiRequest for Request {
 }
 /// The `RecallRetList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct RecallRet {
@@ -211,7 +211,7 @@ impl RecallRet {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

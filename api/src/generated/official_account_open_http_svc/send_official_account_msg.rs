@@ -97,7 +97,7 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 /// Request body of `v4/official_account_open_http_svc/send_official_account_msg`: Broadcast a message from an official account
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -279,7 +279,7 @@ impl ::tim_core::ApiRequest for Request {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

@@ -61,7 +61,7 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
 /// Request body of `v4/profile/portrait_get`: Get user profiles
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -118,7 +118,7 @@ impl ::tim_core::ApiRequest for Request {
 }
 /// The `UserProfileItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct UserProfile {
@@ -188,7 +188,7 @@ impl UserProfile {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

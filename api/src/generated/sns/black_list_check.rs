@@ -97,7 +97,7 @@ impl ::tim_core::__private::serde::Serialize for BlackCheckType {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl<'de> ::tim_core::__private::serde::Deserialize<'de> for BlackCheckType {
     fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
         deserializer: D,
@@ -128,7 +128,7 @@ impl ::tim_core::Validate for BlackCheckType {
 /// Request body of `v4/sns/black_list_check`: Check blocklist relations
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
-    feature = "dynamic",
+    feature = "server",
     derive(::tim_core::__private::serde::Deserialize),
     serde(deny_unknown_fields)
 )]
@@ -239,7 +239,7 @@ impl BlackRelation {
         !matches!(self, Self::Unknown(_))
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 impl ::tim_core::__private::serde::Serialize for BlackRelation {
     fn serialize<S: ::tim_core::__private::serde::Serializer>(
         &self,
@@ -260,7 +260,7 @@ impl<'de> ::tim_core::__private::serde::Deserialize<'de> for BlackRelation {
 }
 /// The `BlackListCheckItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct BlackCheckInfo {
@@ -324,7 +324,7 @@ impl BlackCheckInfo {
 ///
 /// Fields the spec does not list are ignored.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-#[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+#[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
 #[serde(crate = "::tim_core::__private::serde")]
 #[non_exhaustive]
 pub struct Response {

@@ -578,6 +578,6 @@ pub mod callbacks {
         }
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[];

@@ -162,7 +162,7 @@ pub mod group {
         /// Request body of `v4/group/mute`: Mute a member
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -204,7 +204,7 @@ pub mod group {
         ///
         /// Fields the spec does not list are ignored.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-        #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+        #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
         #[serde(crate = "::tim_core::__private::serde")]
         #[non_exhaustive]
         pub struct Response {}
@@ -319,7 +319,7 @@ pub mod group {
         impl ::std::error::Error for Error {}
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "group")]

@@ -50,7 +50,7 @@ pub mod demo {
         /// The `Address` object.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -99,7 +99,7 @@ pub mod demo {
         /// The new profile.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -152,7 +152,7 @@ pub mod demo {
         /// Request body of `v4/demo/profile_set`: Set a profile
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -188,7 +188,7 @@ pub mod demo {
         }
         /// The `Result` object.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-        #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+        #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
         #[serde(crate = "::tim_core::__private::serde")]
         #[non_exhaustive]
         pub struct Result {
@@ -210,7 +210,7 @@ pub mod demo {
         ///
         /// Fields the spec does not list are ignored.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-        #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+        #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
         #[serde(crate = "::tim_core::__private::serde")]
         #[non_exhaustive]
         pub struct Response {
@@ -275,7 +275,7 @@ pub mod demo {
         impl ::std::error::Error for Error {}
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]

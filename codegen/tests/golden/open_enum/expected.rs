@@ -87,7 +87,7 @@ pub mod demo {
                 serializer.serialize_str(self.as_str())
             }
         }
-        #[cfg(feature = "dynamic")]
+        #[cfg(feature = "server")]
         impl<'de> ::tim_core::__private::serde::Deserialize<'de> for Kind {
             fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -156,7 +156,7 @@ pub mod demo {
                 serializer.serialize_i64(self.value())
             }
         }
-        #[cfg(feature = "dynamic")]
+        #[cfg(feature = "server")]
         impl<'de> ::tim_core::__private::serde::Deserialize<'de> for Level {
             fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -187,7 +187,7 @@ pub mod demo {
         /// Request body of `v4/demo/set_kind`: Set the kind
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -281,7 +281,7 @@ pub mod demo {
                 !matches!(self, Self::Unknown(_))
             }
         }
-        #[cfg(feature = "dynamic")]
+        #[cfg(feature = "server")]
         impl ::tim_core::__private::serde::Serialize for State {
             fn serialize<S: ::tim_core::__private::serde::Serializer>(
                 &self,
@@ -304,7 +304,7 @@ pub mod demo {
         ///
         /// Fields the spec does not list are ignored.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-        #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+        #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
         #[serde(crate = "::tim_core::__private::serde")]
         #[non_exhaustive]
         pub struct Response {
@@ -369,7 +369,7 @@ pub mod demo {
         impl ::std::error::Error for Error {}
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]

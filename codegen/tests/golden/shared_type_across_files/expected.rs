@@ -7,7 +7,7 @@ pub mod types {
     //! Types shared by several endpoints (`shared/types*.yaml`).
     /// A group member.
     #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
-    #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Deserialize))]
+    #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Deserialize))]
     #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct Member {
@@ -128,7 +128,7 @@ pub mod types {
     }
     /// What a role allows; only ever received.
     #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-    #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+    #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
     #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct RoleInfo {
@@ -210,7 +210,7 @@ pub mod group {
         /// Request body of `v4/group/add_member`: Add members
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -270,7 +270,7 @@ pub mod group {
         ///
         /// Fields the spec does not list are ignored.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-        #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+        #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
         #[serde(crate = "::tim_core::__private::serde")]
         #[non_exhaustive]
         pub struct Response {}
@@ -363,7 +363,7 @@ pub mod member {
         /// Request body of `v4/member/get_role`: Get a role
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -405,7 +405,7 @@ pub mod member {
         ///
         /// Fields the spec does not list are ignored.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-        #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+        #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
         #[serde(crate = "::tim_core::__private::serde")]
         #[non_exhaustive]
         pub struct Response {
@@ -464,7 +464,7 @@ pub mod member {
         impl ::std::error::Error for Error {}
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "group")]

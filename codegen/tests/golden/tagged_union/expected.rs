@@ -7,7 +7,7 @@ pub mod types {
     //! Types shared by several endpoints (`shared/types*.yaml`).
     /// The shared `FaceElem` type.
     #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
-    #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Deserialize))]
+    #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Deserialize))]
     #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct FaceElem {
@@ -35,7 +35,7 @@ pub mod types {
     }
     /// A text element.
     #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
-    #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Deserialize))]
+    #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Deserialize))]
     #[serde(crate = "::tim_core::__private::serde")]
     #[non_exhaustive]
     pub struct TextElem {
@@ -162,7 +162,7 @@ pub mod demo {
                 map.end()
             }
         }
-        #[cfg(feature = "dynamic")]
+        #[cfg(feature = "server")]
         impl<'de> ::tim_core::__private::serde::Deserialize<'de> for MsgElem {
             fn deserialize<D: ::tim_core::__private::serde::Deserializer<'de>>(
                 deserializer: D,
@@ -227,7 +227,7 @@ pub mod demo {
         /// Request body of `v4/demo/send`: Send a message
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
         #[cfg_attr(
-            feature = "dynamic",
+            feature = "server",
             derive(::tim_core::__private::serde::Deserialize),
             serde(deny_unknown_fields)
         )]
@@ -276,7 +276,7 @@ pub mod demo {
         ///
         /// Fields the spec does not list are ignored.
         #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
-        #[cfg_attr(feature = "dynamic", derive(::tim_core::__private::serde::Serialize))]
+        #[cfg_attr(feature = "server", derive(::tim_core::__private::serde::Serialize))]
         #[serde(crate = "::tim_core::__private::serde")]
         #[non_exhaustive]
         pub struct Response {}
@@ -327,7 +327,7 @@ pub mod demo {
         impl ::std::error::Error for Error {}
     }
 }
-#[cfg(feature = "dynamic")]
+#[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
