@@ -283,9 +283,16 @@ fn request(op: &Op, m: &Model) -> (&'static str, Value) {
     }
 }
 
-/// Runs one call through the world as the mock does (before, then handle),
-/// returning the reply body.
-fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, TestCaseError> {
+/// Runs one call through the world as the mock does with callbacks (before,
+/// then handle), returning the reply body. With a `twin`, the same call
+/// also runs there as the mock does without callbacks (one step, no
+/// before-callback payloads), and the two replies must agree.
+fn run(
+    world: &mut World,
+    twin: Option<&mut World>,
+    path: &'static str,
+    body: &Value,
+) -> Result<Value, TestCaseError> {
     let entry = dynamic::find(tim_runtime::api::ENDPOINTS, path).ok_or_else(|| TestCaseError::fail(path))?;
     let bytes = serde_json::to_vec(body).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let canonical = (entry.parse_request)(&bytes)
@@ -314,6 +321,14 @@ fn run(world: &mut World, path: &'static str, body: &Value) -> Result<Value, Tes
             None => return Err(TestCaseError::fail(format!("{path} is not stateful"))),
         },
     };
+    if let Some(twin) = twin {
+        let alone = match twin.handle_without_callbacks(&call) {
+            Some(Ok(done)) => done.body(),
+            Some(Err(r)) => json!({"ActionStatus": "FAIL", "ErrorCode": r.code, "ErrorInfo": r.info}),
+            None => return Err(TestCaseError::fail(format!("{path} is not stateful"))),
+        };
+        prop_assert_eq!(&alone, &reply, "{}: without callbacks the answer differs", path);
+    }
     // Replies keep the documented field set.
     if reply["ErrorCode"] == 0 {
         let spec = specs().endpoints.iter().find(|e| e.path == path);
@@ -355,10 +370,11 @@ fn check_event(event: &Event) -> Result<(), TestCaseError> {
 
 fn check_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
     let mut world = World::new(ADMIN);
+    let mut twin = World::new(ADMIN);
     let mut model = Model::default();
     for op in ops {
         let (path, body) = request(op, &model);
-        let reply = run(&mut world, path, &body)?;
+        let reply = run(&mut world, Some(&mut twin), path, &body)?;
         let ok = reply["ErrorCode"] == 0;
         match *op {
             Op::Import(u) if ok => {
@@ -442,8 +458,10 @@ fn check_sequence(ops: &[Op]) -> Result<(), TestCaseError> {
             prop_assert!(!world.mentions_account(gone), "{gone} is still named after {op:?}");
         }
     }
-    // The state file round-trips.
+    // The state file round-trips, and serving without callbacks left the same state.
     let saved = serde_json::to_value(&world).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let twin = serde_json::to_value(&twin).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&twin, &saved, "without callbacks the state differs");
     let back: World =
         serde_json::from_value(saved.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(serde_json::to_value(&back).map_err(|e| TestCaseError::fail(e.to_string()))?, saved);
@@ -530,7 +548,7 @@ fn documented_samples_get_documented_answers() {
             for a in &accounts {
                 world.accounts.ensure(a);
             }
-            run(&mut world, path, request).unwrap_or_else(|e| panic!("{path} ({}): {e}", sample.name));
+            run(&mut world, None, path, request).unwrap_or_else(|e| panic!("{path} ({}): {e}", sample.name));
             checked += 1;
         }
     }

@@ -739,6 +739,20 @@ async fn emulate(
     let refused = |r: world::Refusal| (fail(r.code, &r.info), Outcome::Replied(r.code));
     let (sdkappid, server) = (shared.config.sdkappid, shared.addr.as_str());
     let probe = world::Call { meta, path, body: &body, operator, now, sdkappid, server, ticket: None };
+    let Some(emitter) = &shared.callbacks else {
+        // No callbacks to send in between: the checks and the change under
+        // one lock.
+        let handled = {
+            let mut world = shared.world();
+            let call = world::Call { ticket: world.take_ticket(&probe), ..probe };
+            world.handle_without_callbacks(&call)
+        };
+        return match handled {
+            Some(Ok(done)) => finish(done).0,
+            Some(Err(r)) => refused(r),
+            None => (ok_reply(meta), Outcome::Replied(0)),
+        };
+    };
     // The ticket and the before-callbacks under one lock.
     let (ticket, before) = {
         let mut world = shared.world();
@@ -750,28 +764,26 @@ async fn emulate(
         Some(Err(r)) => return refused(r),
         None => Vec::new(),
     };
-    if let Some(emitter) = &shared.callbacks {
-        for event in before {
-            let sent = emitter.send(event, &client_ip).await;
-            match &sent.applied {
-                AppliedDecision::Denied { caller_error, info, .. } => {
-                    return (fail(*caller_error, info), Outcome::Replied(*caller_error));
-                }
-                // The caller is told the call succeeded; nothing is stored.
-                AppliedDecision::Dropped { .. } => return (ok_reply(meta), Outcome::Replied(0)),
-                AppliedDecision::Allowed { modified, .. } => {
-                    if let Some(reply) = &sent.reply {
-                        let mut changed = body.clone();
-                        callbacks::modify_request(&mut changed, modified, &reply.fields);
-                        // A replacement that does not fit the request (a
-                        // `MsgBody` that is not a message body) is ignored.
-                        if let Some(checked) = recheck(&shared.config, meta, &changed) {
-                            body = checked;
-                        }
+    for event in before {
+        let sent = emitter.send(event, &client_ip).await;
+        match &sent.applied {
+            AppliedDecision::Denied { caller_error, info, .. } => {
+                return (fail(*caller_error, info), Outcome::Replied(*caller_error));
+            }
+            // The caller is told the call succeeded; nothing is stored.
+            AppliedDecision::Dropped { .. } => return (ok_reply(meta), Outcome::Replied(0)),
+            AppliedDecision::Allowed { modified, .. } => {
+                if let Some(reply) = &sent.reply {
+                    let mut changed = body.clone();
+                    callbacks::modify_request(&mut changed, modified, &reply.fields);
+                    // A replacement that does not fit the request (a
+                    // `MsgBody` that is not a message body) is ignored.
+                    if let Some(checked) = recheck(&shared.config, meta, &changed) {
+                        body = checked;
                     }
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
     let call = world::Call { meta, path, body: &body, operator, now, sdkappid, server, ticket };
@@ -780,17 +792,23 @@ async fn emulate(
         Some(Err(r)) => return refused(r),
         None => return (ok_reply(meta), Outcome::Replied(0)),
     };
-    let reply = done.body();
-    let outcome = match reply.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0) {
-        0 if done.ignored => Outcome::Ignored,
-        code => Outcome::Replied(code),
-    };
-    if let Some(emitter) = &shared.callbacks {
-        for event in done.events {
-            emitter.send(event, &client_ip).await;
-        }
+    let ((reply, outcome), events) = finish(done);
+    for event in events {
+        emitter.send(event, &client_ip).await;
     }
     (reply, outcome)
+}
+
+/// A handled call's reply body and outcome, and the after-callbacks to send.
+fn finish(done: world::Done) -> ((Value, Outcome), Vec<world::Event>) {
+    let ignored = done.ignored;
+    let events = done.events;
+    let reply = world::Done { events: Vec::new(), ..done }.into_body();
+    let outcome = match reply.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0) {
+        0 if ignored => Outcome::Ignored,
+        code => Outcome::Replied(code),
+    };
+    ((reply, outcome), events)
 }
 
 /// `body` checked against its endpoint's spec again, in canonical form;

@@ -40,7 +40,7 @@ pub use crate::state_file::StateFileError;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tim_runtime::{EndpointMeta, ErrorRole};
 
 pub use self::accounts::Accounts;
@@ -212,13 +212,16 @@ impl Done {
 
     /// The full reply body.
     pub fn body(&self) -> Value {
+        self.clone().into_body()
+    }
+
+    /// The full reply body, moved out.
+    pub fn into_body(self) -> Value {
         let mut body = Map::new();
-        body.insert("ActionStatus".into(), json!("OK"));
-        body.insert("ErrorInfo".into(), json!(""));
-        body.insert("ErrorCode".into(), json!(0));
-        for (k, v) in &self.reply {
-            body.insert(k.clone(), v.clone());
-        }
+        body.insert("ActionStatus".into(), Value::from("OK"));
+        body.insert("ErrorInfo".into(), Value::from(""));
+        body.insert("ErrorCode".into(), Value::from(0));
+        body.extend(self.reply);
         Value::Object(body)
     }
 }
@@ -344,6 +347,18 @@ impl World {
                 _ => Ok(Vec::new()),
             }
         }))
+    }
+
+    /// [`before`](Self::before)'s checks and [`handle`](Self::handle) in
+    /// one step, for a server that sends no callbacks: the before-callback
+    /// payloads are not built (every refusal a before step makes, its
+    /// handler makes too). `None`: the path is not stateful.
+    pub fn handle_without_callbacks(&mut self, call: &Call<'_>) -> Option<Handled> {
+        route(call.path)?;
+        if let Err(r) = Self::body_limits(call) {
+            return Some(Err(r));
+        }
+        self.handle(call)
     }
 
     /// Answers `call` from the state, changing it. `None`: the path is not
