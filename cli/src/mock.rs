@@ -131,8 +131,10 @@ fn stateful_help() -> String {
     format!(
         "Signals: Ctrl-C (SIGINT) and SIGTERM save the --state file and exit 0; SIGHUP saves it \
          and keeps serving.\n\n\
+         Inspector page: /__tim/ui (accounts, conversations, groups, friends, callbacks and \
+         requests, live; send messages, create accounts, reset, download and load the state).\n\n\
          Control API (no credentials on loopback): POST /__tim/reset, GET and PUT /__tim/state, \
-         GET /__tim/requests, GET /__tim/callbacks.\n\n\
+         GET /__tim/requests, GET /__tim/callbacks, GET /__tim/version, GET /__tim/view/....\n\n\
          Endpoints answered from the emulated state ({}):\n  {}\n\n{canned}",
         paths.len(),
         paths.join("\n  ")
@@ -197,11 +199,14 @@ pub(crate) fn run(config: &Config, args: MockArgs) -> Result<(), Failure> {
             if own_key.is_some() { "(the key from --secret-key / TIM_SECRET_KEY)" } else { secret };
         let mode = if args.stateless { "stateless mock" } else { "emulator" };
         let control = if server.addr().ip().is_loopback() {
-            "control API: {base_url}/__tim/ (reset, state, requests, callbacks)"
-                .replace("{base_url}", &base_url)
+            format!(
+                "inspector: {base_url}/__tim/ui\n\
+                 control API: {base_url}/__tim/ (reset, state, requests, callbacks)"
+            )
         } else {
             format!(
-                "control API: {base_url}/__tim/ (needs the admin's UserSig query parameters off loopback)\n\
+                "inspector: {base_url}/__tim/ui?<the admin's UserSig query parameters>\n\
+                 control API: {base_url}/__tim/ (needs the admin's UserSig query parameters off loopback)\n\
                  warning: plain HTTP on a non-loopback address; put it behind TLS outside a test network"
             )
         };

@@ -413,3 +413,16 @@ fn an_unread_stderr_does_not_stall_the_server() {
     }
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+#[test]
+fn the_inspector_address_is_printed_and_serves_the_page() {
+    let mut e = Emulator::start(&[]);
+    // Dropped at the end, which stops it.
+    let line = e._stdout.by_ref().map_while(Result::ok).find(|l| l.starts_with("inspector: "));
+    let line = line.expect("tim mock prints the inspector's address");
+    assert!(line.ends_with("/__tim/ui"), "{line}");
+    let head = "GET /__tim/ui HTTP/1.1\r\nHost: tim\r\nConnection: close\r\n\r\n";
+    let page = exchange(&e.addr(), head, b"").unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("<title>tim mock inspector</title>"), "{page}");
+}

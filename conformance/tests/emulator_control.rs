@@ -338,3 +338,61 @@ async fn history_files_are_served_where_get_history_points() {
     assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip file");
     assert_eq!(file.gzip_size, Some(gz.len() as u64));
 }
+
+#[tokio::test]
+async fn the_inspector_endpoints_page_filter_and_follow_changes() {
+    let server = MockServer::start(config()).await.unwrap();
+    let (_, v0) = control(&server, reqwest::Method::GET, "version", None).await;
+    let client = server.client_builder().build().unwrap();
+    for id in ["alice", "bob", "carol"] {
+        client.call(&account_import::Request::new(id)).await.unwrap();
+    }
+    let (_, v1) = control(&server, reqwest::Method::GET, "version", None).await;
+    assert!(v1["version"].as_u64() > v0["version"].as_u64(), "{v0} then {v1}");
+
+    // The session's query parameters are a working admin UserSig.
+    let (status, session) = control(&server, reqwest::Method::GET, "session", None).await;
+    assert_eq!(status, 200);
+    let query = session["query"].as_str().unwrap();
+    let url = format!("{}/v4/im_open_login_svc/account_import?{query}&random=9", server.base_url());
+    let reply = reqwest::Client::new().post(url).body(r#"{"UserID":"dave"}"#).send().await.unwrap();
+    let reply: Value = serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap();
+    assert_eq!(reply["ErrorCode"], 0, "{reply}");
+
+    // Views are paged and name what is wrong with a request.
+    let (status, page) = control(&server, reqwest::Method::GET, "view/accounts?offset=1&limit=2", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["total"], 5, "{page}"); // the admin and four accounts
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    let (status, err) = control(&server, reqwest::Method::GET, "view/accounts?limit=0", None).await;
+    assert_eq!(status, 400);
+    assert!(err["error"].as_str().unwrap().contains("limit"), "{err}");
+    let (status, _) = control(&server, reqwest::Method::GET, "view/nothing", None).await;
+    assert_eq!(status, 404);
+
+    // The request log filters by path and by error, newest last.
+    let missing = sendmsg::Request::new("nobody", 1u32, text("hi")).from_account("alice");
+    assert!(client.call(&missing).await.is_err());
+    let (_, failed) = control(&server, reqwest::Method::GET, "requests?errors=1", None).await;
+    let failed = failed.as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["path"], "v4/openim/sendmsg");
+    let (_, imports) =
+        control(&server, reqwest::Method::GET, "requests?path=account_import&limit=2", None).await;
+    assert_eq!(imports.as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn the_page_needs_no_credentials_and_its_data_does() {
+    let server = MockServer::start(config().control_auth(true)).await.unwrap();
+    let get = |path: &str| {
+        let url = format!("{}/__tim/{path}", server.base_url());
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get("ui").await, 200);
+    assert_eq!(get("ui/app.js").await, 200);
+    assert_eq!(get("ui/secrets.json").await, 404);
+    assert_eq!(get("view/summary").await, 401);
+    assert_eq!(get("session").await, 401);
+    assert_eq!(get(&format!("view/summary?{}", auth_query())).await, 200);
+}

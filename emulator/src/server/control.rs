@@ -6,14 +6,20 @@
 //! | `POST /__tim/reset` | back to an empty app (the admin account only); the logs, rate buckets, queued faults and replies are cleared |
 //! | `GET /__tim/state` | the state, as a state file ([`crate::state_file`]) |
 //! | `PUT /__tim/state` | replaces the state with a state file; an invalid one is a 400 and changes nothing |
-//! | `GET /__tim/requests` | the request log, a JSON array, newest last |
-//! | `GET /__tim/callbacks` | the callback log, a JSON array, newest last |
+//! | `GET /__tim/requests` | the request log, a JSON array, newest last (`?path=` keeps paths containing it, `errors=1` failed calls, `limit=N` the newest N) |
+//! | `GET /__tim/callbacks` | the callback log, a JSON array, newest last (`?command=`, `limit=`) |
 //! | `GET /__tim/history/<ChatType>/<YYYYMMDDHH>` | the gzip archive `get_history` links to |
+//! | `GET /__tim/version` | `{"version": N}`: N grows with every request answered and every change made here |
+//! | `GET /__tim/session` | the admin's REST query parameters (`sdkappid`, `identifier`, a fresh `usersig`, `contenttype`), for the inspector's actions |
+//! | `GET /__tim/view/...` | read-only views of the state for the inspector ([`super::inspect`]) |
+//! | `GET /__tim/ui` | the inspector page |
 //!
 //! On a loopback address no credentials are needed. Bound elsewhere, every
 //! control request needs the admin's query parameters, as a REST call does
 //! (`sdkappid`, `identifier`, `usersig`, `random`, `contenttype=json`):
-//! without them the answer is HTTP 401, with wrong ones 403.
+//! without them the answer is HTTP 401, with wrong ones 403. The inspector
+//! page's own files hold no data and are served to anyone; open it with the
+//! credentials in its address (`/__tim/ui?sdkappid=...`) and it passes them on.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +33,7 @@ use serde_json::Value;
 use tim_runtime::ErrorRole;
 
 use super::callbacks::{AppliedDecision, CallbackResponse, EmittedCallback};
+use super::inspect::{self, Query};
 use super::rate::RateLimiter;
 use super::{check_query, lock, read_body, BodyError, Outcome, RecordedRequest, Shared};
 use crate::world::history;
@@ -41,6 +48,9 @@ pub(super) async fn handle(
     req: Request<Incoming>,
     path: &str,
 ) -> Response<Full<Bytes>> {
+    if let Some(file) = path.strip_prefix("__tim/ui").map(|f| f.trim_start_matches('/')) {
+        return page_file(req.method(), file);
+    }
     if !shared.control_open {
         let query = tim_core::query::parse(req.uri().query().unwrap_or(""));
         if let Err((role, info)) = check_query(&shared.config, &query) {
@@ -57,15 +67,28 @@ pub(super) async fn handle(
     if let Some(rest) = path.strip_prefix("__tim/history/") {
         return history_file(shared, &method, rest);
     }
+    let query = Query::parse(req.uri().query().unwrap_or(""));
+    if let Some(name) = path.strip_prefix("__tim/view/") {
+        if method != Method::GET {
+            return error(StatusCode::METHOD_NOT_ALLOWED, "views are read with GET");
+        }
+        let now = crate::world::unix_now();
+        return match inspect::view(&shared.world(), name, &query, now) {
+            None => error(StatusCode::NOT_FOUND, &format!("no view {name:?}")),
+            Some(Err(why)) => error(StatusCode::BAD_REQUEST, &why),
+            Some(Ok(doc)) => json(StatusCode::OK, doc),
+        };
+    }
     let allowed: &[Method] = match path {
         "__tim/reset" => &[Method::POST],
         "__tim/state" => &[Method::GET, Method::PUT],
-        "__tim/requests" | "__tim/callbacks" => &[Method::GET],
+        "__tim/requests" | "__tim/callbacks" | "__tim/version" | "__tim/session" => &[Method::GET],
         _ => {
             return error(
                 StatusCode::NOT_FOUND,
                 "no such control endpoint; there are POST /__tim/reset, GET and PUT /__tim/state, \
-                 GET /__tim/requests and GET /__tim/callbacks",
+                 GET /__tim/requests, /__tim/callbacks, /__tim/version, /__tim/session, /__tim/view/... \
+                 and the page /__tim/ui",
             )
         }
     };
@@ -81,8 +104,14 @@ pub(super) async fn handle(
     match (path, method) {
         ("__tim/reset", _) => {
             reset(shared);
+            shared.changed();
             json(StatusCode::OK, br#"{"reset":true}"#.to_vec())
         }
+        ("__tim/version", _) => {
+            let version = shared.changes.load(std::sync::atomic::Ordering::Relaxed);
+            json(StatusCode::OK, format!("{{\"version\":{version}}}").into_bytes())
+        }
+        ("__tim/session", _) => json(StatusCode::OK, session(shared)),
         ("__tim/state", Method::GET) => {
             let world = shared.world().clone();
             json(StatusCode::OK, state_file::to_vec(&world))
@@ -99,21 +128,92 @@ pub(super) async fn handle(
                 Ok(mut world) => {
                     world.accounts.ensure(&shared.config.admin);
                     *shared.world() = world;
+                    shared.changed();
                     json(StatusCode::OK, br#"{"replaced":true}"#.to_vec())
                 }
             },
         },
         ("__tim/requests", _) => {
+            let limit = match limit(&query) {
+                Ok(l) => l,
+                Err(why) => return error(StatusCode::BAD_REQUEST, &why),
+            };
+            let (path_part, errors) = (query.text("path"), query.text("errors") == "1");
             let requests = shared.state().requests.all();
-            let entries: Vec<RequestEntry<'_>> = requests.iter().map(RequestEntry::new).collect();
+            let entries: Vec<RequestEntry<'_>> = newest(
+                requests
+                    .iter()
+                    .map(RequestEntry::new)
+                    .filter(|e| e.path.contains(path_part) && (!errors || e.error_code != Some(0))),
+                limit,
+            );
             json(StatusCode::OK, serde_json::to_vec(&entries).unwrap_or_default())
         }
         _ => {
+            let limit = match limit(&query) {
+                Ok(l) => l,
+                Err(why) => return error(StatusCode::BAD_REQUEST, &why),
+            };
+            let command = query.text("command");
             let sent = shared.callbacks.as_ref().map(|e| e.sent(0)).unwrap_or_default();
-            let entries: Vec<CallbackEntry<'_>> = sent.iter().map(CallbackEntry::new).collect();
+            let entries: Vec<CallbackEntry<'_>> =
+                newest(sent.iter().filter(|c| c.command.contains(command)).map(CallbackEntry::new), limit);
             json(StatusCode::OK, serde_json::to_vec(&entries).unwrap_or_default())
         }
     }
+}
+
+/// A file of the inspector page.
+fn page_file(method: &Method, file: &str) -> Response<Full<Bytes>> {
+    if method != Method::GET {
+        return error(StatusCode::METHOD_NOT_ALLOWED, "the page is fetched with GET");
+    }
+    match inspect::asset(file) {
+        None => error(StatusCode::NOT_FOUND, "no such file of the inspector page"),
+        Some((kind, bytes)) => Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", kind)
+            .header("cache-control", "no-cache")
+            .body(Full::new(Bytes::from_static(bytes)))
+            .unwrap_or_default(),
+    }
+}
+
+/// How long a UserSig handed to the inspector page lasts.
+const SESSION_SIG: Duration = Duration::from_secs(24 * 3600);
+
+/// `GET /__tim/session`: the admin's REST query parameters but `random`.
+fn session(shared: &Shared) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Session<'a> {
+        sdkappid: u64,
+        identifier: &'a str,
+        query: String,
+    }
+    let cfg = &shared.config;
+    let sig = cfg.key.gen(&cfg.admin, SESSION_SIG);
+    let query = format!(
+        "sdkappid={}&identifier={}&usersig={}&contenttype=json",
+        cfg.sdkappid,
+        tim_core::query::encode(&cfg.admin),
+        tim_core::query::encode(&sig)
+    );
+    serde_json::to_vec(&Session { sdkappid: cfg.sdkappid, identifier: &cfg.admin, query }).unwrap_or_default()
+}
+
+/// `limit`: keep only the newest N entries (none: all).
+fn limit(query: &Query) -> Result<Option<usize>, String> {
+    query.number("limit")
+}
+
+/// The last `limit` of `entries` (all without a limit), oldest first.
+fn newest<T>(entries: impl Iterator<Item = T>, limit: Option<usize>) -> Vec<T> {
+    let mut all: Vec<T> = entries.collect();
+    if let Some(n) = limit {
+        let cut = all.len().saturating_sub(n);
+        all.drain(..cut);
+    }
+    all
 }
 
 /// `GET /__tim/history/<ChatType>/<YYYYMMDDHH>`: the gzip archive that

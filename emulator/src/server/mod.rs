@@ -10,6 +10,7 @@
 
 mod callbacks;
 mod control;
+mod inspect;
 mod log;
 mod rate;
 
@@ -17,6 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -349,6 +351,9 @@ struct Shared {
     control_open: bool,
     /// The bound address, as text.
     addr: String,
+    /// Grows with every request answered and every change through the
+    /// control API: the inspector page polls it to know when to refresh.
+    changes: AtomicU64,
 }
 
 /// Locks, recovering from poisoning: a handler never panics on input, and a
@@ -364,6 +369,11 @@ impl Shared {
 
     fn world(&self) -> MutexGuard<'_, World> {
         lock(&self.world)
+    }
+
+    /// Notes a change the inspector page should show.
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -427,6 +437,7 @@ impl MockServer {
             callbacks,
             control_open,
             addr: addr.to_string(),
+            changes: AtomicU64::new(0),
         });
         let accept = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -620,6 +631,7 @@ async fn handle(shared: &Arc<Shared>, req: Request<Incoming>, peer: SocketAddr) 
     record.latency = started.elapsed();
     let weight = record.weight();
     shared.state().requests.push(record, weight);
+    shared.changed();
     response
 }
 
