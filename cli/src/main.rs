@@ -63,8 +63,11 @@ enum Command {
     /// Generate or verify UserSigs (needs only the SDKAppID and secret key).
     #[command(subcommand)]
     Usersig(UsersigCommand),
-    /// List the endpoints this build knows.
+    /// List the endpoints this build knows, or those matching a query.
     Endpoints {
+        /// Words that must all appear in the path or the title (any case),
+        /// e.g. `tim endpoints group member`.
+        query: Vec<String>,
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
@@ -144,7 +147,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Call(args) => call(&cli.config, args),
         Command::Usersig(cmd) => usersig(&cli.config, cmd),
-        Command::Endpoints { json } => endpoints(json),
+        Command::Endpoints { query, json } => endpoints(&query, json),
         Command::Callback(cmd) => callback::run(&cli.config, cmd),
         Command::Mock(args) => mock::run(&cli.config, args),
     };
@@ -241,6 +244,18 @@ fn unknown_endpoint(path: &str) -> Failure {
         .map(|e| e.meta.path)
         .filter(|p| !last.is_empty() && (p.ends_with(&format!("/{last}")) || p.contains(wanted)))
         .collect();
+    let mut similar = similar;
+    if similar.is_empty() {
+        // A typo: the nearest path by edit distance, else the nearest last part.
+        use tim_runtime::endpoint::check::nearest;
+        let short = |p: &'static str| p.trim_start_matches("v4/");
+        let paths = || ENDPOINTS.iter().map(|e| e.meta.path);
+        let near = nearest(wanted.trim_start_matches("v4/"), paths().map(short)).or_else(|| {
+            let part = nearest(last, paths().filter_map(|p| p.rsplit('/').next()))?;
+            paths().map(short).find(|p| p.rsplit('/').next() == Some(part))
+        });
+        similar.extend(near.and_then(|n| paths().find(|p| short(p) == n)));
+    }
     let mut msg = format!("unknown endpoint `{path}`");
     if !similar.is_empty() {
         let _ = write!(msg, "; did you mean {}?", similar.join(" or "));
@@ -414,9 +429,24 @@ fn utc(unix: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
-fn endpoints(as_json: bool) -> Result<(), Failure> {
+/// Whether every word of `query` appears in the endpoint's path or title.
+fn matches(meta: &tim_runtime::EndpointMeta, query: &[String]) -> bool {
+    let (path, title) = (meta.path.to_lowercase(), meta.title.to_lowercase());
+    query.iter().map(|w| w.to_lowercase()).all(|w| path.contains(&w) || title.contains(&w))
+}
+
+fn endpoints(query: &[String], as_json: bool) -> Result<(), Failure> {
+    let selected: Vec<&EndpointEntry> = ENDPOINTS.iter().filter(|e| matches(e.meta, query)).collect();
+    if selected.is_empty() {
+        let words = query.join(" ");
+        let paths = ENDPOINTS.iter().map(|e| e.meta.path.trim_start_matches("v4/"));
+        let near = tim_runtime::endpoint::check::nearest(&words, paths)
+            .map(|p| format!("; did you mean `{p}`?"))
+            .unwrap_or_default();
+        return Err(failed(format!("no endpoint matches {words:?}{near}")));
+    }
     if as_json {
-        let list: Vec<Value> = ENDPOINTS
+        let list: Vec<Value> = selected
             .iter()
             .map(|e| {
                 let m = e.meta;
@@ -432,7 +462,7 @@ fn endpoints(as_json: bool) -> Result<(), Failure> {
         let text = serde_json::to_string_pretty(&list).map_err(|e| failed(e.to_string()))?;
         return print_out(&format!("{text}\n"));
     }
-    let rows: Vec<[String; 4]> = ENDPOINTS
+    let rows: Vec<[String; 4]> = selected
         .iter()
         .map(|e| {
             let m = e.meta;

@@ -4,4 +4,6 @@
 fn compile_failures() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/compile_fail/*.rs");
+    // The builder forms a Rust user expects: one file per form.
+    t.pass("tests/compile_pass/*.rs");
 }

@@ -206,8 +206,9 @@ async fn friend_get_pages_through_every_friend() {
     let items: Vec<_> = ids
         .iter()
         .map(|id| {
-            friend_import::ImportFriendItem::new(id.as_str(), "AddSource_Type_Import")
-                .custom_item(vec![ProfileItem::new("Tag_SNS_Custom_Rank", json!(1))])
+            friend_import::ImportFriendItem::new(id.as_str(), "AddSource_Type_Import").custom_item(vec![
+                friend_import::CustomFriendItem::new().tag("Tag_SNS_Custom_Rank").value(json!(1)),
+            ])
         })
         .collect();
     let resp = client.call(&friend_import::Request::new("owner", items)).await.unwrap();

@@ -85,8 +85,8 @@ impl ContactGroupItem {
     }
     /// Sets `GroupId`.
     #[must_use]
-    pub fn group_id(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.group_id = ::std::option::Option::Some(value.into());
+    pub fn group_id(mut self, value: u32) -> Self {
+        self.group_id = ::std::option::Option::Some(value);
         self
     }
 }
@@ -252,8 +252,8 @@ impl ContactMarkInfo {
     }
     /// Sets `Timestamp`.
     #[must_use]
-    pub fn timestamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.timestamp = ::std::option::Option::Some(value.into());
+    pub fn timestamp(mut self, value: u64) -> Self {
+        self.timestamp = ::std::option::Option::Some(value);
         self
     }
     /// Sets `StandardMark`.
@@ -278,9 +278,11 @@ impl ContactMarkInfo {
     #[must_use]
     pub fn contact_group_id(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<u32>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
     ) -> Self {
-        self.contact_group_id = ::std::option::Option::Some(value.into());
+        self.contact_group_id = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -396,8 +398,8 @@ impl ContactResultItem {
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i32) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -580,11 +582,11 @@ impl FriendResultItem {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         to_account: impl ::std::convert::Into<::std::string::String>,
-        result_code: impl ::std::convert::Into<i64>,
+        result_code: i64,
     ) -> Self {
         Self {
             to_account: to_account.into(),
-            result_code: result_code.into(),
+            result_code,
             result_info: ::std::option::Option::None,
         }
     }
@@ -711,8 +713,8 @@ impl GroupAtInfo {
     }
     /// Sets `GroupAtAllFlag`.
     #[must_use]
-    pub fn group_at_all_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.group_at_all_flag = ::std::option::Option::Some(value.into());
+    pub fn group_at_all_flag(mut self, value: u32) -> Self {
+        self.group_at_all_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupAt_Account`.
@@ -825,12 +827,9 @@ impl GroupCounterItem {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         key: impl ::std::convert::Into<::std::string::String>,
-        value: impl ::std::convert::Into<i64>,
+        value: i64,
     ) -> Self {
-        Self {
-            key: key.into(),
-            value: value.into(),
-        }
+        Self { key: key.into(), value }
     }
 }
 impl ::tim_core::Validate for GroupCounterItem {
@@ -925,32 +924,32 @@ impl GroupHistoryMsg {
     }
     /// Sets `IsPlaceMsg`.
     #[must_use]
-    pub fn is_place_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_place_msg = ::std::option::Option::Some(value.into());
+    pub fn is_place_msg(mut self, value: u32) -> Self {
+        self.is_place_msg = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgPriority`.
     #[must_use]
-    pub fn msg_priority(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_priority = ::std::option::Option::Some(value.into());
+    pub fn msg_priority(mut self, value: u32) -> Self {
+        self.msg_priority = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgRandom`.
     #[must_use]
-    pub fn msg_random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_random = ::std::option::Option::Some(value.into());
+    pub fn msg_random(mut self, value: u32) -> Self {
+        self.msg_random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgTimeStamp`.
     #[must_use]
-    pub fn msg_time_stamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time_stamp = ::std::option::Option::Some(value.into());
+    pub fn msg_time_stamp(mut self, value: u64) -> Self {
+        self.msg_time_stamp = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgBody`.
@@ -961,8 +960,8 @@ impl GroupHistoryMsg {
     }
     /// Sets `IsSystemMsg`.
     #[must_use]
-    pub fn is_system_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_system_msg = ::std::option::Option::Some(value.into());
+    pub fn is_system_msg(mut self, value: u32) -> Self {
+        self.is_system_msg = ::std::option::Option::Some(value);
         self
     }
 }
@@ -1065,14 +1064,14 @@ impl GroupMemberInfo {
     }
     /// Sets `JoinTime`.
     #[must_use]
-    pub fn join_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.join_time = ::std::option::Option::Some(value.into());
+    pub fn join_time(mut self, value: u64) -> Self {
+        self.join_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgFlag`.
@@ -1086,14 +1085,14 @@ impl GroupMemberInfo {
     }
     /// Sets `LastSendMsgTime`.
     #[must_use]
-    pub fn last_send_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_send_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_send_msg_time(mut self, value: u64) -> Self {
+        self.last_send_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MuteUntil`.
     #[must_use]
-    pub fn mute_until(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.mute_until = ::std::option::Option::Some(value.into());
+    pub fn mute_until(mut self, value: u64) -> Self {
+        self.mute_until = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NameCard`.
@@ -1109,9 +1108,13 @@ impl GroupMemberInfo {
     #[must_use]
     pub fn app_member_defined_data(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<self::AppDefinedDataItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<self::AppDefinedDataItem>,
+        >,
     ) -> Self {
-        self.app_member_defined_data = ::std::option::Option::Some(value.into());
+        self.app_member_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -1798,8 +1801,8 @@ impl MsgExtension {
     }
     /// Sets `Seq`.
     #[must_use]
-    pub fn seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.seq = ::std::option::Option::Some(value.into());
+    pub fn seq(mut self, value: u64) -> Self {
+        self.seq = ::std::option::Option::Some(value);
         self
     }
 }
@@ -1860,8 +1863,8 @@ impl MsgExtensionResult {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i32) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Extension`.
@@ -2157,8 +2160,8 @@ impl AndroidPushInfo {
     }
     /// Sets `VIVOClassification`.
     #[must_use]
-    pub fn vivo_classification(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.vivo_classification = ::std::option::Option::Some(value.into());
+    pub fn vivo_classification(mut self, value: i32) -> Self {
+        self.vivo_classification = ::std::option::Option::Some(value);
         self
     }
     /// Sets `HuaWeiImportance`.
@@ -2172,11 +2175,8 @@ impl AndroidPushInfo {
     }
     /// Sets `ExtAsHuaweiIntentParam`.
     #[must_use]
-    pub fn ext_as_huawei_intent_param(
-        mut self,
-        value: impl ::std::convert::Into<i32>,
-    ) -> Self {
-        self.ext_as_huawei_intent_param = ::std::option::Option::Some(value.into());
+    pub fn ext_as_huawei_intent_param(mut self, value: i32) -> Self {
+        self.ext_as_huawei_intent_param = ::std::option::Option::Some(value);
         self
     }
     /// Sets `HuaWeiCategory`.
@@ -2261,8 +2261,8 @@ impl ApnsPushInfo {
     }
     /// Sets `BadgeMode`.
     #[must_use]
-    pub fn badge_mode(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.badge_mode = ::std::option::Option::Some(value.into());
+    pub fn badge_mode(mut self, value: i32) -> Self {
+        self.badge_mode = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Title`.
@@ -2294,8 +2294,8 @@ impl ApnsPushInfo {
     }
     /// Sets `MutableContent`.
     #[must_use]
-    pub fn mutable_content(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.mutable_content = ::std::option::Option::Some(value.into());
+    pub fn mutable_content(mut self, value: i32) -> Self {
+        self.mutable_content = ::std::option::Option::Some(value);
         self
     }
 }
@@ -2628,20 +2628,20 @@ impl RelayMsg {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u32) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgRandom`.
     #[must_use]
-    pub fn msg_random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_random = ::std::option::Option::Some(value.into());
+    pub fn msg_random(mut self, value: u32) -> Self {
+        self.msg_random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgTimeStamp`.
     #[must_use]
-    pub fn msg_time_stamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time_stamp = ::std::option::Option::Some(value.into());
+    pub fn msg_time_stamp(mut self, value: u64) -> Self {
+        self.msg_time_stamp = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgBody`.
@@ -3010,8 +3010,8 @@ impl TIMFaceElem {
     }
     /// Sets `Index`.
     #[must_use]
-    pub fn index(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.index = ::std::option::Option::Some(value.into());
+    pub fn index(mut self, value: i64) -> Self {
+        self.index = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Data`.
@@ -3107,8 +3107,8 @@ impl TIMFileElem {
     }
     /// Sets `FileSize`.
     #[must_use]
-    pub fn file_size(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.file_size = ::std::option::Option::Some(value.into());
+    pub fn file_size(mut self, value: u64) -> Self {
+        self.file_size = ::std::option::Option::Some(value);
         self
     }
     /// Sets `FileName`.
@@ -3122,8 +3122,8 @@ impl TIMFileElem {
     }
     /// Sets `Download_Flag`.
     #[must_use]
-    pub fn download_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.download_flag = ::std::option::Option::Some(value.into());
+    pub fn download_flag(mut self, value: u32) -> Self {
+        self.download_flag = ::std::option::Option::Some(value);
         self
     }
 }
@@ -3345,20 +3345,20 @@ impl ImageInfo {
     }
     /// Sets `Size`.
     #[must_use]
-    pub fn size(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.size = ::std::option::Option::Some(value.into());
+    pub fn size(mut self, value: u64) -> Self {
+        self.size = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Width`.
     #[must_use]
-    pub fn width(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.width = ::std::option::Option::Some(value.into());
+    pub fn width(mut self, value: u32) -> Self {
+        self.width = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Height`.
     #[must_use]
-    pub fn height(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.height = ::std::option::Option::Some(value.into());
+    pub fn height(mut self, value: u32) -> Self {
+        self.height = ::std::option::Option::Some(value);
         self
     }
     /// Sets `URL`.
@@ -3446,9 +3446,13 @@ impl TIMImageElem {
     #[must_use]
     pub fn image_info_array(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ImageInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ImageInfo>,
+        >,
     ) -> Self {
-        self.image_info_array = ::std::option::Option::Some(value.into());
+        self.image_info_array = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -3610,8 +3614,8 @@ impl TIMRelayElem {
     }
     /// Sets `MsgNum`.
     #[must_use]
-    pub fn msg_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_num = ::std::option::Option::Some(value.into());
+    pub fn msg_num(mut self, value: u32) -> Self {
+        self.msg_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CompatibleText`.
@@ -3627,18 +3631,26 @@ impl TIMRelayElem {
     #[must_use]
     pub fn abstract_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.abstract_list = ::std::option::Option::Some(value.into());
+        self.abstract_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MsgList`.
     #[must_use]
     pub fn msg_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<self::RelayMsg>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<self::RelayMsg>,
+        >,
     ) -> Self {
-        self.msg_list = ::std::option::Option::Some(value.into());
+        self.msg_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `JsonMsgKey`.
@@ -3739,20 +3751,20 @@ impl TIMSoundElem {
     }
     /// Sets `Size`.
     #[must_use]
-    pub fn size(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.size = ::std::option::Option::Some(value.into());
+    pub fn size(mut self, value: u64) -> Self {
+        self.size = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Second`.
     #[must_use]
-    pub fn second(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.second = ::std::option::Option::Some(value.into());
+    pub fn second(mut self, value: u32) -> Self {
+        self.second = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Download_Flag`.
     #[must_use]
-    pub fn download_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.download_flag = ::std::option::Option::Some(value.into());
+    pub fn download_flag(mut self, value: u32) -> Self {
+        self.download_flag = ::std::option::Option::Some(value);
         self
     }
 }
@@ -3936,14 +3948,14 @@ impl TIMVideoFileElem {
     }
     /// Sets `VideoSize`.
     #[must_use]
-    pub fn video_size(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.video_size = ::std::option::Option::Some(value.into());
+    pub fn video_size(mut self, value: u64) -> Self {
+        self.video_size = ::std::option::Option::Some(value);
         self
     }
     /// Sets `VideoSecond`.
     #[must_use]
-    pub fn video_second(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.video_second = ::std::option::Option::Some(value.into());
+    pub fn video_second(mut self, value: u32) -> Self {
+        self.video_second = ::std::option::Option::Some(value);
         self
     }
     /// Sets `VideoFormat`.
@@ -3957,8 +3969,8 @@ impl TIMVideoFileElem {
     }
     /// Sets `VideoDownloadFlag`.
     #[must_use]
-    pub fn video_download_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.video_download_flag = ::std::option::Option::Some(value.into());
+    pub fn video_download_flag(mut self, value: u32) -> Self {
+        self.video_download_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ThumbUrl`.
@@ -3981,20 +3993,20 @@ impl TIMVideoFileElem {
     }
     /// Sets `ThumbSize`.
     #[must_use]
-    pub fn thumb_size(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.thumb_size = ::std::option::Option::Some(value.into());
+    pub fn thumb_size(mut self, value: u64) -> Self {
+        self.thumb_size = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ThumbWidth`.
     #[must_use]
-    pub fn thumb_width(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.thumb_width = ::std::option::Option::Some(value.into());
+    pub fn thumb_width(mut self, value: u32) -> Self {
+        self.thumb_width = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ThumbHeight`.
     #[must_use]
-    pub fn thumb_height(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.thumb_height = ::std::option::Option::Some(value.into());
+    pub fn thumb_height(mut self, value: u32) -> Self {
+        self.thumb_height = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ThumbFormat`.
@@ -4008,8 +4020,8 @@ impl TIMVideoFileElem {
     }
     /// Sets `ThumbDownloadFlag`.
     #[must_use]
-    pub fn thumb_download_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.thumb_download_flag = ::std::option::Option::Some(value.into());
+    pub fn thumb_download_flag(mut self, value: u32) -> Self {
+        self.thumb_download_flag = ::std::option::Option::Some(value);
         self
     }
 }

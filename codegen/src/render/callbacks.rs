@@ -291,10 +291,12 @@ fn reply(cx: &mut TypeCx<'_>, cb: &Callback) -> TokenStream {
                     types_path: cx.types_path.clone(),
                     items: Vec::new(),
                 };
-                (ident(&f.rust), scratch.value_type(&f.ty))
+                let name = ident(&f.rust);
+                let (_, param, _) = scratch.field_param(&f.ty, &name);
+                (name, param)
             })
             .collect();
-        let params = args.iter().map(|(n, t)| quote!(#n: impl ::std::convert::Into<#t>));
+        let params = args.iter().map(|(n, t)| quote!(#n: #t));
         let sets = args.iter().map(|(n, _)| quote!(.#n(#n)));
         quote! {
             #doc

@@ -1,7 +1,7 @@
 //! Where a spec field becomes a Rust field: structs, enums and tagged unions,
 //! with serde renames, constructors, setters and `Validate` impls.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::derives::{Gate, Wire};
@@ -69,6 +69,32 @@ impl TypeCx<'_> {
         }
     }
 
+    /// For a field of `ty`: its Rust type, the type its `new` argument or
+    /// setter takes, and how an argument named `arg` becomes the field's
+    /// value. Integers take their own type (so `.limit(100)` compiles),
+    /// lists any iterable of convertible items (`["a", "b"]`, a
+    /// `Vec<&str>`), everything else anything `Into` the type.
+    pub(crate) fn field_param(&mut self, ty: &Type, arg: &Ident) -> (TokenStream, TokenStream, TokenStream) {
+        match ty {
+            Type::Int { .. } => {
+                let t = self.value_type(ty);
+                (t.clone(), t, quote!(#arg))
+            }
+            Type::Array { items, .. } => {
+                let inner = self.value_type(items);
+                (
+                    quote!(::std::vec::Vec<#inner>),
+                    quote!(impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<#inner>>),
+                    quote!(#arg.into_iter().map(::std::convert::Into::into).collect()),
+                )
+            }
+            _ => {
+                let t = self.value_type(ty);
+                (t.clone(), quote!(impl ::std::convert::Into<#t>), quote!(#arg.into()))
+            }
+        }
+    }
+
     /// A struct with serde renames, `new` for required fields, setters for
     /// optional ones, and `Validate` when it is sent.
     pub(crate) fn struct_def(&mut self, name: &str, doc: &str, fields: &[Field]) {
@@ -83,15 +109,21 @@ impl TypeCx<'_> {
         for f in fields {
             let wire = f.wire.as_str();
             let field = ident(&f.rust);
-            let ty = self.value_type(&f.ty);
+            let value_arg = format_ident!("value");
+            let arg = if f.required { field.clone() } else { value_arg };
+            let (ty, param, convert) = self.field_param(&f.ty, &arg);
             let fdoc = docs::attrs(&docs::field(f));
             let lenient = lenient_attr(f);
             let aliases = &f.aliases;
             let aliases = quote!(#(, alias = #aliases)*);
             if f.required {
                 defs.push(quote! { #fdoc #[serde(rename = #wire #aliases)] #lenient pub #field: #ty });
-                new_args.push(quote!(#field: impl ::std::convert::Into<#ty>));
-                inits.push(quote!(#field: #field.into()));
+                new_args.push(quote!(#field: #param));
+                // An argument of the field's own type needs no conversion.
+                inits.push(match f.ty {
+                    Type::Int { .. } => quote!(#field),
+                    _ => quote!(#field: #convert),
+                });
             } else {
                 defs.push(quote! {
                     #fdoc
@@ -104,8 +136,8 @@ impl TypeCx<'_> {
                 setters.push(quote! {
                     #[doc = #sdoc]
                     #[must_use]
-                    pub fn #field(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
-                        self.#field = ::std::option::Option::Some(value.into());
+                    pub fn #field(mut self, value: #param) -> Self {
+                        self.#field = ::std::option::Option::Some(#convert);
                         self
                     }
                 });

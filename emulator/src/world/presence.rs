@@ -39,7 +39,7 @@ fn online_status(
                 .state(query_online_status::OnlineState::Offline)
                 .status(query_online_status::OnlineStatus::Offline);
             if detail {
-                r.detail(Vec::new())
+                r.detail(Vec::<query_online_status::PlatformStatus>::new())
             } else {
                 r
             }
@@ -61,7 +61,7 @@ fn state(w: &mut World, _call: &Call<'_>, req: querystate::Request) -> Typed<que
         .map(|a| {
             let r = querystate::UserState::new().to_account(a.as_str()).state(OnlineState::Offline);
             if detail {
-                r.detail(Vec::new())
+                r.detail(Vec::<querystate::PlatformState>::new())
             } else {
                 r
             }

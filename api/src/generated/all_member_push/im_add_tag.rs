@@ -87,11 +87,13 @@ impl UserTags {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         to_account: impl ::std::convert::Into<::std::string::String>,
-        tags: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        tags: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             to_account: to_account.into(),
-            tags: tags.into(),
+            tags: tags.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -135,9 +137,13 @@ pub struct Request {
 impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(user_tags: impl ::std::convert::Into<::std::vec::Vec<UserTags>>) -> Self {
+    pub fn new(
+        user_tags: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UserTags>,
+        >,
+    ) -> Self {
         Self {
-            user_tags: user_tags.into(),
+            user_tags: user_tags.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }

@@ -68,10 +68,12 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -138,9 +140,13 @@ impl UserTags {
     #[must_use]
     pub fn tags(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.tags = ::std::option::Option::Some(value.into());
+        self.tags = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -171,9 +177,11 @@ impl Response {
     #[must_use]
     pub fn user_tags(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<UserTags>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<UserTags>>,
     ) -> Self {
-        self.user_tags = ::std::option::Option::Some(value.into());
+        self.user_tags = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

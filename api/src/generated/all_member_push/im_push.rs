@@ -168,18 +168,26 @@ impl PushCondition {
     #[must_use]
     pub fn tags_or(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.tags_or = ::std::option::Option::Some(value.into());
+        self.tags_or = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `TagsAnd`.
     #[must_use]
     pub fn tags_and(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.tags_and = ::std::option::Option::Some(value.into());
+        self.tags_and = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -260,12 +268,12 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        msg_random: impl ::std::convert::Into<u32>,
+        msg_random: u32,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
             from_account: ::std::option::Option::None,
-            msg_random: msg_random.into(),
+            msg_random,
             msg_life_time: ::std::option::Option::None,
             condition: ::std::option::Option::None,
             msg_body: msg_body.into(),
@@ -283,8 +291,8 @@ impl Request {
     }
     /// Sets `MsgLifeTime`.
     #[must_use]
-    pub fn msg_life_time(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_life_time = ::std::option::Option::Some(value.into());
+    pub fn msg_life_time(mut self, value: u32) -> Self {
+        self.msg_life_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Condition`.

@@ -87,11 +87,13 @@ impl UserAttrNames {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         to_account: impl ::std::convert::Into<::std::string::String>,
-        attrs: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        attrs: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             to_account: to_account.into(),
-            attrs: attrs.into(),
+            attrs: attrs.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -126,10 +128,12 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        user_attrs: impl ::std::convert::Into<::std::vec::Vec<UserAttrNames>>,
+        user_attrs: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UserAttrNames>,
+        >,
     ) -> Self {
         Self {
-            user_attrs: user_attrs.into(),
+            user_attrs: user_attrs.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }

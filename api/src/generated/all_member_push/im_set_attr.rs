@@ -147,10 +147,12 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        user_attrs: impl ::std::convert::Into<::std::vec::Vec<UserAttrs>>,
+        user_attrs: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UserAttrs>,
+        >,
     ) -> Self {
         Self {
-            user_attrs: user_attrs.into(),
+            user_attrs: user_attrs.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }

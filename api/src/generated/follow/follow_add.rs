@@ -122,11 +122,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        follow_item: impl ::std::convert::Into<::std::vec::Vec<FollowItem>>,
+        follow_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FollowItem>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            follow_item: follow_item.into(),
+            follow_item: follow_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -188,11 +193,13 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::FriendResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::FriendResultItem>,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

@@ -85,11 +85,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -217,8 +219,8 @@ impl FollowCheckItem {
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i64) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -273,9 +275,13 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<FollowCheckItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FollowCheckItem>,
+        >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

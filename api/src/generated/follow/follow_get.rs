@@ -174,13 +174,13 @@ impl Request {
         from_account: impl ::std::convert::Into<::std::string::String>,
         follow_type: impl ::std::convert::Into<FollowListType>,
         start_cursor: impl ::std::convert::Into<::std::string::String>,
-        want_num: impl ::std::convert::Into<u32>,
+        want_num: u32,
     ) -> Self {
         Self {
             from_account: from_account.into(),
             follow_type: follow_type.into(),
             start_cursor: start_cursor.into(),
-            want_num: want_num.into(),
+            want_num,
         }
     }
 }
@@ -262,25 +262,27 @@ impl FollowEntry {
     }
     /// Sets `FollowTime`.
     #[must_use]
-    pub fn follow_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.follow_time = ::std::option::Option::Some(value.into());
+    pub fn follow_time(mut self, value: u64) -> Self {
+        self.follow_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ProfileItem`.
     #[must_use]
     pub fn profile_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ProfileItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ProfileItem>,
         >,
     ) -> Self {
-        self.profile_item = ::std::option::Option::Some(value.into());
+        self.profile_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `profile_sequence`.
     #[must_use]
-    pub fn profile_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.profile_sequence = ::std::option::Option::Some(value.into());
+    pub fn profile_sequence(mut self, value: u64) -> Self {
+        self.profile_sequence = ::std::option::Option::Some(value);
         self
     }
 }
@@ -317,9 +319,13 @@ impl Response {
     #[must_use]
     pub fn follow_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<FollowEntry>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FollowEntry>,
+        >,
     ) -> Self {
-        self.follow_item = ::std::option::Option::Some(value.into());
+        self.follow_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `NextCursor`.

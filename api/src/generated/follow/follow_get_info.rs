@@ -83,11 +83,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -171,8 +173,8 @@ impl FollowInfo {
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i64) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -186,23 +188,20 @@ impl FollowInfo {
     }
     /// Sets `FollowerCount`.
     #[must_use]
-    pub fn follower_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.follower_count = ::std::option::Option::Some(value.into());
+    pub fn follower_count(mut self, value: u64) -> Self {
+        self.follower_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `FollowingCount`.
     #[must_use]
-    pub fn following_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.following_count = ::std::option::Option::Some(value.into());
+    pub fn following_count(mut self, value: u64) -> Self {
+        self.following_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MutualFollowingCount`.
     #[must_use]
-    pub fn mutual_following_count(
-        mut self,
-        value: impl ::std::convert::Into<u64>,
-    ) -> Self {
-        self.mutual_following_count = ::std::option::Option::Some(value.into());
+    pub fn mutual_following_count(mut self, value: u64) -> Self {
+        self.mutual_following_count = ::std::option::Option::Some(value);
         self
     }
 }
@@ -239,9 +238,13 @@ impl Response {
     #[must_use]
     pub fn follow_info(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<FollowInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FollowInfo>,
+        >,
     ) -> Self {
-        self.follow_info = ::std::option::Option::Some(value.into());
+        self.follow_info = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

@@ -150,11 +150,13 @@ impl Response {
     #[must_use]
     pub fn group_attr_ary(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupAttrItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupAttrItem>,
         >,
     ) -> Self {
-        self.group_attr_ary = ::std::option::Option::Some(value.into());
+        self.group_attr_ary = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

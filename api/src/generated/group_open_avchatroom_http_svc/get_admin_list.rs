@@ -219,9 +219,13 @@ impl Response {
     #[must_use]
     pub fn admin_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<AdminEntry>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AdminEntry>,
+        >,
     ) -> Self {
-        self.admin_list = ::std::option::Option::Some(value.into());
+        self.admin_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -133,18 +133,18 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        timestamp: impl ::std::convert::Into<u64>,
+        timestamp: u64,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            timestamp: timestamp.into(),
+            timestamp,
             mark: ::std::option::Option::None,
         }
     }
     /// Sets `Mark`.
     #[must_use]
-    pub fn mark(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.mark = ::std::option::Option::Some(value.into());
+    pub fn mark(mut self, value: u32) -> Self {
+        self.mark = ::std::option::Option::Some(value);
         self
     }
 }
@@ -204,8 +204,8 @@ impl OnlineMember {
     }
     /// Sets `JoinTime`.
     #[must_use]
-    pub fn join_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.join_time = ::std::option::Option::Some(value.into());
+    pub fn join_time(mut self, value: u64) -> Self {
+        self.join_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NickName`.
@@ -260,15 +260,19 @@ impl Response {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<OnlineMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OnlineMember>,
+        >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `NextTimestamp`.
     #[must_use]
-    pub fn next_timestamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next_timestamp = ::std::option::Option::Some(value.into());
+    pub fn next_timestamp(mut self, value: u64) -> Self {
+        self.next_timestamp = ::std::option::Option::Some(value);
         self
     }
 }

@@ -216,12 +216,17 @@ impl Request {
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
         command_type: impl ::std::convert::Into<AdminCommand>,
-        admin_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        admin_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             command_type: command_type.into(),
-            admin_account: admin_account.into(),
+            admin_account: admin_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

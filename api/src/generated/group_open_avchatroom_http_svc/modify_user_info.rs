@@ -215,11 +215,11 @@ impl MemberMarks {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         member_account: impl ::std::convert::Into<::std::string::String>,
-        marks: impl ::std::convert::Into<::std::vec::Vec<u32>>,
+        marks: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
     ) -> Self {
         Self {
             member_account: member_account.into(),
-            marks: marks.into(),
+            marks: marks.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -264,12 +264,17 @@ impl Request {
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
         command_type: impl ::std::convert::Into<MarkCommand>,
-        member_list: impl ::std::convert::Into<::std::vec::Vec<MemberMarks>>,
+        member_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MemberMarks>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             command_type: command_type.into(),
-            member_list: member_list.into(),
+            member_list: member_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -388,9 +393,11 @@ impl ChangedMarks {
     #[must_use]
     pub fn marks(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<u32>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
     ) -> Self {
-        self.marks = ::std::option::Option::Some(value.into());
+        self.marks = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -439,9 +446,13 @@ impl Response {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ChangedMarks>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ChangedMarks>,
+        >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -176,18 +176,23 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        member_list: impl ::std::convert::Into<::std::vec::Vec<NewMember>>,
+        member_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<NewMember>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             silence: ::std::option::Option::None,
-            member_list: member_list.into(),
+            member_list: member_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
     /// Sets `Silence`.
     #[must_use]
-    pub fn silence(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.silence = ::std::option::Option::Some(value.into());
+    pub fn silence(mut self, value: u8) -> Self {
+        self.silence = ::std::option::Option::Some(value);
         self
     }
 }
@@ -332,9 +337,13 @@ impl Response {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<AddResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AddResult>,
+        >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -125,11 +125,11 @@ impl TopicPermission {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         topic_id: impl ::std::convert::Into<::std::string::String>,
-        permission: impl ::std::convert::Into<u64>,
+        permission: u64,
     ) -> Self {
         Self {
             topic_id: topic_id.into(),
-            permission: permission.into(),
+            permission,
         }
     }
 }
@@ -174,14 +174,17 @@ impl Request {
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
         permission_group_id: impl ::std::convert::Into<::std::string::String>,
-        topic_permission_list: impl ::std::convert::Into<
-            ::std::vec::Vec<TopicPermission>,
+        topic_permission_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TopicPermission>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             permission_group_id: permission_group_id.into(),
-            topic_permission_list: topic_permission_list.into(),
+            topic_permission_list: topic_permission_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -243,8 +246,8 @@ impl TopicPermissionResult {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i32) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -299,9 +302,13 @@ impl Response {
     #[must_use]
     pub fn topic_permission_result_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<TopicPermissionResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TopicPermissionResult>,
+        >,
     ) -> Self {
-        self.topic_permission_result_list = ::std::option::Option::Some(value.into());
+        self.topic_permission_result_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -136,15 +136,18 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        members_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        members_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
-        duration: impl ::std::convert::Into<u32>,
+        duration: u32,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            members_account: members_account.into(),
-            duration: duration.into(),
+            members_account: members_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
+            duration,
             description: ::std::option::Option::None,
         }
     }

@@ -165,11 +165,13 @@ impl InitialMember {
     #[must_use]
     pub fn app_member_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_member_defined_data = ::std::option::Option::Some(value.into());
+        self.app_member_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -355,8 +357,8 @@ impl Request {
     }
     /// Sets `MaxMemberCount`.
     #[must_use]
-    pub fn max_member_count(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.max_member_count = ::std::option::Option::Some(value.into());
+    pub fn max_member_count(mut self, value: u32) -> Self {
+        self.max_member_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ApplyJoinOption`.
@@ -372,37 +374,45 @@ impl Request {
     #[must_use]
     pub fn app_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_defined_data = ::std::option::Option::Some(value.into());
+        self.app_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MemberList`.
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<InitialMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<InitialMember>,
+        >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `AppMemberDefinedData`.
     #[must_use]
     pub fn app_member_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_member_defined_data = ::std::option::Option::Some(value.into());
+        self.app_member_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `SupportTopic`.
     #[must_use]
-    pub fn support_topic(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.support_topic = ::std::option::Option::Some(value.into());
+    pub fn support_topic(mut self, value: u8) -> Self {
+        self.support_topic = ::std::option::Option::Some(value);
         self
     }
 }
@@ -539,8 +549,8 @@ impl Response {
     }
     /// Sets `HugeGroupFlag`.
     #[must_use]
-    pub fn huge_group_flag(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.huge_group_flag = ::std::option::Option::Some(value.into());
+    pub fn huge_group_flag(mut self, value: i32) -> Self {
+        self.huge_group_flag = ::std::option::Option::Some(value);
         self
     }
 }

@@ -133,9 +133,13 @@ impl Request {
     #[must_use]
     pub fn group_counter_keys(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.group_counter_keys = ::std::option::Option::Some(value.into());
+        self.group_counter_keys = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -128,21 +128,24 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        member_to_del_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        member_to_del_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             silence: ::std::option::Option::None,
             reason: ::std::option::Option::None,
-            member_to_del_account: member_to_del_account.into(),
+            member_to_del_account: member_to_del_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
     /// Sets `Silence`.
     #[must_use]
-    pub fn silence(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.silence = ::std::option::Option::Some(value.into());
+    pub fn silence(mut self, value: u8) -> Self {
+        self.silence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Reason`.

@@ -141,14 +141,17 @@ impl Request {
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
         permission_group_id: impl ::std::convert::Into<::std::string::String>,
-        member_list: impl ::std::convert::Into<
-            ::std::vec::Vec<::tim_core::__private::serde_json::Value>,
+        member_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::tim_core::__private::serde_json::Value>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             permission_group_id: permission_group_id.into(),
-            member_list: member_list.into(),
+            member_list: member_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

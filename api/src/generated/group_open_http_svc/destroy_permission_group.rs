@@ -123,13 +123,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        permission_group_id_list: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        permission_group_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            permission_group_id_list: permission_group_id_list.into(),
+            permission_group_id_list: permission_group_id_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -195,8 +198,8 @@ impl PermissionGroupResult {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i32) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -251,9 +254,13 @@ impl Response {
     #[must_use]
     pub fn permission_group_result_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<PermissionGroupResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<PermissionGroupResult>,
+        >,
     ) -> Self {
-        self.permission_group_result_list = ::std::option::Option::Some(value.into());
+        self.permission_group_result_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

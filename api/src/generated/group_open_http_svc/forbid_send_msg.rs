@@ -131,15 +131,18 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        members_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        members_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
-        mute_time: impl ::std::convert::Into<u32>,
+        mute_time: u32,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            members_account: members_account.into(),
-            mute_time: mute_time.into(),
+            members_account: members_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
+            mute_time,
             topic_id: ::std::option::Option::None,
         }
     }

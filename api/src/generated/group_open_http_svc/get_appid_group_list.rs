@@ -194,14 +194,14 @@ impl Request {
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Next`.
     #[must_use]
-    pub fn next(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next = ::std::option::Option::Some(value.into());
+    pub fn next(mut self, value: u64) -> Self {
+        self.next = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupType`.
@@ -299,23 +299,27 @@ impl Response {
     }
     /// Sets `TotalCount`.
     #[must_use]
-    pub fn total_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.total_count = ::std::option::Option::Some(value.into());
+    pub fn total_count(mut self, value: u64) -> Self {
+        self.total_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupIdList`.
     #[must_use]
     pub fn group_id_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<GroupIdItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupIdItem>,
+        >,
     ) -> Self {
-        self.group_id_list = ::std::option::Option::Some(value.into());
+        self.group_id_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Next`.
     #[must_use]
-    pub fn next(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next = ::std::option::Option::Some(value.into());
+    pub fn next(mut self, value: u64) -> Self {
+        self.next = ::std::option::Option::Some(value);
         self
     }
 }

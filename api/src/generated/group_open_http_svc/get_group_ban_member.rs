@@ -130,18 +130,18 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        offset: impl ::std::convert::Into<u64>,
+        offset: u64,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             limit: ::std::option::Option::None,
-            offset: offset.into(),
+            offset,
         }
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
 }
@@ -189,11 +189,11 @@ impl BannedAccount {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         member_account: impl ::std::convert::Into<::std::string::String>,
-        banned_until: impl ::std::convert::Into<u64>,
+        banned_until: u64,
     ) -> Self {
         Self {
             member_account: member_account.into(),
-            banned_until: banned_until.into(),
+            banned_until,
         }
     }
 }
@@ -234,15 +234,19 @@ impl Response {
     #[must_use]
     pub fn banned_account_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<BannedAccount>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<BannedAccount>,
+        >,
     ) -> Self {
-        self.banned_account_list = ::std::option::Option::Some(value.into());
+        self.banned_account_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `NextOffset`.
     #[must_use]
-    pub fn next_offset(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next_offset = ::std::option::Option::Some(value.into());
+    pub fn next_offset(mut self, value: u64) -> Self {
+        self.next_offset = ::std::option::Option::Some(value);
         self
     }
 }

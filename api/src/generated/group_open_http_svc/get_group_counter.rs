@@ -138,9 +138,13 @@ impl Request {
     #[must_use]
     pub fn group_counter_keys(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.group_counter_keys = ::std::option::Option::Some(value.into());
+        self.group_counter_keys = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -186,11 +190,13 @@ impl Response {
     #[must_use]
     pub fn group_counter(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupCounterItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupCounterItem>,
         >,
     ) -> Self {
-        self.group_counter = ::std::option::Option::Some(value.into());
+        self.group_counter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

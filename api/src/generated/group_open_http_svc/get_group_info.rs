@@ -170,37 +170,51 @@ impl ResponseFilter {
     #[must_use]
     pub fn group_base_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.group_base_info_filter = ::std::option::Option::Some(value.into());
+        self.group_base_info_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MemberInfoFilter`.
     #[must_use]
     pub fn member_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.member_info_filter = ::std::option::Option::Some(value.into());
+        self.member_info_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `AppDefinedDataFilter_Group`.
     #[must_use]
     pub fn app_defined_data_filter_group(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.app_defined_data_filter_group = ::std::option::Option::Some(value.into());
+        self.app_defined_data_filter_group = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `AppDefinedDataFilter_GroupMember`.
     #[must_use]
     pub fn app_defined_data_filter_group_member(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         self.app_defined_data_filter_group_member = ::std::option::Option::Some(
-            value.into(),
+            value.into_iter().map(::std::convert::Into::into).collect(),
         );
         self
     }
@@ -239,10 +253,15 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        group_id_list: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        group_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
-            group_id_list: group_id_list.into(),
+            group_id_list: group_id_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
             response_filter: ::std::option::Option::None,
         }
     }
@@ -439,8 +458,8 @@ impl GroupInfo {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -472,8 +491,8 @@ impl GroupInfo {
     }
     /// Sets `Appid`.
     #[must_use]
-    pub fn appid(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.appid = ::std::option::Option::Some(value.into());
+    pub fn appid(mut self, value: u64) -> Self {
+        self.appid = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Introduction`.
@@ -514,44 +533,44 @@ impl GroupInfo {
     }
     /// Sets `CreateTime`.
     #[must_use]
-    pub fn create_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.create_time = ::std::option::Option::Some(value.into());
+    pub fn create_time(mut self, value: u64) -> Self {
+        self.create_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `InfoSeq`.
     #[must_use]
-    pub fn info_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.info_seq = ::std::option::Option::Some(value.into());
+    pub fn info_seq(mut self, value: u64) -> Self {
+        self.info_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastInfoTime`.
     #[must_use]
-    pub fn last_info_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_info_time = ::std::option::Option::Some(value.into());
+    pub fn last_info_time(mut self, value: u64) -> Self {
+        self.last_info_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastMsgTime`.
     #[must_use]
-    pub fn last_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_msg_time(mut self, value: u64) -> Self {
+        self.last_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NextMsgSeq`.
     #[must_use]
-    pub fn next_msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next_msg_seq = ::std::option::Option::Some(value.into());
+    pub fn next_msg_seq(mut self, value: u64) -> Self {
+        self.next_msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MemberNum`.
     #[must_use]
-    pub fn member_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.member_num = ::std::option::Option::Some(value.into());
+    pub fn member_num(mut self, value: u32) -> Self {
+        self.member_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MaxMemberNum`.
     #[must_use]
-    pub fn max_member_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.max_member_num = ::std::option::Option::Some(value.into());
+    pub fn max_member_num(mut self, value: u32) -> Self {
+        self.max_member_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ApplyJoinOption`.
@@ -576,22 +595,26 @@ impl GroupInfo {
     #[must_use]
     pub fn app_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_defined_data = ::std::option::Option::Some(value.into());
+        self.app_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MemberList`.
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupMemberInfo>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupMemberInfo>,
         >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -622,9 +645,13 @@ impl Response {
     #[must_use]
     pub fn group_info(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<GroupInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupInfo>,
+        >,
     ) -> Self {
-        self.group_info = ::std::option::Option::Some(value.into());
+        self.group_info = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

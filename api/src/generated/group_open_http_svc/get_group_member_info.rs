@@ -184,43 +184,51 @@ impl Request {
     #[must_use]
     pub fn member_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.member_info_filter = ::std::option::Option::Some(value.into());
+        self.member_info_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MemberRoleFilter`.
     #[must_use]
     pub fn member_role_filter(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupMemberRole>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupMemberRole>,
         >,
     ) -> Self {
-        self.member_role_filter = ::std::option::Option::Some(value.into());
+        self.member_role_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `AppDefinedDataFilter_GroupMember`.
     #[must_use]
     pub fn app_defined_data_filter_group_member(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         self.app_defined_data_filter_group_member = ::std::option::Option::Some(
-            value.into(),
+            value.into_iter().map(::std::convert::Into::into).collect(),
         );
         self
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Offset`.
     #[must_use]
-    pub fn offset(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.offset = ::std::option::Option::Some(value.into());
+    pub fn offset(mut self, value: u32) -> Self {
+        self.offset = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Next`.
@@ -302,19 +310,21 @@ impl Response {
     }
     /// Sets `MemberNum`.
     #[must_use]
-    pub fn member_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.member_num = ::std::option::Option::Some(value.into());
+    pub fn member_num(mut self, value: u32) -> Self {
+        self.member_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MemberList`.
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupMemberInfo>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupMemberInfo>,
         >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Next`.

@@ -118,8 +118,8 @@ pub struct MsgSeqItem {
 impl MsgSeqItem {
     /// Creates a `MsgSeqItem` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(msg_seq: impl ::std::convert::Into<u64>) -> Self {
-        Self { msg_seq: msg_seq.into() }
+    pub fn new(msg_seq: u64) -> Self {
+        Self { msg_seq }
     }
 }
 impl ::tim_core::Validate for MsgSeqItem {
@@ -157,11 +157,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        msg_seq_list: impl ::std::convert::Into<::std::vec::Vec<MsgSeqItem>>,
+        msg_seq_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MsgSeqItem>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            msg_seq_list: msg_seq_list.into(),
+            msg_seq_list: msg_seq_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -219,26 +224,26 @@ impl GroupMsgReceipt {
     }
     /// Sets `Code`.
     #[must_use]
-    pub fn code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.code = ::std::option::Option::Some(value.into());
+    pub fn code(mut self, value: i32) -> Self {
+        self.code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ReadNum`.
     #[must_use]
-    pub fn read_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.read_num = ::std::option::Option::Some(value.into());
+    pub fn read_num(mut self, value: u32) -> Self {
+        self.read_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `UnreadNum`.
     #[must_use]
-    pub fn unread_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.unread_num = ::std::option::Option::Some(value.into());
+    pub fn unread_num(mut self, value: u32) -> Self {
+        self.unread_num = ::std::option::Option::Some(value);
         self
     }
 }
@@ -273,9 +278,13 @@ impl Response {
     #[must_use]
     pub fn group_msg_receipt_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<GroupMsgReceipt>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupMsgReceipt>,
+        >,
     ) -> Self {
-        self.group_msg_receipt_list = ::std::option::Option::Some(value.into());
+        self.group_msg_receipt_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -217,20 +217,20 @@ impl Request {
         group_id: impl ::std::convert::Into<::std::string::String>,
         filter: impl ::std::convert::Into<Filter>,
         cursor: impl ::std::convert::Into<::std::string::String>,
-        count: impl ::std::convert::Into<u32>,
+        count: u32,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             msg_seq: ::std::option::Option::None,
             filter: filter.into(),
             cursor: cursor.into(),
-            count: count.into(),
+            count,
         }
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
 }
@@ -382,38 +382,46 @@ impl Response {
     }
     /// Sets `IsFinished`.
     #[must_use]
-    pub fn is_finished(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_finished = ::std::option::Option::Some(value.into());
+    pub fn is_finished(mut self, value: u32) -> Self {
+        self.is_finished = ::std::option::Option::Some(value);
         self
     }
     /// Sets `IsFinish`.
     #[must_use]
-    pub fn is_finish(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_finish = ::std::option::Option::Some(value.into());
+    pub fn is_finish(mut self, value: u32) -> Self {
+        self.is_finish = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ReadList`.
     #[must_use]
     pub fn read_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ReadMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ReadMember>,
+        >,
     ) -> Self {
-        self.read_list = ::std::option::Option::Some(value.into());
+        self.read_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `UnreadList`.
     #[must_use]
     pub fn unread_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<UnreadMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UnreadMember>,
+        >,
     ) -> Self {
-        self.unread_list = ::std::option::Option::Some(value.into());
+        self.unread_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Cursor`.

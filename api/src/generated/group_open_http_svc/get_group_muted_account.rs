@@ -169,11 +169,11 @@ impl MutedAccount {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         member_account: impl ::std::convert::Into<::std::string::String>,
-        muted_until: impl ::std::convert::Into<u64>,
+        muted_until: u64,
     ) -> Self {
         Self {
             member_account: member_account.into(),
-            muted_until: muted_until.into(),
+            muted_until,
         }
     }
 }
@@ -226,9 +226,13 @@ impl Response {
     #[must_use]
     pub fn muted_account_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<MutedAccount>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MutedAccount>,
+        >,
     ) -> Self {
-        self.muted_account_list = ::std::option::Option::Some(value.into());
+        self.muted_account_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

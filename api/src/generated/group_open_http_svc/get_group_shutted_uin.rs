@@ -149,11 +149,11 @@ impl ShuttedUin {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         member_account: impl ::std::convert::Into<::std::string::String>,
-        shutted_until: impl ::std::convert::Into<u64>,
+        shutted_until: u64,
     ) -> Self {
         Self {
             member_account: member_account.into(),
-            shutted_until: shutted_until.into(),
+            shutted_until,
         }
     }
 }
@@ -199,9 +199,13 @@ impl Response {
     #[must_use]
     pub fn shutted_uin_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ShuttedUin>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ShuttedUin>,
+        >,
     ) -> Self {
-        self.shutted_uin_list = ::std::option::Option::Some(value.into());
+        self.shutted_uin_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

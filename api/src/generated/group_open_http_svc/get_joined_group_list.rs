@@ -133,18 +133,26 @@ impl ResponseFilter {
     #[must_use]
     pub fn group_base_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.group_base_info_filter = ::std::option::Option::Some(value.into());
+        self.group_base_info_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `SelfInfoFilter`.
     #[must_use]
     pub fn self_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.self_info_filter = ::std::option::Option::Some(value.into());
+        self.self_info_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -233,29 +241,26 @@ impl Request {
     }
     /// Sets `WithHugeGroups`.
     #[must_use]
-    pub fn with_huge_groups(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.with_huge_groups = ::std::option::Option::Some(value.into());
+    pub fn with_huge_groups(mut self, value: u8) -> Self {
+        self.with_huge_groups = ::std::option::Option::Some(value);
         self
     }
     /// Sets `WithNoActiveGroups`.
     #[must_use]
-    pub fn with_no_active_groups(
-        mut self,
-        value: impl ::std::convert::Into<u8>,
-    ) -> Self {
-        self.with_no_active_groups = ::std::option::Option::Some(value.into());
+    pub fn with_no_active_groups(mut self, value: u8) -> Self {
+        self.with_no_active_groups = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Offset`.
     #[must_use]
-    pub fn offset(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.offset = ::std::option::Option::Some(value.into());
+    pub fn offset(mut self, value: u32) -> Self {
+        self.offset = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupType`.
@@ -278,8 +283,8 @@ impl Request {
     }
     /// Sets `SupportTopic`.
     #[must_use]
-    pub fn support_topic(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.support_topic = ::std::option::Option::Some(value.into());
+    pub fn support_topic(mut self, value: u8) -> Self {
+        self.support_topic = ::std::option::Option::Some(value);
         self
     }
 }
@@ -384,8 +389,8 @@ impl SelfInfo {
     }
     /// Sets `JoinTime`.
     #[must_use]
-    pub fn join_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.join_time = ::std::option::Option::Some(value.into());
+    pub fn join_time(mut self, value: u64) -> Self {
+        self.join_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgFlag`.
@@ -399,14 +404,14 @@ impl SelfInfo {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastSendMsgTime`.
     #[must_use]
-    pub fn last_send_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_send_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_send_msg_time(mut self, value: u64) -> Self {
+        self.last_send_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NameCard`.
@@ -420,17 +425,14 @@ impl SelfInfo {
     }
     /// Sets `MuteUntil`.
     #[must_use]
-    pub fn mute_until(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.mute_until = ::std::option::Option::Some(value.into());
+    pub fn mute_until(mut self, value: u64) -> Self {
+        self.mute_until = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GrossTopicReadSeq`.
     #[must_use]
-    pub fn gross_topic_read_seq(
-        mut self,
-        value: impl ::std::convert::Into<u64>,
-    ) -> Self {
-        self.gross_topic_read_seq = ::std::option::Option::Some(value.into());
+    pub fn gross_topic_read_seq(mut self, value: u64) -> Self {
+        self.gross_topic_read_seq = ::std::option::Option::Some(value);
         self
     }
 }
@@ -629,44 +631,44 @@ impl JoinedGroup {
     }
     /// Sets `CreateTime`.
     #[must_use]
-    pub fn create_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.create_time = ::std::option::Option::Some(value.into());
+    pub fn create_time(mut self, value: u64) -> Self {
+        self.create_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `InfoSeq`.
     #[must_use]
-    pub fn info_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.info_seq = ::std::option::Option::Some(value.into());
+    pub fn info_seq(mut self, value: u64) -> Self {
+        self.info_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastInfoTime`.
     #[must_use]
-    pub fn last_info_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_info_time = ::std::option::Option::Some(value.into());
+    pub fn last_info_time(mut self, value: u64) -> Self {
+        self.last_info_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastMsgTime`.
     #[must_use]
-    pub fn last_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_msg_time(mut self, value: u64) -> Self {
+        self.last_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NextMsgSeq`.
     #[must_use]
-    pub fn next_msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next_msg_seq = ::std::option::Option::Some(value.into());
+    pub fn next_msg_seq(mut self, value: u64) -> Self {
+        self.next_msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MemberNum`.
     #[must_use]
-    pub fn member_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.member_num = ::std::option::Option::Some(value.into());
+    pub fn member_num(mut self, value: u32) -> Self {
+        self.member_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MaxMemberNum`.
     #[must_use]
-    pub fn max_member_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.max_member_num = ::std::option::Option::Some(value.into());
+    pub fn max_member_num(mut self, value: u32) -> Self {
+        self.max_member_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ApplyJoinOption`.
@@ -689,17 +691,14 @@ impl JoinedGroup {
     }
     /// Sets `SupportTopic`.
     #[must_use]
-    pub fn support_topic(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.support_topic = ::std::option::Option::Some(value.into());
+    pub fn support_topic(mut self, value: u8) -> Self {
+        self.support_topic = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GrossTopicNextMsgSeq`.
     #[must_use]
-    pub fn gross_topic_next_msg_seq(
-        mut self,
-        value: impl ::std::convert::Into<u64>,
-    ) -> Self {
-        self.gross_topic_next_msg_seq = ::std::option::Option::Some(value.into());
+    pub fn gross_topic_next_msg_seq(mut self, value: u64) -> Self {
+        self.gross_topic_next_msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SelfInfo`.
@@ -740,17 +739,21 @@ impl Response {
     }
     /// Sets `TotalCount`.
     #[must_use]
-    pub fn total_count(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.total_count = ::std::option::Option::Some(value.into());
+    pub fn total_count(mut self, value: u32) -> Self {
+        self.total_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupIdList`.
     #[must_use]
     pub fn group_id_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<JoinedGroup>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<JoinedGroup>,
+        >,
     ) -> Self {
-        self.group_id_list = ::std::option::Option::Some(value.into());
+        self.group_id_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

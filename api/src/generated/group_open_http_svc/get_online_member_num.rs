@@ -153,8 +153,8 @@ impl Response {
     }
     /// Sets `OnlineMemberNum`.
     #[must_use]
-    pub fn online_member_num(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.online_member_num = ::std::option::Option::Some(value.into());
+    pub fn online_member_num(mut self, value: u64) -> Self {
+        self.online_member_num = ::std::option::Option::Some(value);
         self
     }
 }

@@ -158,15 +158,19 @@ impl Request {
     #[must_use]
     pub fn permission_group_id_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.permission_group_id_list = ::std::option::Option::Some(value.into());
+        self.permission_group_id_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Next`.
@@ -267,8 +271,8 @@ impl PermissionGroupInfo {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i32) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -309,14 +313,14 @@ impl PermissionGroupInfo {
     }
     /// Sets `Permission`.
     #[must_use]
-    pub fn permission(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.permission = ::std::option::Option::Some(value.into());
+    pub fn permission(mut self, value: u64) -> Self {
+        self.permission = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MemberCount`.
     #[must_use]
-    pub fn member_count(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.member_count = ::std::option::Option::Some(value.into());
+    pub fn member_count(mut self, value: u32) -> Self {
+        self.member_count = ::std::option::Option::Some(value);
         self
     }
 }
@@ -368,9 +372,13 @@ impl Response {
     #[must_use]
     pub fn permission_group_info_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<PermissionGroupInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<PermissionGroupInfo>,
+        >,
     ) -> Self {
-        self.permission_group_info_list = ::std::option::Option::Some(value.into());
+        self.permission_group_info_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

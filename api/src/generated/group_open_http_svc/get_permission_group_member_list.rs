@@ -148,8 +148,8 @@ impl Request {
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Next`.
@@ -227,11 +227,13 @@ impl Response {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<::tim_core::__private::serde_json::Value>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::tim_core::__private::serde_json::Value>,
         >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

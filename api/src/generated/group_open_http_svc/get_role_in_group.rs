@@ -124,11 +124,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        user_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        user_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            user_account: user_account.into(),
+            user_account: user_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -273,9 +278,11 @@ impl Response {
     #[must_use]
     pub fn user_id_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<UserRole>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<UserRole>>,
     ) -> Self {
-        self.user_id_list = ::std::option::Option::Some(value.into());
+        self.user_id_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -167,13 +167,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        member_list_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        member_list_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            member_list_account: member_list_account.into(),
+            member_list_account: member_list_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
             member_info_filter: ::std::option::Option::None,
             member_role_filter: ::std::option::Option::None,
             app_defined_data_filter_group_member: ::std::option::Option::None,
@@ -183,30 +186,38 @@ impl Request {
     #[must_use]
     pub fn member_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.member_info_filter = ::std::option::Option::Some(value.into());
+        self.member_info_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MemberRoleFilter`.
     #[must_use]
     pub fn member_role_filter(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupMemberRole>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupMemberRole>,
         >,
     ) -> Self {
-        self.member_role_filter = ::std::option::Option::Some(value.into());
+        self.member_role_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `AppDefinedDataFilter_GroupMember`.
     #[must_use]
     pub fn app_defined_data_filter_group_member(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         self.app_defined_data_filter_group_member = ::std::option::Option::Some(
-            value.into(),
+            value.into_iter().map(::std::convert::Into::into).collect(),
         );
         self
     }
@@ -341,14 +352,14 @@ impl SpecifiedMember {
     }
     /// Sets `JoinTime`.
     #[must_use]
-    pub fn join_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.join_time = ::std::option::Option::Some(value.into());
+    pub fn join_time(mut self, value: u64) -> Self {
+        self.join_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgFlag`.
@@ -362,14 +373,14 @@ impl SpecifiedMember {
     }
     /// Sets `LastSendMsgTime`.
     #[must_use]
-    pub fn last_send_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_send_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_send_msg_time(mut self, value: u64) -> Self {
+        self.last_send_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MuteUntil`.
     #[must_use]
-    pub fn mute_until(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.mute_until = ::std::option::Option::Some(value.into());
+    pub fn mute_until(mut self, value: u64) -> Self {
+        self.mute_until = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NameCard`.
@@ -394,11 +405,13 @@ impl SpecifiedMember {
     #[must_use]
     pub fn app_member_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_member_defined_data = ::std::option::Option::Some(value.into());
+        self.app_member_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -444,9 +457,13 @@ impl Response {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<SpecifiedMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<SpecifiedMember>,
+        >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -140,9 +140,13 @@ impl Request {
     #[must_use]
     pub fn topic_id_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.topic_id_list = ::std::option::Option::Some(value.into());
+        self.topic_id_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -200,8 +204,8 @@ impl TopicPermissionResult {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i32) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -224,8 +228,8 @@ impl TopicPermissionResult {
     }
     /// Sets `Permission`.
     #[must_use]
-    pub fn permission(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.permission = ::std::option::Option::Some(value.into());
+    pub fn permission(mut self, value: u64) -> Self {
+        self.permission = ::std::option::Option::Some(value);
         self
     }
 }
@@ -262,9 +266,13 @@ impl Response {
     #[must_use]
     pub fn topic_permission_result_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<TopicPermissionResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TopicPermissionResult>,
+        >,
     ) -> Self {
-        self.topic_permission_result_list = ::std::option::Option::Some(value.into());
+        self.topic_permission_result_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -153,11 +153,11 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        req_msg_number: impl ::std::convert::Into<u32>,
+        req_msg_number: u32,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            req_msg_number: req_msg_number.into(),
+            req_msg_number,
             req_msg_seq: ::std::option::Option::None,
             with_recalled_msg: ::std::option::Option::None,
             topic_id: ::std::option::Option::None,
@@ -165,14 +165,14 @@ impl Request {
     }
     /// Sets `ReqMsgSeq`.
     #[must_use]
-    pub fn req_msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.req_msg_seq = ::std::option::Option::Some(value.into());
+    pub fn req_msg_seq(mut self, value: u64) -> Self {
+        self.req_msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `WithRecalledMsg`.
     #[must_use]
-    pub fn with_recalled_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.with_recalled_msg = ::std::option::Option::Some(value.into());
+    pub fn with_recalled_msg(mut self, value: u32) -> Self {
+        self.with_recalled_msg = ::std::option::Option::Some(value);
         self
     }
     /// Sets `TopicId`.
@@ -271,30 +271,34 @@ impl Response {
     }
     /// Sets `IsFinished`.
     #[must_use]
-    pub fn is_finished(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_finished = ::std::option::Option::Some(value.into());
+    pub fn is_finished(mut self, value: u32) -> Self {
+        self.is_finished = ::std::option::Option::Some(value);
         self
     }
     /// Sets `RspMsgList`.
     #[must_use]
     pub fn rsp_msg_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupHistoryMsg>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupHistoryMsg>,
         >,
     ) -> Self {
-        self.rsp_msg_list = ::std::option::Option::Some(value.into());
+        self.rsp_msg_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MsgList`.
     #[must_use]
     pub fn msg_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupHistoryMsg>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupHistoryMsg>,
         >,
     ) -> Self {
-        self.msg_list = ::std::option::Option::Some(value.into());
+        self.msg_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -127,8 +127,8 @@ pub struct MsgSeqItem {
 impl MsgSeqItem {
     /// Creates a `MsgSeqItem` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(msg_seq: impl ::std::convert::Into<u64>) -> Self {
-        Self { msg_seq: msg_seq.into() }
+    pub fn new(msg_seq: u64) -> Self {
+        Self { msg_seq }
     }
 }
 impl ::tim_core::Validate for MsgSeqItem {
@@ -171,11 +171,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        msg_seq_list: impl ::std::convert::Into<::std::vec::Vec<MsgSeqItem>>,
+        msg_seq_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MsgSeqItem>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            msg_seq_list: msg_seq_list.into(),
+            msg_seq_list: msg_seq_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
             topic_id: ::std::option::Option::None,
         }
     }
@@ -241,14 +246,14 @@ impl RecallRet {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `RetCode`.
     #[must_use]
-    pub fn ret_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.ret_code = ::std::option::Option::Some(value.into());
+    pub fn ret_code(mut self, value: i32) -> Self {
+        self.ret_code = ::std::option::Option::Some(value);
         self
     }
 }
@@ -279,9 +284,13 @@ impl Response {
     #[must_use]
     pub fn recall_ret_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<RecallRet>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<RecallRet>,
+        >,
     ) -> Self {
-        self.recall_ret_list = ::std::option::Option::Some(value.into());
+        self.recall_ret_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -85,8 +85,8 @@ pub struct MsgSeqItem {
 impl MsgSeqItem {
     /// Creates a `MsgSeqItem` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(msg_seq: impl ::std::convert::Into<u64>) -> Self {
-        Self { msg_seq: msg_seq.into() }
+    pub fn new(msg_seq: u64) -> Self {
+        Self { msg_seq }
     }
 }
 impl ::tim_core::Validate for MsgSeqItem {
@@ -130,12 +130,17 @@ impl Request {
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
         from_account: impl ::std::convert::Into<::std::string::String>,
-        msg_seq_list: impl ::std::convert::Into<::std::vec::Vec<MsgSeqItem>>,
+        msg_seq_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MsgSeqItem>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             from_account: from_account.into(),
-            msg_seq_list: msg_seq_list.into(),
+            msg_seq_list: msg_seq_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

@@ -238,8 +238,8 @@ impl Request {
     }
     /// Sets `MaxMemberCount`.
     #[must_use]
-    pub fn max_member_count(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.max_member_count = ::std::option::Option::Some(value.into());
+    pub fn max_member_count(mut self, value: u32) -> Self {
+        self.max_member_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ApplyJoinOption`.
@@ -255,23 +255,25 @@ impl Request {
     #[must_use]
     pub fn app_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_defined_data = ::std::option::Option::Some(value.into());
+        self.app_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CreateTime`.
     #[must_use]
-    pub fn create_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.create_time = ::std::option::Option::Some(value.into());
+    pub fn create_time(mut self, value: u64) -> Self {
+        self.create_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SupportTopic`.
     #[must_use]
-    pub fn support_topic(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.support_topic = ::std::option::Option::Some(value.into());
+    pub fn support_topic(mut self, value: u8) -> Self {
+        self.support_topic = ::std::option::Option::Some(value);
         self
     }
 }

@@ -164,14 +164,14 @@ impl ImportedMember {
     }
     /// Sets `JoinTime`.
     #[must_use]
-    pub fn join_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.join_time = ::std::option::Option::Some(value.into());
+    pub fn join_time(mut self, value: u64) -> Self {
+        self.join_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `UnreadMsgNum`.
     #[must_use]
-    pub fn unread_msg_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.unread_msg_num = ::std::option::Option::Some(value.into());
+    pub fn unread_msg_num(mut self, value: u32) -> Self {
+        self.unread_msg_num = ::std::option::Option::Some(value);
         self
     }
 }
@@ -216,11 +216,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        member_list: impl ::std::convert::Into<::std::vec::Vec<ImportedMember>>,
+        member_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ImportedMember>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            member_list: member_list.into(),
+            member_list: member_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -367,9 +372,13 @@ impl Response {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ImportResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ImportResult>,
+        >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -179,20 +179,20 @@ impl ImportGroupMsg {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        send_time: impl ::std::convert::Into<u64>,
+        send_time: u64,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            send_time: send_time.into(),
+            send_time,
             random: ::std::option::Option::None,
             msg_body: msg_body.into(),
         }
     }
     /// Sets `Random`.
     #[must_use]
-    pub fn random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.random = ::std::option::Option::Some(value.into());
+    pub fn random(mut self, value: u32) -> Self {
+        self.random = ::std::option::Option::Some(value);
         self
     }
 }
@@ -252,19 +252,21 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        msg_list: impl ::std::convert::Into<::std::vec::Vec<ImportGroupMsg>>,
+        msg_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ImportGroupMsg>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             recent_contact_flag: ::std::option::Option::None,
-            msg_list: msg_list.into(),
+            msg_list: msg_list.into_iter().map(::std::convert::Into::into).collect(),
             topic_id: ::std::option::Option::None,
         }
     }
     /// Sets `RecentContactFlag`.
     #[must_use]
-    pub fn recent_contact_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.recent_contact_flag = ::std::option::Option::Some(value.into());
+    pub fn recent_contact_flag(mut self, value: u32) -> Self {
+        self.recent_contact_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `TopicId`.
@@ -341,20 +343,20 @@ impl ImportMsgResult {
     }
     /// Sets `Result`.
     #[must_use]
-    pub fn result(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.result = ::std::option::Option::Some(value.into());
+    pub fn result(mut self, value: i32) -> Self {
+        self.result = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
 }
@@ -389,9 +391,13 @@ impl Response {
     #[must_use]
     pub fn import_msg_result(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ImportMsgResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ImportMsgResult>,
+        >,
     ) -> Self {
-        self.import_msg_result = ::std::option::Option::Some(value.into());
+        self.import_msg_result = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

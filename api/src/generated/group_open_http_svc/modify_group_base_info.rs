@@ -222,8 +222,8 @@ impl Request {
     }
     /// Sets `MaxMemberNum`.
     #[must_use]
-    pub fn max_member_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.max_member_num = ::std::option::Option::Some(value.into());
+    pub fn max_member_num(mut self, value: u32) -> Self {
+        self.max_member_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ApplyJoinOption`.
@@ -239,11 +239,13 @@ impl Request {
     #[must_use]
     pub fn app_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_defined_data = ::std::option::Option::Some(value.into());
+        self.app_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MuteAllMember`.

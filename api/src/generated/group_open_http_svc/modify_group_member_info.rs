@@ -199,17 +199,19 @@ impl Request {
     #[must_use]
     pub fn app_member_defined_data(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::AppDefinedDataItem>,
         >,
     ) -> Self {
-        self.app_member_defined_data = ::std::option::Option::Some(value.into());
+        self.app_member_defined_data = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MuteTime`.
     #[must_use]
-    pub fn mute_time(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.mute_time = ::std::option::Option::Some(value.into());
+    pub fn mute_time(mut self, value: u32) -> Self {
+        self.mute_time = ::std::option::Option::Some(value);
         self
     }
 }

@@ -161,8 +161,8 @@ impl Request {
     }
     /// Sets `Permission`.
     #[must_use]
-    pub fn permission(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.permission = ::std::option::Option::Some(value.into());
+    pub fn permission(mut self, value: u64) -> Self {
+        self.permission = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CustomString`.

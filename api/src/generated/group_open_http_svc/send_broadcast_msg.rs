@@ -140,12 +140,12 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        random: impl ::std::convert::Into<u32>,
+        random: u32,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
             from_account: ::std::option::Option::None,
-            random: random.into(),
+            random,
             msg_body: msg_body.into(),
             cloud_custom_data: ::std::option::Option::None,
         }
@@ -214,8 +214,8 @@ impl Response {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
 }

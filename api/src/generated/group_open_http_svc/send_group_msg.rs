@@ -268,12 +268,12 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        random: impl ::std::convert::Into<u32>,
+        random: u32,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            random: random.into(),
+            random,
             msg_priority: ::std::option::Option::None,
             msg_body: msg_body.into(),
             from_account: ::std::option::Option::None,
@@ -319,28 +319,32 @@ impl Request {
     #[must_use]
     pub fn forbid_callback_control(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ForbidCallback>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ForbidCallback>,
         >,
     ) -> Self {
-        self.forbid_callback_control = ::std::option::Option::Some(value.into());
+        self.forbid_callback_control = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `OnlineOnlyFlag`.
     #[must_use]
-    pub fn online_only_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.online_only_flag = ::std::option::Option::Some(value.into());
+    pub fn online_only_flag(mut self, value: u32) -> Self {
+        self.online_only_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SendMsgControl`.
     #[must_use]
     pub fn send_msg_control(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::SendMsgControl>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::SendMsgControl>,
         >,
     ) -> Self {
-        self.send_msg_control = ::std::option::Option::Some(value.into());
+        self.send_msg_control = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CloudCustomData`.
@@ -354,20 +358,21 @@ impl Request {
     }
     /// Sets `SupportMessageExtension`.
     #[must_use]
-    pub fn support_message_extension(
-        mut self,
-        value: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.support_message_extension = ::std::option::Option::Some(value.into());
+    pub fn support_message_extension(mut self, value: u32) -> Self {
+        self.support_message_extension = ::std::option::Option::Some(value);
         self
     }
     /// Sets `To_Account`.
     #[must_use]
     pub fn to_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.to_account = ::std::option::Option::Some(value.into());
+        self.to_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `TopicId`.
@@ -383,11 +388,13 @@ impl Request {
     #[must_use]
     pub fn group_at_info(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupAtInfo>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupAtInfo>,
         >,
     ) -> Self {
-        self.group_at_info = ::std::option::Option::Some(value.into());
+        self.group_at_info = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -486,14 +493,14 @@ impl Response {
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgDropReason`.

@@ -148,9 +148,13 @@ impl Request {
     #[must_use]
     pub fn to_members_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.to_members_account = ::std::option::Option::Some(value.into());
+        self.to_members_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `TopicId`.

@@ -149,13 +149,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        group_attr: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupAttrItem>,
+        group_attr: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupAttrItem>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            group_attr: group_attr.into(),
+            group_attr: group_attr.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }

@@ -129,11 +129,11 @@ impl TopicPermission {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         topic_id: impl ::std::convert::Into<::std::string::String>,
-        permission: impl ::std::convert::Into<u64>,
+        permission: u64,
     ) -> Self {
         Self {
             topic_id: topic_id.into(),
-            permission: permission.into(),
+            permission,
         }
     }
 }
@@ -178,14 +178,17 @@ impl Request {
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
         permission_group_id: impl ::std::convert::Into<::std::string::String>,
-        topic_permission_list: impl ::std::convert::Into<
-            ::std::vec::Vec<TopicPermission>,
+        topic_permission_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TopicPermission>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             permission_group_id: permission_group_id.into(),
-            topic_permission_list: topic_permission_list.into(),
+            topic_permission_list: topic_permission_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

@@ -122,12 +122,12 @@ impl Request {
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
         member_account: impl ::std::convert::Into<::std::string::String>,
-        unread_msg_num: impl ::std::convert::Into<u32>,
+        unread_msg_num: u32,
     ) -> Self {
         Self {
             group_id: group_id.into(),
             member_account: member_account.into(),
-            unread_msg_num: unread_msg_num.into(),
+            unread_msg_num,
         }
     }
 }

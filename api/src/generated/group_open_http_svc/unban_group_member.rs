@@ -123,13 +123,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        members_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        members_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            members_account: members_account.into(),
+            members_account: members_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

@@ -224,13 +224,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        group_counter: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupCounterItem>,
+        group_counter: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupCounterItem>,
         >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            group_counter: group_counter.into(),
+            group_counter: group_counter
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
             mode: ::std::option::Option::None,
         }
     }
@@ -305,11 +308,13 @@ impl Response {
     #[must_use]
     pub fn group_counter(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::GroupCounterItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::GroupCounterItem>,
         >,
     ) -> Self {
-        self.group_counter = ::std::option::Option::Some(value.into());
+        self.group_counter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -82,11 +82,11 @@ impl RawUrl {
     /// Creates a `RawUrl` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        resource_id: impl ::std::convert::Into<u64>,
+        resource_id: u64,
         raw_url: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            resource_id: resource_id.into(),
+            resource_id,
             raw_url: raw_url.into(),
         }
     }
@@ -119,9 +119,13 @@ pub struct Request {
 impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(raw_ur_ls: impl ::std::convert::Into<::std::vec::Vec<RawUrl>>) -> Self {
+    pub fn new(
+        raw_ur_ls: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<RawUrl>,
+        >,
+    ) -> Self {
         Self {
-            raw_ur_ls: raw_ur_ls.into(),
+            raw_ur_ls: raw_ur_ls.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -241,14 +245,14 @@ impl PreSigUrl {
     }
     /// Sets `ResourceID`.
     #[must_use]
-    pub fn resource_id(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.resource_id = ::std::option::Option::Some(value.into());
+    pub fn resource_id(mut self, value: u64) -> Self {
+        self.resource_id = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Code`.
     #[must_use]
-    pub fn code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.code = ::std::option::Option::Some(value.into());
+    pub fn code(mut self, value: i32) -> Self {
+        self.code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Desc`.
@@ -303,9 +307,13 @@ impl Response {
     #[must_use]
     pub fn pre_sig_ur_ls(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<PreSigUrl>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<PreSigUrl>,
+        >,
     ) -> Self {
-        self.pre_sig_ur_ls = ::std::option::Option::Some(value.into());
+        self.pre_sig_ur_ls = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

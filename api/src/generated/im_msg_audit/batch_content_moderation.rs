@@ -186,12 +186,12 @@ impl ContentItem {
     /// Creates a `ContentItem` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        content_id: impl ::std::convert::Into<u64>,
+        content_id: u64,
         content_type: impl ::std::convert::Into<ContentType>,
         content: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            content_id: content_id.into(),
+            content_id,
             content_type: content_type.into(),
             content: content.into(),
         }
@@ -259,11 +259,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         audit_name: impl ::std::convert::Into<::std::string::String>,
-        contents: impl ::std::convert::Into<::std::vec::Vec<ContentItem>>,
+        contents: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ContentItem>,
+        >,
     ) -> Self {
         Self {
             audit_name: audit_name.into(),
-            contents: contents.into(),
+            contents: contents.into_iter().map(::std::convert::Into::into).collect(),
             ext_sender: ::std::option::Option::None,
             ext_receiver: ::std::option::Option::None,
         }
@@ -523,14 +525,14 @@ impl AuditResult {
     }
     /// Sets `ContentId`.
     #[must_use]
-    pub fn content_id(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.content_id = ::std::option::Option::Some(value.into());
+    pub fn content_id(mut self, value: u64) -> Self {
+        self.content_id = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -550,8 +552,8 @@ impl AuditResult {
     }
     /// Sets `Score`.
     #[must_use]
-    pub fn score(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.score = ::std::option::Option::Some(value.into());
+    pub fn score(mut self, value: u32) -> Self {
+        self.score = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Label`.
@@ -573,9 +575,13 @@ impl AuditResult {
     #[must_use]
     pub fn keywords(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.keywords = ::std::option::Option::Some(value.into());
+        self.keywords = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `RequestId`.
@@ -615,9 +621,13 @@ impl Response {
     #[must_use]
     pub fn audit_results(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<AuditResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AuditResult>,
+        >,
     ) -> Self {
-        self.audit_results = ::std::option::Option::Some(value.into());
+        self.audit_results = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -447,8 +447,8 @@ impl Response {
     }
     /// Sets `Score`.
     #[must_use]
-    pub fn score(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.score = ::std::option::Option::Some(value.into());
+    pub fn score(mut self, value: u32) -> Self {
+        self.score = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Label`.
@@ -461,9 +461,13 @@ impl Response {
     #[must_use]
     pub fn keywords(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.keywords = ::std::option::Option::Some(value.into());
+        self.keywords = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -250,14 +250,19 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        sdk_app_id: impl ::std::convert::Into<u64>,
+        sdk_app_id: u64,
         lib_id: impl ::std::convert::Into<::std::string::String>,
-        user_keywords: impl ::std::convert::Into<::std::vec::Vec<UserKeyword>>,
+        user_keywords: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UserKeyword>,
+        >,
     ) -> Self {
         Self {
-            sdk_app_id: sdk_app_id.into(),
+            sdk_app_id,
             lib_id: lib_id.into(),
-            user_keywords: user_keywords.into(),
+            user_keywords: user_keywords
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

@@ -286,8 +286,8 @@ impl LocalAuditWord {
     }
     /// Sets `Id`.
     #[must_use]
-    pub fn id(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.id = ::std::option::Option::Some(value.into());
+    pub fn id(mut self, value: u64) -> Self {
+        self.id = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ReplacedContent`.
@@ -366,17 +366,21 @@ impl Request {
     }
     /// Sets `SdkAppId`.
     #[must_use]
-    pub fn sdk_app_id(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.sdk_app_id = ::std::option::Option::Some(value.into());
+    pub fn sdk_app_id(mut self, value: u64) -> Self {
+        self.sdk_app_id = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LocalAuditWords`.
     #[must_use]
     pub fn local_audit_words(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<LocalAuditWord>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<LocalAuditWord>,
+        >,
     ) -> Self {
-        self.local_audit_words = ::std::option::Option::Some(value.into());
+        self.local_audit_words = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -89,14 +89,16 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        sdk_app_id: impl ::std::convert::Into<u64>,
+        sdk_app_id: u64,
         lib_id: impl ::std::convert::Into<::std::string::String>,
-        keywords: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        keywords: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
-            sdk_app_id: sdk_app_id.into(),
+            sdk_app_id,
             lib_id: lib_id.into(),
-            keywords: keywords.into(),
+            keywords: keywords.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -244,15 +246,19 @@ impl Response {
     #[must_use]
     pub fn details(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<DeletedKeyword>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<DeletedKeyword>,
+        >,
     ) -> Self {
-        self.details = ::std::option::Option::Some(value.into());
+        self.details = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Count`.
     #[must_use]
-    pub fn count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.count = ::std::option::Option::Some(value.into());
+    pub fn count(mut self, value: u64) -> Self {
+        self.count = ::std::option::Option::Some(value);
         self
     }
 }

@@ -100,15 +100,15 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        sdk_app_id: impl ::std::convert::Into<u64>,
-        offset: impl ::std::convert::Into<u64>,
-        limit: impl ::std::convert::Into<u32>,
+        sdk_app_id: u64,
+        offset: u64,
+        limit: u32,
         lib_id: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            sdk_app_id: sdk_app_id.into(),
-            offset: offset.into(),
-            limit: limit.into(),
+            sdk_app_id,
+            offset,
+            limit,
             lib_id: lib_id.into(),
             content: ::std::option::Option::None,
         }
@@ -252,17 +252,21 @@ impl Response {
     }
     /// Sets `TotalCount`.
     #[must_use]
-    pub fn total_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.total_count = ::std::option::Option::Some(value.into());
+    pub fn total_count(mut self, value: u64) -> Self {
+        self.total_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Infos`.
     #[must_use]
     pub fn infos(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<KeywordInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<KeywordInfo>,
+        >,
     ) -> Self {
-        self.infos = ::std::option::Option::Some(value.into());
+        self.infos = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -182,8 +182,8 @@ impl Request {
     }
     /// Sets `SdkAppId`.
     #[must_use]
-    pub fn sdk_app_id(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.sdk_app_id = ::std::option::Option::Some(value.into());
+    pub fn sdk_app_id(mut self, value: u64) -> Self {
+        self.sdk_app_id = ::std::option::Option::Some(value);
         self
     }
     /// Sets `FilterType`.
@@ -194,14 +194,14 @@ impl Request {
     }
     /// Sets `Offset`.
     #[must_use]
-    pub fn offset(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.offset = ::std::option::Option::Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.offset = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Keyword`.
@@ -426,8 +426,8 @@ impl LocalAuditWord {
     }
     /// Sets `Id`.
     #[must_use]
-    pub fn id(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.id = ::std::option::Option::Some(value.into());
+    pub fn id(mut self, value: u64) -> Self {
+        self.id = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ReplacedContent`.
@@ -519,33 +519,37 @@ impl Response {
     #[must_use]
     pub fn local_audit_words(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<LocalAuditWord>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<LocalAuditWord>,
+        >,
     ) -> Self {
-        self.local_audit_words = ::std::option::Option::Some(value.into());
+        self.local_audit_words = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `TotalCount`.
     #[must_use]
-    pub fn total_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.total_count = ::std::option::Option::Some(value.into());
+    pub fn total_count(mut self, value: u64) -> Self {
+        self.total_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `TotalRegCount`.
     #[must_use]
-    pub fn total_reg_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.total_reg_count = ::std::option::Option::Some(value.into());
+    pub fn total_reg_count(mut self, value: u64) -> Self {
+        self.total_reg_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CurCount`.
     #[must_use]
-    pub fn cur_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.cur_count = ::std::option::Option::Some(value.into());
+    pub fn cur_count(mut self, value: u64) -> Self {
+        self.cur_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CurRegCount`.
     #[must_use]
-    pub fn cur_reg_count(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.cur_reg_count = ::std::option::Option::Some(value.into());
+    pub fn cur_reg_count(mut self, value: u64) -> Self {
+        self.cur_reg_count = ::std::option::Option::Some(value);
         self
     }
 }

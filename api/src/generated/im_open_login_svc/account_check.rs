@@ -108,10 +108,12 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        check_item: impl ::std::convert::Into<::std::vec::Vec<CheckItem>>,
+        check_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CheckItem>,
+        >,
     ) -> Self {
         Self {
-            check_item: check_item.into(),
+            check_item: check_item.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -223,11 +225,11 @@ impl CheckResult {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         user_id: impl ::std::convert::Into<::std::string::String>,
-        result_code: impl ::std::convert::Into<i64>,
+        result_code: i64,
     ) -> Self {
         Self {
             user_id: user_id.into(),
-            result_code: result_code.into(),
+            result_code,
             result_info: ::std::option::Option::None,
             account_status: ::std::option::Option::None,
         }
@@ -278,9 +280,13 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<CheckResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CheckResult>,
+        >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -119,10 +119,15 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        delete_item: impl ::std::convert::Into<::std::vec::Vec<DeleteItem>>,
+        delete_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<DeleteItem>,
+        >,
     ) -> Self {
         Self {
-            delete_item: delete_item.into(),
+            delete_item: delete_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -177,11 +182,11 @@ impl DeleteResult {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         user_id: impl ::std::convert::Into<::std::string::String>,
-        result_code: impl ::std::convert::Into<i64>,
+        result_code: i64,
     ) -> Self {
         Self {
             user_id: user_id.into(),
-            result_code: result_code.into(),
+            result_code,
             result_info: ::std::option::Option::None,
         }
     }
@@ -222,9 +227,13 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<DeleteResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<DeleteResult>,
+        >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -174,18 +174,26 @@ impl Request {
     #[must_use]
     pub fn accounts(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.accounts = ::std::option::Option::Some(value.into());
+        self.accounts = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `AccountList`.
     #[must_use]
     pub fn account_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ImportedAccount>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ImportedAccount>,
+        >,
     ) -> Self {
-        self.account_list = ::std::option::Option::Some(value.into());
+        self.account_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -253,9 +261,13 @@ impl Response {
     #[must_use]
     pub fn fail_accounts(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_accounts = ::std::option::Option::Some(value.into());
+        self.fail_accounts = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

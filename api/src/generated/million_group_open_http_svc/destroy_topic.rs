@@ -130,11 +130,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        topic_id_list: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        topic_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            topic_id_list: topic_id_list.into(),
+            topic_id_list: topic_id_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -186,8 +191,8 @@ impl DestroyResult {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -231,9 +236,13 @@ impl Response {
     #[must_use]
     pub fn destroy_result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<DestroyResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<DestroyResult>,
+        >,
     ) -> Self {
-        self.destroy_result_item = ::std::option::Option::Some(value.into());
+        self.destroy_result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -154,18 +154,26 @@ impl Request {
     #[must_use]
     pub fn topic_id_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.topic_id_list = ::std::option::Option::Some(value.into());
+        self.topic_id_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ResponseFilter`.
     #[must_use]
     pub fn response_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.response_filter = ::std::option::Option::Some(value.into());
+        self.response_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -217,14 +225,14 @@ impl TopicSelfInfo {
     }
     /// Sets `ShutUpTime`.
     #[must_use]
-    pub fn shut_up_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.shut_up_time = ::std::option::Option::Some(value.into());
+    pub fn shut_up_time(mut self, value: u64) -> Self {
+        self.shut_up_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgFlag`.
@@ -383,20 +391,20 @@ impl TopicInfo {
     }
     /// Sets `CreateTime`.
     #[must_use]
-    pub fn create_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.create_time = ::std::option::Option::Some(value.into());
+    pub fn create_time(mut self, value: u64) -> Self {
+        self.create_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastMsgTime`.
     #[must_use]
-    pub fn last_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_msg_time(mut self, value: u64) -> Self {
+        self.last_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NextMsgSeq`.
     #[must_use]
-    pub fn next_msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next_msg_seq = ::std::option::Option::Some(value.into());
+    pub fn next_msg_seq(mut self, value: u64) -> Self {
+        self.next_msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MuteAllMember`.
@@ -450,8 +458,8 @@ impl TopicAndSelfInfo {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -507,9 +515,13 @@ impl Response {
     #[must_use]
     pub fn topic_and_self_info(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<TopicAndSelfInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<TopicAndSelfInfo>,
+        >,
     ) -> Self {
-        self.topic_and_self_info = ::std::option::Option::Some(value.into());
+        self.topic_and_self_info = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -123,11 +123,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         official_account: impl ::std::convert::Into<::std::string::String>,
-        subscriber_list: impl ::std::convert::Into<::std::vec::Vec<SubscriberToAdd>>,
+        subscriber_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<SubscriberToAdd>,
+        >,
     ) -> Self {
         Self {
             official_account: official_account.into(),
-            subscriber_list: subscriber_list.into(),
+            subscriber_list: subscriber_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -284,9 +289,13 @@ impl Response {
     #[must_use]
     pub fn subscriber_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<AddResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AddResult>,
+        >,
     ) -> Self {
-        self.subscriber_list = ::std::option::Option::Some(value.into());
+        self.subscriber_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -94,13 +94,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         official_account: impl ::std::convert::Into<::std::string::String>,
-        subscriber_to_del_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        subscriber_to_del_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
     ) -> Self {
         Self {
             official_account: official_account.into(),
-            subscriber_to_del_account: subscriber_to_del_account.into(),
+            subscriber_to_del_account: subscriber_to_del_account
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -247,9 +250,13 @@ impl Response {
     #[must_use]
     pub fn subscriber_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<DeleteResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<DeleteResult>,
+        >,
     ) -> Self {
-        self.subscriber_list = ::std::option::Option::Some(value.into());
+        self.subscriber_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -255,10 +255,12 @@ impl ResponseFilter {
     #[must_use]
     pub fn official_account_base_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<OfficialAccountInfoField>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OfficialAccountInfoField>,
+        >,
     ) -> Self {
         self.official_account_base_info_filter = ::std::option::Option::Some(
-            value.into(),
+            value.into_iter().map(::std::convert::Into::into).collect(),
         );
         self
     }
@@ -308,12 +310,15 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        official_account_id_list: impl ::std::convert::Into<
-            ::std::vec::Vec<OfficialAccountId>,
+        official_account_id_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OfficialAccountId>,
         >,
     ) -> Self {
         Self {
-            official_account_id_list: official_account_id_list.into(),
+            official_account_id_list: official_account_id_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
             response_filter: ::std::option::Option::None,
         }
     }
@@ -439,8 +444,8 @@ impl OfficialAccountInfo {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i64) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -472,20 +477,20 @@ impl OfficialAccountInfo {
     }
     /// Sets `CreateTime`.
     #[must_use]
-    pub fn create_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.create_time = ::std::option::Option::Some(value.into());
+    pub fn create_time(mut self, value: u64) -> Self {
+        self.create_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastMsgTime`.
     #[must_use]
-    pub fn last_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_msg_time(mut self, value: u64) -> Self {
+        self.last_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SubscriberNum`.
     #[must_use]
-    pub fn subscriber_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.subscriber_num = ::std::option::Option::Some(value.into());
+    pub fn subscriber_num(mut self, value: u32) -> Self {
+        self.subscriber_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Introduction`.
@@ -560,9 +565,13 @@ impl Response {
     #[must_use]
     pub fn official_account_info_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<OfficialAccountInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OfficialAccountInfo>,
+        >,
     ) -> Self {
-        self.official_account_info_list = ::std::option::Option::Some(value.into());
+        self.official_account_info_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

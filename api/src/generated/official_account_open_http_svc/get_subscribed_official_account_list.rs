@@ -292,10 +292,12 @@ impl ResponseFilter {
     #[must_use]
     pub fn official_account_base_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<OfficialAccountInfoField>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OfficialAccountInfoField>,
+        >,
     ) -> Self {
         self.official_account_base_info_filter = ::std::option::Option::Some(
-            value.into(),
+            value.into_iter().map(::std::convert::Into::into).collect(),
         );
         self
     }
@@ -303,9 +305,13 @@ impl ResponseFilter {
     #[must_use]
     pub fn self_info_filter(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<SelfInfoField>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<SelfInfoField>,
+        >,
     ) -> Self {
-        self.self_info_filter = ::std::option::Option::Some(value.into());
+        self.self_info_filter = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -383,14 +389,14 @@ impl Request {
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Offset`.
     #[must_use]
-    pub fn offset(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.offset = ::std::option::Option::Some(value.into());
+    pub fn offset(mut self, value: u64) -> Self {
+        self.offset = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResponseFilter`.
@@ -459,8 +465,8 @@ impl SelfInfo {
     }
     /// Sets `SubscribeTime`.
     #[must_use]
-    pub fn subscribe_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.subscribe_time = ::std::option::Option::Some(value.into());
+    pub fn subscribe_time(mut self, value: u64) -> Self {
+        self.subscribe_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CustomString`.
@@ -562,14 +568,14 @@ impl SubscribedAccount {
     }
     /// Sets `LastMsgTime`.
     #[must_use]
-    pub fn last_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_msg_time(mut self, value: u64) -> Self {
+        self.last_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SubscriberNum`.
     #[must_use]
-    pub fn subscriber_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.subscriber_num = ::std::option::Option::Some(value.into());
+    pub fn subscriber_num(mut self, value: u32) -> Self {
+        self.subscriber_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Introduction`.
@@ -666,27 +672,31 @@ impl Response {
     #[must_use]
     pub fn official_account_info_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<SubscribedAccount>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<SubscribedAccount>,
+        >,
     ) -> Self {
-        self.official_account_info_list = ::std::option::Option::Some(value.into());
+        self.official_account_info_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `TotalCount`.
     #[must_use]
-    pub fn total_count(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.total_count = ::std::option::Option::Some(value.into());
+    pub fn total_count(mut self, value: u32) -> Self {
+        self.total_count = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CompleteFlag`.
     #[must_use]
-    pub fn complete_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.complete_flag = ::std::option::Option::Some(value.into());
+    pub fn complete_flag(mut self, value: u32) -> Self {
+        self.complete_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Next`.
     #[must_use]
-    pub fn next(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next = ::std::option::Option::Some(value.into());
+    pub fn next(mut self, value: u64) -> Self {
+        self.next = ::std::option::Option::Some(value);
         self
     }
 }

@@ -100,8 +100,8 @@ impl Request {
     }
     /// Sets `Limit`.
     #[must_use]
-    pub fn limit(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.limit = ::std::option::Option::Some(value.into());
+    pub fn limit(mut self, value: u32) -> Self {
+        self.limit = ::std::option::Option::Some(value);
         self
     }
 }
@@ -248,8 +248,8 @@ impl Subscriber {
     }
     /// Sets `SubscribeTime`.
     #[must_use]
-    pub fn subscribe_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.subscribe_time = ::std::option::Option::Some(value.into());
+    pub fn subscribe_time(mut self, value: u64) -> Self {
+        self.subscribe_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CustomString`.
@@ -272,8 +272,8 @@ impl Subscriber {
     }
     /// Sets `LastSendMsgTime`.
     #[must_use]
-    pub fn last_send_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_send_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_send_msg_time(mut self, value: u64) -> Self {
+        self.last_send_msg_time = ::std::option::Option::Some(value);
         self
     }
 }
@@ -323,17 +323,21 @@ impl Response {
     }
     /// Sets `SubscriberNum`.
     #[must_use]
-    pub fn subscriber_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.subscriber_num = ::std::option::Option::Some(value.into());
+    pub fn subscriber_num(mut self, value: u32) -> Self {
+        self.subscriber_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SubscriberList`.
     #[must_use]
     pub fn subscriber_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<Subscriber>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<Subscriber>,
+        >,
     ) -> Self {
-        self.subscriber_list = ::std::option::Option::Some(value.into());
+        self.subscriber_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -178,8 +178,8 @@ impl Request {
     }
     /// Sets `MaxSubscriberNum`.
     #[must_use]
-    pub fn max_subscriber_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.max_subscriber_num = ::std::option::Option::Some(value.into());
+    pub fn max_subscriber_num(mut self, value: u32) -> Self {
+        self.max_subscriber_num = ::std::option::Option::Some(value);
         self
     }
 }

@@ -120,14 +120,14 @@ impl Request {
     }
     /// Sets `ReqMsgNumber`.
     #[must_use]
-    pub fn req_msg_number(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.req_msg_number = ::std::option::Option::Some(value.into());
+    pub fn req_msg_number(mut self, value: u32) -> Self {
+        self.req_msg_number = ::std::option::Option::Some(value);
         self
     }
     /// Sets `WithRecalledMsg`.
     #[must_use]
-    pub fn with_recalled_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.with_recalled_msg = ::std::option::Option::Some(value.into());
+    pub fn with_recalled_msg(mut self, value: u32) -> Self {
+        self.with_recalled_msg = ::std::option::Option::Some(value);
         self
     }
 }
@@ -224,8 +224,8 @@ impl OfficialAccountMsg {
     }
     /// Sets `IsPlaceMsg`.
     #[must_use]
-    pub fn is_place_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_place_msg = ::std::option::Option::Some(value.into());
+    pub fn is_place_msg(mut self, value: u32) -> Self {
+        self.is_place_msg = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgBody`.
@@ -239,20 +239,20 @@ impl OfficialAccountMsg {
     }
     /// Sets `IsSystemMsg`.
     #[must_use]
-    pub fn is_system_msg(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_system_msg = ::std::option::Option::Some(value.into());
+    pub fn is_system_msg(mut self, value: u32) -> Self {
+        self.is_system_msg = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgPriority`.
     #[must_use]
-    pub fn msg_priority(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_priority = ::std::option::Option::Some(value.into());
+    pub fn msg_priority(mut self, value: u32) -> Self {
+        self.msg_priority = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgRandom`.
     #[must_use]
-    pub fn msg_random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_random = ::std::option::Option::Some(value.into());
+    pub fn msg_random(mut self, value: u32) -> Self {
+        self.msg_random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgKey`.
@@ -266,14 +266,14 @@ impl OfficialAccountMsg {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgTimeStamp`.
     #[must_use]
-    pub fn msg_time_stamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time_stamp = ::std::option::Option::Some(value.into());
+    pub fn msg_time_stamp(mut self, value: u64) -> Self {
+        self.msg_time_stamp = ::std::option::Option::Some(value);
         self
     }
 }
@@ -335,8 +335,8 @@ impl Response {
     }
     /// Sets `IsFinished`.
     #[must_use]
-    pub fn is_finished(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_finished = ::std::option::Option::Some(value.into());
+    pub fn is_finished(mut self, value: u32) -> Self {
+        self.is_finished = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastMsgKey`.
@@ -352,9 +352,13 @@ impl Response {
     #[must_use]
     pub fn rsp_msg_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<OfficialAccountMsg>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<OfficialAccountMsg>,
+        >,
     ) -> Self {
-        self.rsp_msg_list = ::std::option::Option::Some(value.into());
+        self.rsp_msg_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -100,11 +100,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         official_account: impl ::std::convert::Into<::std::string::String>,
-        msg_key_list: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        msg_key_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             official_account: official_account.into(),
-            msg_key_list: msg_key_list.into(),
+            msg_key_list: msg_key_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
             reason: ::std::option::Option::None,
         }
     }
@@ -196,14 +201,14 @@ impl RecallRet {
     }
     /// Sets `RetCode`.
     #[must_use]
-    pub fn ret_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.ret_code = ::std::option::Option::Some(value.into());
+    pub fn ret_code(mut self, value: i32) -> Self {
+        self.ret_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
 }
@@ -234,9 +239,13 @@ impl Response {
     #[must_use]
     pub fn recall_ret_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<RecallRet>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<RecallRet>,
+        >,
     ) -> Self {
-        self.recall_ret_list = ::std::option::Option::Some(value.into());
+        self.recall_ret_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -171,12 +171,12 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         official_account: impl ::std::convert::Into<::std::string::String>,
-        random: impl ::std::convert::Into<u32>,
+        random: u32,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
             official_account: official_account.into(),
-            random: random.into(),
+            random,
             msg_body: msg_body.into(),
             offline_push_info: ::std::option::Option::None,
             forbid_callback_control: ::std::option::Option::None,
@@ -198,28 +198,32 @@ impl Request {
     #[must_use]
     pub fn forbid_callback_control(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ForbidCallback>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ForbidCallback>,
         >,
     ) -> Self {
-        self.forbid_callback_control = ::std::option::Option::Some(value.into());
+        self.forbid_callback_control = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `OnlineOnlyFlag`.
     #[must_use]
-    pub fn online_only_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.online_only_flag = ::std::option::Option::Some(value.into());
+    pub fn online_only_flag(mut self, value: u32) -> Self {
+        self.online_only_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SendMsgControl`.
     #[must_use]
     pub fn send_msg_control(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::SendMsgControl>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::SendMsgControl>,
         >,
     ) -> Self {
-        self.send_msg_control = ::std::option::Option::Some(value.into());
+        self.send_msg_control = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CloudCustomData`.
@@ -306,8 +310,8 @@ impl Response {
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgKey`.

@@ -273,8 +273,8 @@ impl HistoryFile {
     }
     /// Sets `FileSize`.
     #[must_use]
-    pub fn file_size(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.file_size = ::std::option::Option::Some(value.into());
+    pub fn file_size(mut self, value: u64) -> Self {
+        self.file_size = ::std::option::Option::Some(value);
         self
     }
     /// Sets `FileMD5`.
@@ -288,8 +288,8 @@ impl HistoryFile {
     }
     /// Sets `GzipSize`.
     #[must_use]
-    pub fn gzip_size(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.gzip_size = ::std::option::Option::Some(value.into());
+    pub fn gzip_size(mut self, value: u64) -> Self {
+        self.gzip_size = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GzipMD5`.
@@ -329,9 +329,13 @@ impl Response {
     #[must_use]
     pub fn file(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<HistoryFile>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<HistoryFile>,
+        >,
     ) -> Self {
-        self.file = ::std::option::Option::Some(value.into());
+        self.file = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -299,9 +299,13 @@ impl Request {
     #[must_use]
     pub fn request_field(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<AppInfoField>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AppInfoField>,
+        >,
     ) -> Self {
-        self.request_field = ::std::option::Option::Some(value.into());
+        self.request_field = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -897,9 +901,13 @@ impl Response {
     #[must_use]
     pub fn result(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<AppInfoDay>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AppInfoDay>,
+        >,
     ) -> Self {
-        self.result = ::std::option::Option::Some(value.into());
+        self.result = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

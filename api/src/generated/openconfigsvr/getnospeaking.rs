@@ -126,20 +126,14 @@ impl Response {
     }
     /// Sets `C2CmsgNospeakingTime`.
     #[must_use]
-    pub fn c2_cmsg_nospeaking_time(
-        mut self,
-        value: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.c2_cmsg_nospeaking_time = ::std::option::Option::Some(value.into());
+    pub fn c2_cmsg_nospeaking_time(mut self, value: u32) -> Self {
+        self.c2_cmsg_nospeaking_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupmsgNospeakingTime`.
     #[must_use]
-    pub fn groupmsg_nospeaking_time(
-        mut self,
-        value: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.groupmsg_nospeaking_time = ::std::option::Option::Some(value.into());
+    pub fn groupmsg_nospeaking_time(mut self, value: u32) -> Self {
+        self.groupmsg_nospeaking_time = ::std::option::Option::Some(value);
         self
     }
 }

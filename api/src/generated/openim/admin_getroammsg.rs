@@ -104,16 +104,16 @@ impl Request {
     pub fn new(
         operator_account: impl ::std::convert::Into<::std::string::String>,
         peer_account: impl ::std::convert::Into<::std::string::String>,
-        max_cnt: impl ::std::convert::Into<u32>,
-        min_time: impl ::std::convert::Into<u64>,
-        max_time: impl ::std::convert::Into<u64>,
+        max_cnt: u32,
+        min_time: u64,
+        max_time: u64,
     ) -> Self {
         Self {
             operator_account: operator_account.into(),
             peer_account: peer_account.into(),
-            max_cnt: max_cnt.into(),
-            min_time: min_time.into(),
-            max_time: max_time.into(),
+            max_cnt,
+            min_time,
+            max_time,
             last_msg_key: ::std::option::Option::None,
         }
     }
@@ -239,32 +239,32 @@ impl RoamMsg {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u32) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgRandom`.
     #[must_use]
-    pub fn msg_random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_random = ::std::option::Option::Some(value.into());
+    pub fn msg_random(mut self, value: u32) -> Self {
+        self.msg_random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgTimeStamp`.
     #[must_use]
-    pub fn msg_time_stamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time_stamp = ::std::option::Option::Some(value.into());
+    pub fn msg_time_stamp(mut self, value: u64) -> Self {
+        self.msg_time_stamp = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgFlagBits`.
     #[must_use]
-    pub fn msg_flag_bits(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_flag_bits = ::std::option::Option::Some(value.into());
+    pub fn msg_flag_bits(mut self, value: u32) -> Self {
+        self.msg_flag_bits = ::std::option::Option::Some(value);
         self
     }
     /// Sets `IsPeerRead`.
     #[must_use]
-    pub fn is_peer_read(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_peer_read = ::std::option::Option::Some(value.into());
+    pub fn is_peer_read(mut self, value: u32) -> Self {
+        self.is_peer_read = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgKey`.
@@ -344,20 +344,20 @@ impl Response {
     }
     /// Sets `Complete`.
     #[must_use]
-    pub fn complete(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.complete = ::std::option::Option::Some(value.into());
+    pub fn complete(mut self, value: u32) -> Self {
+        self.complete = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgCnt`.
     #[must_use]
-    pub fn msg_cnt(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_cnt = ::std::option::Option::Some(value.into());
+    pub fn msg_cnt(mut self, value: u32) -> Self {
+        self.msg_cnt = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastMsgTime`.
     #[must_use]
-    pub fn last_msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_msg_time = ::std::option::Option::Some(value.into());
+    pub fn last_msg_time(mut self, value: u64) -> Self {
+        self.last_msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LastMsgKey`.
@@ -373,9 +373,11 @@ impl Response {
     #[must_use]
     pub fn msg_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<RoamMsg>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<RoamMsg>>,
     ) -> Self {
-        self.msg_list = ::std::option::Option::Some(value.into());
+        self.msg_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -194,16 +194,18 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
-        msg_random: impl ::std::convert::Into<u32>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        msg_random: u32,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
             sync_other_machine: ::std::option::Option::None,
             from_account: ::std::option::Option::None,
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
             msg_seq: ::std::option::Option::None,
-            msg_random: msg_random.into(),
+            msg_random,
             msg_body: msg_body.into(),
             msg_life_time: ::std::option::Option::None,
             cloud_custom_data: ::std::option::Option::None,
@@ -232,14 +234,14 @@ impl Request {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u32) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgLifeTime`.
     #[must_use]
-    pub fn msg_life_time(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_life_time = ::std::option::Option::Some(value.into());
+    pub fn msg_life_time(mut self, value: u32) -> Self {
+        self.msg_life_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CloudCustomData`.
@@ -255,11 +257,13 @@ impl Request {
     #[must_use]
     pub fn send_msg_control(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::SendMsgControl>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::SendMsgControl>,
         >,
     ) -> Self {
-        self.send_msg_control = ::std::option::Option::Some(value.into());
+        self.send_msg_control = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `OfflinePushInfo`.
@@ -273,11 +277,8 @@ impl Request {
     }
     /// Sets `IsNeedReadReceipt`.
     #[must_use]
-    pub fn is_need_read_receipt(
-        mut self,
-        value: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.is_need_read_receipt = ::std::option::Option::Some(value.into());
+    pub fn is_need_read_receipt(mut self, value: u32) -> Self {
+        self.is_need_read_receipt = ::std::option::Option::Some(value);
         self
     }
 }
@@ -377,8 +378,8 @@ impl RecipientError {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i32) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
 }
@@ -415,9 +416,13 @@ impl Response {
     #[must_use]
     pub fn error_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<RecipientError>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<RecipientError>,
+        >,
     ) -> Self {
-        self.error_list = ::std::option::Option::Some(value.into());
+        self.error_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `MsgKey`.

@@ -152,12 +152,17 @@ impl Request {
     pub fn new(
         operator_account: impl ::std::convert::Into<::std::string::String>,
         peer_account: impl ::std::convert::Into<::std::string::String>,
-        c2c_msg_info: impl ::std::convert::Into<::std::vec::Vec<C2cMsgInfo>>,
+        c2c_msg_info: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<C2cMsgInfo>,
+        >,
     ) -> Self {
         Self {
             operator_account: operator_account.into(),
             peer_account: peer_account.into(),
-            c2c_msg_info: c2c_msg_info.into(),
+            c2c_msg_info: c2c_msg_info
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

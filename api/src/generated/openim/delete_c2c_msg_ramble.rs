@@ -99,12 +99,17 @@ impl Request {
     pub fn new(
         operator_account: impl ::std::convert::Into<::std::string::String>,
         peer_account: impl ::std::convert::Into<::std::string::String>,
-        msg_key_list: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        msg_key_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             operator_account: operator_account.into(),
             peer_account: peer_account.into(),
-            msg_key_list: msg_key_list.into(),
+            msg_key_list: msg_key_list
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -154,9 +159,13 @@ impl Response {
     #[must_use]
     pub fn invalid_msg_key_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.invalid_msg_key_list = ::std::option::Option::Some(value.into());
+        self.invalid_msg_key_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -78,9 +78,13 @@ impl Request {
     #[must_use]
     pub fn peer_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.peer_account = ::std::option::Option::Some(value.into());
+        self.peer_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -148,8 +152,8 @@ impl C2cUnreadMsgNum {
     }
     /// Sets `C2CUnreadMsgNum`.
     #[must_use]
-    pub fn c2c_unread_msg_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.c2c_unread_msg_num = ::std::option::Option::Some(value.into());
+    pub fn c2c_unread_msg_num(mut self, value: u32) -> Self {
+        self.c2c_unread_msg_num = ::std::option::Option::Some(value);
         self
     }
 }
@@ -191,8 +195,8 @@ impl PeerError {
     }
     /// Sets `ErrorCode`.
     #[must_use]
-    pub fn error_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.error_code = ::std::option::Option::Some(value.into());
+    pub fn error_code(mut self, value: i32) -> Self {
+        self.error_code = ::std::option::Option::Some(value);
         self
     }
 }
@@ -241,29 +245,34 @@ impl Response {
     }
     /// Sets `AllC2CUnreadMsgNum`.
     #[must_use]
-    pub fn all_c2c_unread_msg_num(
-        mut self,
-        value: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.all_c2c_unread_msg_num = ::std::option::Option::Some(value.into());
+    pub fn all_c2c_unread_msg_num(mut self, value: u32) -> Self {
+        self.all_c2c_unread_msg_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `C2CUnreadMsgNumList`.
     #[must_use]
     pub fn c2c_unread_msg_num_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<C2cUnreadMsgNum>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<C2cUnreadMsgNum>,
+        >,
     ) -> Self {
-        self.c2c_unread_msg_num_list = ::std::option::Option::Some(value.into());
+        self.c2c_unread_msg_num_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorList`.
     #[must_use]
     pub fn error_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<PeerError>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<PeerError>,
+        >,
     ) -> Self {
-        self.error_list = ::std::option::Option::Some(value.into());
+        self.error_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

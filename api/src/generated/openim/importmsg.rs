@@ -153,8 +153,8 @@ impl Request {
         >,
         from_account: impl ::std::convert::Into<::std::string::String>,
         to_account: impl ::std::convert::Into<::std::string::String>,
-        msg_random: impl ::std::convert::Into<u32>,
-        msg_time_stamp: impl ::std::convert::Into<u64>,
+        msg_random: u32,
+        msg_time_stamp: u64,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
@@ -162,16 +162,16 @@ impl Request {
             from_account: from_account.into(),
             to_account: to_account.into(),
             msg_seq: ::std::option::Option::None,
-            msg_random: msg_random.into(),
-            msg_time_stamp: msg_time_stamp.into(),
+            msg_random,
+            msg_time_stamp,
             msg_body: msg_body.into(),
             cloud_custom_data: ::std::option::Option::None,
         }
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u32) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CloudCustomData`.

@@ -107,11 +107,11 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        msg_seq: impl ::std::convert::Into<u64>,
+        msg_seq: u64,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            msg_seq: msg_seq.into(),
+            msg_seq,
             msg_body: ::std::option::Option::None,
             cloud_custom_data: ::std::option::Option::None,
             topic_id: ::std::option::Option::None,

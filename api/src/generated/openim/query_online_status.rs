@@ -91,17 +91,19 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
             is_need_detail: ::std::option::Option::None,
         }
     }
     /// Sets `IsNeedDetail`.
     #[must_use]
-    pub fn is_need_detail(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.is_need_detail = ::std::option::Option::Some(value.into());
+    pub fn is_need_detail(mut self, value: u8) -> Self {
+        self.is_need_detail = ::std::option::Option::Some(value);
         self
     }
 }
@@ -398,9 +400,13 @@ impl QueryResult {
     #[must_use]
     pub fn detail(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<PlatformStatus>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<PlatformStatus>,
+        >,
     ) -> Self {
-        self.detail = ::std::option::Option::Some(value.into());
+        self.detail = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -427,11 +433,11 @@ impl QueryError {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         to_account: impl ::std::convert::Into<::std::string::String>,
-        error_code: impl ::std::convert::Into<i64>,
+        error_code: i64,
     ) -> Self {
         Self {
             to_account: to_account.into(),
-            error_code: error_code.into(),
+            error_code,
         }
     }
 }
@@ -468,18 +474,26 @@ impl Response {
     #[must_use]
     pub fn query_result(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<QueryResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<QueryResult>,
+        >,
     ) -> Self {
-        self.query_result = ::std::option::Option::Some(value.into());
+        self.query_result = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorList`.
     #[must_use]
     pub fn error_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<QueryError>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<QueryError>,
+        >,
     ) -> Self {
-        self.error_list = ::std::option::Option::Some(value.into());
+        self.error_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -85,17 +85,19 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
             is_need_detail: ::std::option::Option::None,
         }
     }
     /// Sets `IsNeedDetail`.
     #[must_use]
-    pub fn is_need_detail(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.is_need_detail = ::std::option::Option::Some(value.into());
+    pub fn is_need_detail(mut self, value: u32) -> Self {
+        self.is_need_detail = ::std::option::Option::Some(value);
         self
     }
 }
@@ -223,9 +225,13 @@ impl UserState {
     #[must_use]
     pub fn detail(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<PlatformState>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<PlatformState>,
+        >,
     ) -> Self {
-        self.detail = ::std::option::Option::Some(value.into());
+        self.detail = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -256,9 +262,13 @@ impl Response {
     #[must_use]
     pub fn query_result(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<UserState>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UserState>,
+        >,
     ) -> Self {
-        self.query_result = ::std::option::Option::Some(value.into());
+        self.query_result = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -202,7 +202,7 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         to_account: impl ::std::convert::Into<::std::string::String>,
-        msg_random: impl ::std::convert::Into<u32>,
+        msg_random: u32,
         msg_body: impl ::std::convert::Into<super::super::types::MsgBody>,
     ) -> Self {
         Self {
@@ -211,7 +211,7 @@ impl Request {
             to_account: to_account.into(),
             msg_life_time: ::std::option::Option::None,
             msg_seq: ::std::option::Option::None,
-            msg_random: msg_random.into(),
+            msg_random,
             forbid_callback_control: ::std::option::Option::None,
             send_msg_control: ::std::option::Option::None,
             msg_body: msg_body.into(),
@@ -241,36 +241,40 @@ impl Request {
     }
     /// Sets `MsgLifeTime`.
     #[must_use]
-    pub fn msg_life_time(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_life_time = ::std::option::Option::Some(value.into());
+    pub fn msg_life_time(mut self, value: u32) -> Self {
+        self.msg_life_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u32) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ForbidCallbackControl`.
     #[must_use]
     pub fn forbid_callback_control(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ForbidCallback>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ForbidCallback>,
         >,
     ) -> Self {
-        self.forbid_callback_control = ::std::option::Option::Some(value.into());
+        self.forbid_callback_control = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `SendMsgControl`.
     #[must_use]
     pub fn send_msg_control(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::SendMsgControl>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::SendMsgControl>,
         >,
     ) -> Self {
-        self.send_msg_control = ::std::option::Option::Some(value.into());
+        self.send_msg_control = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CloudCustomData`.
@@ -284,11 +288,8 @@ impl Request {
     }
     /// Sets `SupportMessageExtension`.
     #[must_use]
-    pub fn support_message_extension(
-        mut self,
-        value: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.support_message_extension = ::std::option::Option::Some(value.into());
+    pub fn support_message_extension(mut self, value: u32) -> Self {
+        self.support_message_extension = ::std::option::Option::Some(value);
         self
     }
     /// Sets `OfflinePushInfo`.
@@ -302,11 +303,8 @@ impl Request {
     }
     /// Sets `IsNeedReadReceipt`.
     #[must_use]
-    pub fn is_need_read_receipt(
-        mut self,
-        value: impl ::std::convert::Into<u32>,
-    ) -> Self {
-        self.is_need_read_receipt = ::std::option::Option::Some(value.into());
+    pub fn is_need_read_receipt(mut self, value: u32) -> Self {
+        self.is_need_read_receipt = ::std::option::Option::Some(value);
         self
     }
 }
@@ -398,8 +396,8 @@ impl Response {
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgKey`.

@@ -109,8 +109,8 @@ impl Request {
     }
     /// Sets `StartSeq`.
     #[must_use]
-    pub fn start_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.start_seq = ::std::option::Option::Some(value.into());
+    pub fn start_seq(mut self, value: u64) -> Self {
+        self.start_seq = ::std::option::Option::Some(value);
         self
     }
 }
@@ -174,29 +174,31 @@ impl Response {
     #[must_use]
     pub fn extension_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::MsgExtension>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::MsgExtension>,
         >,
     ) -> Self {
-        self.extension_list = ::std::option::Option::Some(value.into());
+        self.extension_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CompleteFlag`.
     #[must_use]
-    pub fn complete_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.complete_flag = ::std::option::Option::Some(value.into());
+    pub fn complete_flag(mut self, value: u32) -> Self {
+        self.complete_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `LatestSeq`.
     #[must_use]
-    pub fn latest_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.latest_seq = ::std::option::Option::Some(value.into());
+    pub fn latest_seq(mut self, value: u64) -> Self {
+        self.latest_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ClearSeq`.
     #[must_use]
-    pub fn clear_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.clear_seq = ::std::option::Option::Some(value.into());
+    pub fn clear_seq(mut self, value: u64) -> Self {
+        self.clear_seq = ::std::option::Option::Some(value);
         self
     }
 }

@@ -151,12 +151,12 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_id: impl ::std::convert::Into<::std::string::String>,
-        msg_seq: impl ::std::convert::Into<u64>,
+        msg_seq: u64,
         operate_type: impl ::std::convert::Into<super::super::types::MsgExtOperateType>,
     ) -> Self {
         Self {
             group_id: group_id.into(),
-            msg_seq: msg_seq.into(),
+            msg_seq,
             operate_type: operate_type.into(),
             extension_list: ::std::option::Option::None,
         }
@@ -165,11 +165,13 @@ impl Request {
     #[must_use]
     pub fn extension_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::MsgExtension>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::MsgExtension>,
         >,
     ) -> Self {
-        self.extension_list = ::std::option::Option::Some(value.into());
+        self.extension_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -237,11 +239,13 @@ impl Response {
     #[must_use]
     pub fn extension_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::MsgExtensionResult>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::MsgExtensionResult>,
         >,
     ) -> Self {
-        self.extension_list = ::std::option::Option::Some(value.into());
+        self.extension_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

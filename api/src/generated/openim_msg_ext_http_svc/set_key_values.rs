@@ -144,11 +144,13 @@ impl Request {
     #[must_use]
     pub fn extension_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::MsgExtension>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::MsgExtension>,
         >,
     ) -> Self {
-        self.extension_list = ::std::option::Option::Some(value.into());
+        self.extension_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -216,11 +218,13 @@ impl Response {
     #[must_use]
     pub fn extension_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::MsgExtensionResult>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::MsgExtensionResult>,
         >,
     ) -> Self {
-        self.extension_list = ::std::option::Option::Some(value.into());
+        self.extension_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

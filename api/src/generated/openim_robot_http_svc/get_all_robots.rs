@@ -97,9 +97,13 @@ impl Response {
     #[must_use]
     pub fn robot_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.robot_account = ::std::option::Option::Some(value.into());
+        self.robot_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

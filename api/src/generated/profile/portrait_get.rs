@@ -84,12 +84,16 @@ impl Request {
     /// Creates a `Request` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
-        tag_list: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        tag_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
-            to_account: to_account.into(),
-            tag_list: tag_list.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
+            tag_list: tag_list.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -161,17 +165,19 @@ impl UserProfile {
     #[must_use]
     pub fn profile_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ProfileItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ProfileItem>,
         >,
     ) -> Self {
-        self.profile_item = ::std::option::Option::Some(value.into());
+        self.profile_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i64) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -227,18 +233,26 @@ impl Response {
     #[must_use]
     pub fn user_profile_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<UserProfile>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UserProfile>,
+        >,
     ) -> Self {
-        self.user_profile_item = ::std::option::Option::Some(value.into());
+        self.user_profile_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

@@ -87,13 +87,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        profile_item: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ProfileItem>,
+        profile_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ProfileItem>,
         >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            profile_item: profile_item.into(),
+            profile_item: profile_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }

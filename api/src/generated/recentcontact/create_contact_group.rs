@@ -100,6 +100,8 @@ pub struct GroupContactItem {
     /// Conversations to put in the group.
     ///
     /// Wire name: `ContactItem` (required).
+    ///
+    /// Note: The field table types it Integer; the sample shows an array of objects (`Type`, `To_Account` or `ToGroupId`), which is used here.
     #[serde(rename = "ContactItem")]
     pub contact_item: ::std::vec::Vec<super::super::types::ContactItem>,
 }
@@ -109,13 +111,16 @@ impl GroupContactItem {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group_name: impl ::std::convert::Into<::std::string::String>,
-        contact_item: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactItem>,
+        contact_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactItem>,
         >,
     ) -> Self {
         Self {
             group_name: group_name.into(),
-            contact_item: contact_item.into(),
+            contact_item: contact_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -173,11 +178,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        group_contact_item: impl ::std::convert::Into<::std::vec::Vec<GroupContactItem>>,
+        group_contact_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupContactItem>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            group_contact_item: group_contact_item.into(),
+            group_contact_item: group_contact_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -253,11 +263,13 @@ impl GroupResultItem {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactResultItem>,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -298,9 +310,13 @@ impl Response {
     #[must_use]
     pub fn group_result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<GroupResultItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupResultItem>,
+        >,
     ) -> Self {
-        self.group_result_item = ::std::option::Option::Some(value.into());
+        self.group_result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

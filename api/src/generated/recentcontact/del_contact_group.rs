@@ -83,11 +83,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        group_name: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        group_name: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            group_name: group_name.into(),
+            group_name: group_name.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -143,11 +145,13 @@ impl Response {
     #[must_use]
     pub fn group_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactGroupItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactGroupItem>,
         >,
     ) -> Self {
-        self.group_item = ::std::option::Option::Some(value.into());
+        self.group_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

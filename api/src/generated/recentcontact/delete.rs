@@ -119,8 +119,8 @@ impl Request {
     }
     /// Sets `ClearRamble`.
     #[must_use]
-    pub fn clear_ramble(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.clear_ramble = ::std::option::Option::Some(value.into());
+    pub fn clear_ramble(mut self, value: u32) -> Self {
+        self.clear_ramble = ::std::option::Option::Some(value);
         self
     }
 }

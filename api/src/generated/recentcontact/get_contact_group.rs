@@ -91,11 +91,11 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        start_index: impl ::std::convert::Into<u32>,
+        start_index: u32,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            start_index: start_index.into(),
+            start_index,
         }
     }
 }
@@ -163,34 +163,38 @@ impl Response {
     #[must_use]
     pub fn contact_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactMarkInfo>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactMarkInfo>,
         >,
     ) -> Self {
-        self.contact_item = ::std::option::Option::Some(value.into());
+        self.contact_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `GroupItem`.
     #[must_use]
     pub fn group_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactGroupItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactGroupItem>,
         >,
     ) -> Self {
-        self.group_item = ::std::option::Option::Some(value.into());
+        self.group_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CompleteFlag`.
     #[must_use]
-    pub fn complete_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.complete_flag = ::std::option::Option::Some(value.into());
+    pub fn complete_flag(mut self, value: u32) -> Self {
+        self.complete_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NextStartIndex`.
     #[must_use]
-    pub fn next_start_index(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.next_start_index = ::std::option::Option::Some(value.into());
+    pub fn next_start_index(mut self, value: u32) -> Self {
+        self.next_start_index = ::std::option::Option::Some(value);
         self
     }
 }

@@ -109,19 +109,19 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        time_stamp: impl ::std::convert::Into<u64>,
-        start_index: impl ::std::convert::Into<u32>,
-        top_time_stamp: impl ::std::convert::Into<u64>,
-        top_start_index: impl ::std::convert::Into<u32>,
-        assist_flags: impl ::std::convert::Into<u32>,
+        time_stamp: u64,
+        start_index: u32,
+        top_time_stamp: u64,
+        top_start_index: u32,
+        assist_flags: u32,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            time_stamp: time_stamp.into(),
-            start_index: start_index.into(),
-            top_time_stamp: top_time_stamp.into(),
-            top_start_index: top_start_index.into(),
-            assist_flags: assist_flags.into(),
+            time_stamp,
+            start_index,
+            top_time_stamp,
+            top_start_index,
+            assist_flags,
         }
     }
 }
@@ -214,14 +214,14 @@ impl SessionItem {
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `TopFlag`.
     #[must_use]
-    pub fn top_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.top_flag = ::std::option::Option::Some(value.into());
+    pub fn top_flag(mut self, value: u32) -> Self {
+        self.top_flag = ::std::option::Option::Some(value);
         self
     }
 }
@@ -288,39 +288,43 @@ impl Response {
     #[must_use]
     pub fn session_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<SessionItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<SessionItem>,
+        >,
     ) -> Self {
-        self.session_item = ::std::option::Option::Some(value.into());
+        self.session_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CompleteFlag`.
     #[must_use]
-    pub fn complete_flag(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.complete_flag = ::std::option::Option::Some(value.into());
+    pub fn complete_flag(mut self, value: u32) -> Self {
+        self.complete_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `TimeStamp`.
     #[must_use]
-    pub fn time_stamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.time_stamp = ::std::option::Option::Some(value.into());
+    pub fn time_stamp(mut self, value: u64) -> Self {
+        self.time_stamp = ::std::option::Option::Some(value);
         self
     }
     /// Sets `StartIndex`.
     #[must_use]
-    pub fn start_index(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.start_index = ::std::option::Option::Some(value.into());
+    pub fn start_index(mut self, value: u32) -> Self {
+        self.start_index = ::std::option::Option::Some(value);
         self
     }
     /// Sets `TopTimeStamp`.
     #[must_use]
-    pub fn top_time_stamp(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.top_time_stamp = ::std::option::Option::Some(value.into());
+    pub fn top_time_stamp(mut self, value: u64) -> Self {
+        self.top_time_stamp = ::std::option::Option::Some(value);
         self
     }
     /// Sets `TopStartIndex`.
     #[must_use]
-    pub fn top_start_index(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.top_start_index = ::std::option::Option::Some(value.into());
+    pub fn top_start_index(mut self, value: u32) -> Self {
+        self.top_start_index = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorDisplay`.

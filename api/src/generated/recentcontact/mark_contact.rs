@@ -90,6 +90,8 @@ pub struct MarkItem {
     /// The conversation.
     ///
     /// Wire name: `ContactItem` (required).
+    ///
+    /// Note: The field table types it Integer; the samples and the other conversation pages show an object (`Type`, `To_Account` or `ToGroupId`), which is used here.
     #[serde(rename = "ContactItem")]
     pub contact_item: super::super::types::ContactItem,
     /// Numbers of the standard mark bits to clear.
@@ -128,18 +130,22 @@ impl MarkItem {
     #[must_use]
     pub fn clear_mark(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<u32>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
     ) -> Self {
-        self.clear_mark = ::std::option::Option::Some(value.into());
+        self.clear_mark = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `SetMark`.
     #[must_use]
     pub fn set_mark(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<u32>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<u32>>,
     ) -> Self {
-        self.set_mark = ::std::option::Option::Some(value.into());
+        self.set_mark = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CustomMark`.
@@ -210,11 +216,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        mark_item: impl ::std::convert::Into<::std::vec::Vec<MarkItem>>,
+        mark_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MarkItem>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            mark_item: mark_item.into(),
+            mark_item: mark_item.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -306,8 +314,8 @@ impl MarkResultItem {
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i32) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -353,9 +361,13 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<MarkResultItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<MarkResultItem>,
+        >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

@@ -97,11 +97,13 @@ impl Request {
     #[must_use]
     pub fn contact_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactItem>,
         >,
     ) -> Self {
-        self.contact_item = ::std::option::Option::Some(value.into());
+        self.contact_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -184,22 +186,26 @@ impl Response {
     #[must_use]
     pub fn contact_result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactMarkInfo>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactMarkInfo>,
         >,
     ) -> Self {
-        self.contact_result_item = ::std::option::Option::Some(value.into());
+        self.contact_result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `GroupItem`.
     #[must_use]
     pub fn group_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ContactGroupItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ContactGroupItem>,
         >,
     ) -> Self {
-        self.group_item = ::std::option::Option::Some(value.into());
+        self.group_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

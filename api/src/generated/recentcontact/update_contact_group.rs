@@ -283,9 +283,13 @@ impl UpdateGroup {
     #[must_use]
     pub fn contact_update_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ContactUpdateItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ContactUpdateItem>,
+        >,
     ) -> Self {
-        self.contact_update_item = ::std::option::Option::Some(value.into());
+        self.contact_update_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -354,12 +358,12 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        update_type: impl ::std::convert::Into<u32>,
+        update_type: u32,
         update_group: impl ::std::convert::Into<UpdateGroup>,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            update_type: update_type.into(),
+            update_type,
             update_group: update_group.into(),
         }
     }
@@ -443,8 +447,8 @@ impl ContactOptResult {
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i32) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -512,8 +516,8 @@ impl UpdateGroupResult {
     }
     /// Sets `UpdateGroupType`.
     #[must_use]
-    pub fn update_group_type(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.update_group_type = ::std::option::Option::Some(value.into());
+    pub fn update_group_type(mut self, value: u32) -> Self {
+        self.update_group_type = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupName`.
@@ -536,17 +540,21 @@ impl UpdateGroupResult {
     }
     /// Sets `GroupId`.
     #[must_use]
-    pub fn group_id(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.group_id = ::std::option::Option::Some(value.into());
+    pub fn group_id(mut self, value: u32) -> Self {
+        self.group_id = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ContactResultItem`.
     #[must_use]
     pub fn contact_result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ContactOptResult>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ContactOptResult>,
+        >,
     ) -> Self {
-        self.contact_result_item = ::std::option::Option::Some(value.into());
+        self.contact_result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -585,8 +593,8 @@ impl Response {
     }
     /// Sets `UpdateType`.
     #[must_use]
-    pub fn update_type(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.update_type = ::std::option::Option::Some(value.into());
+    pub fn update_type(mut self, value: u32) -> Self {
+        self.update_type = ::std::option::Option::Some(value);
         self
     }
     /// Sets `UpdateGroupResult`.

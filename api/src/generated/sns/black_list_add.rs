@@ -94,11 +94,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -166,20 +168,26 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::FriendResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::FriendResultItem>,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

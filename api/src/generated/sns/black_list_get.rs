@@ -90,15 +90,15 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        start_index: impl ::std::convert::Into<u64>,
-        max_limited: impl ::std::convert::Into<u32>,
-        last_sequence: impl ::std::convert::Into<u64>,
+        start_index: u64,
+        max_limited: u32,
+        last_sequence: u64,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            start_index: start_index.into(),
-            max_limited: max_limited.into(),
-            last_sequence: last_sequence.into(),
+            start_index,
+            max_limited,
+            last_sequence,
         }
     }
 }
@@ -148,11 +148,8 @@ impl BlockedUser {
     }
     /// Sets `AddBlackTimeStamp`.
     #[must_use]
-    pub fn add_black_time_stamp(
-        mut self,
-        value: impl ::std::convert::Into<u64>,
-    ) -> Self {
-        self.add_black_time_stamp = ::std::option::Option::Some(value.into());
+    pub fn add_black_time_stamp(mut self, value: u64) -> Self {
+        self.add_black_time_stamp = ::std::option::Option::Some(value);
         self
     }
 }
@@ -205,21 +202,25 @@ impl Response {
     #[must_use]
     pub fn black_list_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<BlockedUser>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<BlockedUser>,
+        >,
     ) -> Self {
-        self.black_list_item = ::std::option::Option::Some(value.into());
+        self.black_list_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `StartIndex`.
     #[must_use]
-    pub fn start_index(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.start_index = ::std::option::Option::Some(value.into());
+    pub fn start_index(mut self, value: u64) -> Self {
+        self.start_index = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CurruentSequence`.
     #[must_use]
-    pub fn curruent_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.curruent_sequence = ::std::option::Option::Some(value.into());
+    pub fn curruent_sequence(mut self, value: u64) -> Self {
+        self.curruent_sequence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorDisplay`.

@@ -298,11 +298,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        add_friend_item: impl ::std::convert::Into<::std::vec::Vec<AddFriendItem>>,
+        add_friend_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<AddFriendItem>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            add_friend_item: add_friend_item.into(),
+            add_friend_item: add_friend_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
             add_type: ::std::option::Option::None,
             force_add_flags: ::std::option::Option::None,
         }
@@ -315,8 +320,8 @@ impl Request {
     }
     /// Sets `ForceAddFlags`.
     #[must_use]
-    pub fn force_add_flags(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.force_add_flags = ::std::option::Option::Some(value.into());
+    pub fn force_add_flags(mut self, value: u8) -> Self {
+        self.force_add_flags = ::std::option::Option::Some(value);
         self
     }
 }
@@ -389,20 +394,26 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::FriendResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::FriendResultItem>,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

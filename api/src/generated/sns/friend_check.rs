@@ -157,12 +157,14 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
         check_type: impl ::std::convert::Into<CheckType>,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            to_account: to_account.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
             check_type: check_type.into(),
         }
     }
@@ -306,8 +308,8 @@ impl CheckInfo {
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i64) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -359,18 +361,26 @@ impl Response {
     #[must_use]
     pub fn info_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<CheckInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CheckInfo>,
+        >,
     ) -> Self {
-        self.info_item = ::std::option::Option::Some(value.into());
+        self.info_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

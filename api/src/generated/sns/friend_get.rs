@@ -105,25 +105,25 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        start_index: impl ::std::convert::Into<u64>,
+        start_index: u64,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            start_index: start_index.into(),
+            start_index,
             standard_sequence: ::std::option::Option::None,
             custom_sequence: ::std::option::Option::None,
         }
     }
     /// Sets `StandardSequence`.
     #[must_use]
-    pub fn standard_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.standard_sequence = ::std::option::Option::Some(value.into());
+    pub fn standard_sequence(mut self, value: u64) -> Self {
+        self.standard_sequence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CustomSequence`.
     #[must_use]
-    pub fn custom_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.custom_sequence = ::std::option::Option::Some(value.into());
+    pub fn custom_sequence(mut self, value: u64) -> Self {
+        self.custom_sequence = ::std::option::Option::Some(value);
         self
     }
 }
@@ -173,11 +173,13 @@ impl FriendData {
     #[must_use]
     pub fn value_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ProfileItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ProfileItem>,
         >,
     ) -> Self {
-        self.value_item = ::std::option::Option::Some(value.into());
+        self.value_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -248,39 +250,43 @@ impl Response {
     #[must_use]
     pub fn user_data_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<FriendData>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FriendData>,
+        >,
     ) -> Self {
-        self.user_data_item = ::std::option::Option::Some(value.into());
+        self.user_data_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `StandardSequence`.
     #[must_use]
-    pub fn standard_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.standard_sequence = ::std::option::Option::Some(value.into());
+    pub fn standard_sequence(mut self, value: u64) -> Self {
+        self.standard_sequence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CustomSequence`.
     #[must_use]
-    pub fn custom_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.custom_sequence = ::std::option::Option::Some(value.into());
+    pub fn custom_sequence(mut self, value: u64) -> Self {
+        self.custom_sequence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `FriendNum`.
     #[must_use]
-    pub fn friend_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.friend_num = ::std::option::Option::Some(value.into());
+    pub fn friend_num(mut self, value: u32) -> Self {
+        self.friend_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CompleteFlag`.
     #[must_use]
-    pub fn complete_flag(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.complete_flag = ::std::option::Option::Some(value.into());
+    pub fn complete_flag(mut self, value: u8) -> Self {
+        self.complete_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `NextStartIndex`.
     #[must_use]
-    pub fn next_start_index(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.next_start_index = ::std::option::Option::Some(value.into());
+    pub fn next_start_index(mut self, value: u64) -> Self {
+        self.next_start_index = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorDisplay`.

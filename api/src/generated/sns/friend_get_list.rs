@@ -96,13 +96,17 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        to_account: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
-        tag_list: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        to_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
+        tag_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            to_account: to_account.into(),
-            tag_list: tag_list.into(),
+            to_account: to_account.into_iter().map(::std::convert::Into::into).collect(),
+            tag_list: tag_list.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -174,17 +178,19 @@ impl FriendInfo {
     #[must_use]
     pub fn sns_profile_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ProfileItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ProfileItem>,
         >,
     ) -> Self {
-        self.sns_profile_item = ::std::option::Option::Some(value.into());
+        self.sns_profile_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ResultCode`.
     #[must_use]
-    pub fn result_code(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.result_code = ::std::option::Option::Some(value.into());
+    pub fn result_code(mut self, value: i64) -> Self {
+        self.result_code = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ResultInfo`.
@@ -236,18 +242,26 @@ impl Response {
     #[must_use]
     pub fn info_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<FriendInfo>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FriendInfo>,
+        >,
     ) -> Self {
-        self.info_item = ::std::option::Option::Some(value.into());
+        self.info_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

@@ -71,6 +71,68 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
             },
         ],
     );
+/// The `CustomItem` object.
+#[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(::tim_core::__private::serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+#[serde(crate = "::tim_core::__private::serde")]
+#[non_exhaustive]
+pub struct CustomFriendItem {
+    /// Tag of the custom friend field (`Tag_SNS_Custom_` and its key).
+    ///
+    /// Wire name: `Tag` (optional).
+    ///
+    /// Note: The page marks it optional; an item without it sets nothing (the emulator refuses it as an unknown field tag).
+    #[serde(rename = "Tag", default, skip_serializing_if = "Option::is_none")]
+    pub tag: ::std::option::Option<::std::string::String>,
+    /// Its value, a string or an integer.
+    ///
+    /// Wire name: `Value` (optional).
+    ///
+    /// Note: The page marks it optional.
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: ::std::option::Option<::tim_core::__private::serde_json::Value>,
+}
+#[allow(clippy::new_without_default)]
+impl CustomFriendItem {
+    /// Creates a `CustomFriendItem` from its required fields; optional fields start unset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new() -> Self {
+        Self {
+            tag: ::std::option::Option::None,
+            value: ::std::option::Option::None,
+        }
+    }
+    /// Sets `Tag`.
+    #[must_use]
+    pub fn tag(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.tag = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `Value`.
+    #[must_use]
+    pub fn value(
+        mut self,
+        value: impl ::std::convert::Into<::tim_core::__private::serde_json::Value>,
+    ) -> Self {
+        self.value = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ::tim_core::Validate for CustomFriendItem {
+    fn validate_at(
+        &self,
+        _path: &str,
+    ) -> ::std::result::Result<(), ::tim_core::ValidationError> {
+        ::std::result::Result::Ok(())
+    }
+}
 /// The `AddFriendItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -120,9 +182,7 @@ pub struct ImportFriendItem {
     ///
     /// Wire name: `CustomItem` (optional).
     #[serde(rename = "CustomItem", default, skip_serializing_if = "Option::is_none")]
-    pub custom_item: ::std::option::Option<
-        ::std::vec::Vec<super::super::types::ProfileItem>,
-    >,
+    pub custom_item: ::std::option::Option<::std::vec::Vec<CustomFriendItem>>,
 }
 #[allow(clippy::new_without_default)]
 impl ImportFriendItem {
@@ -154,17 +214,21 @@ impl ImportFriendItem {
     }
     /// Sets `RemarkTime`.
     #[must_use]
-    pub fn remark_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.remark_time = ::std::option::Option::Some(value.into());
+    pub fn remark_time(mut self, value: u64) -> Self {
+        self.remark_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `GroupName`.
     #[must_use]
     pub fn group_name(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.group_name = ::std::option::Option::Some(value.into());
+        self.group_name = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `AddWording`.
@@ -178,19 +242,21 @@ impl ImportFriendItem {
     }
     /// Sets `AddTime`.
     #[must_use]
-    pub fn add_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.add_time = ::std::option::Option::Some(value.into());
+    pub fn add_time(mut self, value: u64) -> Self {
+        self.add_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `CustomItem`.
     #[must_use]
     pub fn custom_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ProfileItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<CustomFriendItem>,
         >,
     ) -> Self {
-        self.custom_item = ::std::option::Option::Some(value.into());
+        self.custom_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -247,11 +313,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        add_friend_item: impl ::std::convert::Into<::std::vec::Vec<ImportFriendItem>>,
+        add_friend_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ImportFriendItem>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            add_friend_item: add_friend_item.into(),
+            add_friend_item: add_friend_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -318,20 +389,26 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::FriendResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::FriendResultItem>,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

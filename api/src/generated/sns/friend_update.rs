@@ -115,13 +115,13 @@ impl UpdateItem {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         to_account: impl ::std::convert::Into<::std::string::String>,
-        sns_item: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::ProfileItem>,
+        sns_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::ProfileItem>,
         >,
     ) -> Self {
         Self {
             to_account: to_account.into(),
-            sns_item: sns_item.into(),
+            sns_item: sns_item.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -160,11 +160,16 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        update_item: impl ::std::convert::Into<::std::vec::Vec<UpdateItem>>,
+        update_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<UpdateItem>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            update_item: update_item.into(),
+            update_item: update_item
+                .into_iter()
+                .map(::std::convert::Into::into)
+                .collect(),
         }
     }
 }
@@ -222,20 +227,26 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::FriendResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::FriendResultItem>,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `ErrorDisplay`.

@@ -109,11 +109,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        group_name: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        group_name: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            group_name: group_name.into(),
+            group_name: group_name.into_iter().map(::std::convert::Into::into).collect(),
             to_account: ::std::option::Option::None,
         }
     }
@@ -121,9 +123,13 @@ impl Request {
     #[must_use]
     pub fn to_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.to_account = ::std::option::Option::Some(value.into());
+        self.to_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -191,26 +197,32 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::types::FriendResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::types::FriendResultItem>,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Fail_Account`.
     #[must_use]
     pub fn fail_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.fail_account = ::std::option::Option::Some(value.into());
+        self.fail_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CurrentSequence`.
     #[must_use]
-    pub fn current_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.current_sequence = ::std::option::Option::Some(value.into());
+    pub fn current_sequence(mut self, value: u64) -> Self {
+        self.current_sequence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorDisplay`.

@@ -76,11 +76,13 @@ impl Request {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_account: impl ::std::convert::Into<::std::string::String>,
-        group_name: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        group_name: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
         Self {
             from_account: from_account.into(),
-            group_name: group_name.into(),
+            group_name: group_name.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }
@@ -132,8 +134,8 @@ impl Response {
     }
     /// Sets `CurrentSequence`.
     #[must_use]
-    pub fn current_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.current_sequence = ::std::option::Option::Some(value.into());
+    pub fn current_sequence(mut self, value: u64) -> Self {
+        self.current_sequence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorDisplay`.

@@ -162,9 +162,13 @@ impl Request {
     #[must_use]
     pub fn group_name(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.group_name = ::std::option::Option::Some(value.into());
+        self.group_name = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -222,17 +226,21 @@ impl FriendList {
     }
     /// Sets `FriendNumber`.
     #[must_use]
-    pub fn friend_number(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.friend_number = ::std::option::Option::Some(value.into());
+    pub fn friend_number(mut self, value: u32) -> Self {
+        self.friend_number = ::std::option::Option::Some(value);
         self
     }
     /// Sets `To_Account`.
     #[must_use]
     pub fn to_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.to_account = ::std::option::Option::Some(value.into());
+        self.to_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -279,15 +287,19 @@ impl Response {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<FriendList>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FriendList>,
+        >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CurrentSequence`.
     #[must_use]
-    pub fn current_sequence(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.current_sequence = ::std::option::Option::Some(value.into());
+    pub fn current_sequence(mut self, value: u64) -> Self {
+        self.current_sequence = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorDisplay`.

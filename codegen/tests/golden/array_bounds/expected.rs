@@ -116,12 +116,15 @@ pub mod demo {
             /// Creates a `Request` from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             pub fn new(
-                accounts: impl ::std::convert::Into<
-                    ::std::vec::Vec<::std::string::String>,
+                accounts: impl ::std::iter::IntoIterator<
+                    Item = impl ::std::convert::Into<::std::string::String>,
                 >,
             ) -> Self {
                 Self {
-                    accounts: accounts.into(),
+                    accounts: accounts
+                        .into_iter()
+                        .map(::std::convert::Into::into)
+                        .collect(),
                     items: ::std::option::Option::None,
                 }
             }
@@ -129,9 +132,13 @@ pub mod demo {
             #[must_use]
             pub fn items(
                 mut self,
-                value: impl ::std::convert::Into<::std::vec::Vec<Item>>,
+                value: impl ::std::iter::IntoIterator<
+                    Item = impl ::std::convert::Into<Item>,
+                >,
             ) -> Self {
-                self.items = ::std::option::Option::Some(value.into());
+                self.items = ::std::option::Option::Some(
+                    value.into_iter().map(::std::convert::Into::into).collect(),
+                );
                 self
             }
         }
@@ -206,9 +213,13 @@ pub mod demo {
             #[must_use]
             pub fn failed(
                 mut self,
-                value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+                value: impl ::std::iter::IntoIterator<
+                    Item = impl ::std::convert::Into<::std::string::String>,
+                >,
             ) -> Self {
-                self.failed = ::std::option::Option::Some(value.into());
+                self.failed = ::std::option::Option::Some(
+                    value.into_iter().map(::std::convert::Into::into).collect(),
+                );
                 self
             }
         }

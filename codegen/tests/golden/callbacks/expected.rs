@@ -221,8 +221,8 @@ pub mod callbacks {
                 }
                 /// Sets `Count`.
                 #[must_use]
-                pub fn count(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-                    self.count = ::std::option::Option::Some(value.into());
+                pub fn count(mut self, value: u32) -> Self {
+                    self.count = ::std::option::Option::Some(value);
                     self
                 }
             }
@@ -384,22 +384,23 @@ pub mod callbacks {
                 }
                 /// Sets `EventTime`.
                 #[must_use]
-                pub fn event_time(
-                    mut self,
-                    value: impl ::std::convert::Into<u64>,
-                ) -> Self {
-                    self.event_time = ::std::option::Option::Some(value.into());
+                pub fn event_time(mut self, value: u64) -> Self {
+                    self.event_time = ::std::option::Option::Some(value);
                     self
                 }
                 /// Sets `Words`.
                 #[must_use]
                 pub fn words(
                     mut self,
-                    value: impl ::std::convert::Into<
-                        ::std::vec::Vec<super::super::super::types::Word>,
+                    value: impl ::std::iter::IntoIterator<
+                        Item = impl ::std::convert::Into<
+                            super::super::super::types::Word,
+                        >,
                     >,
                 ) -> Self {
-                    self.words = ::std::option::Option::Some(value.into());
+                    self.words = ::std::option::Option::Some(
+                        value.into_iter().map(::std::convert::Into::into).collect(),
+                    );
                     self
                 }
             }
@@ -460,11 +461,11 @@ pub mod callbacks {
                 /// Creates a `Reply` from its required fields; optional fields start unset.
                 #[allow(clippy::too_many_arguments)]
                 pub fn new(
-                    error_code: impl ::std::convert::Into<i64>,
+                    error_code: i64,
                     error_info: impl ::std::convert::Into<::std::string::String>,
                 ) -> Self {
                     Self {
-                        error_code: error_code.into(),
+                        error_code,
                         error_info: error_info.into(),
                         words: ::std::option::Option::None,
                         refused_account: ::std::option::Option::None,
@@ -474,22 +475,28 @@ pub mod callbacks {
                 #[must_use]
                 pub fn words(
                     mut self,
-                    value: impl ::std::convert::Into<
-                        ::std::vec::Vec<super::super::super::types::Word>,
+                    value: impl ::std::iter::IntoIterator<
+                        Item = impl ::std::convert::Into<
+                            super::super::super::types::Word,
+                        >,
                     >,
                 ) -> Self {
-                    self.words = ::std::option::Option::Some(value.into());
+                    self.words = ::std::option::Option::Some(
+                        value.into_iter().map(::std::convert::Into::into).collect(),
+                    );
                     self
                 }
                 /// Sets `Refused_Account`.
                 #[must_use]
                 pub fn refused_account(
                     mut self,
-                    value: impl ::std::convert::Into<
-                        ::std::vec::Vec<::std::string::String>,
+                    value: impl ::std::iter::IntoIterator<
+                        Item = impl ::std::convert::Into<::std::string::String>,
                     >,
                 ) -> Self {
-                    self.refused_account = ::std::option::Option::Some(value.into());
+                    self.refused_account = ::std::option::Option::Some(
+                        value.into_iter().map(::std::convert::Into::into).collect(),
+                    );
                     self
                 }
             }
@@ -540,8 +547,10 @@ pub mod callbacks {
                 /// Say this instead. (`ErrorCode` 0.)
                 #[must_use]
                 pub fn replace(
-                    words: impl ::std::convert::Into<
-                        ::std::vec::Vec<super::super::super::types::Word>,
+                    words: impl ::std::iter::IntoIterator<
+                        Item = impl ::std::convert::Into<
+                            super::super::super::types::Word,
+                        >,
                     >,
                 ) -> Self {
                     Self::new(0, ::std::string::String::new()).words(words)
@@ -549,8 +558,8 @@ pub mod callbacks {
                 /// Keep some from hearing it. (`ErrorCode` 0.)
                 #[must_use]
                 pub fn refuse_some(
-                    refused_account: impl ::std::convert::Into<
-                        ::std::vec::Vec<::std::string::String>,
+                    refused_account: impl ::std::iter::IntoIterator<
+                        Item = impl ::std::convert::Into<::std::string::String>,
                     >,
                 ) -> Self {
                     Self::new(0, ::std::string::String::new())

@@ -79,23 +79,23 @@ pub mod demo {
         impl Request {
             /// Creates a `Request` from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
-            pub fn new(limit: impl ::std::convert::Into<u32>) -> Self {
+            pub fn new(limit: u32) -> Self {
                 Self {
-                    limit: limit.into(),
+                    limit,
                     offset: ::std::option::Option::None,
                     priority: ::std::option::Option::None,
                 }
             }
             /// Sets `Offset`.
             #[must_use]
-            pub fn offset(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-                self.offset = ::std::option::Option::Some(value.into());
+            pub fn offset(mut self, value: i64) -> Self {
+                self.offset = ::std::option::Option::Some(value);
                 self
             }
             /// Sets `Priority`.
             #[must_use]
-            pub fn priority(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-                self.priority = ::std::option::Option::Some(value.into());
+            pub fn priority(mut self, value: u8) -> Self {
+                self.priority = ::std::option::Option::Some(value);
                 self
             }
         }
@@ -155,8 +155,8 @@ pub mod demo {
         impl Response {
             /// Creates a `Response` from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
-            pub fn new(total: impl ::std::convert::Into<u64>) -> Self {
-                Self { total: total.into() }
+            pub fn new(total: u64) -> Self {
+                Self { total }
             }
         }
         /// The endpoint's own error codes.

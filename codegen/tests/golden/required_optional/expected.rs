@@ -92,8 +92,8 @@ pub mod demo {
             }
             /// Sets `Count`.
             #[must_use]
-            pub fn count(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-                self.count = ::std::option::Option::Some(value.into());
+            pub fn count(mut self, value: u32) -> Self {
+                self.count = ::std::option::Option::Some(value);
                 self
             }
             /// Sets `Verbose`.

@@ -234,13 +234,16 @@ pub mod group {
             #[allow(clippy::too_many_arguments)]
             pub fn new(
                 group_id: impl ::std::convert::Into<::std::string::String>,
-                members: impl ::std::convert::Into<
-                    ::std::vec::Vec<super::super::types::Member>,
+                members: impl ::std::iter::IntoIterator<
+                    Item = impl ::std::convert::Into<super::super::types::Member>,
                 >,
             ) -> Self {
                 Self {
                     group_id: group_id.into(),
-                    members: members.into(),
+                    members: members
+                        .into_iter()
+                        .map(::std::convert::Into::into)
+                        .collect(),
                 }
             }
         }

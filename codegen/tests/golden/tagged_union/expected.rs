@@ -21,8 +21,8 @@ pub mod types {
     impl FaceElem {
         /// Creates a `FaceElem` from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
-        pub fn new(index: impl ::std::convert::Into<i32>) -> Self {
-            Self { index: index.into() }
+        pub fn new(index: i32) -> Self {
+            Self { index }
         }
     }
     impl ::tim_core::Validate for FaceElem {
@@ -245,9 +245,16 @@ pub mod demo {
             /// Creates a `Request` from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             pub fn new(
-                msg_body: impl ::std::convert::Into<::std::vec::Vec<MsgElem>>,
+                msg_body: impl ::std::iter::IntoIterator<
+                    Item = impl ::std::convert::Into<MsgElem>,
+                >,
             ) -> Self {
-                Self { msg_body: msg_body.into() }
+                Self {
+                    msg_body: msg_body
+                        .into_iter()
+                        .map(::std::convert::Into::into)
+                        .collect(),
+                }
             }
         }
         impl ::tim_core::Validate for Request {

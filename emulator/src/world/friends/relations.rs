@@ -135,15 +135,16 @@ fn is_custom_tag(tag: &str) -> bool {
     tag.len() > CUSTOM_PREFIX.len() && tag.starts_with(CUSTOM_PREFIX)
 }
 
-/// The tags of a `ProfileItem` list that are custom friend fields; an item
-/// with another tag is refused.
-fn custom_items(items: &[ProfileItem]) -> Result<BTreeMap<String, Value>, String> {
+/// The custom friend fields of an import; an item whose tag is missing or
+/// is not a custom friend field is refused.
+fn custom_items(items: &[friend_import::CustomFriendItem]) -> Result<BTreeMap<String, Value>, String> {
     let mut custom = BTreeMap::new();
     for item in items {
-        if !is_custom_tag(&item.tag) {
-            return Err(format!("{:?} is not a custom friend field", item.tag));
+        let tag = item.tag.as_deref().unwrap_or_default();
+        if !is_custom_tag(tag) {
+            return Err(format!("{tag:?} is not a custom friend field"));
         }
-        custom.insert(item.tag.clone(), item.value.clone());
+        custom.insert(tag.to_owned(), item.value.clone().unwrap_or(Value::Null));
     }
     Ok(custom)
 }

@@ -94,14 +94,14 @@ impl Payload {
     pub fn new(
         service_name: impl ::std::convert::Into<::std::string::String>,
         command: impl ::std::convert::Into<::std::string::String>,
-        request: impl ::std::convert::Into<u64>,
-        limit: impl ::std::convert::Into<u64>,
+        request: u64,
+        limit: u64,
     ) -> Self {
         Self {
             service_name: service_name.into(),
             command: command.into(),
-            request: request.into(),
-            limit: limit.into(),
+            request,
+            limit,
         }
     }
 }

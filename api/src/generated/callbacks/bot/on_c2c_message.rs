@@ -184,20 +184,20 @@ impl Payload {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u32) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgRandom`.
     #[must_use]
-    pub fn msg_random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_random = ::std::option::Option::Some(value.into());
+    pub fn msg_random(mut self, value: u32) -> Self {
+        self.msg_random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgKey`.
@@ -211,14 +211,14 @@ impl Payload {
     }
     /// Sets `OnlineOnlyFlag`.
     #[must_use]
-    pub fn online_only_flag(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.online_only_flag = ::std::option::Option::Some(value.into());
+    pub fn online_only_flag(mut self, value: u8) -> Self {
+        self.online_only_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `SendMsgResult`.
     #[must_use]
-    pub fn send_msg_result(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.send_msg_result = ::std::option::Option::Some(value.into());
+    pub fn send_msg_result(mut self, value: i32) -> Self {
+        self.send_msg_result = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ErrorInfo`.
@@ -232,8 +232,8 @@ impl Payload {
     }
     /// Sets `UnreadMsgNum`.
     #[must_use]
-    pub fn unread_msg_num(mut self, value: impl ::std::convert::Into<i32>) -> Self {
-        self.unread_msg_num = ::std::option::Option::Some(value.into());
+    pub fn unread_msg_num(mut self, value: i32) -> Self {
+        self.unread_msg_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgBody`.
@@ -256,8 +256,8 @@ impl Payload {
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

@@ -210,26 +210,26 @@ impl Payload {
     }
     /// Sets `Random`.
     #[must_use]
-    pub fn random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.random = ::std::option::Option::Some(value.into());
+    pub fn random(mut self, value: u32) -> Self {
+        self.random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `OnlineOnlyFlag`.
     #[must_use]
-    pub fn online_only_flag(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.online_only_flag = ::std::option::Option::Some(value.into());
+    pub fn online_only_flag(mut self, value: u8) -> Self {
+        self.online_only_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgBody`.
@@ -245,9 +245,13 @@ impl Payload {
     #[must_use]
     pub fn at_robots_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.at_robots_account = ::std::option::Option::Some(value.into());
+        self.at_robots_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `CloudCustomData`.
@@ -261,8 +265,8 @@ impl Payload {
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

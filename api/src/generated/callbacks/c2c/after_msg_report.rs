@@ -86,14 +86,14 @@ impl Payload {
     }
     /// Sets `LastReadTime`.
     #[must_use]
-    pub fn last_read_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.last_read_time = ::std::option::Option::Some(value.into());
+    pub fn last_read_time(mut self, value: u64) -> Self {
+        self.last_read_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `UnreadMsgNum`.
     #[must_use]
-    pub fn unread_msg_num(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.unread_msg_num = ::std::option::Option::Some(value.into());
+    pub fn unread_msg_num(mut self, value: i64) -> Self {
+        self.unread_msg_num = ::std::option::Option::Some(value);
         self
     }
 }

@@ -93,8 +93,8 @@ impl Payload {
     }
     /// Sets `UnreadMsgNum`.
     #[must_use]
-    pub fn unread_msg_num(mut self, value: impl ::std::convert::Into<i64>) -> Self {
-        self.unread_msg_num = ::std::option::Option::Some(value.into());
+    pub fn unread_msg_num(mut self, value: i64) -> Self {
+        self.unread_msg_num = ::std::option::Option::Some(value);
         self
     }
 }

@@ -143,14 +143,14 @@ impl Payload {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u32) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgRandom`.
     #[must_use]
-    pub fn msg_random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.msg_random = ::std::option::Option::Some(value.into());
+    pub fn msg_random(mut self, value: u32) -> Self {
+        self.msg_random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgKey`.
@@ -164,8 +164,8 @@ impl Payload {
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Data`.

@@ -208,26 +208,32 @@ impl Payload {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<Member>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<Member>>,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `UserDefinedDataList`.
     #[must_use]
     pub fn user_defined_data_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<
+                super::super::super::types::AppDefinedDataItem,
+            >,
         >,
     ) -> Self {
-        self.user_defined_data_list = ::std::option::Option::Some(value.into());
+        self.user_defined_data_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

@@ -159,11 +159,15 @@ impl Payload {
     #[must_use]
     pub fn user_defined_data_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::super::types::AppDefinedDataItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<
+                super::super::super::types::AppDefinedDataItem,
+            >,
         >,
     ) -> Self {
-        self.user_defined_data_list = ::std::option::Option::Some(value.into());
+        self.user_defined_data_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -128,8 +128,8 @@ impl Payload {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `OperateType`.
@@ -145,23 +145,25 @@ impl Payload {
     #[must_use]
     pub fn extension_list(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::super::types::MsgExtension>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::super::types::MsgExtension>,
         >,
     ) -> Self {
-        self.extension_list = ::std::option::Option::Some(value.into());
+        self.extension_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `Seq`.
     #[must_use]
-    pub fn seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.seq = ::std::option::Option::Some(value.into());
+    pub fn seq(mut self, value: u64) -> Self {
+        self.seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

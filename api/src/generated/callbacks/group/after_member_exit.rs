@@ -235,15 +235,19 @@ impl Payload {
     #[must_use]
     pub fn exit_member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ExitMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ExitMember>,
+        >,
     ) -> Self {
-        self.exit_member_list = ::std::option::Option::Some(value.into());
+        self.exit_member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

@@ -151,29 +151,33 @@ impl GroupMsgReceipt {
     }
     /// Sets `MsgSeq`.
     #[must_use]
-    pub fn msg_seq(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_seq = ::std::option::Option::Some(value.into());
+    pub fn msg_seq(mut self, value: u64) -> Self {
+        self.msg_seq = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ReadNum`.
     #[must_use]
-    pub fn read_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.read_num = ::std::option::Option::Some(value.into());
+    pub fn read_num(mut self, value: u32) -> Self {
+        self.read_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `UnreadNum`.
     #[must_use]
-    pub fn unread_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.unread_num = ::std::option::Option::Some(value.into());
+    pub fn unread_num(mut self, value: u32) -> Self {
+        self.unread_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ReadReceiptMembers`.
     #[must_use]
     pub fn read_receipt_members(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<ReadReceiptMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<ReadReceiptMember>,
+        >,
     ) -> Self {
-        self.read_receipt_members = ::std::option::Option::Some(value.into());
+        self.read_receipt_members = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -249,15 +253,19 @@ impl Payload {
     #[must_use]
     pub fn group_msg_receipt_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<GroupMsgReceipt>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<GroupMsgReceipt>,
+        >,
     ) -> Self {
-        self.group_msg_receipt_list = ::std::option::Option::Some(value.into());
+        self.group_msg_receipt_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

@@ -67,8 +67,8 @@ pub struct RecalledMsg {
 impl RecalledMsg {
     /// Creates a `RecalledMsg` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(msg_seq: impl ::std::convert::Into<u64>) -> Self {
-        Self { msg_seq: msg_seq.into() }
+    pub fn new(msg_seq: u64) -> Self {
+        Self { msg_seq }
     }
 }
 impl ::tim_core::Validate for RecalledMsg {
@@ -154,9 +154,13 @@ impl Payload {
     #[must_use]
     pub fn msg_seq_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<RecalledMsg>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<RecalledMsg>,
+        >,
     ) -> Self {
-        self.msg_seq_list = ::std::option::Option::Some(value.into());
+        self.msg_seq_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `TopicId`.
@@ -170,8 +174,8 @@ impl Payload {
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

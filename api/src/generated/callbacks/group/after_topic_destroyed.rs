@@ -93,9 +93,13 @@ impl Payload {
     #[must_use]
     pub fn topic_id_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.topic_id_list = ::std::option::Option::Some(value.into());
+        self.topic_id_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

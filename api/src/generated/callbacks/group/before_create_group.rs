@@ -211,23 +211,27 @@ impl Payload {
     }
     /// Sets `CreateGroupNum`.
     #[must_use]
-    pub fn create_group_num(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.create_group_num = ::std::option::Option::Some(value.into());
+    pub fn create_group_num(mut self, value: u32) -> Self {
+        self.create_group_num = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MemberList`.
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<InitialMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<InitialMember>,
+        >,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }
@@ -272,11 +276,11 @@ impl Reply {
     /// Creates a `Reply` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        error_code: impl ::std::convert::Into<i64>,
+        error_code: i64,
         error_info: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            error_code: error_code.into(),
+            error_code,
             error_info: error_info.into(),
         }
     }

@@ -167,11 +167,11 @@ impl Reply {
     /// Creates a `Reply` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        error_code: impl ::std::convert::Into<i64>,
+        error_code: i64,
         error_info: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            error_code: error_code.into(),
+            error_code,
             error_info: error_info.into(),
         }
     }

@@ -196,15 +196,19 @@ impl Payload {
     #[must_use]
     pub fn destination_members(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<InvitedMember>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<InvitedMember>,
+        >,
     ) -> Self {
-        self.destination_members = ::std::option::Option::Some(value.into());
+        self.destination_members = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }
@@ -260,11 +264,11 @@ impl Reply {
     /// Creates a `Reply` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        error_code: impl ::std::convert::Into<i64>,
+        error_code: i64,
         error_info: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            error_code: error_code.into(),
+            error_code,
             error_info: error_info.into(),
             refused_members_account: ::std::option::Option::None,
         }
@@ -273,9 +277,13 @@ impl Reply {
     #[must_use]
     pub fn refused_members_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.refused_members_account = ::std::option::Option::Some(value.into());
+        self.refused_members_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -321,8 +329,8 @@ impl Reply {
     /// Add the invited users except these. (`ErrorCode` 0.)
     #[must_use]
     pub fn refuse_members(
-        refused_members_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        refused_members_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
     ) -> Self {
         Self::new(0, ::std::string::String::new())

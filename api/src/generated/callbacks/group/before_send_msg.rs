@@ -215,14 +215,14 @@ impl Payload {
     }
     /// Sets `Random`.
     #[must_use]
-    pub fn random(mut self, value: impl ::std::convert::Into<u32>) -> Self {
-        self.random = ::std::option::Option::Some(value.into());
+    pub fn random(mut self, value: u32) -> Self {
+        self.random = ::std::option::Option::Some(value);
         self
     }
     /// Sets `OnlineOnlyFlag`.
     #[must_use]
-    pub fn online_only_flag(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.online_only_flag = ::std::option::Option::Some(value.into());
+    pub fn online_only_flag(mut self, value: u8) -> Self {
+        self.online_only_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgBody`.
@@ -254,8 +254,8 @@ impl Payload {
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }
@@ -320,11 +320,11 @@ impl Reply {
     /// Creates a `Reply` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        error_code: impl ::std::convert::Into<i64>,
+        error_code: i64,
         error_info: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            error_code: error_code.into(),
+            error_code,
             error_info: error_info.into(),
             msg_body: ::std::option::Option::None,
             cloud_custom_data: ::std::option::Option::None,

@@ -84,20 +84,20 @@ impl Payload {
     }
     /// Sets `QuotaUsed`.
     #[must_use]
-    pub fn quota_used(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.quota_used = ::std::option::Option::Some(value.into());
+    pub fn quota_used(mut self, value: u64) -> Self {
+        self.quota_used = ::std::option::Option::Some(value);
         self
     }
     /// Sets `Quota`.
     #[must_use]
-    pub fn quota(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.quota = ::std::option::Option::Some(value.into());
+    pub fn quota(mut self, value: u64) -> Self {
+        self.quota = ::std::option::Option::Some(value);
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

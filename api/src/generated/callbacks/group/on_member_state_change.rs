@@ -201,9 +201,11 @@ impl Payload {
     #[must_use]
     pub fn member_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<Member>>,
+        value: impl ::std::iter::IntoIterator<Item = impl ::std::convert::Into<Member>>,
     ) -> Self {
-        self.member_list = ::std::option::Option::Some(value.into());
+        self.member_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

@@ -139,14 +139,14 @@ impl Payload {
     }
     /// Sets `MsgTime`.
     #[must_use]
-    pub fn msg_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.msg_time = ::std::option::Option::Some(value.into());
+    pub fn msg_time(mut self, value: u64) -> Self {
+        self.msg_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `OnlineOnlyFlag`.
     #[must_use]
-    pub fn online_only_flag(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.online_only_flag = ::std::option::Option::Some(value.into());
+    pub fn online_only_flag(mut self, value: u8) -> Self {
+        self.online_only_flag = ::std::option::Option::Some(value);
         self
     }
     /// Sets `MsgBody`.
@@ -169,8 +169,8 @@ impl Payload {
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }

@@ -195,15 +195,19 @@ impl Payload {
     #[must_use]
     pub fn subscribe_account_list(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<SubscribeAccount>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<SubscribeAccount>,
+        >,
     ) -> Self {
-        self.subscribe_account_list = ::std::option::Option::Some(value.into());
+        self.subscribe_account_list = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }
@@ -253,11 +257,11 @@ impl Reply {
     /// Creates a `Reply` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        error_code: impl ::std::convert::Into<i64>,
+        error_code: i64,
         error_info: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            error_code: error_code.into(),
+            error_code,
             error_info: error_info.into(),
             refused_subscribers_account: ::std::option::Option::None,
         }
@@ -266,9 +270,13 @@ impl Reply {
     #[must_use]
     pub fn refused_subscribers_account(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<::std::string::String>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
+        >,
     ) -> Self {
-        self.refused_subscribers_account = ::std::option::Option::Some(value.into());
+        self.refused_subscribers_account = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -297,8 +305,8 @@ impl Reply {
     /// Go ahead, but leave out these users. (`ErrorCode` 0.)
     #[must_use]
     pub fn refuse_subscribers(
-        refused_subscribers_account: impl ::std::convert::Into<
-            ::std::vec::Vec<::std::string::String>,
+        refused_subscribers_account: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<::std::string::String>,
         >,
     ) -> Self {
         Self::new(0, ::std::string::String::new())

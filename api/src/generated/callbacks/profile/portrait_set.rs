@@ -103,19 +103,21 @@ impl Payload {
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
     /// Sets `ProfileItem`.
     #[must_use]
     pub fn profile_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::super::types::ProfileItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<super::super::super::types::ProfileItem>,
         >,
     ) -> Self {
-        self.profile_item = ::std::option::Option::Some(value.into());
+        self.profile_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }

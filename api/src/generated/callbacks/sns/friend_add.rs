@@ -154,10 +154,12 @@ impl Payload {
     /// Creates a `Payload` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        pair_list: impl ::std::convert::Into<::std::vec::Vec<FriendPair>>,
+        pair_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FriendPair>,
+        >,
     ) -> Self {
         Self {
-            pair_list: pair_list.into(),
+            pair_list: pair_list.into_iter().map(::std::convert::Into::into).collect(),
             client_cmd: ::std::option::Option::None,
             admin_account: ::std::option::Option::None,
             force_flag: ::std::option::Option::None,
@@ -183,8 +185,8 @@ impl Payload {
     }
     /// Sets `ForceFlag`.
     #[must_use]
-    pub fn force_flag(mut self, value: impl ::std::convert::Into<u8>) -> Self {
-        self.force_flag = ::std::option::Option::Some(value.into());
+    pub fn force_flag(mut self, value: u8) -> Self {
+        self.force_flag = ::std::option::Option::Some(value);
         self
     }
 }

@@ -110,10 +110,12 @@ impl Payload {
     /// Creates a `Payload` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        pair_list: impl ::std::convert::Into<::std::vec::Vec<FriendPair>>,
+        pair_list: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FriendPair>,
+        >,
     ) -> Self {
         Self {
-            pair_list: pair_list.into(),
+            pair_list: pair_list.into_iter().map(::std::convert::Into::into).collect(),
         }
     }
 }

@@ -308,15 +308,19 @@ impl Payload {
     #[must_use]
     pub fn response_friend_item(
         mut self,
-        value: impl ::std::convert::Into<::std::vec::Vec<FriendResponseItem>>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<FriendResponseItem>,
+        >,
     ) -> Self {
-        self.response_friend_item = ::std::option::Option::Some(value.into());
+        self.response_friend_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
     /// Sets `EventTime`.
     #[must_use]
-    pub fn event_time(mut self, value: impl ::std::convert::Into<u64>) -> Self {
-        self.event_time = ::std::option::Option::Some(value.into());
+    pub fn event_time(mut self, value: u64) -> Self {
+        self.event_time = ::std::option::Option::Some(value);
         self
     }
 }
@@ -372,11 +376,11 @@ impl Reply {
     /// Creates a `Reply` from its required fields; optional fields start unset.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        error_code: impl ::std::convert::Into<i64>,
+        error_code: i64,
         error_info: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         Self {
-            error_code: error_code.into(),
+            error_code,
             error_info: error_info.into(),
             result_item: ::std::option::Option::None,
         }
@@ -385,11 +389,15 @@ impl Reply {
     #[must_use]
     pub fn result_item(
         mut self,
-        value: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::super::types::FriendResultItem>,
+        value: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<
+                super::super::super::types::FriendResultItem,
+            >,
         >,
     ) -> Self {
-        self.result_item = ::std::option::Option::Some(value.into());
+        self.result_item = ::std::option::Option::Some(
+            value.into_iter().map(::std::convert::Into::into).collect(),
+        );
         self
     }
 }
@@ -408,8 +416,10 @@ impl Reply {
     /// Decide each answer through its own `ResultCode`. (`ErrorCode` 0.)
     #[must_use]
     pub fn per_friend(
-        result_item: impl ::std::convert::Into<
-            ::std::vec::Vec<super::super::super::types::FriendResultItem>,
+        result_item: impl ::std::iter::IntoIterator<
+            Item = impl ::std::convert::Into<
+                super::super::super::types::FriendResultItem,
+            >,
         >,
     ) -> Self {
         Self::new(0, ::std::string::String::new()).result_item(result_item)
