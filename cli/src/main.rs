@@ -236,6 +236,21 @@ fn config_usage(e: ConfigError) -> Failure {
     }
 }
 
+/// The endpoint whose path, or else whose last part, is nearest to `word` by
+/// edit distance, when close enough to be a likely typo.
+fn nearest_endpoint(word: &str) -> Option<&'static str> {
+    use tim_runtime::endpoint::check::nearest;
+    let short = |p: &'static str| p.trim_start_matches("v4/");
+    let paths = || ENDPOINTS.iter().map(|e| e.meta.path);
+    let last = word.rsplit('/').next().unwrap_or(word);
+    nearest(word.trim_start_matches("v4/"), paths().map(short))
+        .and_then(|n| paths().find(|p| short(p) == n))
+        .or_else(|| {
+            let part = nearest(last, paths().filter_map(|p| p.rsplit('/').next()))?;
+            paths().find(|p| p.rsplit('/').next() == Some(part))
+        })
+}
+
 fn unknown_endpoint(path: &str) -> Failure {
     let wanted = path.trim_matches('/');
     let last = wanted.rsplit('/').next().unwrap_or(wanted);
@@ -246,15 +261,7 @@ fn unknown_endpoint(path: &str) -> Failure {
         .collect();
     let mut similar = similar;
     if similar.is_empty() {
-        // A typo: the nearest path by edit distance, else the nearest last part.
-        use tim_runtime::endpoint::check::nearest;
-        let short = |p: &'static str| p.trim_start_matches("v4/");
-        let paths = || ENDPOINTS.iter().map(|e| e.meta.path);
-        let near = nearest(wanted.trim_start_matches("v4/"), paths().map(short)).or_else(|| {
-            let part = nearest(last, paths().filter_map(|p| p.rsplit('/').next()))?;
-            paths().map(short).find(|p| p.rsplit('/').next() == Some(part))
-        });
-        similar.extend(near.and_then(|n| paths().find(|p| short(p) == n)));
+        similar.extend(nearest_endpoint(wanted));
     }
     let mut msg = format!("unknown endpoint `{path}`");
     if !similar.is_empty() {
@@ -439,10 +446,7 @@ fn endpoints(query: &[String], as_json: bool) -> Result<(), Failure> {
     let selected: Vec<&EndpointEntry> = ENDPOINTS.iter().filter(|e| matches(e.meta, query)).collect();
     if selected.is_empty() {
         let words = query.join(" ");
-        let paths = ENDPOINTS.iter().map(|e| e.meta.path.trim_start_matches("v4/"));
-        let near = tim_runtime::endpoint::check::nearest(&words, paths)
-            .map(|p| format!("; did you mean `{p}`?"))
-            .unwrap_or_default();
+        let near = nearest_endpoint(&words).map(|p| format!("; did you mean `{p}`?")).unwrap_or_default();
         return Err(failed(format!("no endpoint matches {words:?}{near}")));
     }
     if as_json {

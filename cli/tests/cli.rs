@@ -366,6 +366,36 @@ fn endpoints_lists_paths() {
 }
 
 #[test]
+fn endpoints_filter_by_words_of_path_or_title() {
+    let r = run(tim().args(["endpoints", "group", "MEMBER"]));
+    assert_exit(&r, 0);
+    assert!(r.stdout.contains("v4/group_open_http_svc/add_group_member"), "{}", r.stdout);
+    assert!(!r.stdout.contains("v4/openim/sendmsg "), "{}", r.stdout);
+    let rows = r.stdout.lines().skip(1).collect::<Vec<_>>();
+    assert!(
+        rows.iter().all(|l| l.to_lowercase().contains("group") && l.to_lowercase().contains("member")),
+        "{rows:?}"
+    );
+    let r = run(tim().args(["endpoints", "sendmgs"]));
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("no endpoint matches") && r.stderr.contains("openim/sendmsg"), "{}", r.stderr);
+}
+
+#[test]
+fn near_misses_get_a_suggestion() {
+    let r = run(tim().arg("cal"));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("call"), "{}", r.stderr);
+    let r = run(tim()
+        .env("TIM_SDKAPPID", "1400000000")
+        .env("TIM_IDENTIFIER", "admin")
+        .env("TIM_SECRET_KEY", "k")
+        .args(["--base-url", "http://127.0.0.1:9", "call", "v4/openim/sendmgs"]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("did you mean v4/openim/sendmsg"), "{}", r.stderr);
+}
+
+#[test]
 fn mock_refuses_a_plain_http_callback_url_to_another_host() {
     let r = run(tim().args(["mock", "--callback-url", "http://example.com/cb"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
