@@ -6,6 +6,7 @@
 //! unknown endpoint, request body that does not fit the endpoint).
 
 mod callback;
+mod describe;
 mod mock;
 
 use std::fmt::Write as _;
@@ -69,6 +70,15 @@ enum Command {
         /// e.g. `tim endpoints group member`.
         query: Vec<String>,
         /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain an endpoint: limits, group types, request and reply fields,
+    /// error codes and a sample request, from its spec.
+    Describe {
+        /// Endpoint path, e.g. v4/openim/sendmsg (`v4/` and a leading `/` optional).
+        path: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -148,6 +158,7 @@ fn main() -> ExitCode {
         Command::Call(args) => call(&cli.config, args),
         Command::Usersig(cmd) => usersig(&cli.config, cmd),
         Command::Endpoints { query, json } => endpoints(&query, json),
+        Command::Describe { path, json } => describe_endpoint(&path, json),
         Command::Callback(cmd) => callback::run(&cli.config, cmd),
         Command::Mock(args) => mock::run(&cli.config, args),
     };
@@ -434,6 +445,17 @@ fn utc(unix: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+fn describe_endpoint(path: &str, as_json: bool) -> Result<(), Failure> {
+    let trimmed = path.trim_matches('/');
+    let full = if trimmed.starts_with("v4/") { trimmed.to_owned() } else { format!("v4/{trimmed}") };
+    let entry = dynamic::find(ENDPOINTS, &full).ok_or_else(|| unknown_endpoint(path))?;
+    if as_json {
+        let text = serde_json::to_string_pretty(&describe::json(entry)).map_err(|e| failed(e.to_string()))?;
+        return print_out(&format!("{text}\n"));
+    }
+    print_out(&describe::text(entry))
 }
 
 /// Whether every word of `query` appears in the endpoint's path or title.

@@ -382,6 +382,40 @@ fn endpoints_filter_by_words_of_path_or_title() {
 }
 
 #[test]
+fn describe_explains_an_endpoint() {
+    let r = run(tim().args(["describe", "openim/sendmsg"]));
+    assert_exit(&r, 0);
+    for part in [
+        "v4/openim/sendmsg: Send a one-to-one message",
+        "rate limit: 200/s",
+        "idempotent: no",
+        "To_Account (string, required)",
+        "SyncOtherMachine (SyncOtherMachine (enum), one of 1 | 2)",
+        "MsgBody (MsgBody (array of MsgBodyElem (union on `MsgType`)), required)",
+        "      Text (string)",
+        "90001",
+        "sample request:",
+    ] {
+        assert!(r.stdout.contains(part), "missing {part:?} in\n{}", r.stdout);
+    }
+    let r = run(tim().args(["describe", "v4/group_open_http_svc/get_group_member_info", "--json"]));
+    assert_exit(&r, 0);
+    let d: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(d["idempotent"], true);
+    let limit = d["request"].as_array().unwrap().iter().find(|f| f["name"] == "Limit").unwrap();
+    assert_eq!(limit["type"], "u32");
+    assert_eq!(limit["constraints"], "at most 6000");
+    assert!(d["group_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["group_type"] == "AVChatRoom" && g["supported"] == false));
+    let r = run(tim().args(["describe", "openim/sendmgs"]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("did you mean v4/openim/sendmsg"), "{}", r.stderr);
+}
+
+#[test]
 fn near_misses_get_a_suggestion() {
     let r = run(tim().arg("cal"));
     assert_exit(&r, 2);

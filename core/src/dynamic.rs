@@ -38,6 +38,48 @@ pub struct EndpointEntry {
     /// [`PreparedCall::send`]; on failure names the field path and reason.
     /// [`call_bytes`](Self::call_bytes) does both steps.
     pub prepare: fn(&[u8]) -> Result<PreparedCall, RequestError>,
+    /// The request's fields as a tree, from the spec (`tim describe`).
+    pub request_fields: &'static [FieldInfo],
+    /// The reply's fields as a tree, from the spec.
+    pub response_fields: &'static [FieldInfo],
+}
+
+/// One field of a request or reply as its spec describes it, for tools
+/// that explain an endpoint (`tim describe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FieldInfo {
+    /// Wire name (`MsgBody`); for a union's variant, its tag value.
+    pub wire: &'static str,
+    /// The type in words: `string`, `u32`, `object`, `array of object`,
+    /// `enum`, `union on MsgType`, a shared type's name and what it is, ...
+    pub ty: &'static str,
+    /// Whether a request must carry it (replies: always `false`).
+    pub required: bool,
+    /// What it means.
+    pub doc: &'static str,
+    /// Its bounds in words (`at most 32 bytes`, `1 to 500 items`), if any.
+    pub constraints: &'static str,
+    /// Enum values or union tags, as on the wire.
+    pub values: &'static [&'static str],
+    /// Fields of an object (or of the objects of a list); a union's variants.
+    pub fields: &'static [FieldInfo],
+}
+
+impl FieldInfo {
+    /// A field description (what generated code builds).
+    #[allow(clippy::too_many_arguments)]
+    pub const fn new(
+        wire: &'static str,
+        ty: &'static str,
+        required: bool,
+        doc: &'static str,
+        constraints: &'static str,
+        values: &'static [&'static str],
+        fields: &'static [FieldInfo],
+    ) -> Self {
+        Self { wire, ty, required, doc, constraints, values, fields }
+    }
 }
 
 /// A request body checked by [`EndpointEntry::prepare`] and serialized from
@@ -82,7 +124,14 @@ impl EndpointEntry {
             parse_reply: parse_reply::<R>,
             call_json: call_json::<R>,
             prepare: prepare::<R>,
+            request_fields: &[],
+            response_fields: &[],
         }
+    }
+
+    /// The entry with the field trees of its request and reply.
+    pub const fn described(self, request: &'static [FieldInfo], response: &'static [FieldInfo]) -> Self {
+        Self { request_fields: request, response_fields: response, ..self }
     }
 
     /// Sends a JSON request body given as bytes: parsed, validated and

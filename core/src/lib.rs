@@ -32,7 +32,7 @@ mod test_support;
 
 pub use callback::{CallbackAuthError, CallbackReceiver, CallbackVerifier};
 pub use client::{Client, ClientBuilder};
-pub use dynamic::{DynApiError, EndpointEntry, RequestError};
+pub use dynamic::{DynApiError, EndpointEntry, FieldInfo, RequestError};
 pub use endpoint::{
     ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, LimitMeta, RateLimit,
     RateLimitMeta, UnknownCode, Validate, ValidationError,

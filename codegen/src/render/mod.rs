@@ -8,6 +8,7 @@
 mod callbacks;
 mod checks;
 mod derives;
+mod describe;
 mod docs;
 mod endpoint;
 mod errors;
@@ -137,7 +138,11 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
         services.entry(service.clone()).or_default().push(Module::leaf(&command, body));
         let cfg = options.service_features.then(|| quote!(#[cfg(feature = #service)]));
         let (s, c) = (ident(&service), ident(&command));
-        entries.push(quote!(#cfg ::tim_core::dynamic::EndpointEntry::of::<#s::#c::Request>()));
+        let (request, response) =
+            (describe::fields(set, &ep.request, true), describe::fields(set, &ep.response, false));
+        entries.push(quote! {
+            #cfg ::tim_core::dynamic::EndpointEntry::of::<#s::#c::Request>().described(#request, #response)
+        });
     }
     let gated = if options.service_features { services.keys().cloned().collect() } else { Vec::new() };
     for (service, children) in services {
@@ -157,10 +162,12 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
         }
     }
 
+    let described = gate.item(describe::shared(set));
     let root = gate.item(quote! {
         /// Every endpoint of these specs, for calls by path (CLI, mock server).
         pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[#(#entries),*];
     });
+    let root = quote!(#root #described);
     Rendered { root, modules, gated }
 }
 

@@ -266,5 +266,54 @@ pub mod demo {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
-    ::tim_core::dynamic::EndpointEntry::of::<demo::batch_add::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<demo::batch_add::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Accounts",
+                    "array of string",
+                    true,
+                    "Accounts to add.",
+                    "1 to 100 items; each at most 32 bytes",
+                    &[],
+                    &[],
+                ),
+                ::tim_core::FieldInfo::new(
+                    "Items",
+                    "array of object",
+                    false,
+                    "",
+                    "",
+                    &[],
+                    &[
+                        ::tim_core::FieldInfo::new(
+                            "Key",
+                            "string",
+                            true,
+                            "",
+                            "at least 1 bytes",
+                            &[],
+                            &[],
+                        ),
+                    ],
+                ),
+            ],
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Failed",
+                    "array of string",
+                    false,
+                    "",
+                    "",
+                    &[],
+                    &[],
+                ),
+            ],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+}

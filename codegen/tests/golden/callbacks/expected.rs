@@ -590,3 +590,13 @@ pub mod callbacks {
 #[cfg(feature = "server")]
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+    /// The nested fields of `Word`.
+    pub static WORD: [::tim_core::FieldInfo; 1usize] = [
+        ::tim_core::FieldInfo::new("Text", "string", true, "The word.", "", &[], &[]),
+    ];
+}

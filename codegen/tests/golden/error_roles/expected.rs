@@ -323,5 +323,25 @@ pub mod group {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "group")]
-    ::tim_core::dynamic::EndpointEntry::of::<group::mute::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<group::mute::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Peer_Account",
+                    "string",
+                    true,
+                    "",
+                    "",
+                    &[],
+                    &[],
+                ),
+            ],
+            &[],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+}

@@ -202,5 +202,43 @@ pub mod demo {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
-    ::tim_core::dynamic::EndpointEntry::of::<demo::page::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<demo::page::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Limit",
+                    "u32",
+                    true,
+                    "Page size.",
+                    "1 to 100",
+                    &[],
+                    &[],
+                ),
+                ::tim_core::FieldInfo::new(
+                    "Offset",
+                    "i64",
+                    false,
+                    "",
+                    "at least 0",
+                    &[],
+                    &[],
+                ),
+                ::tim_core::FieldInfo::new(
+                    "Priority",
+                    "u8",
+                    false,
+                    "",
+                    "at most 9",
+                    &[],
+                    &[],
+                ),
+            ],
+            &[::tim_core::FieldInfo::new("Total", "u64", false, "", "", &[], &[])],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+}

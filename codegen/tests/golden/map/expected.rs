@@ -200,5 +200,35 @@ pub mod demo {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
-    ::tim_core::dynamic::EndpointEntry::of::<demo::set_attrs::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<demo::set_attrs::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Attrs",
+                    "map of string",
+                    true,
+                    "Attribute values by name.",
+                    "at most 10 entries",
+                    &[],
+                    &[],
+                ),
+            ],
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Counters",
+                    "map of i64",
+                    false,
+                    "",
+                    "",
+                    &[],
+                    &[],
+                ),
+            ],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+}

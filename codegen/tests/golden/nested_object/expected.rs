@@ -279,5 +279,83 @@ pub mod demo {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
-    ::tim_core::dynamic::EndpointEntry::of::<demo::profile_set::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<demo::profile_set::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Profile",
+                    "object",
+                    true,
+                    "The new profile.",
+                    "",
+                    &[],
+                    &[
+                        ::tim_core::FieldInfo::new(
+                            "Nick",
+                            "string",
+                            true,
+                            "Display name.",
+                            "",
+                            &[],
+                            &[],
+                        ),
+                        ::tim_core::FieldInfo::new(
+                            "Address",
+                            "object",
+                            false,
+                            "",
+                            "",
+                            &[],
+                            &[
+                                ::tim_core::FieldInfo::new(
+                                    "City",
+                                    "string",
+                                    true,
+                                    "",
+                                    "",
+                                    &[],
+                                    &[],
+                                ),
+                                ::tim_core::FieldInfo::new(
+                                    "Zip",
+                                    "string",
+                                    false,
+                                    "",
+                                    "",
+                                    &[],
+                                    &[],
+                                ),
+                            ],
+                        ),
+                    ],
+                ),
+            ],
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Result",
+                    "object",
+                    false,
+                    "",
+                    "",
+                    &[],
+                    &[
+                        ::tim_core::FieldInfo::new(
+                            "Changed",
+                            "bool",
+                            false,
+                            "",
+                            "",
+                            &[],
+                            &[],
+                        ),
+                    ],
+                ),
+            ],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+}

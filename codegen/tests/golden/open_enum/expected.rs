@@ -373,5 +373,44 @@ pub mod demo {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
-    ::tim_core::dynamic::EndpointEntry::of::<demo::set_kind::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<demo::set_kind::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Kind",
+                    "enum",
+                    true,
+                    "",
+                    "",
+                    &["Private", "Public"],
+                    &[],
+                ),
+                ::tim_core::FieldInfo::new(
+                    "Level",
+                    "enum",
+                    false,
+                    "",
+                    "",
+                    &["0", "1"],
+                    &[],
+                ),
+            ],
+            &[
+                ::tim_core::FieldInfo::new(
+                    "State",
+                    "enum",
+                    false,
+                    "",
+                    "",
+                    &["Online", "Offline"],
+                    &[],
+                ),
+            ],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+}

@@ -197,5 +197,46 @@ pub mod demo {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
-    ::tim_core::dynamic::EndpointEntry::of::<demo::ping::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<demo::ping::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "User_Account",
+                    "string",
+                    true,
+                    "Who pings.",
+                    "",
+                    &[],
+                    &[],
+                ),
+                ::tim_core::FieldInfo::new(
+                    "Count",
+                    "u32",
+                    false,
+                    "How many pings.",
+                    "",
+                    &[],
+                    &[],
+                ),
+                ::tim_core::FieldInfo::new("Verbose", "bool", false, "", "", &[], &[]),
+            ],
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Echo",
+                    "string",
+                    false,
+                    "The account echoed back.",
+                    "",
+                    &[],
+                    &[],
+                ),
+                ::tim_core::FieldInfo::new("Delay", "number", false, "", "", &[], &[]),
+            ],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+}

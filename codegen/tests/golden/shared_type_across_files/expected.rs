@@ -471,7 +471,78 @@ pub mod member {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "group")]
-    ::tim_core::dynamic::EndpointEntry::of::<group::add_member::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<group::add_member::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new("GroupId", "string", true, "", "", &[], &[]),
+                ::tim_core::FieldInfo::new(
+                    "Members",
+                    "array of Member (object)",
+                    true,
+                    "",
+                    "",
+                    &[],
+                    &__describe::MEMBER,
+                ),
+            ],
+            &[],
+        ),
     #[cfg(feature = "member")]
-    ::tim_core::dynamic::EndpointEntry::of::<member::get_role::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<member::get_role::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Member_Account",
+                    "string",
+                    true,
+                    "",
+                    "",
+                    &[],
+                    &[],
+                ),
+            ],
+            &[
+                ::tim_core::FieldInfo::new(
+                    "Info",
+                    "RoleInfo (object)",
+                    false,
+                    "",
+                    "",
+                    &[],
+                    &__describe::ROLEINFO,
+                ),
+            ],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+    /// The nested fields of `Member`.
+    pub static MEMBER: [::tim_core::FieldInfo; 2usize] = [
+        ::tim_core::FieldInfo::new("Member_Account", "string", true, "", "", &[], &[]),
+        ::tim_core::FieldInfo::new(
+            "Role",
+            "MemberRole (enum)",
+            false,
+            "",
+            "",
+            &["Admin", "Member"],
+            &[],
+        ),
+    ];
+    /// The nested fields of `RoleInfo`.
+    pub static ROLEINFO: [::tim_core::FieldInfo; 2usize] = [
+        ::tim_core::FieldInfo::new(
+            "Role",
+            "MemberRole (enum)",
+            true,
+            "",
+            "",
+            &["Admin", "Member"],
+            &[],
+        ),
+        ::tim_core::FieldInfo::new("CanInvite", "bool", false, "", "", &[], &[]),
+    ];
+}

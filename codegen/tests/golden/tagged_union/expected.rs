@@ -338,5 +338,60 @@ pub mod demo {
 /// Every endpoint of these specs, for calls by path (CLI, mock server).
 pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
     #[cfg(feature = "demo")]
-    ::tim_core::dynamic::EndpointEntry::of::<demo::send::Request>(),
+    ::tim_core::dynamic::EndpointEntry::of::<demo::send::Request>()
+        .described(
+            &[
+                ::tim_core::FieldInfo::new(
+                    "MsgBody",
+                    "array of union on `MsgType`",
+                    true,
+                    "The message elements, in order.",
+                    "",
+                    &["TIMTextElem", "TIMFaceElem"],
+                    &[
+                        ::tim_core::FieldInfo::new(
+                            "TIMTextElem",
+                            "`MsgContent` content: TextElem (object)",
+                            false,
+                            "Text.",
+                            "",
+                            &[],
+                            &__describe::TEXTELEM,
+                        ),
+                        ::tim_core::FieldInfo::new(
+                            "TIMFaceElem",
+                            "`MsgContent` content: FaceElem (object)",
+                            false,
+                            "",
+                            "",
+                            &[],
+                            &__describe::FACEELEM,
+                        ),
+                    ],
+                ),
+            ],
+            &[],
+        ),
 ];
+#[cfg(feature = "server")]
+/// Field trees of the shared types, referred to by the entries of `ENDPOINTS`.
+#[doc(hidden)]
+pub mod __describe {
+    use super::__describe;
+    /// The nested fields of `FaceElem`.
+    pub static FACEELEM: [::tim_core::FieldInfo; 1usize] = [
+        ::tim_core::FieldInfo::new("Index", "i32", true, "", "", &[], &[]),
+    ];
+    /// The nested fields of `TextElem`.
+    pub static TEXTELEM: [::tim_core::FieldInfo; 1usize] = [
+        ::tim_core::FieldInfo::new(
+            "Text",
+            "string",
+            true,
+            "",
+            "at most 100 bytes",
+            &[],
+            &[],
+        ),
+    ];
+}
