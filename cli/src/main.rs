@@ -321,15 +321,30 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 fn call(config: &Config, args: CallArgs) -> Result<(), Failure> {
-    let entry = dynamic::find(ENDPOINTS, &args.path).ok_or_else(|| unknown_endpoint(&args.path))?;
+    let entry =
+        dynamic::find(ENDPOINTS, &full_path(&args.path)).ok_or_else(|| unknown_endpoint(&args.path))?;
     let raw = read_body(&args.data)?;
+    // Keys the spec does not know at any depth (inside union contents and
+    // shared types too), named by their full path.
+    let unknown = serde_json::from_slice::<Value>(&raw)
+        .map(|body| dynamic::unknown_keys(&body, entry.request_fields))
+        .unwrap_or_default();
+    if let (false, Some(first)) = (args.allow_unknown, unknown.first()) {
+        return Err(usage(describe_request_error(entry, first)));
+    }
     // Parsed, validated and serialized once; these exact bytes are sent.
     let prepared = if args.allow_unknown {
         let lenient = entry.prepare_lenient(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?;
-        if !lenient.ignored.is_empty() {
+        let mut ignored: Vec<String> = unknown.into_iter().map(|e| e.path).collect();
+        for f in &lenient.ignored {
+            if !ignored.contains(f) {
+                ignored.push(f.clone());
+            }
+        }
+        if !ignored.is_empty() {
             eprintln!(
                 "tim: warning: fields {} are not in the spec of {}; sent as given (--allow-unknown)",
-                lenient.ignored.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+                ignored.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
                 entry.meta.path
             );
         }
@@ -447,10 +462,18 @@ fn utc(unix: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
-fn describe_endpoint(path: &str, as_json: bool) -> Result<(), Failure> {
+/// A path as the endpoint table names it: `v4/` and no leading `/`.
+fn full_path(path: &str) -> String {
     let trimmed = path.trim_matches('/');
-    let full = if trimmed.starts_with("v4/") { trimmed.to_owned() } else { format!("v4/{trimmed}") };
-    let entry = dynamic::find(ENDPOINTS, &full).ok_or_else(|| unknown_endpoint(path))?;
+    if trimmed.starts_with("v4/") {
+        trimmed.to_owned()
+    } else {
+        format!("v4/{trimmed}")
+    }
+}
+
+fn describe_endpoint(path: &str, as_json: bool) -> Result<(), Failure> {
+    let entry = dynamic::find(ENDPOINTS, &full_path(path)).ok_or_else(|| unknown_endpoint(path))?;
     if as_json {
         let text = serde_json::to_string_pretty(&describe::json(entry)).map_err(|e| failed(e.to_string()))?;
         return print_out(&format!("{text}\n"));

@@ -416,6 +416,20 @@ fn describe_explains_an_endpoint() {
 }
 
 #[test]
+fn unknown_keys_deep_inside_are_refused_with_their_path() {
+    let m = mock();
+    let body = r#"{"To_Account":"bob","MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Txt":"hi"}}]}"#;
+    let r = call(&m, "openim/sendmsg", body);
+    assert_exit(&r, 2);
+    assert!(
+        r.stderr.contains("`MsgBody[0].MsgContent.Txt`: unknown field; did you mean `Text`?"),
+        "{}",
+        r.stderr
+    );
+    assert!(m.server.requests().is_empty(), "a refused request was sent");
+}
+
+#[test]
 fn near_misses_get_a_suggestion() {
     let r = run(tim().arg("cal"));
     assert_exit(&r, 2);

@@ -176,3 +176,40 @@ async fn every_documented_legacy_name_is_accepted_and_decoded() {
     assert!(requests >= 6, "only {requests} legacy request names exercised");
     assert!(replies >= 2, "only {replies} legacy reply names exercised");
 }
+
+/// The deep check of unknown keys (`tim call` without `--allow-unknown`)
+/// knows every key of every documented sample request, legacy aliases
+/// included, and names a misspelt one inside a union's content by its full
+/// path with the nearest valid name.
+#[test]
+fn the_deep_unknown_key_check_knows_every_sample_and_names_typos() {
+    for entry in tim_runtime::api::ENDPOINTS {
+        let Ok(sample) = serde_json::from_str::<serde_json::Value>(entry.meta.sample_request) else {
+            continue;
+        };
+        let unknown = tim_runtime::dynamic::unknown_keys(&sample, entry.request_fields);
+        assert!(
+            unknown.is_empty(),
+            "{}: {:?}",
+            entry.meta.path,
+            unknown.iter().map(|e| &e.path).collect::<Vec<_>>()
+        );
+    }
+    let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, "v4/openim/sendmsg").unwrap();
+    let body = serde_json::json!({"To_Account": "b", "MsgRandom": 1,
+        "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "ok"}},
+                    {"MsgType": "TIMTextElem", "MsgContent": {"Txt": "hi"}, "Extra": 1}],
+        "OfflinePushInfo": {"Titel": "x"}});
+    let found: Vec<(String, String)> = tim_runtime::dynamic::unknown_keys(&body, entry.request_fields)
+        .into_iter()
+        .map(|e| (e.path, e.reason))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("MsgBody[1].Extra".to_owned(), "unknown field".to_owned()),
+            ("MsgBody[1].MsgContent.Txt".to_owned(), "unknown field; did you mean `Text`?".to_owned()),
+            ("OfflinePushInfo.Titel".to_owned(), "unknown field; did you mean `Title`?".to_owned()),
+        ]
+    );
+}

@@ -62,8 +62,17 @@ pub struct FieldInfo {
     pub constraints: &'static str,
     /// Enum values or union tags, as on the wire.
     pub values: &'static [&'static str],
-    /// Fields of an object (or of the objects of a list); a union's variants.
+    /// Fields of an object (or of the objects of a list, or of the values
+    /// of a map); a union's variants.
     pub fields: &'static [FieldInfo],
+    /// Older names the service still accepts for it.
+    pub aliases: &'static [&'static str],
+    /// For a union (or a list of them): the tag key and the content key
+    /// (`("MsgType", "MsgContent")`); `fields` are then its variants, each
+    /// named by its tag value, with the content's fields.
+    pub union: Option<(&'static str, &'static str)>,
+    /// A map: `fields` describe each of its values.
+    pub map: bool,
 }
 
 impl FieldInfo {
@@ -78,7 +87,91 @@ impl FieldInfo {
         values: &'static [&'static str],
         fields: &'static [FieldInfo],
     ) -> Self {
-        Self { wire, ty, required, doc, constraints, values, fields }
+        Self { wire, ty, required, doc, constraints, values, fields, aliases: &[], union: None, map: false }
+    }
+
+    /// With the older names the service still accepts.
+    pub const fn aliases(self, aliases: &'static [&'static str]) -> Self {
+        Self { aliases, ..self }
+    }
+
+    /// A union (or a list of them) on `tag`, its content under `content`.
+    pub const fn union(self, tag: &'static str, content: &'static str) -> Self {
+        Self { union: Some((tag, content)), ..self }
+    }
+
+    /// A map whose values `fields` describe.
+    pub const fn map(self) -> Self {
+        Self { map: true, ..self }
+    }
+
+    fn knows(&self, key: &str) -> bool {
+        self.wire == key || self.aliases.contains(&key)
+    }
+}
+
+/// The keys of `value` that `fields` (the fields of the object it is) do
+/// not name, at any depth: inside nested objects, lists, maps and union
+/// contents. Each is its full path (`MsgBody[0].MsgContent.Txt`) and the
+/// reason, with the nearest known name when one is close. `Value`s the
+/// spec types as any JSON are not looked into.
+pub fn unknown_keys(value: &Value, fields: &[FieldInfo]) -> Vec<RequestError> {
+    let mut out = Vec::new();
+    object_keys(value, fields, "", &mut out);
+    out
+}
+
+fn object_keys(value: &Value, fields: &[FieldInfo], path: &str, out: &mut Vec<RequestError>) {
+    let Value::Object(map) = value else { return };
+    for (key, v) in map {
+        let at = crate::endpoint::join_path(path, key);
+        match fields.iter().find(|f| f.knows(key)) {
+            Some(f) => field_keys(v, f, &at, out),
+            None => {
+                let near = crate::endpoint::check::nearest(key, fields.iter().map(|f| f.wire));
+                let hint = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                out.push(RequestError { path: at, reason: format!("unknown field{hint}") });
+            }
+        }
+    }
+}
+
+fn field_keys(value: &Value, f: &FieldInfo, path: &str, out: &mut Vec<RequestError>) {
+    if f.fields.is_empty() {
+        return;
+    }
+    match value {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                field_keys(item, f, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) if f.map => {
+            for (k, v) in map {
+                let inner = FieldInfo { map: false, ..*f };
+                field_keys(v, &inner, &crate::endpoint::join_path(path, k), out);
+            }
+        }
+        Value::Object(map) => match f.union {
+            None => object_keys(value, f.fields, path, out),
+            Some((tag, content)) => {
+                for key in map.keys().filter(|k| *k != tag && *k != content) {
+                    let hint = crate::endpoint::check::nearest(key, [tag, content])
+                        .map(|n| format!("; did you mean `{n}`?"))
+                        .unwrap_or_default();
+                    out.push(RequestError {
+                        path: crate::endpoint::join_path(path, key),
+                        reason: format!("unknown field{hint}"),
+                    });
+                }
+                let variant =
+                    map.get(tag).and_then(Value::as_str).and_then(|t| f.fields.iter().find(|v| v.wire == t));
+                if let (Some(variant), Some(inner)) = (variant, map.get(content)) {
+                    object_keys(inner, variant.fields, &crate::endpoint::join_path(path, content), out);
+                }
+            }
+        },
+        _ => {}
     }
 }
 

@@ -28,7 +28,13 @@ fn field_items(set: &SpecSet, fields: &[Field], request: bool, depth: usize) -> 
         .map(|f| {
             let doc = f.doc.as_deref().unwrap_or_default().trim().replace('\n', " ");
             let d = describe(set, &f.ty, request, depth);
-            info(&f.wire, &d, request && f.required, &doc)
+            let item = info(&f.wire, &d, request && f.required, &doc);
+            let aliases = &f.aliases;
+            if aliases.is_empty() {
+                item
+            } else {
+                quote!(#item.aliases(&[#(#aliases),*]))
+            }
         })
         .collect()
 }
@@ -56,13 +62,24 @@ struct Described {
     constraints: String,
     values: Vec<String>,
     children: Children,
+    /// A union (or a list of them): its tag and content keys.
+    union: Option<(String, String)>,
+    /// A map (`children` describe its values).
+    map: bool,
 }
 
 fn info(wire: &str, d: &Described, required: bool, doc: &str) -> TokenStream {
     let (ty, constraints, values, children) = (&d.ty, &d.constraints, &d.values, d.children.tokens());
-    quote! {
+    let mut item = quote! {
         ::tim_core::FieldInfo::new(#wire, #ty, #required, #doc, #constraints, &[#(#values),*], #children)
+    };
+    if let Some((tag, content)) = &d.union {
+        item = quote!(#item.union(#tag, #content));
     }
+    if d.map {
+        item = quote!(#item.map());
+    }
+    item
 }
 
 fn none() -> Children {
@@ -70,7 +87,7 @@ fn none() -> Children {
 }
 
 fn plain(ty: impl Into<String>, constraints: String) -> Described {
-    Described { ty: ty.into(), constraints, values: Vec::new(), children: none() }
+    Described { ty: ty.into(), constraints, values: Vec::new(), children: none(), union: None, map: false }
 }
 
 /// `bounds` in words, with `unit` (`bytes`, `items`, or "" for values).
@@ -116,20 +133,34 @@ fn describe(set: &SpecSet, ty: &Type, request: bool, depth: usize) -> Described 
         }
         Type::Map { values, len } => {
             let inner = describe(set, values, request, depth + 1);
-            Described { ty: format!("map of {}", inner.ty), constraints: bounds(len, "entries"), ..inner }
+            Described {
+                ty: format!("map of {}", inner.ty),
+                constraints: bounds(len, "entries"),
+                map: true,
+                ..inner
+            }
         }
         Type::Object(o) => Described {
             ty: "object".into(),
             constraints: String::new(),
             values: Vec::new(),
             children: Children::Inline(field_items(set, &o.fields, request, depth + 1)),
+            union: None,
+            map: false,
         },
         Type::Enum(e) => {
             let values = match &e.values {
                 EnumValues::Strings(v) => v.iter().map(|v| v.value.clone()).collect(),
                 EnumValues::Integers(v) => v.iter().map(|v| v.value.to_string()).collect(),
             };
-            Described { ty: "enum".into(), constraints: String::new(), values, children: none() }
+            Described {
+                ty: "enum".into(),
+                constraints: String::new(),
+                values,
+                children: none(),
+                union: None,
+                map: false,
+            }
         }
         Type::Union(u) => {
             let variants = u
@@ -139,7 +170,8 @@ fn describe(set: &SpecSet, ty: &Type, request: bool, depth: usize) -> Described 
                     let d = describe(set, &v.ty, request, depth + 1);
                     let doc = v.doc.as_deref().unwrap_or_default().trim().replace('\n', " ");
                     let ty = format!("`{}` content: {}", u.content, d.ty);
-                    info(&v.tag, &Described { ty, ..d }, false, &doc)
+                    // The variant stands for its content's fields.
+                    info(&v.tag, &Described { ty, union: None, map: false, ..d }, false, &doc)
                 })
                 .collect();
             Described {
@@ -147,6 +179,8 @@ fn describe(set: &SpecSet, ty: &Type, request: bool, depth: usize) -> Described 
                 constraints: String::new(),
                 values: u.variants.iter().map(|v| v.tag.clone()).collect(),
                 children: Children::Inline(variants),
+                union: Some((u.tag.clone(), u.content.clone())),
+                map: false,
             }
         }
         Type::Shared(name) => match set.types.get(name) {

@@ -204,25 +204,27 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
         .described(
             &[
                 ::tim_core::FieldInfo::new(
-                    "Attrs",
-                    "map of string",
-                    true,
-                    "Attribute values by name.",
-                    "at most 10 entries",
-                    &[],
-                    &[],
-                ),
+                        "Attrs",
+                        "map of string",
+                        true,
+                        "Attribute values by name.",
+                        "at most 10 entries",
+                        &[],
+                        &[],
+                    )
+                    .map(),
             ],
             &[
                 ::tim_core::FieldInfo::new(
-                    "Counters",
-                    "map of i64",
-                    false,
-                    "",
-                    "",
-                    &[],
-                    &[],
-                ),
+                        "Counters",
+                        "map of i64",
+                        false,
+                        "",
+                        "",
+                        &[],
+                        &[],
+                    )
+                    .map(),
             ],
         ),
 ];
