@@ -251,6 +251,48 @@ fn the_inspector_shows_and_drives_the_emulated_app() {
     let href = eval(&tab, "document.querySelector('a[href=\"#/c2c/alice/bob\"]') !== null");
     assert_eq!(href, Value::Bool(true));
 
+    // A group message sent from the page reaches the group.
+    open(&tab, &base, &format!("#/group/{}", urlencode(&gid)), "hello, club");
+    tab.find_element("form[aria-label='Send a group message'] input[name=From]")
+        .unwrap()
+        .type_into("alice")
+        .unwrap();
+    tab.find_element("form[aria-label='Send a group message'] input[name=Text]")
+        .unwrap()
+        .type_into("the page to the club")
+        .unwrap();
+    tab.find_element("form[aria-label='Send a group message'] button[type=submit]").unwrap().click().unwrap();
+    wait_for_text(&tab, "the page to the club", LIVE);
+    let stored = server.world(|w| {
+        w.groups
+            .get(&gid)
+            .map(|g| g.messages().iter().any(|m| format!("{:?}", m.body).contains("the page to the club")))
+    });
+    assert_eq!(stored, Some(true));
+
+    // An account created from the page exists for the REST API.
+    open(&tab, &base, "#/accounts", "carol");
+    tab.find_element("form[aria-label='Create an account'] input[name=UserID]")
+        .unwrap()
+        .type_into("dave")
+        .unwrap();
+    tab.find_element("form[aria-label='Create an account'] button[type=submit]").unwrap().click().unwrap();
+    wait_for_text(&tab, "dave", LIVE);
+    assert!(server.world(|w| w.accounts.exists("dave")));
+
+    // A state file loaded from the page replaces the state.
+    let mut saved = World::new(ADMIN);
+    saved.accounts.ensure("loaded-from-a-file");
+    let file = shots().join("state-to-load.json");
+    std::fs::write(&file, tim_emulator::state_file::to_vec(&saved)).unwrap();
+    // Chromium reads the file by its plain absolute path.
+    let file = file.canonicalize().unwrap();
+    open(&tab, &base, "#/app", "Accounts");
+    tab.find_element("input[type=file]").unwrap().set_input_files(&[file.to_str().unwrap()]).unwrap();
+    tab.find_element("form[aria-label='Load a state file'] button[type=submit]").unwrap().click().unwrap();
+    wait_for_text_anywhere(&tab, "state loaded");
+    assert!(server.world(|w| w.accounts.exists("loaded-from-a-file") && !w.accounts.exists("alice")));
+
     // A reset from the page empties the app.
     open(&tab, &base, "#/app", "Accounts");
     eval(&tab, "window.confirm = () => true");
@@ -267,7 +309,11 @@ fn wait_for_text_anywhere(tab: &Tab, text: &str) {
     let started = Instant::now();
     let probe = format!("document.body.innerText.includes({})", serde_json::json!(text));
     while eval(tab, &probe) != Value::Bool(true) {
-        assert!(started.elapsed() < LIVE, "{text:?} did not appear");
+        if started.elapsed() >= LIVE {
+            let status = eval(tab, "document.getElementById('status').innerText");
+            let files = eval(tab, "String(document.querySelector('input[type=file]') && document.querySelector('input[type=file]').files.length)");
+            panic!("{text:?} did not appear; the status line says {status}; file inputs hold {files}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
