@@ -5,13 +5,15 @@
 //! `errors`.
 //!
 //! Features: one per service (all on through the default `all-services`),
-//! and `server` for the server side and calls by path: the `ENDPOINTS` table, `Deserialize` for
-//! requests and `Serialize` for responses (without it, requests only
-//! serialize and responses only deserialize).
+//! and `server` for the server side and calls by path: the `ENDPOINTS`
+//! table, `Deserialize` for requests and `Serialize` for responses (without
+//! it, requests only serialize and responses only deserialize).
 //!
 //! Nothing under `src/generated/` is edited by hand; change the specs or the
 //! generator (`tim-codegen`) and regenerate. The code runs on `tim-core`;
 //! most users depend on `tim-runtime`, which re-exports both.
+
+#![warn(missing_docs)]
 
 // Formatted by prettyplease; rustfmt must not reformat it, or the staleness
 // check would fail.

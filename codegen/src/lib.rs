@@ -6,6 +6,7 @@
 //! formatted files (`cargo xtask codegen`) or one token stream
 //! (`tim_codegen_macros::generate!`).
 
+#![warn(missing_docs)]
 pub mod error;
 mod load;
 pub mod model;

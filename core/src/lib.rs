@@ -7,6 +7,7 @@
 //! Most users depend on `tim-runtime`, which re-exports this crate and the
 //! shipped API.
 
+#![warn(missing_docs)]
 #[cfg(feature = "test-util")]
 pub mod bench_support;
 pub mod callback;

@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
 mod server;
 pub mod state_file;
 pub mod world;

@@ -6,6 +6,7 @@
 //! (`tim-api`, re-exported as [`api`]), so both are reached from one place:
 //! `tim_runtime::Client`, `tim_runtime::api::openim::admin_set_msg_read::Request`.
 
+#![warn(missing_docs)]
 pub use tim_api as api;
 
 #[cfg(feature = "axum")]

@@ -8,6 +8,7 @@
 //! so the crate depends on `tim-core` with its `derive` feature (serde's
 //! derive macros) and nothing else of this project: not the shipped API.
 
+#![warn(missing_docs)]
 use std::path::{Path, PathBuf};
 
 use proc_macro::TokenStream;
