@@ -183,7 +183,7 @@ fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
     // Same profile as the main workspace, so the dependencies built for it are reused.
     let manifest = format!(
         "[package]\nname = \"tim-bench-synth\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [workspace]\n\n[dependencies]\ntim-core = {{ path = {:?} }}\n\n\
+         [workspace]\n\n[dependencies]\ntim-core = {{ path = {:?}, features = [\"derive\"] }}\n\n\
          [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n\n\
          [features]\ndefault = [\"all-services\"]\nserver = []\n{}\n{}\n",
         root.join("core").display().to_string(),
@@ -196,6 +196,34 @@ fn synthetic_crate(root: &Path, dir: &Path, n: usize) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Writes a binary crate depending on tim-runtime by path in `dir` and
+/// builds it from clean (its own target directory); the seconds it took.
+fn downstream(root: &Path, dir: &Path) -> Option<f64> {
+    let runtime = root.join("runtime");
+    let manifest = format!(
+        "[package]\nname = \"tim-bench-downstream\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\ntim-runtime = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[workspace]\n",
+        runtime.display().to_string()
+    );
+    let main = "use tim_runtime::api::openim::admin_set_msg_read;\n\
+        #[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    \
+        let client = tim_runtime::Client::builder(1_400_000_000, \"administrator\", \"key\")\n        \
+        .base_url(\"http://127.0.0.1:9\").build().expect(\"client\");\n    \
+        let _ = client.call(&admin_set_msg_read::Request::new(\"a\", \"b\")).await;\n}\n";
+    let written = std::fs::create_dir_all(dir.join("src"))
+        .and_then(|()| std::fs::write(dir.join("Cargo.toml"), manifest))
+        .and_then(|()| std::fs::write(dir.join("src/main.rs"), main))
+        // The workspace's lock file: the same dependency versions as the tests.
+        .and_then(|()| std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map(drop));
+    if let Err(e) = written {
+        eprintln!("downstream crate: {e}");
+        return None;
+    }
+    let target = dir.join("target");
+    let _ = std::fs::remove_dir_all(&target);
+    timed(cargo().current_dir(dir).args(["build", "--target-dir"]).arg(&target))
 }
 
 /// `cargo xtask bench --compile`.
@@ -231,6 +259,22 @@ pub fn compile(root: &Path) -> ExitCode {
             "-".into(),
         ])),
         _ => all_ran = false,
+    }
+
+    // What a user's first build costs: a binary outside the workspace that
+    // depends on tim-runtime (default features) and calls one endpoint,
+    // every dependency built from clean in its own target directory.
+    match downstream(root, &target.join("downstream")) {
+        Some(secs) => rows.push(Row(vec![
+            "6 compile time".into(),
+            "clean build of a downstream binary calling one endpoint (dev, all dependencies)".into(),
+            format!("{secs:.1} s"),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+        ])),
+        None => all_ran = false,
     }
 
     let dir = target.join("synthetic");
