@@ -13,6 +13,8 @@ pub mod model;
 pub mod names;
 pub mod output;
 mod render;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod synthetic;
 
 pub use error::{SpecError, SpecErrors};

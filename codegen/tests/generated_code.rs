@@ -117,3 +117,37 @@ fn sync_writes_nested_files_and_removes_extra_ones() {
     assert!(api.join("group/add_member.rs").is_file());
     fs::remove_dir_all(&dir).ok();
 }
+
+/// The JSON Schema of the spec formats is what the loader's types say, and
+/// every endpoint and callback spec names it on its first line.
+#[test]
+fn spec_schemas_are_fresh_and_named_by_every_spec() {
+    let specs = root().join("specs");
+    for (name, content) in tim_codegen::schema::files() {
+        let on_disk = std::fs::read_to_string(specs.join(name)).unwrap_or_default();
+        assert!(on_disk == content, "specs/{name} is stale; run `cargo xtask codegen`");
+    }
+    let mut checked = 0;
+    let mut dirs = vec![(specs.clone(), 0usize)];
+    while let Some((dir, depth)) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            if path.is_dir() && name != "shared" {
+                dirs.push((path, depth + 1));
+            } else if depth > 0 && name.ends_with(".yaml") {
+                let in_callbacks = path.starts_with(specs.join("callbacks"));
+                let schema = if in_callbacks {
+                    tim_codegen::schema::CALLBACK_SCHEMA
+                } else {
+                    tim_codegen::schema::ENDPOINT_SCHEMA
+                };
+                let first =
+                    std::fs::read_to_string(&path).unwrap().lines().next().unwrap_or_default().to_owned();
+                assert_eq!(first, tim_codegen::schema::header(schema, depth), "{}", path.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 200, "only {checked} spec files");
+}

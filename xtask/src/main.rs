@@ -22,25 +22,38 @@ fn codegen(check: bool) -> ExitCode {
         facade_manifest: root.join("runtime/Cargo.toml"),
         region_file: root.join("core/src/region.rs"),
     };
-    match tim_codegen::output::sync(&specs, &layout, check) {
+    let mut report = match tim_codegen::output::sync(&specs, &layout, check) {
         Err(e) => {
             eprintln!("{e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-        Ok(report) if check && (!report.stale.is_empty() || !report.extra.is_empty()) => {
-            eprintln!(
-                "generated code is stale (stale: {:?}, not produced by any spec: {:?}); run `cargo xtask codegen`",
-                report.stale, report.extra
-            );
-            ExitCode::FAILURE
+        Ok(report) => report,
+    };
+    // The JSON Schema of the spec formats, beside the specs.
+    for (name, content) in tim_codegen::schema::files() {
+        let path = specs.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(content.as_str()) {
+            continue;
         }
-        Ok(report) => {
-            if !check {
-                println!("wrote {} file(s), removed {}", report.stale.len(), report.extra.len());
+        if !check {
+            if let Err(e) = std::fs::write(&path, &content) {
+                eprintln!("cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
             }
-            ExitCode::SUCCESS
         }
+        report.stale.push(format!("specs/{name}"));
     }
+    if check && (!report.stale.is_empty() || !report.extra.is_empty()) {
+        eprintln!(
+            "generated code is stale (stale: {:?}, not produced by any spec: {:?}); run `cargo xtask codegen`",
+            report.stale, report.extra
+        );
+        return ExitCode::FAILURE;
+    }
+    if !check {
+        println!("wrote {} file(s), removed {}", report.stale.len(), report.extra.len());
+    }
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {

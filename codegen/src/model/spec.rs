@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 /// One endpoint: the contents of `specs/<service>/<command>.yaml`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EndpointSpec {
     /// `v4/<service>/<command>`.
@@ -69,6 +70,7 @@ pub struct EndpointSpec {
 /// One further frequency limit:
 /// `{rate: 12000/min, cost: To_Account, error: BatchRateLimited, doc: ...}`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSpec {
     /// `N/s`, `N/min` or `N/day`.
@@ -92,6 +94,7 @@ pub struct RateLimitSpec {
 
 /// One documented limit: `{name: total_value_bytes, max: 16000, error: TotalValueTooLong}`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitSpec {
     /// Identifier the emulator looks the limit up by (snake_case).
@@ -107,6 +110,7 @@ pub struct LimitSpec {
 
 /// One row of the group-type table.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GroupTypeSpec {
     /// Whether the endpoint acts on groups of this type.
@@ -122,6 +126,7 @@ pub struct GroupTypeSpec {
 
 /// One documented error code.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErrorSpec {
     /// The `ErrorCode` value.
@@ -148,6 +153,7 @@ pub struct ErrorSpec {
 /// A field of a request/response/object, or (without `name`) the element type
 /// of an array or map.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     /// Wire name exactly as documented; absent for `items`.
@@ -216,9 +222,11 @@ pub struct FieldSpec {
 
 /// One named value of an `enum`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnumValueSpec {
     /// The wire value: a string or an integer.
+    #[cfg_attr(feature = "schema", schemars(with = "serde_json::Value"))]
     pub value: serde_yaml::Value,
     /// Rust variant name (UpperCamelCase).
     pub name: String,
@@ -229,6 +237,7 @@ pub struct EnumValueSpec {
 
 /// One variant of a tagged `union`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UnionVariantSpec {
     /// Value of the tag field.
@@ -246,18 +255,22 @@ pub struct UnionVariantSpec {
 
 /// A documented sample exchange.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SampleSpec {
     /// What the sample shows.
     pub name: String,
     /// Request body.
+    #[cfg_attr(feature = "schema", schemars(with = "serde_json::Value"))]
     pub request: serde_yaml::Value,
     /// Response body, including `ActionStatus`, `ErrorCode`, `ErrorInfo`.
+    #[cfg_attr(feature = "schema", schemars(with = "serde_json::Value"))]
     pub response: serde_yaml::Value,
 }
 
 /// One shared error table in `shared/errors.yaml`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErrorTableSpec {
     /// What the table covers.
@@ -268,6 +281,7 @@ pub struct ErrorTableSpec {
 
 /// One region in `shared/regions.yaml`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegionSpec {
     /// Rust variant name.
@@ -280,6 +294,7 @@ pub struct RegionSpec {
 
 /// One callback: the contents of `specs/callbacks/<Area>/<Name>.yaml`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CallbackSpec {
     /// The `CallbackCommand` (`C2C.CallbackBeforeSendMsg`).
@@ -316,6 +331,7 @@ pub struct CallbackSpec {
 
 /// One documented way to reply to a before-callback.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DecisionSpec {
     /// Constructor name (snake_case).
@@ -340,13 +356,16 @@ pub struct DecisionSpec {
 
 /// A documented callback body and, optionally, a reply to it.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CallbackSampleSpec {
     /// What the sample shows.
     pub name: String,
     /// The body, including `CallbackCommand`.
+    #[cfg_attr(feature = "schema", schemars(with = "serde_json::Value"))]
     pub payload: serde_yaml::Value,
     /// The reply, including `ActionStatus`, `ErrorCode`, `ErrorInfo`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub reply: Option<serde_yaml::Value>,
 }
