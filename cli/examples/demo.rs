@@ -69,6 +69,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // 1. Two accounts; dramon1 sends dramon2 three messages.
+    println!("\n== 1. dramon1 sends dramon2 three messages");
     for user in ["dramon1", "dramon2"] {
         client.call(&account_import::Request::new(user)).await?;
     }
@@ -78,24 +79,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         keys.push(client.call(&req).await?.msg_key.unwrap_or_default());
     }
     let unread = client.call(&get_c2c_unread_msg_num::Request::new("dramon2")).await?;
-    println!("dramon2 has {:?} unread messages", unread.all_c2c_unread_msg_num);
+    println!("dramon2 has {} unread messages", unread.all_c2c_unread_msg_num.unwrap_or(0));
 
     // 2. dramon2 reads the conversation and sends a read receipt for the
     //    first message, which dramon1's history then shows as read.
+    println!("\n== 2. dramon2 reads the conversation and sends a read receipt for the first message");
     client.call(&admin_set_msg_read::Request::new("dramon2", "dramon1")).await?;
     let unread = client.call(&get_c2c_unread_msg_num::Request::new("dramon2")).await?;
-    println!("after admin_set_msg_read: {:?} unread", unread.all_c2c_unread_msg_num);
+    println!("after admin_set_msg_read: {} unread", unread.all_c2c_unread_msg_num.unwrap_or(0));
     let info = c2c_msg_read_receipt::C2cMsgInfo::new("dramon1", "dramon2", keys[0].clone());
     client.call(&c2c_msg_read_receipt::Request::new("dramon2", "dramon1", vec![info])).await?;
     let history = client
         .call(&admin_getroammsg::Request::new("dramon1", "dramon2", 10u32, 0u64, u64::from(u32::MAX)))
         .await?;
     for m in history.msg_list.unwrap_or_default() {
-        println!("  message {} read by the peer: {:?}", m.msg_key.unwrap_or_default(), m.is_peer_read);
+        let read = if m.is_peer_read == Some(1) { "yes" } else { "no" };
+        println!("  message {}: read by dramon2: {read}", m.msg_key.unwrap_or_default());
     }
 
     // 3. A group with two messages; dramon2's unread count set to 5 is
     //    lowered to the group's 2 messages, as the service does.
+    println!("\n== 3. a group: two messages, then dramon2's unread count set to 5 (lowered to 2)");
     let group = create_group::Request::new(GroupType::Public, "demo")
         .owner_account("dramon1")
         .member_list(vec![create_group::InitialMember::new("dramon2")]);
@@ -104,16 +108,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let req =
             send_group_msg::Request::new(group_id.as_str(), i, text("group news")).from_account("dramon1");
         let sent = client.call(&req).await?;
-        println!("group message MsgSeq {:?}", sent.msg_seq);
+        println!("group message sent as MsgSeq {}", sent.msg_seq.unwrap_or(0));
     }
     client.call(&set_unread_msg_num::Request::new(group_id.as_str(), "dramon2", 5u32)).await?;
     let members = client.call(&get_group_member_info::Request::new(group_id.as_str())).await?;
     for m in members.member_list.unwrap_or_default() {
-        println!("  member {} has read up to MsgSeq {:?}", m.member_account, m.msg_seq);
+        println!("  member {} has read up to MsgSeq {}", m.member_account, m.msg_seq.unwrap_or(0));
     }
 
     // 4. A typed API error: the same app signing with the wrong secret key.
     //    The server (or mock) verifies the UserSig and refuses it.
+    println!("\n== 4. a typed API error: signing with the wrong secret key");
     let wrong_key = Client::builder(client.sdkappid(), client.identifier(), "not-the-app-secret-key")
         .base_url(client.base_url())
         .build()?;
@@ -131,6 +136,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. A body rejected locally, before anything is sent: calls by path
     //    (as the `tim` CLI makes them) go through the generated request type.
+    println!("\n== 5. a body refused locally; nothing is sent");
     let entry = tim_runtime::dynamic::find(tim_runtime::api::ENDPOINTS, "v4/openim/c2c_msg_read_receipt")
         .ok_or("endpoint missing from the generated table")?;
     let body = br#"{"Operator_Account":"dramon2","Peer_Account":"dramon1",
