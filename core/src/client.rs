@@ -16,7 +16,6 @@ use crate::rate_limit::RateLimiter;
 use crate::region::Region;
 use crate::reply;
 use crate::retry::{should_retry, Backoff};
-use crate::settings::Settings;
 use crate::transport::{HttpRequest, HyperTransport, Transport, MAX_REPLY_BYTES};
 use crate::usersig::UserSigKey;
 
@@ -332,23 +331,6 @@ impl Client {
             usersig_ttl: Duration::from_secs(24 * 3600),
             transport: None,
         }
-    }
-
-    /// A builder from `TIM_SDKAPPID`, `TIM_IDENTIFIER`, `TIM_SECRET_KEY` and
-    /// optionally `TIM_REGION` (e.g. `singapore`) or `TIM_BASE_URL` (which wins).
-    ///
-    /// `Ok(None)` when none of the three required variables is set, so callers
-    /// can fall back to other configuration; an error when only some are.
-    pub fn from_env() -> Result<Option<ClientBuilder>, ConfigError> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
-    fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<ClientBuilder>, ConfigError> {
-        let settings = Settings::from_lookup(get);
-        if settings.is_empty() {
-            return Ok(None);
-        }
-        settings.client_builder(false).map(Some)
     }
 
     /// The URL requests go to, without the endpoint path.
@@ -786,49 +768,6 @@ mod tests {
         let long = SigCache::new(Duration::from_secs(180 * 86_400));
         let renew_in = long.current(&key, "admin").renew_at - Instant::now();
         assert!(renew_in > Duration::from_secs(180 * 86_400 - 3601));
-    }
-
-    #[test]
-    fn env_configuration() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
-        };
-        assert!(Client::from_vars(vars(&[])).unwrap().is_none());
-        let err = Client::from_vars(vars(&[("TIM_SDKAPPID", "1")])).unwrap_err();
-        assert!(matches!(&err, ConfigError::Missing { settings } if settings.len() == 2), "{err}");
-        assert!(err.to_string().contains("TIM_IDENTIFIER"), "{err}");
-        let full = &[
-            ("TIM_SDKAPPID", "1400000001"),
-            ("TIM_IDENTIFIER", "admin"),
-            ("TIM_SECRET_KEY", "k"),
-            ("TIM_REGION", "singapore"),
-        ];
-        let c = Client::from_vars(vars(full)).unwrap().unwrap().build().unwrap();
-        assert_eq!((c.sdkappid(), c.identifier()), (APPID, "admin"));
-        assert_eq!(c.base_url(), "https://adminapisgp.im.qcloud.com");
-        let bad_region = &[
-            ("TIM_SDKAPPID", "1"),
-            ("TIM_IDENTIFIER", "a"),
-            ("TIM_SECRET_KEY", "k"),
-            ("TIM_REGION", "mars"),
-        ];
-        assert!(matches!(
-            Client::from_vars(vars(bad_region)),
-            Err(ConfigError::Env { var: "TIM_REGION", .. })
-        ));
-        let url = &[
-            ("TIM_SDKAPPID", "1"),
-            ("TIM_IDENTIFIER", "a"),
-            ("TIM_SECRET_KEY", "k"),
-            ("TIM_REGION", "seoul"),
-            ("TIM_BASE_URL", "http://127.0.0.1:9"),
-        ];
-        assert_eq!(
-            Client::from_vars(vars(url)).unwrap().unwrap().build().unwrap().base_url(),
-            "http://127.0.0.1:9"
-        );
-        let bad_id = &[("TIM_SDKAPPID", "x"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k")];
-        assert!(matches!(Client::from_vars(vars(bad_id)), Err(ConfigError::Env { var: "TIM_SDKAPPID", .. })));
     }
 
     #[test]

@@ -215,7 +215,7 @@ pub enum ConfigError {
     /// Settings needed for the operation are not set.
     Missing {
         /// The unset settings, each shown with its flag and variable.
-        settings: Vec<crate::settings::Setting>,
+        settings: Vec<crate::setting::Setting>,
     },
     /// The HTTP client could not be built (e.g. no TLS roots).
     HttpClient(String),
@@ -237,8 +237,8 @@ impl std::error::Error for ConfigError {}
 
 /// `a, b, --region (or TIM_REGION) or --base-url (or TIM_BASE_URL)`: a region
 /// followed by a base URL means either will do.
-fn list_settings(settings: &[crate::settings::Setting]) -> String {
-    use crate::settings::Setting;
+fn list_settings(settings: &[crate::setting::Setting]) -> String {
+    use crate::setting::Setting;
     let mut out = String::new();
     for (i, s) in settings.iter().enumerate() {
         if i > 0 {

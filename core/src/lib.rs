@@ -24,6 +24,7 @@ mod rate_limit;
 mod region;
 mod reply;
 mod retry;
+mod setting;
 pub mod settings;
 pub mod transport;
 pub mod usersig;

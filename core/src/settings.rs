@@ -9,57 +9,24 @@ use crate::error::ConfigError;
 use crate::region::Region;
 use crate::usersig::UserSigKey;
 
-/// One connection setting, with its environment variable and CLI flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Setting {
-    /// The app's SDKAppID.
-    SdkAppId,
-    /// The admin account requests are made as.
-    Identifier,
-    /// The app's secret key, used to sign UserSigs.
-    SecretKey,
-    /// The data-center region (`singapore`, ...).
-    Region,
-    /// An explicit base URL, instead of a region's host.
-    BaseUrl,
-    /// The callback token set in the console, which signs callbacks (not the secret key).
-    CallbackToken,
-}
+pub use crate::setting::Setting;
 
-impl Setting {
-    /// Every setting, in the order messages list them.
-    pub const ALL: [Setting; 6] =
-        [Self::SdkAppId, Self::Identifier, Self::SecretKey, Self::Region, Self::BaseUrl, Self::CallbackToken];
-
-    /// The environment variable, e.g. `TIM_SDKAPPID`.
-    pub fn var(self) -> &'static str {
-        match self {
-            Self::SdkAppId => "TIM_SDKAPPID",
-            Self::Identifier => "TIM_IDENTIFIER",
-            Self::SecretKey => "TIM_SECRET_KEY",
-            Self::Region => "TIM_REGION",
-            Self::BaseUrl => "TIM_BASE_URL",
-            Self::CallbackToken => "TIM_CALLBACK_TOKEN",
-        }
+impl Client {
+    /// A builder from `TIM_SDKAPPID`, `TIM_IDENTIFIER`, `TIM_SECRET_KEY` and
+    /// optionally `TIM_REGION` (e.g. `singapore`) or `TIM_BASE_URL` (which wins).
+    ///
+    /// `Ok(None)` when none of the three required variables is set, so callers
+    /// can fall back to other configuration; an error when only some are.
+    pub fn from_env() -> Result<Option<ClientBuilder>, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
     }
 
-    /// The `tim` flag, e.g. `--sdkappid`.
-    pub fn flag(self) -> &'static str {
-        match self {
-            Self::SdkAppId => "--sdkappid",
-            Self::Identifier => "--identifier",
-            Self::SecretKey => "--secret-key",
-            Self::Region => "--region",
-            Self::BaseUrl => "--base-url",
-            Self::CallbackToken => "--token",
+    fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<ClientBuilder>, ConfigError> {
+        let settings = Settings::from_lookup(get);
+        if settings.is_empty() {
+            return Ok(None);
         }
-    }
-}
-
-impl fmt::Display for Setting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (or {})", self.flag(), self.var())
+        settings.client_builder(false).map(Some)
     }
 }
 
@@ -216,6 +183,49 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn env_configuration() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        assert!(Client::from_vars(vars(&[])).unwrap().is_none());
+        let err = Client::from_vars(vars(&[("TIM_SDKAPPID", "1")])).unwrap_err();
+        assert!(matches!(&err, ConfigError::Missing { settings } if settings.len() == 2), "{err}");
+        assert!(err.to_string().contains("TIM_IDENTIFIER"), "{err}");
+        let full = &[
+            ("TIM_SDKAPPID", "1400000001"),
+            ("TIM_IDENTIFIER", "admin"),
+            ("TIM_SECRET_KEY", "k"),
+            ("TIM_REGION", "singapore"),
+        ];
+        let c = Client::from_vars(vars(full)).unwrap().unwrap().build().unwrap();
+        assert_eq!((c.sdkappid(), c.identifier()), (1_400_000_001, "admin"));
+        assert_eq!(c.base_url(), "https://adminapisgp.im.qcloud.com");
+        let bad_region = &[
+            ("TIM_SDKAPPID", "1"),
+            ("TIM_IDENTIFIER", "a"),
+            ("TIM_SECRET_KEY", "k"),
+            ("TIM_REGION", "mars"),
+        ];
+        assert!(matches!(
+            Client::from_vars(vars(bad_region)),
+            Err(ConfigError::Env { var: "TIM_REGION", .. })
+        ));
+        let url = &[
+            ("TIM_SDKAPPID", "1"),
+            ("TIM_IDENTIFIER", "a"),
+            ("TIM_SECRET_KEY", "k"),
+            ("TIM_REGION", "seoul"),
+            ("TIM_BASE_URL", "http://127.0.0.1:9"),
+        ];
+        assert_eq!(
+            Client::from_vars(vars(url)).unwrap().unwrap().build().unwrap().base_url(),
+            "http://127.0.0.1:9"
+        );
+        let bad_id = &[("TIM_SDKAPPID", "x"), ("TIM_IDENTIFIER", "a"), ("TIM_SECRET_KEY", "k")];
+        assert!(matches!(Client::from_vars(vars(bad_id)), Err(ConfigError::Env { var: "TIM_SDKAPPID", .. })));
+    }
+
     use super::*;
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> Settings {
