@@ -25,6 +25,7 @@ use tim_runtime::ErrorRole;
 
 use super::typed::{route, Route, Typed};
 use super::{Call, Refusal, World};
+use crate::world::{wire_i32, wire_u32};
 
 /// The endpoints of this family.
 pub static ROUTES: &[Route] = &[
@@ -264,11 +265,6 @@ fn owner<'a>(w: &World, call: &Call<'_>, account: &'a str) -> Result<&'a str, Re
     Ok(account)
 }
 
-/// The endpoint's limit `name` (none in its spec: no limit).
-fn limit(call: &Call<'_>, name: &str) -> usize {
-    call.meta.limit(name).map_or(usize::MAX, |l| usize::try_from(l.max).unwrap_or(usize::MAX))
-}
-
 /// One conversation of a list.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -346,7 +342,7 @@ fn session_item(e: &Entry, top: bool) -> get_list::SessionItem {
 
 fn list(w: &mut World, call: &Call<'_>, req: get_list::Request) -> Typed<get_list::Request> {
     let account = owner(w, call, &req.from_account)?;
-    let size = limit(call, "conversations_per_page");
+    let size = usize::try_from(call.limit_max("conversations_per_page")).unwrap_or(usize::MAX);
     let flags = req.assist_flags;
     let mut all = visible_conversations(w, account);
     if flags & WITH_EMPTY == 0 {
@@ -374,7 +370,7 @@ fn list(w: &mut World, call: &Call<'_>, req: get_list::Request) -> Typed<get_lis
         .map(|e| session_item(e, true))
         .chain(ord_page.iter().map(|e| session_item(e, false)))
         .collect();
-    let index32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    let index32 = |n: u64| wire_u32(n);
     Ok(get_list::Response::new()
         .session_item(items)
         .complete_flag(u32::from(top_done && ord_done))
@@ -442,7 +438,7 @@ fn contact_problem(w: &World, call: &Call<'_>, item: &ContactItem) -> Problem {
     let code = |role: ErrorRole| {
         let code =
             call.meta.error_with_role(role).or_else(|| call.meta.error_for_field("*")).map_or(-1, |e| e.code);
-        i32::try_from(code).unwrap_or(-1)
+        wire_i32(code)
     };
     match item.r#type {
         ConversationType::C2c => {
@@ -567,7 +563,7 @@ fn update_group(
             (op, problem)
         })
         .collect();
-    let max_grouped = limit(call, "grouped_conversations");
+    let max_grouped = usize::try_from(call.limit_max("grouped_conversations")).unwrap_or(usize::MAX);
     let user = w.conversations.user(account);
     let Some(pos) = user.contact_groups.iter().position(|g| g.name == old) else {
         return Err(call.refuse_field("OldGroupName", format!("conversation group {old} does not exist")));
@@ -603,7 +599,7 @@ fn update_group(
                                     "grouped conversations",
                                 )
                                 .err();
-                            problem = r.map(|r| (i32::try_from(r.code).unwrap_or(-1), r.info));
+                            problem = r.map(|r| (wire_i32(r.code), r.info));
                         }
                         ContactOptType::Add if !present => {
                             g.conversations.push(id.clone());
@@ -645,7 +641,7 @@ fn get_groups(
     req: get_contact_group::Request,
 ) -> Typed<get_contact_group::Request> {
     let account = owner(w, call, &req.from_account)?;
-    let size = limit(call, "conversations_per_page");
+    let size = usize::try_from(call.limit_max("conversations_per_page")).unwrap_or(usize::MAX);
     let user = w.conversations.users.get(account).cloned().unwrap_or_default();
     let start = usize::try_from(req.start_index).unwrap_or(usize::MAX);
     let ids = user.described();
@@ -656,7 +652,7 @@ fn get_groups(
         .contact_item(page)
         .group_item(user.group_items())
         .complete_flag(u32::from(complete))
-        .next_start_index(if complete { 0 } else { u32::try_from(next).unwrap_or(u32::MAX) })
+        .next_start_index(if complete { 0 } else { wire_u32(next) })
         .into())
 }
 
@@ -691,7 +687,7 @@ fn mark(w: &mut World, call: &Call<'_>, req: mark_contact::Request) -> Typed<mar
     if req.mark_item.is_empty() {
         return Err(call.refuse_field("MarkItem", "MarkItem must list 1 to 100 conversations"));
     }
-    let invalid = i32::try_from(call.meta.error_for_field("*").map_or(-1, |e| e.code)).unwrap_or(-1);
+    let invalid = wire_i32(call.meta.error_for_field("*").map_or(-1, |e| e.code));
     let mut results = Vec::new();
     for entry in req.mark_item {
         let bits = |b: &Option<Vec<u32>>| -> Option<Vec<u64>> {

@@ -139,6 +139,12 @@ impl Call<'_> {
         }
     }
 
+    /// The endpoint's documented limit `name` (its spec's `limits`); no
+    /// bound when the spec has none.
+    pub fn limit_max(&self, name: &str) -> u64 {
+        self.meta.limit(name).map_or(u64::MAX, |l| l.max)
+    }
+
     /// Refuses when `value` passes the endpoint's documented limit `name`
     /// (its spec's `limits`), with the limit's code; `what` says what was
     /// counted. No such limit: nothing to refuse.
@@ -308,6 +314,18 @@ pub fn datetime(secs: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A count or number as a 32-bit wire field carries it (the largest value
+/// when it does not fit).
+pub(crate) fn wire_u32(n: impl TryInto<u32>) -> u32 {
+    n.try_into().unwrap_or(u32::MAX)
+}
+
+/// An error code as a 32-bit wire field (a per-item `ResultCode`) carries
+/// it; -1 for one that does not fit (no documented code is that large).
+pub(crate) fn wire_i32(code: i64) -> i32 {
+    i32::try_from(code).unwrap_or(-1)
 }
 
 /// Unix seconds now.

@@ -17,6 +17,7 @@ use tim_runtime::ErrorRole;
 
 use super::typed::{route, Route, Typed};
 use super::{Call, Refusal, World};
+use crate::world::{wire_i32, wire_u32};
 
 /// The endpoints of this family.
 pub static ROUTES: &[Route] = &[
@@ -142,8 +143,7 @@ fn create_account(w: &mut World, call: &Call<'_>, req: create::Request) -> Typed
     if w.official.accounts.contains_key(&id) {
         return Err(call.refuse(ErrorRole::AlreadyExists, format!("official account {id} exists already")));
     }
-    let default_max =
-        call.meta.limit("subscribers").map_or(u32::MAX, |l| u32::try_from(l.max).unwrap_or(u32::MAX));
+    let default_max = call.meta.limit("subscribers").map_or(u32::MAX, |l| wire_u32(l.max));
     let a = OfficialAccount {
         owner: req.owner_account,
         name: req.name,
@@ -198,7 +198,7 @@ fn account_info(w: &mut World, call: &Call<'_>, req: info::Request) -> Typed<inf
                 r = r.last_msg_time(a.messages.last().map_or(0, |m| m.time));
             }
             if wants(F::SubscriberNum) {
-                r = r.subscriber_num(u32::try_from(a.subscribers.len()).unwrap_or(u32::MAX));
+                r = r.subscriber_num(wire_u32(a.subscribers.len()));
             }
             if wants(F::Introduction) {
                 r = r.introduction(a.introduction.as_str());
@@ -302,7 +302,7 @@ fn subscribed_accounts(
                 .name(a.name.as_str())
                 .owner_account(a.owner.as_str())
                 .last_msg_time(a.messages.last().map_or(0, |m| m.time))
-                .subscriber_num(u32::try_from(a.subscribers.len()).unwrap_or(u32::MAX))
+                .subscriber_num(wire_u32(a.subscribers.len()))
                 .introduction(a.introduction.as_str())
                 .face_url(a.face_url.as_str())
                 .organization(a.organization.as_str())
@@ -317,7 +317,7 @@ fn subscribed_accounts(
     let end = offset.saturating_add(page.len());
     let complete = end >= mine.len();
     Ok(subscribed::Response::new()
-        .total_count(u32::try_from(mine.len()).unwrap_or(u32::MAX))
+        .total_count(wire_u32(mine.len()))
         .complete_flag(u32::from(complete))
         .next(if complete { 0 } else { end as u64 })
         .official_account_info_list(page)
@@ -355,7 +355,7 @@ fn list_subscribers(
     };
     Ok(subscribers::Response::new()
         .next(next)
-        .subscriber_num(u32::try_from(a.subscribers.len()).unwrap_or(u32::MAX))
+        .subscriber_num(wire_u32(a.subscribers.len()))
         .subscriber_list(page)
         .into())
 }
@@ -433,7 +433,7 @@ fn message_history(w: &mut World, call: &Call<'_>, req: history::Request) -> Typ
 }
 
 fn recall_messages(w: &mut World, call: &Call<'_>, req: recall::Request) -> Typed<recall::Request> {
-    let invalid = i32::try_from(call.refuse_named("InvalidParameter", "").code).unwrap_or(-1);
+    let invalid = wire_i32(call.refuse_named("InvalidParameter", "").code);
     let a = account(w, call, &req.official_account)?;
     let results = req
         .msg_key_list

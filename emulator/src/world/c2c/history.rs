@@ -8,6 +8,7 @@ use tim_runtime::ErrorRole;
 
 use super::C2cMessage;
 use crate::world::typed::{Answer, Typed};
+use crate::world::wire_u32;
 use crate::world::{Call, Event, World};
 
 /// `MsgFlagBits` of a recalled message in history pages.
@@ -30,8 +31,8 @@ fn roam_item(m: &C2cMessage) -> roam_msg::RoamMsg {
     let item = roam_msg::RoamMsg::new()
         .from_account(m.from.as_str())
         .to_account(m.to.as_str())
-        .msg_seq(u32::try_from(m.seq).unwrap_or(u32::MAX))
-        .msg_random(u32::try_from(m.random).unwrap_or(u32::MAX))
+        .msg_seq(wire_u32(m.seq))
+        .msg_random(wire_u32(m.random))
         .msg_time_stamp(m.time)
         .msg_flag_bits(if m.recalled { RECALLED_FLAG } else { 0 })
         .is_peer_read(u32::from(m.peer_read))
@@ -70,7 +71,7 @@ pub(super) fn roam(w: &mut World, call: &Call<'_>, req: roam_msg::Request) -> Ty
     let (last_time, last_key) = page.first().map_or((0, String::new()), |m| (m.time, m.key.clone()));
     Ok(roam_msg::Response::new()
         .complete(u32::from(start == 0))
-        .msg_cnt(u32::try_from(page.len()).unwrap_or(u32::MAX))
+        .msg_cnt(wire_u32(page.len()))
         .last_msg_time(last_time)
         .last_msg_key(last_key)
         .msg_list(page.iter().map(|m| roam_item(m)).collect::<Vec<_>>())

@@ -6,12 +6,8 @@ use tim_runtime::ErrorRole;
 
 use super::missing_account_code;
 use crate::world::typed::{Answer, Typed};
+use crate::world::{wire_i32, wire_u32};
 use crate::world::{Call, Event, World};
-
-/// A count as the wire's 32 bits carry it.
-fn count32(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
 
 pub(super) fn unread_num(w: &mut World, call: &Call<'_>, req: unread::Request) -> Typed<unread::Request> {
     let reader = req.to_account.as_str();
@@ -23,15 +19,15 @@ pub(super) fn unread_num(w: &mut World, call: &Call<'_>, req: unread::Request) -
     let peers = req.peer_account.unwrap_or_default();
     if peers.is_empty() {
         return Ok(unread::Response::new()
-            .all_c2c_unread_msg_num(count32(w.c2c.total_unread(reader)))
+            .all_c2c_unread_msg_num(wire_u32(w.c2c.total_unread(reader)))
             .into());
     }
-    let code = i32::try_from(missing_account_code(call)).unwrap_or(-1);
+    let code = wire_i32(missing_account_code(call));
     let mut list = Vec::new();
     let mut errors = Vec::new();
     for p in peers {
         if w.accounts.exists(&p) {
-            let n = count32(w.c2c.unread(reader, &p));
+            let n = wire_u32(w.c2c.unread(reader, &p));
             list.push(unread::C2cUnreadMsgNum::new().peer_account(p).c2c_unread_msg_num(n));
         } else {
             errors.push(unread::PeerError::new().peer_account(p).error_code(code));

@@ -9,6 +9,7 @@ use tim_runtime::ErrorRole;
 
 use super::{missing_account_code, C2c, C2cMessage, Extension};
 use crate::world::typed::{Answer, Typed};
+use crate::world::wire_i32;
 use crate::world::{conversations, Call, Event, Refusal, World};
 
 fn has_control(controls: Option<&Vec<SendMsgControl>>, which: &SendMsgControl) -> bool {
@@ -235,7 +236,7 @@ pub(super) fn batchsendmsg(
     if missing.is_empty() {
         return Ok(reply.into());
     }
-    let code = i32::try_from(missing_account_code(call)).unwrap_or(-1);
+    let code = wire_i32(missing_account_code(call));
     reply = reply.error_list(
         missing
             .iter()

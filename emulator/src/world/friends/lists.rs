@@ -3,8 +3,9 @@
 use tim_runtime::api::sns::{group_add, group_delete, group_get};
 use tim_runtime::ErrorRole;
 
-use super::{check_target, fail, limit, sender, valid_list_name, Results};
+use super::{check_target, fail, sender, valid_list_name, Results};
 use crate::world::typed::Typed;
+use crate::world::wire_u32;
 use crate::world::{Call, World};
 
 /// Creates lists (names already there are kept) and puts the named friends
@@ -17,7 +18,7 @@ pub(super) fn group_add(
     let from = sender(w, call, &req.from_account)?;
     let names = &req.group_name;
     if names.is_empty() || !names.iter().all(|n| valid_list_name(call, n)) {
-        let max = limit(call, "list_name_bytes");
+        let max = call.limit_max("list_name_bytes");
         return Err(
             call.refuse_field("GroupName", format!("list names are non-empty and at most {max} bytes"))
         );
@@ -96,8 +97,7 @@ pub(super) fn group_get(
         .map(|l| {
             let members: Vec<String> =
                 user.friends.iter().filter(|(_, f)| f.groups.contains(l)).map(|(id, _)| id.clone()).collect();
-            let item = group_get::FriendList::new(l.as_str())
-                .friend_number(u32::try_from(members.len()).unwrap_or(u32::MAX));
+            let item = group_get::FriendList::new(l.as_str()).friend_number(wire_u32(members.len()));
             if need_friend {
                 item.to_account(members)
             } else {

@@ -310,11 +310,6 @@ fn over_limit(call: &Call<'_>, name: &str, value: u64, what: &str) -> Result<(),
     call.within_limit(name, value, what).map_err(|r| (r.code, r.info))
 }
 
-/// The endpoint's limit `name` (no limit in its spec: none).
-fn limit(call: &Call<'_>, name: &str) -> u64 {
-    call.meta.limit(name).map_or(u64::MAX, |l| l.max)
-}
-
 /// The checks every target of a relationship call passes: not empty, not
 /// the user itself, an existing account.
 fn check_target(w: &World, call: &Call<'_>, from: &str, to: &str) -> Result<(), ItemError> {
@@ -338,7 +333,7 @@ fn friend_delete_event(pairs: Vec<(String, String)>) -> Option<super::Event> {
 }
 
 fn valid_list_name(call: &Call<'_>, name: &str) -> bool {
-    !name.is_empty() && name.len() as u64 <= limit(call, "list_name_bytes")
+    !name.is_empty() && name.len() as u64 <= call.limit_max("list_name_bytes")
 }
 
 /// One target of `friend_check` or `black_list_check`: whether `from` has

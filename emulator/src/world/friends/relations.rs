@@ -12,11 +12,12 @@ use tim_runtime::api::types::ProfileItem;
 use tim_runtime::ErrorRole;
 
 use super::{
-    check, check_target, fail, friend_delete_event, limit, over_limit, sender, valid_list_name, Friend,
-    Friends, ItemError, Results, TAG_GROUP, TAG_REMARK,
+    check, check_target, fail, friend_delete_event, over_limit, sender, valid_list_name, Friend, Friends,
+    ItemError, Results, TAG_GROUP, TAG_REMARK,
 };
 use crate::world::accounts::{TAG_ADMIN_FORBID_TYPE, TAG_ALLOW_TYPE};
 use crate::world::typed::{Answer, Typed};
+use crate::world::wire_u32;
 use crate::world::{Call, Event, World};
 
 const CUSTOM_PREFIX: &str = "Tag_SNS_Custom_";
@@ -233,7 +234,7 @@ fn update_one(
         return Err(fail(call, ErrorRole::NotFriend, format!("{to} is not a friend of {from}")));
     }
     // Validate everything before changing anything, so an item is all or nothing.
-    let remark_max = limit(call, "remark_bytes");
+    let remark_max = call.limit_max("remark_bytes");
     let mut remark = None;
     let mut groups = None;
     let mut custom = BTreeMap::new();
@@ -384,7 +385,7 @@ pub(super) fn friend_get(
     req: friend_get::Request,
 ) -> Typed<friend_get::Request> {
     let from = sender(w, call, &req.from_account)?;
-    let page_size = usize::try_from(limit(call, "friends_per_page")).unwrap_or(usize::MAX);
+    let page_size = usize::try_from(call.limit_max("friends_per_page")).unwrap_or(usize::MAX);
     let user = w.friends.users.get(from).cloned().unwrap_or_default();
     let start = usize::try_from(req.start_index).unwrap_or(usize::MAX);
     let skip_standard = req.standard_sequence.is_some_and(|s| s != 0 && s == user.standard_sequence);
@@ -412,7 +413,7 @@ pub(super) fn friend_get(
         .user_data_item(page)
         .standard_sequence(user.standard_sequence)
         .custom_sequence(user.custom_sequence)
-        .friend_num(u32::try_from(total).unwrap_or(u32::MAX))
+        .friend_num(wire_u32(total))
         .complete_flag(u8::from(complete))
         .next_start_index(if complete { 0 } else { end as u64 })
         .error_display("")

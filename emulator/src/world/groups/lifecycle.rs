@@ -15,6 +15,7 @@ use tim_runtime::ErrorRole;
 use super::members::{member_info, new_member};
 use super::{app_data, event_time, merge_app_data, Group, Groups, Member};
 use crate::world::typed::{Answer, Typed};
+use crate::world::wire_u32;
 use crate::world::{Call, Event, Refusal, World};
 
 /// The stored name of a requested group type; `None` for a type groups
@@ -291,7 +292,7 @@ pub(super) fn before_create(
     let mut p = before_create_group::Payload::new(call.operator)
         .r#type(GroupType::from_raw(plan.group_type.to_owned()))
         .name(req.name.as_str())
-        .create_group_num(u32::try_from(created).unwrap_or(u32::MAX))
+        .create_group_num(wire_u32(created))
         .member_list(
             plan.members
                 .iter()
@@ -349,10 +350,6 @@ fn mute_all(g: &Group) -> GroupMuteAllMember {
     }
 }
 
-fn count32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 /// Fills the basic fields of a group into `$item` (a generated type with
 /// the profile's optional fields), restricted to the wire names `$fields`
 /// lists when given.
@@ -394,7 +391,7 @@ macro_rules! base_info {
             item.next_msg_seq = Some(g.msg_seq.saturating_add(1));
         }
         if want("MemberNum") {
-            item.member_num = Some(count32(g.members.len()));
+            item.member_num = Some(wire_u32(g.members.len()));
         }
         if want("MaxMemberNum") {
             item.max_member_num = Some(g.max_member_num);
@@ -600,7 +597,7 @@ pub(super) fn get_joined_group_list(
         .map(|(id, g)| (g.serial, id, g))
         .collect();
     groups.sort_by_key(|(s, _, _)| *s);
-    let total = count32(groups.len());
+    let total = wire_u32(groups.len());
     let offset = req.offset.unwrap_or(0) as usize;
     let limit = req.limit.filter(|l| *l > 0).map_or(usize::MAX, |l| l as usize);
     let list: Vec<joined::JoinedGroup> = groups

@@ -17,6 +17,7 @@ use tim_runtime::ErrorRole;
 
 use super::{app_data, event_time, merge_app_data, Group, Member};
 use crate::world::typed::{Answer, Typed};
+use crate::world::wire_u32;
 use crate::world::{Call, Event, Refusal, World};
 
 /// A `MuteTime` that mutes for good; stored as the end time itself, as the
@@ -198,9 +199,8 @@ pub(super) fn get_group_member_info(
         .take(limit)
         .map(|m| member_info(g, m, call.now, req.member_info_filter.as_deref(), app))
         .collect();
-    let mut reply = get_group_member_info::Response::new()
-        .member_num(u32::try_from(g.members.len()).unwrap_or(u32::MAX))
-        .member_list(page);
+    let mut reply =
+        get_group_member_info::Response::new().member_num(wire_u32(g.members.len())).member_list(page);
     if community {
         let end = start.saturating_add(limit);
         reply = reply.next(if end < selected.len() { end.to_string() } else { String::new() });

@@ -14,6 +14,7 @@ use super::super::c2c::ExtensionPair;
 use super::super::typed::{route, Answer, Route, Typed};
 use super::super::{unix_millis, Call, Event, Refusal, World};
 use super::{GroupMessage, Groups};
+use crate::world::wire_i32;
 
 /// The endpoints of this module.
 pub static ROUTES: &[Route] = &[
@@ -79,7 +80,7 @@ fn set_key_values(
             format!("message {} was not sent with SupportMessageExtension", m.seq),
         ));
     }
-    let conflict = i32::try_from(call.refuse_named("SeqConflict", "").code).unwrap_or(-1);
+    let conflict = wire_i32(call.refuse_named("SeqConflict", "").code);
     let ext = &mut m.extension;
     let seq = ext.latest_seq.saturating_add(1);
     let mut results = Vec::new();

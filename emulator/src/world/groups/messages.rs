@@ -14,6 +14,7 @@ use tim_runtime::ErrorRole;
 use super::{event_time, Group, GroupMessage};
 use crate::world::typed::{Answer, Typed};
 use crate::world::{conversations, Call, Event, Refusal, World};
+use crate::world::{wire_i32, wire_u32};
 
 /// The group and the sender of a `send_group_msg`, or why it is refused.
 fn plan_send<'w>(
@@ -175,7 +176,7 @@ pub(super) fn import_group_msg(
             max_body.filter(|l| size > l.max).map(|l| l.code.unwrap_or(-1))
         };
         if let Some(code) = refused {
-            let code = i32::try_from(code).unwrap_or(-1);
+            let code = wire_i32(code);
             results.push(import_group_msg::ImportMsgResult::new().result(code).msg_time(time));
             continue;
         }
@@ -228,7 +229,7 @@ pub(super) fn history_item(m: &GroupMessage) -> GroupHistoryMsg {
         .from_account(m.from.as_str())
         .is_place_msg(if m.recalled { 2u32 } else { 0 })
         .msg_priority(priority_number(&m.priority))
-        .msg_random(u32::try_from(m.random).unwrap_or(u32::MAX))
+        .msg_random(wire_u32(m.random))
         .msg_seq(m.seq)
         .msg_time_stamp(m.time);
     item.msg_body(if m.recalled { Vec::new() } else { m.body.clone() })
@@ -271,7 +272,7 @@ pub(super) fn group_msg_recall(
     req: group_msg_recall::Request,
 ) -> Typed<group_msg_recall::Request> {
     let missing = call.meta.error_with_role(ErrorRole::MessageNotFound).map_or(-1, |e| e.code);
-    let missing = i32::try_from(missing).unwrap_or(-1);
+    let missing = wire_i32(missing);
     let g = w.groups.get_or_refuse(call, &req.group_id)?;
     let mut results = Vec::new();
     let mut recalled = Vec::new();
@@ -316,10 +317,6 @@ pub(super) fn set_unread_msg_num(
     Ok(Response::new().into())
 }
 
-fn count32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 pub(super) fn group_msg_receipt(
     w: &mut World,
     call: &Call<'_>,
@@ -357,8 +354,8 @@ pub(super) fn group_msg_receipt(
             Some(
                 after_read_receipt::GroupMsgReceipt::new()
                     .msg_seq(seq)
-                    .read_num(count32(read.len()))
-                    .unread_num(count32(unread.len()))
+                    .read_num(wire_u32(read.len()))
+                    .unread_num(wire_u32(unread.len()))
                     .read_receipt_members(
                         read.into_iter().map(after_read_receipt::ReadReceiptMember::new).collect::<Vec<_>>(),
                     ),
@@ -393,14 +390,14 @@ pub(super) fn get_group_msg_receipt(
 ) -> Typed<get_group_msg_receipt::Request> {
     let g = w.groups.get_or_not_found(call, &req.group_id)?;
     let missing = call.meta.error_with_role(ErrorRole::MessageNotFound).map_or(-1, |e| e.code);
-    let missing = i32::try_from(missing).unwrap_or(-1);
+    let missing = wire_i32(missing);
     let list: Vec<get_group_msg_receipt::GroupMsgReceipt> = req
         .msg_seq_list
         .iter()
         .map(|i| {
             let item = get_group_msg_receipt::GroupMsgReceipt::new().msg_seq(i.msg_seq);
             match receipt_lists(g, i.msg_seq) {
-                Some((r, u)) => item.code(0i32).read_num(count32(r.len())).unread_num(count32(u.len())),
+                Some((r, u)) => item.code(0i32).read_num(wire_u32(r.len())).unread_num(wire_u32(u.len())),
                 None => item.code(missing).read_num(0u32).unread_num(0u32),
             }
         })

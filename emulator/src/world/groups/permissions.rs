@@ -24,6 +24,7 @@ use tim_runtime::ErrorRole;
 use super::super::typed::{route, Route, Typed};
 use super::super::{Call, Refusal, World};
 use super::Group;
+use crate::world::{wire_i32, wire_u32};
 
 /// The permission-group endpoints.
 pub static ROUTES: &[Route] = &[
@@ -65,10 +66,6 @@ fn missing(call: &Call<'_>, what: &str) -> Refusal {
     call.refuse(ErrorRole::InvalidField, format!("no permission group {what}"))
 }
 
-fn code32(r: &Refusal) -> i32 {
-    i32::try_from(r.code).unwrap_or(-1)
-}
-
 fn pg<'g>(g: &'g mut Group, call: &Call<'_>, id: &str) -> Result<&'g mut PermissionGroup, Refusal> {
     g.permission_groups.get_mut(id).ok_or_else(|| missing(call, id))
 }
@@ -99,11 +96,11 @@ fn info(id: &str, pg: &PermissionGroup) -> get::PermissionGroupInfo {
         .permission_group_name(pg.name.as_str())
         .custom_string(pg.custom_string.as_str())
         .permission(pg.permission)
-        .member_count(u32::try_from(pg.members.len()).unwrap_or(u32::MAX))
+        .member_count(wire_u32(pg.members.len()))
 }
 
 fn get_groups(w: &mut World, call: &Call<'_>, req: get::Request) -> Typed<get::Request> {
-    let absent = code32(&missing(call, ""));
+    let absent = wire_i32(missing(call, "").code);
     let g = community(w, call, &req.group_id)?;
     if let Some(ids) = req.permission_group_id_list.filter(|ids| !ids.is_empty()) {
         let list = ids
@@ -151,7 +148,7 @@ fn modify_group(w: &mut World, call: &Call<'_>, req: modify::Request) -> Typed<m
 }
 
 fn destroy_groups(w: &mut World, call: &Call<'_>, req: destroy::Request) -> Typed<destroy::Request> {
-    let absent = code32(&missing(call, ""));
+    let absent = wire_i32(missing(call, "").code);
     let g = community(w, call, &req.group_id)?;
     let list = req
         .permission_group_id_list
@@ -221,7 +218,7 @@ fn topic_results(
     pg_id: &str,
     items: impl Iterator<Item = (String, u64)>,
 ) -> Result<Vec<(String, i32)>, Refusal> {
-    let absent = code32(&call.refuse(ErrorRole::GroupNotFound, ""));
+    let absent = wire_i32(call.refuse(ErrorRole::GroupNotFound, "").code);
     let topics: BTreeSet<String> = g.topics.keys().cloned().collect();
     let pg = pg(g, call, pg_id)?;
     Ok(items
@@ -272,7 +269,7 @@ fn get_topic_permissions(
     call: &Call<'_>,
     req: get_topic::Request,
 ) -> Typed<get_topic::Request> {
-    let absent = code32(&call.refuse(ErrorRole::GroupNotFound, ""));
+    let absent = wire_i32(call.refuse(ErrorRole::GroupNotFound, "").code);
     let g = community(w, call, &req.group_id)?;
     let pg = pg(g, call, &req.permission_group_id)?;
     let ids: Vec<String> = match req.topic_id_list.filter(|l| !l.is_empty()) {
