@@ -1,7 +1,8 @@
-//! Lists every member of a large group, a page at a time: 1,200 members
-//! added in parts of 300 (the most one `add_group_member` takes), then read
-//! back 200 per `get_group_member_info` call with `Offset`/`Limit` until
-//! `MemberNum` members were seen. Runs against the in-process emulator.
+//! Lists every member of a large group with the generated paginator: 1,200
+//! members added in parts of 300 (the most one `add_group_member` takes),
+//! then read back 200 per `get_group_member_info` call; the paginator
+//! follows the spec's `Offset`/`Limit` cursor and stops at `MemberNum`.
+//! Runs against the in-process emulator.
 //!
 //! ```text
 //! cargo run -p tim-cli --example large_group
@@ -32,18 +33,13 @@ async fn run() -> Result<usize, Box<dyn std::error::Error>> {
     }
 
     let mut seen = BTreeSet::new();
-    let mut offset = 0;
-    loop {
-        let page = get_group_member_info::Request::new(gid.as_str()).offset(offset).limit(PAGE);
-        let reply = client.call(&page).await?;
-        let members = reply.member_list.unwrap_or_default();
-        let total = reply.member_num.unwrap_or(0) as usize;
-        offset += members.len() as u32;
-        seen.extend(members.into_iter().map(|m| m.member_account));
-        println!("page ending at {offset}: {} of {total} members seen", seen.len());
-        if seen.len() >= total || offset as usize >= total {
-            break;
-        }
+    let mut pages =
+        client.paginate(get_group_member_info::Request::new(gid.as_str())).page_size(PAGE).pages();
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        let total = page.member_num.unwrap_or(0);
+        seen.extend(page.member_list.unwrap_or_default().into_iter().map(|m| m.member_account));
+        println!("page {}: {} of {total} members seen", pages.pages_received(), seen.len());
     }
     Ok(seen.len())
 }

@@ -31,6 +31,9 @@ pub(crate) fn text(entry: &EndpointEntry) -> String {
         "no (never resent: a second call could act twice)"
     };
     let _ = writeln!(out, "idempotent: {retry}");
+    if let Some(p) = m.pagination {
+        let _ = writeln!(out, "pages: {p} (tim call --paginate)");
+    }
     if !m.group_types.is_empty() {
         let _ = writeln!(out, "\ngroup types:");
         for g in m.group_types {
@@ -118,6 +121,21 @@ pub(crate) fn json(entry: &EndpointEntry) -> Value {
         "partial": m.partial,
         "rate_limit": {"calls": m.rate_limit.calls, "per_secs": m.rate_limit.per.as_secs()},
         "idempotent": m.idempotent,
+        "pagination": m.pagination.map(|p| json!({
+            "items": p.items,
+            "page_size": p.page_size,
+            "max_page_size": p.max_page_size,
+            "offset": p.offset,
+            "total": p.total,
+            "cursors": p.cursors.iter().map(|(req, reply)| json!({"request": req, "reply": reply})).collect::<Vec<_>>(),
+            "before": p.before.map(|(req, item)| json!({"request": req, "item": item})),
+            "after": p.after.map(|(req, item)| json!({"request": req, "item": item})),
+            "done": p.done.map(|(field, value)| json!({"field": field, "value": value})),
+        })),
+        "rate_limits": m.rate_limits.iter().map(|r| json!({
+            "calls": r.limit.calls, "per_secs": r.limit.per.as_secs(), "cost": r.cost, "per": r.per,
+            "code": r.code, "main": r.main, "doc": r.doc,
+        })).collect::<Vec<_>>(),
         "group_types": group_types,
         "limits": limits,
         "request": fields_json(entry.request_fields, &mut Vec::new()),

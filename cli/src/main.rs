@@ -100,6 +100,14 @@ struct CallArgs {
     /// Seconds allowed for each attempt.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     timeout: Duration,
+    /// Seconds allowed for the whole call, retries and waits for the rate
+    /// limit included (with --paginate: for each page).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    deadline: Option<Duration>,
+    /// Use this rate instead of the documented quota (raised on paid plans):
+    /// `PATH=N/s` or `PATH=N/min`; repeatable.
+    #[arg(long = "limit", value_name = "PATH=RATE", value_parser = mock::parse_limit)]
+    limits: Vec<(String, tim_runtime::RateLimit)>,
     /// Do not wait to stay within the endpoint's documented rate limit.
     #[arg(long)]
     no_rate_limit: bool,
@@ -110,6 +118,16 @@ struct CallArgs {
     /// Attempts for idempotent endpoints, counting the first.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     max_attempts: u32,
+    /// For list endpoints: follow the paging cursor to the end and print one
+    /// JSON line per item (the body is the first page's request).
+    #[arg(long, conflicts_with = "allow_unknown")]
+    paginate: bool,
+    /// With --paginate: stop after N items.
+    #[arg(long, value_name = "N", requires = "paginate")]
+    max_items: Option<usize>,
+    /// With --paginate: items per page, for endpoints whose page size the caller sets.
+    #[arg(long, value_name = "N", requires = "paginate", value_parser = clap::value_parser!(u32).range(1..))]
+    page_size: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -214,14 +232,19 @@ impl Config {
 
     /// A client for `tim call`, or a usage error naming every missing setting.
     fn client(&self, args: &CallArgs) -> Result<Client, Failure> {
-        self.settings()
+        let builder = self
+            .settings()
             .client_builder(true)
             .map_err(config_usage)?
             .timeout(args.timeout)
             .max_attempts(args.max_attempts)
-            .rate_limit(!args.no_rate_limit)
-            .build()
-            .map_err(|e| usage(format!("configuration: {e}")))
+            .rate_limit(!args.no_rate_limit);
+        let builder = match args.deadline {
+            Some(d) => builder.deadline(d),
+            None => builder,
+        };
+        let builder = args.limits.iter().fold(builder, |b, (path, rate)| b.limit(path, *rate));
+        builder.build().map_err(|e| usage(format!("configuration: {e}")))
     }
 }
 
@@ -332,6 +355,9 @@ fn call(config: &Config, args: CallArgs) -> Result<(), Failure> {
     if let (false, Some(first)) = (args.allow_unknown, unknown.first()) {
         return Err(usage(describe_request_error(entry, first)));
     }
+    if args.paginate {
+        return paginate(config, entry, &raw, &args);
+    }
     // Parsed, validated and serialized once; these exact bytes are sent.
     let prepared = if args.allow_unknown {
         let lenient = entry.prepare_lenient(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?;
@@ -353,7 +379,22 @@ fn call(config: &Config, args: CallArgs) -> Result<(), Failure> {
         (entry.prepare)(&raw).map_err(|e| usage(describe_request_error(entry, &e)))?
     };
     let client = config.client(&args)?;
-    let result = runtime()?.block_on(prepared.send(&client));
+    let rt = runtime()?;
+    let result = match args.deadline {
+        None => rt.block_on(prepared.send(&client)),
+        Some(deadline) => {
+            match rt.block_on(async { tokio::time::timeout(deadline, prepared.send(&client)).await }) {
+                Ok(result) => result,
+                Err(_) => {
+                    return Err(failed(format!(
+                        "{}: no reply within --deadline {}s (retries and rate-limit waits included)",
+                        entry.meta.path,
+                        deadline.as_secs_f64()
+                    )))
+                }
+            }
+        }
+    };
     match result {
         Ok(reply) => {
             let text = serde_json::to_string_pretty(&reply)
@@ -362,6 +403,48 @@ fn call(config: &Config, args: CallArgs) -> Result<(), Failure> {
         }
         Err(e) => Err(call_failure(entry, &args, e)),
     }
+}
+
+/// `tim call --paginate`: one JSON line per item, page after page.
+fn paginate(config: &Config, entry: &EndpointEntry, raw: &[u8], args: &CallArgs) -> Result<(), Failure> {
+    if entry.paginate_json.is_none() {
+        let paged: Vec<&str> =
+            ENDPOINTS.iter().filter(|e| e.paginate_json.is_some()).map(|e| e.meta.path).collect();
+        return Err(usage(format!(
+            "{} does not page; --paginate works with: {}",
+            entry.meta.path,
+            paged.join(", ")
+        )));
+    }
+    let client = config.client(args)?;
+    let options = dynamic::PageOptions::new().page_size(args.page_size).max_items(args.max_items);
+    let rt = runtime()?;
+    let mut items = match entry.paginate(&client, raw, options) {
+        Some(Ok(items)) => items,
+        Some(Err(e)) => return Err(usage(describe_request_error(entry, &e))),
+        None => return Err(usage(format!("{} does not page", entry.meta.path))),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    loop {
+        let next = rt.block_on(items.next());
+        match next {
+            None => break,
+            Some(Ok(item)) => {
+                let line =
+                    serde_json::to_string(&item).map_err(|e| failed(format!("cannot print item: {e}")))?;
+                if writeln!(out, "{line}").is_err() {
+                    // The reader went away (`| head`): stop listing quietly.
+                    return Ok(());
+                }
+            }
+            Some(Err(e)) => {
+                let _ = out.flush();
+                return Err(call_failure(entry, args, e));
+            }
+        }
+    }
+    out.flush().or(Ok(()))
 }
 
 fn call_failure(entry: &EndpointEntry, args: &CallArgs, e: Error<DynApiError>) -> Failure {
@@ -388,8 +471,10 @@ fn call_failure(entry: &EndpointEntry, args: &CallArgs, e: Error<DynApiError>) -
             let e = RequestError::from(v);
             usage(describe_request_error(entry, &e))
         }
-        Error::Timeout => failed(format!(
-            "{path}: request timed out (--timeout {}s per attempt)",
+        Error::Timeout { attempts, elapsed } => failed(format!(
+            "{path}: request timed out after {attempts} attempt{} and {:.1} s in all (--timeout {}s per attempt)",
+            if attempts == 1 { "" } else { "s" },
+            elapsed.as_secs_f64(),
             args.timeout.as_secs_f64()
         )),
         Error::Decode { path: at, message, body_snippet } => {

@@ -88,7 +88,7 @@ pub(crate) struct MockArgs {
 }
 
 /// `v4/openim/batchsendmsg=600/min`: a known endpoint and a rate.
-fn parse_limit(text: &str) -> Result<(String, RateLimit), String> {
+pub(crate) fn parse_limit(text: &str) -> Result<(String, RateLimit), String> {
     let (path, rate) =
         text.split_once('=').ok_or("expected PATH=RATE, e.g. v4/openim/batchsendmsg=600/min")?;
     let path = path.trim().trim_start_matches('/');

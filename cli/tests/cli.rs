@@ -243,7 +243,17 @@ fn transport_failures_exit_1() {
     m.server.push_fault(Fault::Delay(std::time::Duration::from_secs(3)));
     let r = run(&mut args(&["--max-attempts", "1", "--timeout", "0.3"]));
     assert_exit(&r, 1);
-    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+    assert!(r.stderr.contains("timed out after 1 attempt and 0.3 s in all"), "{}", r.stderr);
+
+    // Frequency errors are retried until --deadline, which bounds the whole call.
+    for _ in 0..200 {
+        m.server.push_fault(Fault::ErrorCode(60007, "too fast".into()));
+    }
+    let started = std::time::Instant::now();
+    let r = run(&mut args(&["--deadline", "0.8"]));
+    assert_exit(&r, 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(r.stderr.contains("60007") || r.stderr.contains("--deadline"), "{}", r.stderr);
 }
 
 #[test]
@@ -410,6 +420,17 @@ fn describe_explains_an_endpoint() {
         .unwrap()
         .iter()
         .any(|g| g["group_type"] == "AVChatRoom" && g["supported"] == false));
+    assert_eq!(d["pagination"]["items"], json!(["MemberList"]));
+    assert_eq!(d["pagination"]["offset"], "Offset");
+    let r = run(tim().args(["describe", "sns/friend_get"]));
+    assert!(
+        r.stdout.contains("pages: items in `UserDataItem`, `StartIndex` from the reply's `NextStartIndex`"),
+        "{}",
+        r.stdout
+    );
+    let r = run(tim().args(["describe", "openim/batchsendmsg", "--json"]));
+    let d: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(d["rate_limits"][0]["cost"], "To_Account");
     let r = run(tim().args(["describe", "openim/sendmgs"]));
     assert_exit(&r, 2);
     assert!(r.stderr.contains("did you mean v4/openim/sendmsg"), "{}", r.stderr);
@@ -489,4 +510,68 @@ fn unknown_fields_are_refused_unless_allowed_and_then_sent_as_given() {
         .args(["--data", r#"{"Report_Account":5,"Peer_Account":"b","X":1}"#]));
     assert_exit(&r, 2);
     assert!(r.stderr.contains("Report_Account"), "{}", r.stderr);
+}
+
+/// A stateful emulator (not replaying samples), for listings.
+fn stateful_mock() -> Mock {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server = rt.block_on(MockServer::start(MockConfig::new(APPID, SECRET, ADMIN))).unwrap();
+    Mock { server, _rt: rt }
+}
+
+#[test]
+fn paginate_prints_one_line_per_item_across_pages() {
+    let m = stateful_mock();
+    let accounts: Vec<String> = (0..250).map(|i| format!("u{i:03}")).collect();
+    for chunk in accounts.chunks(100) {
+        let r = call(&m, "v4/im_open_login_svc/multiaccount_import", &json!({"Accounts": chunk}).to_string());
+        assert_exit(&r, 0);
+    }
+    let body = json!({"Owner_Account": "u000", "Type": "Public", "Name": "g", "GroupId": "g",
+                      "MemberList": accounts[1..100].iter().map(|a| json!({"Member_Account": a})).collect::<Vec<_>>()});
+    assert_exit(&call(&m, "v4/group_open_http_svc/create_group", &body.to_string()), 0);
+    let more: Vec<Value> = accounts[100..].iter().map(|a| json!({"Member_Account": a})).collect();
+    let r = call(
+        &m,
+        "v4/group_open_http_svc/add_group_member",
+        &json!({"GroupId": "g", "MemberList": more}).to_string(),
+    );
+    assert_exit(&r, 0);
+
+    let base = m.server.base_url();
+    let list = |extra: &[&str]| {
+        let mut cmd = tim();
+        cmd.env("TIM_SDKAPPID", APPID.to_string())
+            .env("TIM_IDENTIFIER", ADMIN)
+            .env("TIM_SECRET_KEY", SECRET)
+            .args(["--base-url", &base, "call", "group_open_http_svc/get_group_member_info"])
+            .args(["-d", r#"{"GroupId":"g"}"#, "--paginate", "--page-size", "40"])
+            .args(extra);
+        run(&mut cmd)
+    };
+    let before = m.server.request_count();
+    let r = list(&[]);
+    assert_exit(&r, 0);
+    let members: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let names: std::collections::BTreeSet<&str> =
+        members.iter().map(|m| m["Member_Account"].as_str().unwrap()).collect();
+    assert_eq!((members.len(), names.len()), (250, 250));
+    // 250 members by 40: 7 pages.
+    assert_eq!(m.server.request_count() - before, 7);
+
+    let r = list(&["--max-items", "45"]);
+    assert_exit(&r, 0);
+    assert_eq!(r.stdout.lines().count(), 45);
+
+    // An endpoint that does not page, and a bad first request.
+    let r = run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(["--base-url", &base, "call", "openim/sendmsg", "--paginate"]));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("v4/openim/sendmsg does not page; --paginate works with:"), "{}", r.stderr);
+    assert!(r.stderr.contains("v4/sns/friend_get"), "{}", r.stderr);
+    let r = list(&["--page-size", "0"]);
+    assert_exit(&r, 2);
 }

@@ -121,6 +121,34 @@ fn bad_rate_limit_and_duplicate_error_code() {
 }
 
 #[test]
+fn pagination_must_name_fields_of_the_endpoint() {
+    let paged = GOOD.replace(
+        "response: []",
+        "response:\n  - name: Items\n    type: array\n    items: {type: string}\n  - name: Next\n    type: string",
+    );
+    let good = format!("{paged}pagination: {{items: Items, page_size: Count, cursors: [{{request: User_Account, reply: Next}}]}}\n");
+    let dir = spec_dir("paged", &good);
+    let set = tim_codegen::load_dir(&dir, Path::new("specs")).unwrap();
+    assert!(set.endpoints[0].pagination.is_some());
+    fs::remove_dir_all(&dir).ok();
+
+    let e = error_of("paged-bad", &format!(
+        "{paged}pagination: {{items: Listing, page_size: Size, total: Next, cursors: [{{request: Count, reply: Next}}]}}\n"
+    ));
+    assert!(e.contains("`pagination.items`: `Listing` is not a reply field of this endpoint"), "{e}");
+    assert!(e.contains("`pagination.page_size`: `Size` is not a request field of this endpoint"), "{e}");
+    assert!(e.contains("`pagination.total`: `Next` is not an integer"), "{e}");
+    assert!(
+        e.contains("`pagination.cursors[0]`: `Count` and `Next` must both be strings or both integers"),
+        "{e}"
+    );
+    assert!(e.contains("specs/demo/ping.yaml:"), "{e}");
+
+    let e = error_of("paged-none", &format!("{paged}pagination: {{items: Items}}\n"));
+    assert!(e.contains("`pagination`: names no `offset`, `cursors`, `before` or `after`"), "{e}");
+}
+
+#[test]
 fn yaml_syntax_error_has_position() {
     let e = error_of("syntax", &GOOD.replace("title: Ping", "title: [Ping"));
     assert!(e.starts_with("specs/demo/ping.yaml:"), "{e}");

@@ -15,10 +15,13 @@ const ADMIN: &str = "administrator";
 /// Documented at 10 calls per second.
 const PATH: &str = "v4/open_msg_svc/get_history";
 
+/// A client that paces itself (`throttle`) or sends at once and gets the
+/// frequency errors back (no deadline to retry them in).
 fn client(server: &MockServer, throttle: bool) -> Client {
     Client::builder(APPID, ADMIN, KEY)
         .base_url(&server.base_url())
         .rate_limit(throttle)
+        .deadline(if throttle { Duration::from_secs(60) } else { Duration::ZERO })
         .max_attempts(1)
         .timeout(Duration::from_secs(5))
         .build()
@@ -63,6 +66,27 @@ async fn over_the_documented_rate_calls_get_the_frequency_code() {
 async fn a_client_throttling_itself_is_never_refused() {
     let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
     assert_eq!(burst(&client(&server, true), 15).await, Vec::<i64>::new());
+}
+
+#[tokio::test]
+async fn frequency_errors_are_retried_with_a_slower_pace_until_they_pass() {
+    let server = MockServer::start(MockConfig::new(APPID, KEY, ADMIN)).await.unwrap();
+    // No pacing of its own: the emulator refuses part of the burst, and the
+    // client waits and sends again until every call gets through.
+    let unpaced = Client::builder(APPID, ADMIN, KEY)
+        .base_url(&server.base_url())
+        .rate_limit(false)
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(burst(&unpaced, 25).await, Vec::<i64>::new());
+    let meta = dynamic::find(tim_runtime::api::ENDPOINTS, PATH).unwrap().meta;
+    let limited = Outcome::Replied(meta.error_with_role(ErrorRole::RateLimited).unwrap().code);
+    let refused = server.requests().iter().filter(|r| r.outcome == limited).count();
+    assert!(refused > 0, "the burst was never refused, so nothing was retried");
+    // 25 calls at 10/s cannot take less than 1.5 s once the first 10 are spent.
+    assert!(started.elapsed() >= Duration::from_millis(1400), "{:?}", started.elapsed());
 }
 
 #[tokio::test]

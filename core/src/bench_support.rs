@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::client::{encode_request, Client};
 use crate::endpoint::{ApiRequest, RateLimit};
 use crate::error::Error;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{LocalRateLimiter, RateLimiter};
 use crate::reply;
 
 /// What [`Client::call`] does before sending: validate and serialize.
@@ -30,7 +30,7 @@ pub fn cached_sig(client: &Client) -> Arc<str> {
 
 /// The per-endpoint rate limiter a client with rate limiting on uses.
 #[derive(Debug, Default)]
-pub struct Limiter(RateLimiter);
+pub struct Limiter(LocalRateLimiter);
 
 impl Limiter {
     /// A limiter with no history.
@@ -40,11 +40,14 @@ impl Limiter {
 
     /// Books a call to `key` now; returns how long it has to wait.
     pub fn reserve(&self, key: &'static str, limit: RateLimit) -> Duration {
-        self.0.reserve(key, limit, tokio::time::Instant::now())
+        self.0.reserve_at(key, limit, 1, tokio::time::Instant::now())
     }
 
     /// Waits until a call to `key` fits within `limit`, as each call does.
     pub async fn acquire(&self, key: &'static str, limit: RateLimit) {
-        self.0.acquire(key, limit).await
+        let wait = self.0.reserve(key, limit, 1).await;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
     }
 }

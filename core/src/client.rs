@@ -1,18 +1,21 @@
 //! The HTTP client: signing, throttling, sending, retrying and decoding.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tracing::Instrument;
 
-use crate::endpoint::{ApiErrorKind, ApiRequest, ErrorRole, ValidationError};
+use crate::endpoint::{
+    ApiErrorKind, ApiRequest, EndpointMeta, ErrorRole, RateLimit, RateUnits, ValidationError,
+};
 use crate::error::{ConfigError, Error, TransportError};
 use crate::query;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{LocalRateLimiter, RateLimiter};
 use crate::region::Region;
 use crate::reply;
 use crate::retry::{should_retry, Backoff};
@@ -37,7 +40,13 @@ struct Inner {
     timeout: Duration,
     max_attempts: u32,
     backoff: Backoff,
-    limiter: Option<RateLimiter>,
+    limiter: Option<Arc<dyn RateLimiter>>,
+    /// Raised quotas by path (without a leading `/`).
+    limits: HashMap<String, RateLimit>,
+    /// How long frequency errors are retried before one reaches the caller.
+    deadline: Duration,
+    /// Pace per endpoint after frequency errors: the share of the limit used (1.0 normally).
+    pace: Mutex<HashMap<&'static str, f64>>,
 }
 
 impl fmt::Debug for Client {
@@ -50,7 +59,9 @@ impl fmt::Debug for Client {
             .field("secret_key", &"***")
             .field("timeout", &i.timeout)
             .field("max_attempts", &i.max_attempts)
-            .field("rate_limit", &i.limiter.is_some())
+            .field("rate_limiter", &i.limiter)
+            .field("limits", &i.limits)
+            .field("deadline", &i.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -68,6 +79,9 @@ pub struct ClientBuilder {
     max_attempts: u32,
     backoff: (Duration, Duration),
     rate_limit: bool,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
+    limits: HashMap<String, RateLimit>,
+    deadline: Duration,
     usersig_ttl: Duration,
     transport: Option<Arc<dyn Transport>>,
 }
@@ -85,6 +99,9 @@ impl fmt::Debug for ClientBuilder {
             .field("max_attempts", &self.max_attempts)
             .field("backoff", &self.backoff)
             .field("rate_limit", &self.rate_limit)
+            .field("rate_limiter", &self.rate_limiter)
+            .field("limits", &self.limits)
+            .field("deadline", &self.deadline)
             .field("usersig_ttl", &self.usersig_ttl)
             .field("custom_transport", &self.transport.is_some())
             .finish()
@@ -139,6 +156,32 @@ impl ClientBuilder {
         self
     }
 
+    /// Where call budgets are kept (default: in this process). A
+    /// `RedisRateLimiter` (feature `redis`) shares them between processes
+    /// that use the same app.
+    pub fn rate_limiter(mut self, limiter: impl RateLimiter) -> Self {
+        self.rate_limiter = Some(Arc::new(limiter));
+        self
+    }
+
+    /// Uses `limit` for `path` instead of the documented quota (quotas are
+    /// raisable on paid plans). It replaces the limit a raise applies to: the
+    /// recipients per minute of `batchsendmsg`, the call rate of others.
+    pub fn limit(mut self, path: &str, limit: RateLimit) -> Self {
+        let path = path.trim_start_matches('/');
+        self.limits.insert(path.to_owned(), limit);
+        self
+    }
+
+    /// How long a call is retried after frequency errors (60007, 90057,
+    /// 10023 and the other codes the specs mark as rate-limited) before the
+    /// error reaches the caller (default 60 s). A rejected call did nothing,
+    /// so this applies to every endpoint.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
     /// Lifetime of the admin UserSigs the client signs for itself (default 24 h).
     pub fn usersig_ttl(mut self, ttl: Duration) -> Self {
         self.usersig_ttl = ttl;
@@ -188,6 +231,9 @@ impl ClientBuilder {
         if self.connect_timeout.is_zero() {
             return Err(setting("connect_timeout", "must be positive"));
         }
+        if self.limits.values().any(|l| l.calls == 0 || l.per.is_zero()) {
+            return Err(setting("limit", "a rate must be at least 1 per period"));
+        }
         let transport = match self.transport {
             Some(t) => t,
             None => Arc::new(HyperTransport::new(self.connect_timeout.min(self.timeout))?),
@@ -202,7 +248,14 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 max_attempts: self.max_attempts,
                 backoff: Backoff::new(self.backoff.0, self.backoff.1),
-                limiter: self.rate_limit.then(RateLimiter::default),
+                limiter: match (self.rate_limit, self.rate_limiter) {
+                    (false, _) => None,
+                    (true, Some(l)) => Some(l),
+                    (true, None) => Some(Arc::new(LocalRateLimiter::new())),
+                },
+                limits: self.limits,
+                deadline: self.deadline,
+                pace: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -328,6 +381,9 @@ impl Client {
             max_attempts: 3,
             backoff: (Duration::from_millis(100), Duration::from_secs(2)),
             rate_limit: true,
+            rate_limiter: None,
+            limits: HashMap::new(),
+            deadline: Duration::from_secs(60),
             usersig_ttl: Duration::from_secs(24 * 3600),
             transport: None,
         }
@@ -361,7 +417,7 @@ impl Client {
     /// resent once for any endpoint, since the server did not process it.
     pub async fn call<R: ApiRequest>(&self, req: &R) -> Result<R::Response, Error<R::Error>> {
         let body = encode_request(req)?;
-        self.call_encoded::<R>(body).await
+        self.call_encoded::<R>(body, units_of(req)).await
     }
 
     /// Sends a body already validated and serialized as `R`, as [`call`](Self::call) does.
@@ -371,43 +427,111 @@ impl Client {
     pub(crate) async fn call_encoded<R: ApiRequest>(
         &self,
         body: Vec<u8>,
+        units: Vec<RateUnits>,
     ) -> Result<R::Response, Error<R::Error>> {
         let span = tracing::info_span!("tim.call", path = R::META.path, attempt = tracing::field::Empty);
-        self.send_with_retries::<R>(Bytes::from(body), span.clone()).instrument(span).await
+        self.send_with_retries::<R>(Bytes::from(body), &units, span.clone()).instrument(span).await
+    }
+
+    /// Waits until a call to `meta` with `units` fits every limit it counts against.
+    async fn wait_for_budget(&self, meta: &'static EndpointMeta, units: &[RateUnits]) {
+        let inner = &*self.inner;
+        let Some(limiter) = &inner.limiter else { return };
+        let pace = inner.pace.lock().unwrap_or_else(PoisonError::into_inner).get(meta.path).copied();
+        let mut wait = Duration::ZERO;
+        for applied in meta.applied_limits(inner.limits.get(meta.path).copied()) {
+            let mut limit = applied.limit;
+            if let Some(pace) = pace {
+                // Slowed down after frequency errors: a share of the limit.
+                limit.calls = ((f64::from(limit.calls) * pace) as u32).max(1);
+            }
+            let (cost, key) = match applied.index.checked_sub(1).and_then(|i| units.get(i)) {
+                Some(u) => (u.cost, u.key.as_deref()),
+                None => (1, None),
+            };
+            // A part costing more than the bucket holds could never be admitted: count it as full.
+            let cost = cost.min(limit.calls);
+            let mut bucket = format!("{}#{}", meta.path, applied.index);
+            if let Some(key) = key {
+                bucket.push(':');
+                bucket.push_str(key);
+            }
+            wait = wait.max(limiter.reserve(&bucket, limit, cost).await);
+        }
+        if !wait.is_zero() {
+            tracing::debug!(path = meta.path, wait_ms = wait.as_millis() as u64, "rate limit: waiting");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// After a frequency error: use a smaller share of the limit for a while.
+    fn slow_down(&self, path: &'static str) {
+        let mut pace = self.inner.pace.lock().unwrap_or_else(PoisonError::into_inner);
+        let p = pace.entry(path).or_insert(1.0);
+        *p = (*p * 0.8).max(0.25);
+        tracing::info!(path, pace = *p, "frequency error: slowing down");
+    }
+
+    /// After a success: recover the pace step by step.
+    fn speed_up(&self, path: &'static str) {
+        let mut pace = self.inner.pace.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = pace.get_mut(path) {
+            *p *= 1.02;
+            if *p >= 1.0 {
+                pace.remove(path);
+            }
+        }
     }
 
     async fn send_with_retries<R: ApiRequest>(
         &self,
         body: Bytes,
+        units: &[RateUnits],
         span: tracing::Span,
     ) -> Result<R::Response, Error<R::Error>> {
         let inner = &*self.inner;
         let meta = R::META;
+        let started = Instant::now();
         let mut attempt = 0u32;
         let mut sends = 0u32;
+        let mut throttled = 0u32;
         let mut sig_renewed = false;
         loop {
             attempt += 1;
             sends += 1;
             span.record("attempt", sends);
-            if let Some(limiter) = &inner.limiter {
-                limiter.acquire(meta.path, meta.rate_limit).await;
-            }
+            self.wait_for_budget(meta, units).await;
             let sig = inner.sig.current(&inner.key, &inner.identifier);
             let result = self.send_once::<R>(&body, &sig.query).await;
             let err = match result {
                 Ok(resp) => {
                     tracing::debug!(attempt = sends, "ok");
+                    self.speed_up(meta.path);
                     return Ok(resp);
                 }
+                Err(Error::Timeout { .. }) => Error::Timeout { attempts: sends, elapsed: started.elapsed() },
                 Err(e) => e,
             };
             tracing::debug!(attempt = sends, error = %err, "attempt failed");
             if let Error::Api(api) = &err {
-                if !sig_renewed && api.role().is_some_and(ErrorRole::is_usersig_rejection) {
+                let role = api.role();
+                if !sig_renewed && role.is_some_and(ErrorRole::is_usersig_rejection) {
                     sig_renewed = true;
                     attempt -= 1;
                     inner.sig.renew(&inner.key, &inner.identifier, Some(sig.generation));
+                    continue;
+                }
+                if role == Some(ErrorRole::RateLimited) {
+                    // Refused for frequency: nothing was done, so any endpoint may
+                    // be sent again, until the deadline.
+                    throttled += 1;
+                    attempt -= 1;
+                    self.slow_down(meta.path);
+                    let delay = inner.backoff.delay(throttled.min(8)).max(Duration::from_millis(50));
+                    if started.elapsed() + delay > inner.deadline {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(delay).await;
                     continue;
                 }
             }
@@ -437,7 +561,7 @@ impl Client {
         };
         let resp = match inner.transport.send(req).await {
             Ok(resp) => resp,
-            Err(e) if e.is_timeout() => return Err(Error::Timeout),
+            Err(e) if e.is_timeout() => return Err(Error::Timeout { attempts: 1, elapsed: inner.timeout }),
             // A transport should keep the URL out of its errors; make sure.
             Err(e) => return Err(Error::Transport(e.redact(query))),
         };
@@ -470,6 +594,11 @@ impl Client {
             Error::Transport(TransportError::other(format!("cannot form a request URI for {path}")))
         })
     }
+}
+
+/// What `req` counts as against each of its endpoint's extra limits, in order.
+pub(crate) fn units_of<R: ApiRequest>(req: &R) -> Vec<RateUnits> {
+    R::META.rate_limits.iter().map(|l| req.rate_units(l)).collect()
 }
 
 /// Validates `req` and serializes it into the request body.
@@ -546,8 +675,39 @@ mod tests {
         let (t, c) = client(vec![]);
         t.push_error(TransportError::timeout());
         t.push(ok_body(4));
-        assert!(matches!(c.call(&Send::new("x")).await, Err(Error::Timeout)));
+        assert!(matches!(c.call(&Send::new("x")).await, Err(Error::Timeout { attempts: 1, .. })));
         assert_eq!(t.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn frequency_errors_are_retried_for_any_endpoint_until_the_deadline() {
+        // Not idempotent, yet a call refused for frequency did nothing: sent again.
+        let (t, c) = client(vec![err_body(60007), err_body(60007), ok_body(3)]);
+        assert_eq!(c.call(&Send::new("x")).await.unwrap().value, 3);
+        assert_eq!(t.requests().len(), 3);
+        // The pace slowed down, then recovers with successes.
+        assert!(c.inner.pace.lock().unwrap().get("v4/test/send").is_some_and(|p| *p < 1.0));
+
+        let (t, builder) = scripted(vec![err_body(60007)]);
+        let c = builder.deadline(Duration::ZERO).build().unwrap();
+        let err = c.call(&Send::new("x")).await.unwrap_err();
+        assert!(matches!(&err, Error::Api(e) if e.code() == 60007), "{err:?}");
+        assert_eq!(t.requests().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_raised_limit_replaces_the_documented_one() {
+        let (t, builder) = scripted(vec![ok_body(1)]);
+        let c = builder.limit("/v4/test/echo", RateLimit::per_second(2)).build().unwrap();
+        let start = tokio::time::Instant::now();
+        for _ in 0..5 {
+            c.call(&Echo::new("x")).await.unwrap();
+        }
+        // 2/s: one at once, then one every half second.
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(1990) && took < Duration::from_millis(2100), "{took:?}");
+        assert_eq!(t.requests().len(), 5);
+        assert!(Client::builder(APPID, "a", SECRET).limit("v4/x", RateLimit::per_second(0)).build().is_err());
     }
 
     #[tokio::test]

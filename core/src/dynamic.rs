@@ -12,8 +12,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::Client;
-use crate::endpoint::{fmt_api_error, ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ValidationError};
+use crate::endpoint::{
+    fmt_api_error, ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, RateUnits, ValidationError,
+};
 use crate::error::Error;
+use crate::paginate::Paginated;
 use crate::reply;
 
 /// Future returned by [`EndpointEntry::call_json`] and [`EndpointEntry::call_bytes`].
@@ -42,6 +45,66 @@ pub struct EndpointEntry {
     pub request_fields: &'static [FieldInfo],
     /// The reply's fields as a tree, from the spec.
     pub response_fields: &'static [FieldInfo],
+    /// For list endpoints: lists every item from a JSON request body (see
+    /// [`paginate`](Self::paginate)).
+    pub paginate_json: Option<PaginateJson>,
+}
+
+/// Starts a listing by path: see [`EndpointEntry::paginate`].
+pub type PaginateJson = fn(&Client, &[u8], PageOptions) -> Result<JsonItems, RequestError>;
+
+/// Items of a listing by path, each re-serialized as JSON: a
+/// [`Stream`](futures_core::Stream), or read one by one with [`next`](Self::next).
+pub struct JsonItems {
+    inner: Pin<Box<dyn futures_core::Stream<Item = Result<Value, Error<DynApiError>>> + Send>>,
+}
+
+impl fmt::Debug for JsonItems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonItems").finish_non_exhaustive()
+    }
+}
+
+impl JsonItems {
+    /// The next item, or `None` after the last one (or after an error).
+    pub async fn next(&mut self) -> Option<Result<Value, Error<DynApiError>>> {
+        std::future::poll_fn(|cx| self.inner.as_mut().poll_next(cx)).await
+    }
+}
+
+impl futures_core::Stream for JsonItems {
+    type Item = Result<Value, Error<DynApiError>>;
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// Page size and item cap of a listing by path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PageOptions {
+    /// Items per page (for endpoints whose page size the caller sets).
+    pub page_size: Option<u32>,
+    /// Stop after this many items.
+    pub max_items: Option<usize>,
+}
+
+impl PageOptions {
+    /// No page size and no cap.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the page size.
+    pub fn page_size(self, size: Option<u32>) -> Self {
+        Self { page_size: size, ..self }
+    }
+    /// Sets the item cap.
+    pub fn max_items(self, n: Option<usize>) -> Self {
+        Self { max_items: n, ..self }
+    }
 }
 
 /// One field of a request or reply as its spec describes it, for tools
@@ -180,7 +243,9 @@ fn field_keys(value: &Value, f: &FieldInfo, path: &str, out: &mut Vec<RequestErr
 pub struct PreparedCall {
     path: &'static str,
     body: Vec<u8>,
-    send: for<'a> fn(&'a Client, Vec<u8>) -> JsonCall<'a>,
+    /// What the request counts as against each of the endpoint's extra limits.
+    units: Vec<RateUnits>,
+    send: for<'a> fn(&'a Client, Vec<u8>, Vec<RateUnits>) -> JsonCall<'a>,
 }
 
 impl fmt::Debug for PreparedCall {
@@ -198,7 +263,7 @@ impl PreparedCall {
     /// Sends the body (with the client's retries) and returns the response
     /// re-serialized as JSON.
     pub fn send(self, client: &Client) -> JsonCall<'_> {
-        (self.send)(client, self.body)
+        (self.send)(client, self.body, self.units)
     }
 }
 
@@ -219,7 +284,28 @@ impl EndpointEntry {
             prepare: prepare::<R>,
             request_fields: &[],
             response_fields: &[],
+            paginate_json: None,
         }
+    }
+
+    /// The entry of a list endpoint, which can also be listed by path.
+    pub const fn paginated<R>(self) -> Self
+    where
+        R: Paginated<Item: serde::Serialize> + DeserializeOwned,
+    {
+        Self { paginate_json: Some(paginate_json::<R>), ..self }
+    }
+
+    /// Lists every item of a list endpoint, starting from a JSON request body
+    /// (checked as by [`prepare`](Self::prepare)), following its cursor page
+    /// after page. `None` for endpoints that do not page.
+    pub fn paginate(
+        &self,
+        client: &Client,
+        body: &[u8],
+        options: PageOptions,
+    ) -> Option<Result<JsonItems, RequestError>> {
+        self.paginate_json.map(|f| f(client, body, options))
     }
 
     /// The entry with the field trees of its request and reply.
@@ -454,6 +540,55 @@ impl ApiErrorKind for DynApiError {
     }
 }
 
+fn paginate_json<R>(client: &Client, body: &[u8], options: PageOptions) -> Result<JsonItems, RequestError>
+where
+    R: Paginated<Item: serde::Serialize> + DeserializeOwned,
+{
+    let first: R = parse_valid(body)?;
+    let mut paginator = client.paginate(first);
+    if let Some(size) = options.page_size {
+        paginator = paginator.page_size(size);
+    }
+    if let Some(n) = options.max_items {
+        paginator = paginator.max_items(n);
+    }
+    let mut items = paginator.items();
+    let stream = futures_core_stream(move |cx| {
+        let polled = std::pin::Pin::new(&mut items).poll_next_item(cx);
+        polled.map(|next| {
+            next.map(|item| match item {
+                Ok(item) => serde_json::to_value(item).map_err(|e| Error::Decode {
+                    path: ".".into(),
+                    message: e.to_string(),
+                    body_snippet: String::new(),
+                }),
+                Err(e) => Err(e.map_api(DynApiError::erase)),
+            })
+        })
+    });
+    Ok(JsonItems { inner: Box::pin(stream) })
+}
+
+/// A stream from a poll function.
+fn futures_core_stream<T, F>(f: F) -> PollStream<F>
+where
+    F: FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<T>>,
+{
+    PollStream(f)
+}
+
+struct PollStream<F>(F);
+
+impl<T, F> futures_core::Stream for PollStream<F>
+where
+    F: FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<T>> + Unpin,
+{
+    type Item = T;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<T>> {
+        (self.0)(cx)
+    }
+}
+
 /// Parses `body` as `R` (the whole text, nothing after it) and validates it.
 fn parse_valid<R: ApiRequest + DeserializeOwned>(body: &[u8]) -> Result<R, RequestError> {
     let mut de = serde_json::Deserializer::from_slice(body);
@@ -492,13 +627,18 @@ fn prepare<R: ApiRequest<Response: serde::Serialize> + DeserializeOwned + 'stati
     let req: R = parse_valid(body)?;
     let body =
         serde_json::to_vec(&req).map_err(|e| RequestError { path: String::new(), reason: e.to_string() })?;
-    Ok(PreparedCall { path: R::META.path, body, send: send_prepared::<R> })
+    let units = crate::client::units_of(&req);
+    Ok(PreparedCall { path: R::META.path, body, units, send: send_prepared::<R> })
 }
 
-fn send_prepared<R: ApiRequest<Response: serde::Serialize>>(client: &Client, body: Vec<u8>) -> JsonCall<'_> {
+fn send_prepared<R: ApiRequest<Response: serde::Serialize>>(
+    client: &Client,
+    body: Vec<u8>,
+    units: Vec<RateUnits>,
+) -> JsonCall<'_> {
     Box::pin(async move {
         // Validated by `prepare`; `Client::call` would validate again.
-        let resp = client.call_encoded::<R>(body).await.map_err(|e| e.map_api(DynApiError::erase))?;
+        let resp = client.call_encoded::<R>(body, units).await.map_err(|e| e.map_api(DynApiError::erase))?;
         to_json(&resp)
     })
 }

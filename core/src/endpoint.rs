@@ -187,6 +187,118 @@ pub struct EndpointMeta {
     /// Documented frequency limits besides [`rate_limit`](Self::rate_limit),
     /// all honoured (a per-recipient count, a per-group rate).
     pub rate_limits: &'static [RateLimitMeta],
+    /// How the endpoint pages, for list endpoints.
+    pub pagination: Option<&'static PaginationMeta>,
+}
+
+/// How a list endpoint pages, as its spec's `pagination:` block says (wire names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaginationMeta {
+    /// The reply's array of items (several when a page fills one of them).
+    pub items: &'static [&'static str],
+    /// The request field setting the page size, if the caller can choose it.
+    pub page_size: Option<&'static str>,
+    /// The largest page size the spec allows.
+    pub max_page_size: Option<u64>,
+    /// The request field counting items already listed (advanced by each page's length).
+    pub offset: Option<&'static str>,
+    /// The reply field with the number of items in all pages.
+    pub total: Option<&'static str>,
+    /// Request fields set from reply fields for the next page: `(request, reply)`.
+    pub cursors: &'static [(&'static str, &'static str)],
+    /// Backwards listing: `(request field, item field)`; the next page ends
+    /// just before the smallest item's value.
+    pub before: Option<(&'static str, &'static str)>,
+    /// Forwards listing: `(request field, item field)`; the next page starts
+    /// just after the largest item's value.
+    pub after: Option<(&'static str, &'static str)>,
+    /// The reply flag marking the last page, and its value then.
+    pub done: Option<(&'static str, i64)>,
+}
+
+impl PaginationMeta {
+    /// The block of an endpoint listing `items`; used by generated code.
+    #[doc(hidden)]
+    pub const fn new(items: &'static [&'static str]) -> Self {
+        Self {
+            items,
+            after: None,
+            page_size: None,
+            max_page_size: None,
+            offset: None,
+            total: None,
+            cursors: &[],
+            before: None,
+            done: None,
+        }
+    }
+    /// Sets the page size field; used by generated code.
+    #[doc(hidden)]
+    pub const fn page_size(self, field: &'static str, max: Option<u64>) -> Self {
+        Self { page_size: Some(field), max_page_size: max, ..self }
+    }
+    /// Sets the offset field; used by generated code.
+    #[doc(hidden)]
+    pub const fn offset(self, field: &'static str) -> Self {
+        Self { offset: Some(field), ..self }
+    }
+    /// Sets the total field; used by generated code.
+    #[doc(hidden)]
+    pub const fn total(self, field: &'static str) -> Self {
+        Self { total: Some(field), ..self }
+    }
+    /// Sets the cursors; used by generated code.
+    #[doc(hidden)]
+    pub const fn cursors(self, cursors: &'static [(&'static str, &'static str)]) -> Self {
+        Self { cursors, ..self }
+    }
+    /// Sets the backwards sequence; used by generated code.
+    #[doc(hidden)]
+    pub const fn before(self, request: &'static str, item: &'static str) -> Self {
+        Self { before: Some((request, item)), ..self }
+    }
+    /// Sets the forwards sequence; used by generated code.
+    #[doc(hidden)]
+    pub const fn after(self, request: &'static str, item: &'static str) -> Self {
+        Self { after: Some((request, item)), ..self }
+    }
+    /// Sets the last-page flag; used by generated code.
+    #[doc(hidden)]
+    pub const fn done(self, field: &'static str, value: i64) -> Self {
+        Self { done: Some((field, value)), ..self }
+    }
+}
+
+impl fmt::Display for PaginationMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "items in `{}`", self.items.join("` or `"))?;
+        if let Some(p) = self.page_size {
+            write!(f, ", page size `{p}`")?;
+            if let Some(max) = self.max_page_size {
+                write!(f, " (at most {max})")?;
+            }
+        }
+        if let Some(o) = self.offset {
+            write!(f, ", offset `{o}`")?;
+        }
+        for (req, reply) in self.cursors {
+            write!(f, ", `{req}` from the reply's `{reply}`")?;
+        }
+        if let Some((req, item)) = self.before {
+            write!(f, ", `{req}` below the smallest item `{item}`")?;
+        }
+        if let Some((req, item)) = self.after {
+            write!(f, ", `{req}` above the largest item `{item}`")?;
+        }
+        if let Some(t) = self.total {
+            write!(f, "; ends at `{t}` items")?;
+        }
+        if let Some((d, v)) = self.done {
+            write!(f, "; ends when `{d}` is {v}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A documented frequency limit besides an endpoint's main one.
@@ -204,6 +316,19 @@ pub struct RateLimitMeta {
     pub main: bool,
     /// What is limited.
     pub doc: &'static str,
+}
+
+/// One limit a call counts against, after a raised quota is applied (see
+/// [`EndpointMeta::applied_limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppliedLimit {
+    /// 0 for the endpoint's main rate; `i + 1` for [`EndpointMeta::rate_limits`]`[i]`.
+    pub index: usize,
+    /// The rate in force.
+    pub limit: RateLimit,
+    /// The extra limit's metadata (cost field, per field, code); `None` for the main rate.
+    pub extra: Option<&'static RateLimitMeta>,
 }
 
 /// A documented limit beyond a request field's own bounds (a total over
@@ -248,7 +373,14 @@ impl EndpointMeta {
             partial: None,
             limits: &[],
             rate_limits: &[],
+            pagination: None,
         }
+    }
+
+    /// Sets how the endpoint pages; used by generated code.
+    #[doc(hidden)]
+    pub const fn pagination(self, pagination: &'static PaginationMeta) -> Self {
+        Self { pagination: Some(pagination), ..self }
     }
 
     /// Marks the endpoint as partly documented; used by generated code.
@@ -267,6 +399,22 @@ impl EndpointMeta {
     #[doc(hidden)]
     pub const fn rate_limits(self, rate_limits: &'static [RateLimitMeta]) -> Self {
         Self { rate_limits, ..self }
+    }
+
+    /// Every limit a call counts against, with `raised` (a paid quota, a
+    /// `--limit` override) replacing the one a raise applies to: the extra
+    /// limit marked `main` when there is one (`batchsendmsg`'s recipients per
+    /// minute), otherwise the endpoint's rate.
+    pub fn applied_limits(&'static self, raised: Option<RateLimit>) -> impl Iterator<Item = AppliedLimit> {
+        let main_is_extra = self.rate_limits.iter().any(|l| l.main);
+        let base = if main_is_extra { self.rate_limit } else { raised.unwrap_or(self.rate_limit) };
+        std::iter::once(AppliedLimit { index: 0, limit: base, extra: None }).chain(
+            self.rate_limits.iter().enumerate().map(move |(i, l)| AppliedLimit {
+                index: i + 1,
+                limit: if l.main { raised.unwrap_or(l.limit) } else { l.limit },
+                extra: Some(l),
+            }),
+        )
     }
 
     /// The documented limit named `name`.
@@ -375,6 +523,36 @@ pub trait ApiRequest: serde::Serialize + Validate + Send + Sync {
     type Error: ApiErrorKind;
     /// The endpoint's metadata.
     const META: &'static EndpointMeta;
+
+    /// What this request counts as against one of the endpoint's
+    /// [`rate_limits`](EndpointMeta::rate_limits): units (the length of the
+    /// `cost` field, at least 1) and the budget it draws from (the value of
+    /// the `per` field). Generated from the spec.
+    fn rate_units(&self, limit: &RateLimitMeta) -> RateUnits {
+        let _ = limit;
+        RateUnits::ONE
+    }
+}
+
+/// What one request counts as against a limit; see [`ApiRequest::rate_units`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateUnits {
+    /// Units consumed (recipients for `batchsendmsg`).
+    pub cost: u32,
+    /// The budget drawn from, for per-value limits (the group).
+    pub key: Option<String>,
+}
+
+impl RateUnits {
+    /// One unit from the endpoint-wide budget.
+    pub const ONE: RateUnits = RateUnits { cost: 1, key: None };
+
+    /// `cost` units from the budget of `key`; used by generated code.
+    #[doc(hidden)]
+    pub fn new(cost: usize, key: Option<String>) -> Self {
+        Self { cost: u32::try_from(cost).unwrap_or(u32::MAX).max(1), key }
+    }
 }
 
 /// A field in a response that the spec types as an enum: keeps values it does not know.

@@ -25,7 +25,12 @@ pub enum Error<E> {
     /// The request could not be sent or the reply could not be read.
     Transport(TransportError),
     /// The request did not complete within the configured timeout.
-    Timeout,
+    Timeout {
+        /// Attempts made, each timed out or failed.
+        attempts: u32,
+        /// Time from the first attempt to giving up.
+        elapsed: std::time::Duration,
+    },
     /// The reply was not the JSON the endpoint documents.
     Decode {
         /// JSON path of the offending value (`.` for the whole body).
@@ -46,7 +51,7 @@ impl<E: ApiErrorKind> Error<E> {
         match self {
             Error::Api(e) => e.is_retryable(),
             Error::Http { status, .. } => *status >= 500 || *status == 429,
-            Error::Transport(_) | Error::Timeout => true,
+            Error::Transport(_) | Error::Timeout { .. } => true,
             Error::InvalidRequest(_) | Error::Decode { .. } => false,
         }
     }
@@ -60,7 +65,7 @@ impl<E> Error<E> {
             Error::InvalidRequest(v) => Error::InvalidRequest(v),
             Error::Http { status, body_snippet } => Error::Http { status, body_snippet },
             Error::Transport(t) => Error::Transport(t),
-            Error::Timeout => Error::Timeout,
+            Error::Timeout { attempts, elapsed } => Error::Timeout { attempts, elapsed },
             Error::Decode { path, message, body_snippet } => Error::Decode { path, message, body_snippet },
         }
     }
@@ -87,7 +92,12 @@ impl<E: ApiErrorKind> fmt::Display for Error<E> {
                 Ok(())
             }
             Error::Transport(t) => write!(f, "transport error: {t}"),
-            Error::Timeout => f.write_str("request timed out"),
+            Error::Timeout { attempts, elapsed } => write!(
+                f,
+                "request timed out ({attempts} attempt{}, {:.1} s in all)",
+                if *attempts == 1 { "" } else { "s" },
+                elapsed.as_secs_f64()
+            ),
             Error::Decode { path, message, .. } => {
                 write!(f, "cannot decode reply at `{path}`: {message}")
             }

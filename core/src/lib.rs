@@ -16,8 +16,9 @@ pub mod dynamic;
 pub mod endpoint;
 pub mod error;
 pub mod lenient;
+pub mod paginate;
 pub mod query;
-mod rate_limit;
+pub mod rate_limit;
 // Generated from `specs/shared/regions.yaml` and formatted by prettyplease;
 // rustfmt must not reformat it, or the staleness check would fail.
 #[rustfmt::skip]
@@ -36,10 +37,12 @@ pub use callback::{CallbackAuthError, CallbackReceiver, CallbackVerifier};
 pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, FieldInfo, RequestError};
 pub use endpoint::{
-    ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, LimitMeta, RateLimit,
-    RateLimitMeta, UnknownCode, Validate, ValidationError,
+    ApiErrorKind, ApiRequest, AppliedLimit, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, LimitMeta,
+    PaginationMeta, RateLimit, RateLimitMeta, RateUnits, UnknownCode, Validate, ValidationError,
 };
 pub use error::{ConfigError, Error, TransportError};
+pub use paginate::{Paginated, Paginator};
+pub use rate_limit::{LocalRateLimiter, RateLimiter};
 pub use region::Region;
 pub use settings::{Setting, Settings};
 pub use transport::{HttpRequest, HttpResponse, HyperTransport, Transport};

@@ -13,7 +13,10 @@
 //! at 200/s completes at about 193/s; `cargo xtask bench` checks it).
 
 use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -21,17 +24,33 @@ use tokio::time::Instant;
 
 use crate::endpoint::RateLimit;
 
+/// Future returned by [`RateLimiter::reserve`]: how long to wait.
+pub type Reservation<'a> = Pin<Box<dyn Future<Output = Duration> + Send + 'a>>;
+
+/// Where call budgets are kept: in this process ([`LocalRateLimiter`], the
+/// default) or shared by several processes (`RedisRateLimiter`, feature
+/// `redis`).
+///
+/// `reserve` books `cost` units of `limit` in the bucket `key` and says how
+/// long the caller must wait before sending; booking before waiting keeps
+/// concurrent callers in a fair queue. Keys name the endpoint path, the
+/// limit and, for per-value limits, the value (e.g. the group).
+pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
+    /// Books `cost` units and returns the wait before they may be used.
+    fn reserve<'a>(&'a self, key: &'a str, limit: RateLimit, cost: u32) -> Reservation<'a>;
+}
+
 /// GCRA parameters for one limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Params {
-    /// Gap between calls at the sustained rate.
-    interval: Duration,
-    /// How far ahead of the schedule a call may go (burst of `tolerance / interval + 1`).
-    tolerance: Duration,
+pub(crate) struct Params {
+    /// Gap between units at the sustained rate.
+    pub(crate) interval: Duration,
+    /// How far ahead of the schedule a unit may go (burst of `tolerance / interval + 1`).
+    pub(crate) tolerance: Duration,
 }
 
 impl Params {
-    fn of(limit: RateLimit) -> Option<Self> {
+    pub(crate) fn of(limit: RateLimit) -> Option<Self> {
         if limit.calls == 0 || limit.per.is_zero() {
             // A zero limit is a spec mistake, not a ban on calling the endpoint.
             return None;
@@ -44,28 +63,47 @@ impl Params {
     }
 }
 
-/// Per-endpoint limiter shared by all clones of a client.
+/// The in-process limiter: one GCRA timestamp per bucket, shared by all
+/// clones of a client.
 #[derive(Debug, Default)]
-pub(crate) struct RateLimiter {
-    slots: Mutex<HashMap<&'static str, Slot, BuildHasherDefault<Fnv>>>,
+pub struct LocalRateLimiter {
+    slots: Mutex<HashMap<String, Slot, BuildHasherDefault<Fnv>>>,
 }
 
 #[derive(Debug)]
 struct Slot {
-    /// Theoretical arrival time of the next call at the sustained rate.
+    /// Theoretical arrival time of the next unit at the sustained rate.
     tat: Instant,
     /// The limit `params` were computed from; kept so the division runs once.
     limit: RateLimit,
     params: Option<Params>,
 }
 
-impl RateLimiter {
-    /// Books a slot for a call at `now` and returns how long to wait for it.
-    ///
-    /// Booking before waiting keeps concurrent callers in a fair queue.
-    pub(crate) fn reserve(&self, key: &'static str, limit: RateLimit, now: Instant) -> Duration {
+/// Buckets idle this long are full again and can be forgotten.
+const IDLE: Duration = Duration::from_secs(3600);
+/// Past this many buckets (per-group budgets of many groups), idle ones are dropped.
+const MAX_SLOTS: usize = 10_000;
+
+impl LocalRateLimiter {
+    /// An empty limiter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Books `cost` units at `now` and returns how long to wait for them.
+    pub(crate) fn reserve_at(&self, key: &str, limit: RateLimit, cost: u32, now: Instant) -> Duration {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        let slot = slots.entry(key).or_insert_with(|| Slot { tat: now, limit, params: Params::of(limit) });
+        if slots.len() >= MAX_SLOTS && !slots.contains_key(key) {
+            slots.retain(|_, s| s.tat + IDLE > now);
+        }
+        let slot = match slots.get_mut(key) {
+            Some(slot) => slot,
+            None => slots.entry(key.to_owned()).or_insert_with(|| Slot {
+                tat: now,
+                limit,
+                params: Params::of(limit),
+            }),
+        };
         if slot.limit != limit {
             *slot = Slot { tat: slot.tat, limit, params: Params::of(limit) };
         }
@@ -73,18 +111,17 @@ impl RateLimiter {
             return Duration::ZERO;
         };
         let scheduled = slot.tat.max(now);
-        let allowed_at = scheduled.checked_sub(p.tolerance).unwrap_or(now);
-        slot.tat = scheduled + p.interval;
+        let cost = cost.max(1);
+        // `cost` units at once are admitted when the last of them would be.
+        let allowed_at = (scheduled + p.interval * (cost - 1)).checked_sub(p.tolerance).unwrap_or(now);
+        slot.tat = scheduled + p.interval * cost;
         allowed_at.saturating_duration_since(now)
     }
+}
 
-    /// Waits until a call to `key` fits within `limit`.
-    pub(crate) async fn acquire(&self, key: &'static str, limit: RateLimit) {
-        let wait = self.reserve(key, limit, Instant::now());
-        if !wait.is_zero() {
-            tracing::debug!(path = key, wait_ms = wait.as_millis() as u64, "rate limit: waiting");
-            tokio::time::sleep(wait).await;
-        }
+impl RateLimiter for LocalRateLimiter {
+    fn reserve<'a>(&'a self, key: &'a str, limit: RateLimit, cost: u32) -> Reservation<'a> {
+        Box::pin(std::future::ready(self.reserve_at(key, limit, cost, Instant::now())))
     }
 }
 
@@ -116,9 +153,9 @@ mod tests {
 
     /// Admission times for `n` back-to-back calls, in seconds from the first.
     fn schedule(limit: RateLimit, n: usize) -> Vec<f64> {
-        let l = RateLimiter::default();
+        let l = LocalRateLimiter::default();
         let t0 = Instant::now();
-        (0..n).map(|_| l.reserve("k", limit, t0).as_secs_f64()).collect()
+        (0..n).map(|_| l.reserve_at("k", limit, 1, t0).as_secs_f64()).collect()
     }
 
     fn max_in_window(times: &[f64], per: f64) -> usize {
@@ -154,32 +191,35 @@ mod tests {
 
     #[test]
     fn zero_limit_means_unlimited() {
-        let l = RateLimiter::default();
+        let l = LocalRateLimiter::default();
         let limit = RateLimit { calls: 0, per: Duration::from_secs(1) };
         for _ in 0..10 {
-            assert_eq!(l.reserve("k", limit, Instant::now()), Duration::ZERO);
+            assert_eq!(l.reserve_at("k", limit, 1, Instant::now()), Duration::ZERO);
         }
     }
 
     #[test]
     fn endpoints_are_independent_and_idle_time_refills() {
-        let l = RateLimiter::default();
+        let l = LocalRateLimiter::default();
         let limit = RateLimit::per_second(10);
         let t0 = Instant::now();
-        assert_eq!(l.reserve("a", limit, t0), Duration::ZERO);
-        assert!(l.reserve("a", limit, t0) > Duration::ZERO);
-        assert_eq!(l.reserve("b", limit, t0), Duration::ZERO);
-        assert_eq!(l.reserve("a", limit, t0 + Duration::from_secs(5)), Duration::ZERO);
+        assert_eq!(l.reserve_at("a", limit, 1, t0), Duration::ZERO);
+        assert!(l.reserve_at("a", limit, 1, t0) > Duration::ZERO);
+        assert_eq!(l.reserve_at("b", limit, 1, t0), Duration::ZERO);
+        assert_eq!(l.reserve_at("a", limit, 1, t0 + Duration::from_secs(5)), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
     async fn thousand_calls_at_200_per_second() {
-        let l = std::sync::Arc::new(RateLimiter::default());
+        let l = std::sync::Arc::new(LocalRateLimiter::default());
         let start = Instant::now();
         let tasks: Vec<_> = (0..1000)
             .map(|_| {
                 let l = l.clone();
-                tokio::spawn(async move { l.acquire("v4/x", RateLimit::per_second(200)).await })
+                tokio::spawn(async move {
+                    let wait = l.reserve("v4/x", RateLimit::per_second(200), 1).await;
+                    tokio::time::sleep(wait).await;
+                })
             })
             .collect();
         for t in tasks {
@@ -190,14 +230,59 @@ mod tests {
         assert!((4.9..5.3).contains(&took), "{took}");
     }
 
+    /// Units booked with costs: no window of `per` holds more than `calls` units.
+    fn max_units_in_window(l: &LocalRateLimiter, limit: RateLimit, costs: &[u32]) -> u64 {
+        let t0 = Instant::now();
+        let times: Vec<(f64, u32)> =
+            costs.iter().map(|&c| (l.reserve_at("k", limit, c, t0).as_secs_f64(), c)).collect();
+        let per = limit.per.as_secs_f64();
+        (0..times.len())
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|(t, _)| *t < times[i].0 + per - 1e-9)
+                    .map(|(_, c)| u64::from(*c))
+                    .sum()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn costs_count_as_units() {
+        // 12,000 recipients per minute, batches of 500, 300 and 1.
+        let limit = RateLimit::per_minute(12_000);
+        let costs: Vec<u32> = (0..200).map(|i| [500, 300, 1][i % 3]).collect();
+        let max = max_units_in_window(&LocalRateLimiter::new(), limit, &costs);
+        assert!(max <= 12_000, "{max}");
+        assert!(max >= 11_000, "only {max}");
+        // A burst of 600 units is allowed at once; the next 500 wait.
+        let l = LocalRateLimiter::new();
+        let t0 = Instant::now();
+        assert_eq!(l.reserve_at("k", limit, 500, t0), Duration::ZERO);
+        assert!(l.reserve_at("k", limit, 500, t0) > Duration::from_secs(1));
+    }
+
+    #[test]
+    fn idle_buckets_are_dropped_past_the_cap() {
+        let l = LocalRateLimiter::new();
+        let limit = RateLimit::per_second(40);
+        let t0 = Instant::now();
+        for g in 0..MAX_SLOTS {
+            l.reserve_at(&format!("g{g}"), limit, 1, t0);
+        }
+        l.reserve_at("late", limit, 1, t0 + IDLE + Duration::from_secs(1));
+        assert!(l.slots.lock().unwrap().len() < 10);
+    }
+
     #[test]
     fn fast_path_is_cheap() {
-        let l = RateLimiter::default();
+        let l = LocalRateLimiter::default();
         let limit = RateLimit::per_second(u32::MAX);
         let n = 100_000u32;
         let start = std::time::Instant::now();
         for _ in 0..n {
-            std::hint::black_box(l.reserve("v4/openim/admin_set_msg_read", limit, Instant::now()));
+            std::hint::black_box(l.reserve_at("v4/openim/admin_set_msg_read", limit, 1, Instant::now()));
         }
         let per_call = start.elapsed() / n;
         eprintln!("rate limiter fast path: {per_call:?} per call");

@@ -750,7 +750,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<follow::follow_get::Request>(),
     #[cfg(feature = "follow")]
     ::tim_core::dynamic::EndpointEntry::of::<follow::follow_get_info::Request>()
         .described(
@@ -1062,7 +1063,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_avchatroom_http_svc::get_members::Request>(),
     #[cfg(feature = "group_open_avchatroom_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_avchatroom_http_svc::modify_admin::Request,
@@ -2185,7 +2187,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::get_appid_group_list::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_ban_member::Request,
@@ -2259,7 +2262,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::get_group_ban_member::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_counter::Request,
@@ -2670,7 +2674,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::get_group_member_info::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_msg_receipt::Request,
@@ -2883,7 +2888,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::get_group_msg_receipt_detail::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_group_muted_account::Request,
@@ -3388,7 +3394,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::get_joined_group_list::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_online_member_num::Request,
@@ -3544,7 +3551,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::get_permission_group::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_permission_group_member_list::Request,
@@ -3608,7 +3616,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::get_permission_group_member_list::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_role_in_group::Request,
@@ -4002,7 +4011,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &__describe::GROUPHISTORYMSG,
                 ),
             ],
-        ),
+        )
+        .paginated::<group_open_http_svc::group_msg_get_simple::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::group_msg_recall::Request,
@@ -6200,7 +6210,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .paginated::<im_msg_audit_mgr::get_cloud_audit_keywords::Request>(),
     #[cfg(feature = "im_msg_audit_mgr")]
     ::tim_core::dynamic::EndpointEntry::of::<
         im_msg_audit_mgr::get_cloud_audit_keywords_ids::Request,
@@ -6310,7 +6321,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .paginated::<im_msg_audit_mgr::get_cloud_audit_keywords_ids::Request>(),
     #[cfg(feature = "im_msg_audit_mgr")]
     ::tim_core::dynamic::EndpointEntry::of::<
         im_msg_audit_mgr::get_local_audit_keywords::Request,
@@ -6474,7 +6486,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<im_msg_audit_mgr::get_local_audit_keywords::Request>(),
     #[cfg(feature = "im_open_login_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<im_open_login_svc::account_check::Request>()
         .described(
@@ -7808,7 +7821,10 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<
+            official_account_open_http_svc::get_subscribed_official_account_list::Request,
+        >(),
     #[cfg(feature = "official_account_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         official_account_open_http_svc::get_subscriber_info::Request,
@@ -7918,7 +7934,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .paginated::<official_account_open_http_svc::get_subscriber_info::Request>(),
     #[cfg(feature = "official_account_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         official_account_open_http_svc::modify_official_account_base_info::Request,
@@ -8201,7 +8218,10 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .paginated::<
+            official_account_open_http_svc::official_account_msg_get_simple::Request,
+        >(),
     #[cfg(feature = "official_account_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         official_account_open_http_svc::official_account_msg_recall::Request,
@@ -9104,7 +9124,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .paginated::<openim::admin_getroammsg::Request>(),
     #[cfg(feature = "openim")]
     ::tim_core::dynamic::EndpointEntry::of::<openim::admin_msgwithdraw::Request>()
         .described(
@@ -10177,7 +10198,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<openim_msg_ext_http_svc::get_key_values::Request>(),
     #[cfg(feature = "openim_msg_ext_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         openim_msg_ext_http_svc::group_get_key_values::Request,
@@ -10250,7 +10272,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<openim_msg_ext_http_svc::group_get_key_values::Request>(),
     #[cfg(feature = "openim_msg_ext_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         openim_msg_ext_http_svc::group_set_key_values::Request,
@@ -10818,7 +10841,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<recentcontact::get_contact_group::Request>(),
     #[cfg(feature = "recentcontact")]
     ::tim_core::dynamic::EndpointEntry::of::<recentcontact::get_list::Request>()
         .described(
@@ -10989,7 +11013,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<recentcontact::get_list::Request>(),
     #[cfg(feature = "recentcontact")]
     ::tim_core::dynamic::EndpointEntry::of::<recentcontact::mark_contact::Request>()
         .described(
@@ -11674,7 +11699,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<sns::black_list_get::Request>(),
     #[cfg(feature = "sns")]
     ::tim_core::dynamic::EndpointEntry::of::<sns::friend_add::Request>()
         .described(
@@ -12109,7 +12135,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .paginated::<sns::friend_get::Request>(),
     #[cfg(feature = "sns")]
     ::tim_core::dynamic::EndpointEntry::of::<sns::friend_get_list::Request>()
         .described(

@@ -130,6 +130,7 @@ impl Checker<'_> {
             samples,
             limits,
             rate_limits,
+            pagination: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod check;
 mod endpoint;
 mod errors;
 mod locate;
+mod pagination;
 mod parse;
 mod types;
 
@@ -110,7 +111,11 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
     for raw in &raw_endpoints {
         let mut c = Checker::new(&raw.file, &raw.text, &mut errors, &shared_names);
         c.raw_shared = Some(&raw_types);
-        endpoints.push(c.endpoint(raw, &table_names));
+        let mut endpoint = c.endpoint(raw, &table_names);
+        if let Some(spec) = &raw.spec.pagination {
+            endpoint.pagination = Some(c.pagination(spec, &endpoint, &types));
+        }
+        endpoints.push(endpoint);
     }
     module_collisions(&endpoints, &mut errors);
     let mut callbacks = Vec::new();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::errors::ErrorCode;
-use super::ty::Field;
+use super::ty::{Field, Type};
 
 /// One endpoint: `specs/<service>/<command>.yaml`, resolved.
 #[derive(Debug, Clone)]
@@ -51,6 +51,31 @@ pub struct Endpoint {
     pub limits: Vec<Limit>,
     /// Frequency limits besides `rate_limit`.
     pub rate_limits: Vec<ExtraRateLimit>,
+    /// How the endpoint pages, for list endpoints.
+    pub pagination: Option<Pagination>,
+}
+
+/// How a list endpoint pages, with the fields it names resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pagination {
+    /// The reply's array fields of items (usually one), with the type of one item.
+    pub items: Vec<(Field, Type)>,
+    /// The request's page size field.
+    pub page_size: Option<Field>,
+    /// The request's offset field, advanced by each page's length.
+    pub offset: Option<Field>,
+    /// The reply's field with the number of items in all pages.
+    pub total: Option<Field>,
+    /// `(request field, reply field)`: copied from each reply to the next request.
+    pub cursors: Vec<(Field, Field)>,
+    /// `(request field, item field)`: the next page lists the items below
+    /// the smallest value of the item field.
+    pub before: Option<(Field, Field)>,
+    /// `(request field, item field)`: the next page lists the items above
+    /// the largest value of the item field.
+    pub after: Option<(Field, Field)>,
+    /// The reply's last-page flag and its value then.
+    pub done: Option<(Field, i64)>,
 }
 
 /// A frequency limit besides the endpoint's `rate_limit`.

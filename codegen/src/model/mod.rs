@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use callback::{Callback, CallbackKind, CallbackSample, Decision, Effect};
-pub use endpoint::{Endpoint, ExtraRateLimit, GroupType, GroupTypeRow, Limit, Per, RateLimit, Sample};
+pub use endpoint::{
+    Endpoint, ExtraRateLimit, GroupType, GroupTypeRow, Limit, Pagination, Per, RateLimit, Sample,
+};
 pub use errors::{ErrorCode, ErrorRole, ErrorTable};
 pub use ty::{
     Bounds, EnumType, EnumValue, EnumValues, Field, IntKind, ObjectType, SharedType, Type, UnionType,

@@ -65,6 +65,103 @@ pub struct EndpointSpec {
     /// field (`per`), each with its own code.
     #[serde(default)]
     pub rate_limits: Vec<RateLimitSpec>,
+    /// How a list endpoint pages; the generator makes a paginator of it.
+    #[serde(default)]
+    pub pagination: Option<PaginationSpec>,
+}
+
+/// How a list endpoint pages:
+/// `{items: MemberList, page_size: Limit, offset: Offset, total: MemberNum}`.
+///
+/// At least one of `offset`, `cursors` and `before` says how the next
+/// request differs from the last one. Listing ends at an empty page, at the
+/// `done` flag, at `total` items, or (without a `done` flag) when the first
+/// cursor comes back empty (an empty string or 0).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PaginationSpec {
+    /// The reply's array field holding one page's items, or several when
+    /// the items come in one of them (members who have read, or not).
+    pub items: ItemsSpec,
+    /// The request's integer field setting the page size, when the caller chooses it.
+    #[serde(default)]
+    pub page_size: Option<String>,
+    /// The request's integer field counting the items already listed; each
+    /// page advances it by the page's length.
+    #[serde(default)]
+    pub offset: Option<String>,
+    /// The reply's integer field with the number of items in all pages.
+    #[serde(default)]
+    pub total: Option<String>,
+    /// Request fields set from reply fields for the next page.
+    #[serde(default)]
+    pub cursors: Vec<CursorSpec>,
+    /// Backwards by sequence: the next request asks for the items before
+    /// the smallest value of an item field.
+    #[serde(default)]
+    pub before: Option<SeqSpec>,
+    /// Forwards by sequence: the next request asks for the items after the
+    /// largest value of an item field.
+    #[serde(default)]
+    pub after: Option<SeqSpec>,
+    /// The reply's integer flag marking the last page.
+    #[serde(default)]
+    pub done: Option<DoneSpec>,
+}
+
+/// A cursor: `{request: StartIndex, reply: NextStartIndex}`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CursorSpec {
+    /// The request field to set.
+    pub request: String,
+    /// The reply field its next value comes from.
+    pub reply: String,
+}
+
+/// The reply's list field(s) of items.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ItemsSpec {
+    /// One field: `items: MemberList`.
+    One(String),
+    /// Several, of which a page fills one: `items: [ReadList, UnreadList]`.
+    Many(Vec<String>),
+}
+
+impl ItemsSpec {
+    /// The field names.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            ItemsSpec::One(n) => vec![n.as_str()],
+            ItemsSpec::Many(ns) => ns.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Paging by a sequence of the items: `{request: ReqMsgSeq, item: MsgSeq}`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SeqSpec {
+    /// The request's integer field bounding the next page.
+    pub request: String,
+    /// The items' integer field.
+    pub item: String,
+}
+
+/// The last-page flag: `{field: Complete, value: 1}`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DoneSpec {
+    /// The reply's integer field.
+    pub field: String,
+    /// Its value on the last page.
+    pub value: i64,
 }
 
 /// One further frequency limit:

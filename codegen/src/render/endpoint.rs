@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::derives::{Gate, Wire};
 use super::types::TypeCx;
-use super::{docs, errors};
+use super::{docs, errors, pagination};
 use crate::model::{Endpoint, Per, SpecSet};
 
 /// The body of an endpoint's module (its doc and items).
@@ -93,6 +93,9 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
         });
         quote!(.rate_limits(&[#(#rows),*]))
     });
+    let paginated = s.pagination.as_ref().map(|p| pagination::paginated(&resp, p));
+    let pagination_meta = s.pagination.as_ref().map(|_| quote!(.pagination(&PAGINATION)));
+    let rate_units = rate_units(s);
     let req_items = req.items;
     let resp_items = resp.items;
     quote! {
@@ -109,7 +112,7 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
             &[#(#groups),*],
             #sample_req,
             #sample_resp,
-        )#partial #limits #rate_limits;
+        )#partial #limits #rate_limits #pagination_meta;
 
         #(#req_items)*
 
@@ -117,10 +120,65 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
             type Response = Response;
             type Error = Error;
             const META: &'static ::tim_core::EndpointMeta = &META;
+            #rate_units
         }
 
         #(#resp_items)*
 
+        #paginated
+
         #error_enum
     }
+}
+
+/// `ApiRequest::rate_units` for an endpoint whose extra limits count a
+/// list's length or keep one budget per field value; nothing otherwise.
+fn rate_units(s: &Endpoint) -> Option<TokenStream> {
+    let field = |name: &str| s.request.iter().find(|f| f.wire == name);
+    let costs: Vec<_> = s
+        .rate_limits
+        .iter()
+        .filter_map(|l| {
+            let wire = l.cost.as_deref()?;
+            let f = field(wire)?;
+            let id = crate::names::ident(&f.rust);
+            let len = if f.required {
+                quote!(self.#id.len())
+            } else {
+                quote!(self.#id.as_ref().map_or(1, ::std::vec::Vec::len))
+            };
+            Some(quote!(::std::option::Option::Some(#wire) => #len,))
+        })
+        .collect();
+    let keys: Vec<_> = s
+        .rate_limits
+        .iter()
+        .filter_map(|l| {
+            let wire = l.per.as_deref()?;
+            let f = field(wire)?;
+            let id = crate::names::ident(&f.rust);
+            let key = if f.required {
+                quote!(::std::option::Option::Some(::std::string::ToString::to_string(&self.#id)))
+            } else {
+                quote!(self.#id.as_ref().map(::std::string::ToString::to_string))
+            };
+            Some(quote!(::std::option::Option::Some(#wire) => #key,))
+        })
+        .collect();
+    if costs.is_empty() && keys.is_empty() {
+        return None;
+    }
+    let cost = if costs.is_empty() { quote!(1) } else { quote!(match limit.cost { #(#costs)* _ => 1 }) };
+    let key = if keys.is_empty() {
+        quote!(::std::option::Option::None)
+    } else {
+        quote!(match limit.per { #(#keys)* _ => ::std::option::Option::None })
+    };
+    Some(quote! {
+        fn rate_units(&self, limit: &::tim_core::RateLimitMeta) -> ::tim_core::RateUnits {
+            let cost = #cost;
+            let key = #key;
+            ::tim_core::RateUnits::new(cost, key)
+        }
+    })
 }

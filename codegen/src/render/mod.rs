@@ -12,6 +12,7 @@ mod describe;
 mod docs;
 mod endpoint;
 mod errors;
+mod pagination;
 mod regions;
 mod types;
 
@@ -140,8 +141,9 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
         let (s, c) = (ident(&service), ident(&command));
         let (request, response) =
             (describe::fields(set, &ep.request, true), describe::fields(set, &ep.response, false));
+        let paginated = ep.pagination.as_ref().map(|_| quote!(.paginated::<#s::#c::Request>()));
         entries.push(quote! {
-            #cfg ::tim_core::dynamic::EndpointEntry::of::<#s::#c::Request>().described(#request, #response)
+            #cfg ::tim_core::dynamic::EndpointEntry::of::<#s::#c::Request>().described(#request, #response) #paginated
         });
     }
     let gated = if options.service_features { services.keys().cloned().collect() } else { Vec::new() };

@@ -74,20 +74,21 @@ fn field_text(body: &Value, name: &str) -> String {
 
 /// The limits `meta` documents, as they apply to `body`; `raised` replaces
 /// the main one (the spec's `main` limit, else `rate_limit`).
-fn applied(meta: &EndpointMeta, body: &Value, raised: Option<RateLimit>) -> Vec<Applied> {
-    let main_is_extra = meta.rate_limits.iter().any(|l| l.main);
-    let base = if main_is_extra { meta.rate_limit } else { raised.unwrap_or(meta.rate_limit) };
-    let mut out =
-        vec![Applied { index: 0, limit: base, cost: 1.0, key: String::new(), code: None, what: "calls" }];
-    for (i, l) in meta.rate_limits.iter().enumerate() {
-        let limit = if l.main { raised.unwrap_or(l.limit) } else { l.limit };
-        let cost = l
-            .cost
-            .map_or(1.0, |f| body.get(f).and_then(Value::as_array).map_or(1.0, |a| a.len().max(1) as f64));
-        let key = l.per.map(|f| field_text(body, f)).unwrap_or_default();
-        out.push(Applied { index: i + 1, limit, cost, key, code: l.code, what: l.doc });
-    }
-    out
+fn applied(meta: &'static EndpointMeta, body: &Value, raised: Option<RateLimit>) -> Vec<Applied> {
+    meta.applied_limits(raised)
+        .map(|a| match a.extra {
+            None => {
+                Applied { index: 0, limit: a.limit, cost: 1.0, key: String::new(), code: None, what: "calls" }
+            }
+            Some(l) => {
+                let cost = l.cost.map_or(1.0, |f| {
+                    body.get(f).and_then(Value::as_array).map_or(1.0, |a| a.len().max(1) as f64)
+                });
+                let key = l.per.map(|f| field_text(body, f)).unwrap_or_default();
+                Applied { index: a.index, limit: a.limit, cost, key, code: l.code, what: l.doc }
+            }
+        })
+        .collect()
 }
 
 impl Bucket {

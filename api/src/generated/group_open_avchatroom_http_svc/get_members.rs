@@ -60,47 +60,64 @@
 //! what is modelled; the entry fields come from the sample.
 /// Metadata of `v4/group_open_avchatroom_http_svc/get_members`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_avchatroom_http_svc/get_members",
-    "List online members of an audio-video group",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: false,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: false,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#a6I4ZUUGO\",\"Timestamp\":0}",
-    "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"MemberList\":[{\"JoinTime\":1657773110,\"Member_Account\":\"teacher2\",\"NickName\":\"Teacher t02\",\"Avatar\":\"http://www.example.com/teacher2.jpg\"}],\"NextTimestamp\":0}",
-);
+        "v4/group_open_avchatroom_http_svc/get_members",
+        "List online members of an audio-video group",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: false,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: false,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#a6I4ZUUGO\",\"Timestamp\":0}",
+        "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"MemberList\":[{\"JoinTime\":1657773110,\"Member_Account\":\"teacher2\",\"NickName\":\"Teacher t02\",\"Avatar\":\"http://www.example.com/teacher2.jpg\"}],\"NextTimestamp\":0}",
+    )
+    .limits(
+        &[
+            ::tim_core::LimitMeta {
+                name: "members_per_page",
+                max: 500u64,
+                code: ::std::option::Option::None,
+                doc: "Most members one call returns.",
+            },
+            ::tim_core::LimitMeta {
+                name: "members_listed",
+                max: 1000u64,
+                code: ::std::option::Option::None,
+                doc: "The list holds at most the 1,000 latest online members.",
+            },
+        ],
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/group_open_avchatroom_http_svc/get_members`: List online members of an audio-video group
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -276,6 +293,38 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = OnlineMember;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let _ = size;
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.member_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .next_timestamp
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.timestamp = ::std::borrow::ToOwned::to_owned(value);
+        } else {
+            return ::std::option::Option::None;
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.member_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["MemberList"],
+    )
+    .cursors(&[("Timestamp", "NextTimestamp")]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

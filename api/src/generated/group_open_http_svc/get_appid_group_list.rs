@@ -32,16 +32,17 @@
 //! ```
 /// Metadata of `v4/group_open_http_svc/get_appid_group_list`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/get_appid_group_list",
-    "List all groups of the app",
-    ::tim_core::RateLimit::per_second(1),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"TotalCount\":2,\"GroupIdList\":[{\"GroupId\":\"@TGS#2J4SZEAEL\"},{\"GroupId\":\"@TGS#2C5SZEAEF\"}],\"Next\":4454685361}",
-);
+        "v4/group_open_http_svc/get_appid_group_list",
+        "List all groups of the app",
+        ::tim_core::RateLimit::per_second(1),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"TotalCount\":2,\"GroupIdList\":[{\"GroupId\":\"@TGS#2J4SZEAEL\"},{\"GroupId\":\"@TGS#2C5SZEAEF\"}],\"Next\":4454685361}",
+    )
+    .pagination(&PAGINATION);
 /// Only return groups of this type (Public, Private, ChatRoom, AVChatRoom,
 /// BChatRoom or Community); all types when left out or empty (the empty
 /// string is what client SDKs send for "all"). Another value is refused
@@ -323,6 +324,44 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = GroupIdItem;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.group_id_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .next
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.next = ::std::option::Option::Some(
+                ::std::borrow::ToOwned::to_owned(value),
+            );
+        } else {
+            return ::std::option::Option::None;
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.group_id_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["GroupIdList"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(10000u64))
+    .cursors(&[("Next", "Next")]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

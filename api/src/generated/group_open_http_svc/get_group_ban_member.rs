@@ -57,47 +57,48 @@
 //! describe what the fields do for this query.
 /// Metadata of `v4/group_open_http_svc/get_group_ban_member`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/get_group_ban_member",
-    "List banned members of an audio-video group",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: false,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: false,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#aJRGC4MH6\",\"Limit\":20,\"Offset\":0}",
-    "{\"ActionStatus\":\"OK\",\"BannedAccountList\":[{\"BannedUntil\":1660875916,\"Member_Account\":\"brennanli1\"},{\"BannedUntil\":1660875916,\"Member_Account\":\"brennanli12\"}],\"ErrorCode\":0,\"ErrorInfo\":\"\",\"NextOffset\":2}",
-);
+        "v4/group_open_http_svc/get_group_ban_member",
+        "List banned members of an audio-video group",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: false,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: false,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#aJRGC4MH6\",\"Limit\":20,\"Offset\":0}",
+        "{\"ActionStatus\":\"OK\",\"BannedAccountList\":[{\"BannedUntil\":1660875916,\"Member_Account\":\"brennanli1\"},{\"BannedUntil\":1660875916,\"Member_Account\":\"brennanli12\"}],\"ErrorCode\":0,\"ErrorInfo\":\"\",\"NextOffset\":2}",
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/group_open_http_svc/get_group_ban_member`: List banned members of an audio-video group
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -250,6 +251,42 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = BannedAccount;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.banned_account_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .next_offset
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.offset = ::std::borrow::ToOwned::to_owned(value);
+        } else {
+            return ::std::option::Option::None;
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.banned_account_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["BannedAccountList"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(100u64))
+    .cursors(&[("Offset", "NextOffset")]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

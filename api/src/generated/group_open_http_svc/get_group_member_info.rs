@@ -56,47 +56,48 @@
 //! responses with request forms only loosely.
 /// Metadata of `v4/group_open_http_svc/get_group_member_info`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/get_group_member_info",
-    "Get group member profiles",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: false,
-            note: "These groups keep no member profiles.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "Pages with `Next` instead of `Offset`.",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#1NVTZEAE4\"}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MemberNum\":2,\"MemberList\":[{\"Member_Account\":\"bob\",\"Role\":\"Owner\",\"JoinTime\":1425976500,\"MsgSeq\":1233,\"MsgFlag\":\"AcceptAndNotify\",\"LastSendMsgTime\":1425976500,\"MuteUntil\":1431069882,\"AppMemberDefinedData\":[{\"Key\":\"MemberDefined1\",\"Value\":\"ModifyDefined1\"},{\"Key\":\"MemberDefined2\",\"Value\":\"ModifyDefined2\"}]},{\"Member_Account\":\"peter\",\"Role\":\"Member \",\"JoinTime\":1425976500,\"MsgSeq\":1233,\"MsgFlag\":\"AcceptAndNotify\",\"LastSendMsgTime\":1425976500,\"MuteUntil\":0,\"AppMemberDefinedData\":[{\"Key\":\"MemberDefined1\",\"Value\":\"ModifyDefined1\"},{\"Key\":\"MemberDefined2\",\"Value\":\"ModifyDefined2\"}]}]}",
-);
+        "v4/group_open_http_svc/get_group_member_info",
+        "Get group member profiles",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: false,
+                note: "These groups keep no member profiles.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "Pages with `Next` instead of `Offset`.",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#1NVTZEAE4\"}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MemberNum\":2,\"MemberList\":[{\"Member_Account\":\"bob\",\"Role\":\"Owner\",\"JoinTime\":1425976500,\"MsgSeq\":1233,\"MsgFlag\":\"AcceptAndNotify\",\"LastSendMsgTime\":1425976500,\"MuteUntil\":1431069882,\"AppMemberDefinedData\":[{\"Key\":\"MemberDefined1\",\"Value\":\"ModifyDefined1\"},{\"Key\":\"MemberDefined2\",\"Value\":\"ModifyDefined2\"}]},{\"Member_Account\":\"peter\",\"Role\":\"Member \",\"JoinTime\":1425976500,\"MsgSeq\":1233,\"MsgFlag\":\"AcceptAndNotify\",\"LastSendMsgTime\":1425976500,\"MuteUntil\":0,\"AppMemberDefinedData\":[{\"Key\":\"MemberDefined1\",\"Value\":\"ModifyDefined1\"},{\"Key\":\"MemberDefined2\",\"Value\":\"ModifyDefined2\"}]}]}",
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/group_open_http_svc/get_group_member_info`: Get group member profiles
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -337,6 +338,44 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = super::super::types::GroupMemberInfo;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.member_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        let offset = ::tim_core::paginate::advance(
+            self.offset.unwrap_or_default(),
+            count,
+        );
+        if let ::std::option::Option::Some(total) = page.member_num.as_ref() {
+            if ::tim_core::paginate::reached(offset, *total) {
+                return ::std::option::Option::None;
+            }
+        }
+        next.offset = ::std::option::Option::Some(offset);
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.member_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["MemberList"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(6000u64))
+    .offset("Offset")
+    .total("MemberNum");
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -61,47 +61,48 @@
 //! response is paired here with the same request using `Filter` 0.
 /// Metadata of `v4/group_open_http_svc/get_group_msg_receipt_detail`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/get_group_msg_receipt_detail",
-    "Pull who has or has not read a group message",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: false,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#2TTV7VSII\",\"MsgSeq\":1,\"Filter\":0,\"Cursor\":\"\",\"Count\":5}",
-    "{\"ActionStatus\":\"OK\",\"Cursor\":\"0\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"IsFinish\":1,\"MsgSeq\":1,\"ReadList\":[{\"Read_Account\":\"test1\"}]}",
-);
+        "v4/group_open_http_svc/get_group_msg_receipt_detail",
+        "Pull who has or has not read a group message",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: false,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#2TTV7VSII\",\"MsgSeq\":1,\"Filter\":0,\"Cursor\":\"\",\"Count\":5}",
+        "{\"ActionStatus\":\"OK\",\"Cursor\":\"0\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"IsFinish\":1,\"MsgSeq\":1,\"ReadList\":[{\"Read_Account\":\"test1\"}]}",
+    )
+    .pagination(&PAGINATION);
 /// Which members to list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -432,6 +433,77 @@ impl Response {
     ) -> Self {
         self.cursor = ::std::option::Option::Some(value.into());
         self
+    }
+}
+impl ::tim_core::Paginated for Request {
+    type Item = PageItem;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.count = ::tim_core::paginate::Position::from_u64(u64::from(size));
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.read_list.as_ref().map_or(0, ::std::vec::Vec::len)
+            + page.unread_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        if page.is_finished.as_ref().is_some_and(|flag| *flag == 1) {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .cursor
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.cursor = ::std::borrow::ToOwned::to_owned(value);
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        {
+            let mut out = ::std::vec::Vec::new();
+            out.extend(
+                page.read_list.unwrap_or_default().into_iter().map(PageItem::ReadList),
+            );
+            out.extend(
+                page
+                    .unread_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(PageItem::UnreadList),
+            );
+            out
+        }
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["ReadList", "UnreadList"],
+    )
+    .page_size("Count", ::std::option::Option::Some(200u64))
+    .cursors(&[("Cursor", "Cursor")])
+    .done("IsFinished", 1i64);
+///One listed item, from `ReadList` or `UnreadList`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum PageItem {
+    ///An item of `ReadList`.
+    ReadList(ReadMember),
+    ///An item of `UnreadList`.
+    UnreadList(UnreadMember),
+}
+#[cfg(feature = "server")]
+impl ::tim_core::__private::serde::Serialize for PageItem {
+    fn serialize<S: ::tim_core::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::ReadList(v) => v.serialize(serializer),
+            Self::UnreadList(v) => v.serialize(serializer),
+        }
     }
 }
 /// The endpoint's own error codes.

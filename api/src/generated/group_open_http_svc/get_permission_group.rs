@@ -103,7 +103,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The English page stops inside the request table after `GroupId`; the\nChinese copy (tencentcloud.com/zh 1047/61235) adds the request rows and the\nstart of the response sample, cut inside its second entry. The rest of the\nresponse sample (including any paging cursor), the response fields and the\nerror-code table are missing.",
-    );
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/group_open_http_svc/get_permission_group`: Get permission groups of a community
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -382,6 +383,47 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = PermissionGroupInfo;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page
+            .permission_group_info_list
+            .as_ref()
+            .map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .next
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.next = ::std::option::Option::Some(
+                ::std::borrow::ToOwned::to_owned(value),
+            );
+        } else {
+            return ::std::option::Option::None;
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.permission_group_info_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["PermissionGroupInfoList"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(20u64))
+    .cursors(&[("Next", "Next")]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -99,7 +99,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The request-field table, the response samples (only a fragment with `Next`\nand the start of `MemberList` survives) and fields, a third request sample\n(cut inside a field starting \"Membe\") and the error-code table are missing.",
-    );
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/group_open_http_svc/get_permission_group_member_list`: List the members of a permission group
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -237,6 +238,44 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = ::tim_core::__private::serde_json::Value;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.member_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .next
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.next = ::std::option::Option::Some(
+                ::std::borrow::ToOwned::to_owned(value),
+            );
+        } else {
+            return ::std::option::Option::None;
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.member_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["MemberList"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(50u64))
+    .cursors(&[("Next", "Next")]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

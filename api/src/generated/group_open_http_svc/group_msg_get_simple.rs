@@ -106,7 +106,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
                 doc: "Most messages one call returns; asking for more ends the page early (`IsFinished` 0).",
             },
         ],
-    );
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/group_open_http_svc/group_msg_get_simple`: Pull group message history
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -302,6 +303,39 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = super::super::types::GroupHistoryMsg;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.req_msg_number = ::tim_core::paginate::Position::from_u64(u64::from(size));
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.rsp_msg_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        let smallest = page
+            .rsp_msg_list
+            .iter()
+            .flatten()
+            .filter_map(|item| item.msg_seq)
+            .min()?;
+        let bound = ::tim_core::paginate::before(smallest)?;
+        next.req_msg_seq = ::std::option::Option::Some(bound);
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.rsp_msg_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["RspMsgList"],
+    )
+    .page_size("ReqMsgNumber", ::std::option::Option::Some(20u64))
+    .before("ReqMsgSeq", "MsgSeq");
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -259,7 +259,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The message sending frequency limit was reached; try again later.",
         retryable: true,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::RateLimited),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

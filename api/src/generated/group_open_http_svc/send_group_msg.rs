@@ -455,6 +455,18 @@ impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;
     const META: &'static ::tim_core::EndpointMeta = &META;
+    fn rate_units(&self, limit: &::tim_core::RateLimitMeta) -> ::tim_core::RateUnits {
+        let cost = 1;
+        let key = match limit.per {
+            ::std::option::Option::Some("GroupId") => {
+                ::std::option::Option::Some(
+                    ::std::string::ToString::to_string(&self.group_id),
+                )
+            }
+            _ => ::std::option::Option::None,
+        };
+        ::tim_core::RateUnits::new(cost, key)
+    }
 }
 /// Successful reply of `v4/group_open_http_svc/send_group_msg`, without `ActionStatus`, `ErrorCode` and `ErrorInfo`.
 ///
@@ -585,7 +597,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "The message sending frequency limit was reached; try again later.",
         retryable: true,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::RateLimited),
     },
 ];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -58,7 +58,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The response-field table ends in the `LibName` row (the `Describe`, `CreateTime`, `Suggestion` and `TotalCount` rows are missing) and the page's error-code table is missing, so no endpoint-specific codes are listed.",
-    );
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/im_msg_audit_mgr/get_cloud_audit_keywords_ids`: List cloud moderation keyword libraries
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -270,6 +271,39 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = KeywordLibrary;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::tim_core::paginate::Position::from_u64(u64::from(size));
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.infos.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        let offset = ::tim_core::paginate::advance(self.offset, count);
+        if let ::std::option::Option::Some(total) = page.total_count.as_ref() {
+            if ::tim_core::paginate::reached(offset, *total) {
+                return ::std::option::Option::None;
+            }
+        }
+        next.offset = offset;
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.infos.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["Infos"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(100u64))
+    .offset("Offset")
+    .total("TotalCount");
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -61,7 +61,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "No page at all: no field tables, samples, rate limit or error codes; fields and the limit rest on the Java SDK model only.",
-    );
+    )
+    .pagination(&PAGINATION);
 /// Only list words with this handling.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -553,6 +554,44 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = LocalAuditWord;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.local_audit_words.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        let offset = ::tim_core::paginate::advance(
+            self.offset.unwrap_or_default(),
+            count,
+        );
+        if let ::std::option::Option::Some(total) = page.total_count.as_ref() {
+            if ::tim_core::paginate::reached(offset, *total) {
+                return ::std::option::Option::None;
+            }
+        }
+        next.offset = ::std::option::Option::Some(offset);
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.local_audit_words.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["LocalAuditWords"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(100u64))
+    .offset("Offset")
+    .total("TotalCount");
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -74,7 +74,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The request-field table is cut inside the `ResponseFilter` row; the response sample, response fields and error codes are missing.",
-    );
+    )
+    .pagination(&PAGINATION);
 /// Values of `OfficialAccountBaseInfoFilter`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -700,6 +701,51 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = SubscribedAccount;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.limit = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page
+            .official_account_info_list
+            .as_ref()
+            .map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        if page.complete_flag.as_ref().is_some_and(|flag| *flag == 1) {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        let offset = ::tim_core::paginate::advance(
+            self.offset.unwrap_or_default(),
+            count,
+        );
+        if let ::std::option::Option::Some(total) = page.total_count.as_ref() {
+            if ::tim_core::paginate::reached(offset, *total) {
+                return ::std::option::Option::None;
+            }
+        }
+        next.offset = ::std::option::Option::Some(offset);
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.official_account_info_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["OfficialAccountInfoList"],
+    )
+    .page_size("Limit", ::std::option::Option::Some(200u64))
+    .offset("Offset")
+    .total("TotalCount")
+    .done("CompleteFlag", 1i64);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

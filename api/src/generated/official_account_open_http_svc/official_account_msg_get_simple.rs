@@ -59,7 +59,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The call frequency value is cut; the response sample stops inside the first message; the response-field table and the error-code table are missing.",
-    );
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/official_account_open_http_svc/official_account_msg_get_simple`: Pull official account message history
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -362,6 +363,44 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = OfficialAccountMsg;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.req_msg_number = ::std::option::Option::Some(
+            ::tim_core::paginate::Position::from_u64(u64::from(size)),
+        );
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.rsp_msg_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .last_msg_key
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.last_msg_key = ::std::option::Option::Some(
+                ::std::borrow::ToOwned::to_owned(value),
+            );
+        } else {
+            return ::std::option::Option::None;
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.rsp_msg_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["RspMsgList"],
+    )
+    .page_size("ReqMsgNumber", ::std::option::Option::None)
+    .cursors(&[("LastMsgKey", "LastMsgKey")]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -42,16 +42,17 @@
 //! ```
 /// Metadata of `v4/openim/admin_getroammsg`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/openim/admin_getroammsg",
-    "Query one-to-one message history",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"Operator_Account\":\"user2\",\"Peer_Account\":\"user1\",\"MaxCnt\":100,\"MinTime\":1584669600,\"MaxTime\":1584673200}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"Complete\":0,\"MsgCnt\":12,\"LastMsgTime\":1584669680,\"LastMsgKey\":\"549396494_2578554_1584669680\",\"MsgList\":[{\"From_Account\":\"user1\",\"To_Account\":\"user2\",\"MsgSeq\":549396494,\"MsgRandom\":2578554,\"MsgTimeStamp\":1584669680,\"MsgFlagBits\":0,\"IsPeerRead\":0,\"MsgKey\":\"549396494_2578554_1584669680\",\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"msg 1\"}}],\"CloudCustomData\":\"your cloud custom data\"},{\"From_Account\":\"user2\",\"To_Account\":\"user1\",\"MsgSeq\":1054803289,\"MsgRandom\":7201,\"MsgTimeStamp\":1584669689,\"MsgFlagBits\":0,\"IsPeerRead\":0,\"MsgKey\":\"1054803289_7201_1584669689\",\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"msg 2\"}}],\"CloudCustomData\":\"your cloud custom data\"}]}",
-);
+        "v4/openim/admin_getroammsg",
+        "Query one-to-one message history",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"Operator_Account\":\"user2\",\"Peer_Account\":\"user1\",\"MaxCnt\":100,\"MinTime\":1584669600,\"MaxTime\":1584673200}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"Complete\":0,\"MsgCnt\":12,\"LastMsgTime\":1584669680,\"LastMsgKey\":\"549396494_2578554_1584669680\",\"MsgList\":[{\"From_Account\":\"user1\",\"To_Account\":\"user2\",\"MsgSeq\":549396494,\"MsgRandom\":2578554,\"MsgTimeStamp\":1584669680,\"MsgFlagBits\":0,\"IsPeerRead\":0,\"MsgKey\":\"549396494_2578554_1584669680\",\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"msg 1\"}}],\"CloudCustomData\":\"your cloud custom data\"},{\"From_Account\":\"user2\",\"To_Account\":\"user1\",\"MsgSeq\":1054803289,\"MsgRandom\":7201,\"MsgTimeStamp\":1584669689,\"MsgFlagBits\":0,\"IsPeerRead\":0,\"MsgKey\":\"1054803289_7201_1584669689\",\"MsgBody\":[{\"MsgType\":\"TIMTextElem\",\"MsgContent\":{\"Text\":\"msg 2\"}}],\"CloudCustomData\":\"your cloud custom data\"}]}",
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/openim/admin_getroammsg`: Query one-to-one message history
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -381,6 +382,51 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = RoamMsg;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.max_cnt = ::tim_core::paginate::Position::from_u64(u64::from(size));
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.msg_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        if page.complete.as_ref().is_some_and(|flag| *flag == 1) {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .last_msg_key
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.last_msg_key = ::std::option::Option::Some(
+                ::std::borrow::ToOwned::to_owned(value),
+            );
+        }
+        if let ::std::option::Option::Some(value) = page
+            .last_msg_time
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.max_time = ::std::borrow::ToOwned::to_owned(value);
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.msg_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["MsgList"],
+    )
+    .page_size("MaxCnt", ::std::option::Option::None)
+    .cursors(&[("LastMsgKey", "LastMsgKey"), ("MaxTime", "LastMsgTime")])
+    .done("Complete", 1i64);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -339,6 +339,14 @@ impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;
     const META: &'static ::tim_core::EndpointMeta = &META;
+    fn rate_units(&self, limit: &::tim_core::RateLimitMeta) -> ::tim_core::RateUnits {
+        let cost = match limit.cost {
+            ::std::option::Option::Some("To_Account") => self.to_account.len(),
+            _ => 1,
+        };
+        let key = ::std::option::Option::None;
+        ::tim_core::RateUnits::new(cost, key)
+    }
 }
 /// The `ErrorList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Deserialize)]
@@ -555,7 +563,7 @@ pub const ERRORS: &[::tim_core::ErrorMeta] = &[
         meaning: "More messages per minute than the app's batch-sending quota (counted per recipient); raise it in the console.",
         retryable: true,
         fields: &[],
-        role: ::std::option::Option::None,
+        role: ::std::option::Option::Some(::tim_core::ErrorRole::RateLimited),
     },
     ::tim_core::ErrorMeta {
         code: 90055,

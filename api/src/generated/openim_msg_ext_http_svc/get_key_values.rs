@@ -42,16 +42,17 @@
 //! The page gives one sample response, repeated for each request.
 /// Metadata of `v4/openim_msg_ext_http_svc/get_key_values`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/openim_msg_ext_http_svc/get_key_values",
-    "Pull extensions of a one-to-one message",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"62768\",\"To_Account\":\"116400\",\"MsgKey\":\"44739199_12_1665388280\"}",
-    "{\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ActionStatus\":\"OK\",\"CompleteFlag\":1,\"LatestSeq\":2,\"ClearSeq\":0,\"ExtensionList\":[{\"Key\":\"k1\",\"Value\":\"v1\",\"Seq\":1},{\"Key\":\"k2\",\"Value\":\"v2\",\"Seq\":1},{\"Key\":\"k3\",\"Value\":\"v3\",\"Seq\":2}]}",
-);
+        "v4/openim_msg_ext_http_svc/get_key_values",
+        "Pull extensions of a one-to-one message",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"62768\",\"To_Account\":\"116400\",\"MsgKey\":\"44739199_12_1665388280\"}",
+        "{\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ActionStatus\":\"OK\",\"CompleteFlag\":1,\"LatestSeq\":2,\"ClearSeq\":0,\"ExtensionList\":[{\"Key\":\"k1\",\"Value\":\"v1\",\"Seq\":1},{\"Key\":\"k2\",\"Value\":\"v2\",\"Seq\":1},{\"Key\":\"k3\",\"Value\":\"v3\",\"Seq\":2}]}",
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/openim_msg_ext_http_svc/get_key_values`: Pull extensions of a one-to-one message
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -202,6 +203,41 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = super::super::types::MsgExtension;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let _ = size;
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.extension_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        if page.complete_flag.as_ref().is_some_and(|flag| *flag == 1) {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        let largest = page
+            .extension_list
+            .iter()
+            .flatten()
+            .filter_map(|item| item.seq)
+            .max()?;
+        let bound = ::tim_core::paginate::after(largest);
+        next.start_seq = ::std::option::Option::Some(bound);
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.extension_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["ExtensionList"],
+    )
+    .after("StartSeq", "Seq")
+    .done("CompleteFlag", 1i64);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -101,7 +101,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
                 doc: "Pairs one reply carries; `CompleteFlag` 0 says more remain.",
             },
         ],
-    );
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/openim_msg_ext_http_svc/group_get_key_values`: Pull extensions of a group message
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -237,6 +238,41 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = super::super::types::MsgExtension;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let _ = size;
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.extension_list.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        if page.complete_flag.as_ref().is_some_and(|flag| *flag == 1) {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        let largest = page
+            .extension_list
+            .iter()
+            .flatten()
+            .filter_map(|item| item.seq)
+            .max()?;
+        let bound = ::tim_core::paginate::after(largest);
+        next.start_seq = ::std::option::Option::Some(bound);
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.extension_list.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["ExtensionList"],
+    )
+    .after("StartSeq", "Seq")
+    .done("CompleteFlag", 1i64);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

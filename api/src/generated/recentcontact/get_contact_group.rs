@@ -63,7 +63,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
                 doc: "Conversations one page returns (the page does not say; the SDKs pull 100 at a time).",
             },
         ],
-    );
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/recentcontact/get_contact_group`: Pull conversation group and mark data
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -198,6 +199,40 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = super::super::types::ContactMarkInfo;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let _ = size;
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.contact_item.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        if page.complete_flag.as_ref().is_some_and(|flag| *flag == 1) {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .next_start_index
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.start_index = ::std::borrow::ToOwned::to_owned(value);
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.contact_item.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["ContactItem"],
+    )
+    .cursors(&[("StartIndex", "NextStartIndex")])
+    .done("CompleteFlag", 1i64);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -43,16 +43,17 @@
 //! top level.
 /// Metadata of `v4/sns/black_list_get`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/sns/black_list_get",
-    "Get a blocklist page by page",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id\",\"StartIndex\":0,\"MaxLimited\":30,\"LastSequence\":12}",
-    "{\"BlackListItem\":[{\"To_Account\":\"id1\",\"AddBlackTimeStamp\":1430000001},{\"To_Account\":\"id2\",\"AddBlackTimeStamp\":1430000002}],\"StartIndex\":0,\"CurruentSequence\":13,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/sns/black_list_get",
+        "Get a blocklist page by page",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id\",\"StartIndex\":0,\"MaxLimited\":30,\"LastSequence\":12}",
+        "{\"BlackListItem\":[{\"To_Account\":\"id1\",\"AddBlackTimeStamp\":1430000001},{\"To_Account\":\"id2\",\"AddBlackTimeStamp\":1430000002}],\"StartIndex\":0,\"CurruentSequence\":13,\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .pagination(&PAGINATION);
 /// Request body of `v4/sns/black_list_get`: Get a blocklist page by page
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -233,6 +234,47 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Paginated for Request {
+    type Item = BlockedUser;
+    const PAGINATION: &'static ::tim_core::PaginationMeta = &PAGINATION;
+    fn set_page_size(&mut self, size: u32) {
+        let next = self;
+        next.max_limited = ::tim_core::paginate::Position::from_u64(u64::from(size));
+    }
+    fn next_page(&self, page: &Response) -> ::std::option::Option<Self> {
+        let count = page.black_list_item.as_ref().map_or(0, ::std::vec::Vec::len);
+        if count == 0 {
+            return ::std::option::Option::None;
+        }
+        let mut next = self.clone();
+        if let ::std::option::Option::Some(value) = page
+            .start_index
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.start_index = ::std::borrow::ToOwned::to_owned(value);
+        } else {
+            return ::std::option::Option::None;
+        }
+        if let ::std::option::Option::Some(value) = page
+            .curruent_sequence
+            .as_ref()
+            .filter(|v| !::tim_core::paginate::Cursor::is_end(*v))
+        {
+            next.last_sequence = ::std::borrow::ToOwned::to_owned(value);
+        }
+        ::std::option::Option::Some(next)
+    }
+    fn page_items(page: Response) -> ::std::vec::Vec<Self::Item> {
+        page.black_list_item.unwrap_or_default()
+    }
+}
+/// How this endpoint pages (see [`Paginated`](::tim_core::Paginated)).
+pub static PAGINATION: ::tim_core::PaginationMeta = ::tim_core::PaginationMeta::new(
+        &["BlackListItem"],
+    )
+    .page_size("MaxLimited", ::std::option::Option::None)
+    .cursors(&[("StartIndex", "StartIndex"), ("LastSequence", "CurruentSequence")]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

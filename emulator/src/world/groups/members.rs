@@ -413,13 +413,22 @@ pub(super) fn get_members(
 ) -> Typed<get_members::Request> {
     let g = w.groups.get_or_not_found(call, &req.group_id)?;
     // Users join live groups through the SDK, which the emulator does not
-    // see: the online list holds whoever the state lists.
-    let list: Vec<get_members::OnlineMember> = g
-        .members
+    // see: the online list holds whoever the state lists, the latest joined
+    // first, up to the documented size. `Timestamp` is where a page starts
+    // (0 for the first); `NextTimestamp` is 0 once the list is done.
+    let page = usize::try_from(call.limit_max("members_per_page")).unwrap_or(usize::MAX).max(1);
+    let listed = usize::try_from(call.limit_max("members_listed")).unwrap_or(usize::MAX);
+    let mut online: Vec<&Member> = g.members.iter().collect();
+    online.sort_by(|a, b| b.join_time.cmp(&a.join_time).then_with(|| a.account.cmp(&b.account)));
+    online.truncate(listed);
+    let start = usize::try_from(req.timestamp).unwrap_or(usize::MAX).min(online.len());
+    let end = start.saturating_add(page).min(online.len());
+    let list: Vec<get_members::OnlineMember> = online[start..end]
         .iter()
         .map(|m| get_members::OnlineMember::new(m.account.as_str()).join_time(m.join_time))
         .collect();
-    Ok(get_members::Response::new().member_list(list).next_timestamp(0u64).into())
+    let next = if end < online.len() { end as u64 } else { 0 };
+    Ok(get_members::Response::new().member_list(list).next_timestamp(next).into())
 }
 
 pub(super) fn check_members(
