@@ -404,6 +404,11 @@ impl Client {
         &self.inner.identifier
     }
 
+    /// The raised quota set for `path` with [`ClientBuilder::limit`], if any.
+    pub fn raised_limit(&self, path: &str) -> Option<RateLimit> {
+        self.inner.limits.get(path.trim_start_matches('/')).copied()
+    }
+
     /// The admin UserSig as fetched for each request (from the cache unless it is due for renewal).
     #[cfg(feature = "test-util")]
     pub(crate) fn cached_sig(&self) -> Arc<str> {

@@ -189,6 +189,43 @@ pub struct EndpointMeta {
     pub rate_limits: &'static [RateLimitMeta],
     /// How the endpoint pages, for list endpoints.
     pub pagination: Option<&'static PaginationMeta>,
+    /// The request list the client can split into parts, for batch endpoints.
+    pub batch: Option<&'static BatchMeta>,
+}
+
+/// A request list the client splits into parts, as the spec's `batch:`
+/// block says (wire names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchMeta {
+    /// The request's array field.
+    pub field: &'static str,
+    /// The most items one call takes (the field's `max_len`).
+    pub max: u32,
+    /// For object items: their field naming an item in the reply.
+    pub key: Option<&'static str>,
+    /// The reply's array of per-item results, if it has one.
+    pub results: Option<&'static str>,
+    /// Result codes meaning success.
+    pub ok: &'static [i64],
+}
+
+impl BatchMeta {
+    /// The block of an endpoint batching `field` by `max`; used by generated code.
+    #[doc(hidden)]
+    pub const fn new(field: &'static str, max: u32) -> Self {
+        Self { field, max, key: None, results: None, ok: &[0] }
+    }
+    /// Sets the items' key field; used by generated code.
+    #[doc(hidden)]
+    pub const fn key(self, key: &'static str) -> Self {
+        Self { key: Some(key), ..self }
+    }
+    /// Sets the results list and the success codes; used by generated code.
+    #[doc(hidden)]
+    pub const fn results(self, list: &'static str, ok: &'static [i64]) -> Self {
+        Self { results: Some(list), ok, ..self }
+    }
 }
 
 /// How a list endpoint pages, as its spec's `pagination:` block says (wire names).
@@ -374,7 +411,14 @@ impl EndpointMeta {
             limits: &[],
             rate_limits: &[],
             pagination: None,
+            batch: None,
         }
+    }
+
+    /// Sets the batched list; used by generated code.
+    #[doc(hidden)]
+    pub const fn batch(self, batch: &'static BatchMeta) -> Self {
+        Self { batch: Some(batch), ..self }
     }
 
     /// Sets how the endpoint pages; used by generated code.

@@ -8,6 +8,7 @@
 //! shipped API.
 
 #![warn(missing_docs)]
+pub mod batch;
 #[cfg(feature = "test-util")]
 pub mod bench_support;
 pub mod callback;
@@ -33,12 +34,13 @@ pub mod usersig;
 #[cfg(test)]
 mod test_support;
 
+pub use batch::{BatchReport, Batched, FailedItem};
 pub use callback::{CallbackAuthError, CallbackReceiver, CallbackVerifier};
 pub use client::{Client, ClientBuilder};
 pub use dynamic::{DynApiError, EndpointEntry, FieldInfo, RequestError};
 pub use endpoint::{
-    ApiErrorKind, ApiRequest, AppliedLimit, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport, LimitMeta,
-    PaginationMeta, RateLimit, RateLimitMeta, RateUnits, UnknownCode, Validate, ValidationError,
+    ApiErrorKind, ApiRequest, AppliedLimit, BatchMeta, EndpointMeta, ErrorMeta, ErrorRole, GroupTypeSupport,
+    LimitMeta, PaginationMeta, RateLimit, RateLimitMeta, RateUnits, UnknownCode, Validate, ValidationError,
 };
 pub use error::{ConfigError, Error, TransportError};
 pub use paginate::{Paginated, Paginator};

@@ -12,6 +12,7 @@ use std::path::Path;
 use super::locate::Locator;
 use crate::error::SpecError;
 use crate::model::spec::FieldSpec;
+use crate::model::{SharedType, Type};
 use crate::names::RESERVED_TYPE_NAMES;
 
 /// Checks and resolves one spec file.
@@ -80,4 +81,18 @@ pub(super) fn join(parent: &str, name: &str) -> String {
 pub(super) fn last_segment(path: &str) -> &str {
     let path = path.trim_end_matches("[]");
     path.rsplit('.').next().unwrap_or(path)
+}
+
+/// Follows shared-type names (resolved ones, in `types`) to the type they stand for.
+pub(super) fn resolve<'t>(mut ty: &'t Type, types: &'t BTreeMap<String, SharedType>) -> &'t Type {
+    for _ in 0..=types.len() {
+        match ty {
+            Type::Shared(name) => match types.get(name) {
+                Some(t) => ty = &t.ty,
+                None => return ty,
+            },
+            other => return other,
+        }
+    }
+    ty
 }

@@ -131,6 +131,7 @@ impl Checker<'_> {
             limits,
             rate_limits,
             pagination: None,
+            batch: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! Every problem becomes a [`SpecError`] with the file, the position of the
 //! offending node and its dotted field path; all of them are reported at once.
 
+mod batch;
 mod callback;
 mod check;
 mod endpoint;
@@ -114,6 +115,9 @@ pub fn load_dir(dir: &Path, display_root: &Path) -> Result<SpecSet, SpecErrors> 
         let mut endpoint = c.endpoint(raw, &table_names);
         if let Some(spec) = &raw.spec.pagination {
             endpoint.pagination = Some(c.pagination(spec, &endpoint, &types));
+        }
+        if let Some(spec) = &raw.spec.batch {
+            endpoint.batch = Some(c.batch(spec, &endpoint, &types));
         }
         endpoints.push(endpoint);
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::check::Checker;
+use super::check::{resolve, Checker};
 use crate::model::spec::{PaginationSpec, SeqSpec};
 use crate::model::{Endpoint, Field, Pagination, SharedType, Type};
 
@@ -23,20 +23,6 @@ impl Want {
             Want::Array => "an array",
         }
     }
-}
-
-/// Follows shared-type names to the type they stand for.
-fn resolve<'t>(mut ty: &'t Type, types: &'t BTreeMap<String, SharedType>) -> &'t Type {
-    for _ in 0..=types.len() {
-        match ty {
-            Type::Shared(name) => match types.get(name) {
-                Some(t) => ty = &t.ty,
-                None => return ty,
-            },
-            other => return other,
-        }
-    }
-    ty
 }
 
 fn fits(ty: &Type, want: Want) -> bool {

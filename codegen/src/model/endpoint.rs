@@ -53,6 +53,38 @@ pub struct Endpoint {
     pub rate_limits: Vec<ExtraRateLimit>,
     /// How the endpoint pages, for list endpoints.
     pub pagination: Option<Pagination>,
+    /// The request list the client splits into parts, and the reply's per-item results.
+    pub batch: Option<Batch>,
+}
+
+/// A batched request list, with the fields it names resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// The request's array field.
+    pub field: Field,
+    /// The type of one item.
+    pub item: Type,
+    /// The most items one call takes (the field's `max_len`).
+    pub max: u64,
+    /// For object items: the string field naming an item.
+    pub key: Option<Field>,
+    /// Where the reply reports items.
+    pub results: Option<BatchResults>,
+}
+
+/// Per-item results in a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchResults {
+    /// The reply's array field.
+    pub list: Field,
+    /// For object results: the string field naming the item.
+    pub key: Option<Field>,
+    /// For object results: the outcome field (integer or integer enum).
+    pub code: Option<Field>,
+    /// For object results: the reason field.
+    pub info: Option<Field>,
+    /// Codes meaning success.
+    pub ok: Vec<i64>,
 }
 
 /// How a list endpoint pages, with the fields it names resolved.

@@ -20,7 +20,8 @@ use std::path::PathBuf;
 
 pub use callback::{Callback, CallbackKind, CallbackSample, Decision, Effect};
 pub use endpoint::{
-    Endpoint, ExtraRateLimit, GroupType, GroupTypeRow, Limit, Pagination, Per, RateLimit, Sample,
+    Batch, BatchResults, Endpoint, ExtraRateLimit, GroupType, GroupTypeRow, Limit, Pagination, Per,
+    RateLimit, Sample,
 };
 pub use errors::{ErrorCode, ErrorRole, ErrorTable};
 pub use ty::{

@@ -68,6 +68,48 @@ pub struct EndpointSpec {
     /// How a list endpoint pages; the generator makes a paginator of it.
     #[serde(default)]
     pub pagination: Option<PaginationSpec>,
+    /// A request list that can be sent in parts of its `max_len`, and where
+    /// the reply says which items failed; the client splits and merges.
+    #[serde(default)]
+    pub batch: Option<BatchSpec>,
+}
+
+/// A batched request list: `{field: To_Account, results: {list: ErrorList, key: To_Account, code: ErrorCode}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BatchSpec {
+    /// The request's top-level array field (with a `max_len`) to split.
+    pub field: String,
+    /// For object items: their string field naming the item in the reply.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Where the reply reports items; without it only a whole part fails.
+    #[serde(default)]
+    pub results: Option<BatchResultsSpec>,
+}
+
+/// Per-item results in a reply: an item listed with a code succeeded when
+/// the code is one of `ok`; listed without a code (a list of failed keys),
+/// it failed; not listed, it succeeded.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BatchResultsSpec {
+    /// The reply's array field of results.
+    pub list: String,
+    /// For object results: their string field naming the item.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// For object results: their integer (or integer enum) field with the outcome.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// For object results: their string field with the reason.
+    #[serde(default)]
+    pub info: Option<String>,
+    /// Codes meaning success (default `[0]`).
+    #[serde(default)]
+    pub ok: Option<Vec<i64>>,
 }
 
 /// How a list endpoint pages:

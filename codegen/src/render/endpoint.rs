@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::derives::{Gate, Wire};
 use super::types::TypeCx;
-use super::{docs, errors, pagination};
+use super::{batch, docs, errors, pagination};
 use crate::model::{Endpoint, Per, SpecSet};
 
 /// The body of an endpoint's module (its doc and items).
@@ -95,6 +95,8 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
     });
     let paginated = s.pagination.as_ref().map(|p| pagination::paginated(&resp, p));
     let pagination_meta = s.pagination.as_ref().map(|_| quote!(.pagination(&PAGINATION)));
+    let batched = s.batch.as_ref().map(|b| batch::batched(&req, b));
+    let batch_meta = s.batch.as_ref().map(|_| quote!(.batch(&BATCH)));
     let rate_units = rate_units(s);
     let req_items = req.items;
     let resp_items = resp.items;
@@ -112,7 +114,7 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
             &[#(#groups),*],
             #sample_req,
             #sample_resp,
-        )#partial #limits #rate_limits #pagination_meta;
+        )#partial #limits #rate_limits #pagination_meta #batch_meta;
 
         #(#req_items)*
 
@@ -126,6 +128,8 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
         #(#resp_items)*
 
         #paginated
+
+        #batched
 
         #error_enum
     }

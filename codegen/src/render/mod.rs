@@ -5,6 +5,7 @@
 //! Both front ends use [`render_with`]: the xtask writes each module to its
 //! own file, the proc-macro inlines them (see [`Rendered::inline`]).
 
+mod batch;
 mod callbacks;
 mod checks;
 mod derives;

@@ -60,7 +60,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The response-field table ends at `ErrorInfo` (the `ErrorDisplay` row is missing) and the page's error-code table is missing, so no endpoint-specific codes are listed.",
-    );
+    )
+    .batch(&BATCH);
 /// The `FollowItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -212,6 +213,32 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = FollowItem;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.follow_item
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(&item.to_account)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .result_item
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                ::std::clone::Clone::clone(&r.to_account),
+                ::std::option::Option::Some(::tim_core::batch::code_of(r.result_code)),
+                r.result_info.clone().unwrap_or_default(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new("FollowItem", 20u32)
+    .key("To_Account")
+    .results("ResultItem", &[0i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -67,47 +67,48 @@
 //! `MemberList` entries, as the samples show.
 /// Metadata of `v4/group_open_http_svc/add_group_member`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/add_group_member",
-    "Add group members",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: false,
-            note: "Answers 10007; users can only apply to join these groups.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#2J4SZEAEL\",\"MemberList\":[{\"Member_Account\":\"tommy\"},{\"Member_Account\":\"jared\"}]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MemberList\":[{\"Member_Account\":\"tommy\",\"Result\":1},{\"Member_Account\":\"jared\",\"Result\":1}]}",
-);
+        "v4/group_open_http_svc/add_group_member",
+        "Add group members",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: false,
+                note: "Answers 10007; users can only apply to join these groups.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#2J4SZEAEL\",\"MemberList\":[{\"Member_Account\":\"tommy\"},{\"Member_Account\":\"jared\"}]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0,\"MemberList\":[{\"Member_Account\":\"tommy\",\"Result\":1},{\"Member_Account\":\"jared\",\"Result\":1}]}",
+    )
+    .batch(&BATCH);
 /// The `MemberList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -347,6 +348,35 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = NewMember;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.member_list
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(&item.member_account)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .member_list
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                ::std::clone::Clone::clone(&r.member_account),
+                ::std::option::Option::Some(r.result.value()),
+                ::std::string::String::new(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+        "MemberList",
+        300u32,
+    )
+    .key("Member_Account")
+    .results("MemberList", &[1i64, 2i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

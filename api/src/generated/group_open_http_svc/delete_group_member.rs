@@ -50,47 +50,48 @@
 //! ```
 /// Metadata of `v4/group_open_http_svc/delete_group_member`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/delete_group_member",
-    "Remove group members",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: false,
-            note: "Answers 10004; ban or mute members instead.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#2J4SZEAEL\",\"MemberToDel_Account\":[\"tommy\",\"jared\"]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
-);
+        "v4/group_open_http_svc/delete_group_member",
+        "Remove group members",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: false,
+                note: "Answers 10004; ban or mute members instead.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#2J4SZEAEL\",\"MemberToDel_Account\":[\"tommy\",\"jared\"]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
+    )
+    .batch(&BATCH);
 /// Request body of `v4/group_open_http_svc/delete_group_member`: Remove group members
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -197,6 +198,25 @@ impl Response {
         Self {}
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = ::std::string::String;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.member_to_del_account
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(item)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        let _ = reply;
+        ::std::vec::Vec::new()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+    "MemberToDel_Account",
+    100u32,
+);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

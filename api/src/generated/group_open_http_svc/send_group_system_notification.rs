@@ -48,47 +48,48 @@
 //! ```
 /// Metadata of `v4/group_open_http_svc/send_group_system_notification`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/group_open_http_svc/send_group_system_notification",
-    "Send a group system notification",
-    ::tim_core::RateLimit::per_second(200),
-    false,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[
-        ::tim_core::GroupTypeSupport {
-            group_type: "Private",
-            supported: true,
-            note: "Same as Work groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Public",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "ChatRoom",
-            supported: true,
-            note: "Same as Meeting groups in the new naming.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "AVChatRoom",
-            supported: true,
-            note: "Only to all members; recipients cannot be selected.",
-            ignored: false,
-        },
-        ::tim_core::GroupTypeSupport {
-            group_type: "Community",
-            supported: true,
-            note: "",
-            ignored: false,
-        },
-    ],
-    "{\"GroupId\":\"@TGS#2C5SZEAEF\",\"Content\":\"Hello World\"}",
-    "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
-);
+        "v4/group_open_http_svc/send_group_system_notification",
+        "Send a group system notification",
+        ::tim_core::RateLimit::per_second(200),
+        false,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[
+            ::tim_core::GroupTypeSupport {
+                group_type: "Private",
+                supported: true,
+                note: "Same as Work groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Public",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "ChatRoom",
+                supported: true,
+                note: "Same as Meeting groups in the new naming.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "AVChatRoom",
+                supported: true,
+                note: "Only to all members; recipients cannot be selected.",
+                ignored: false,
+            },
+            ::tim_core::GroupTypeSupport {
+                group_type: "Community",
+                supported: true,
+                note: "",
+                ignored: false,
+            },
+        ],
+        "{\"GroupId\":\"@TGS#2C5SZEAEF\",\"Content\":\"Hello World\"}",
+        "{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}",
+    )
+    .batch(&BATCH);
 /// Request body of `v4/group_open_http_svc/send_group_system_notification`: Send a group system notification
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -205,6 +206,25 @@ impl Response {
         Self {}
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = ::std::string::String;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        self.to_members_account.get_or_insert_with(::std::vec::Vec::new)
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(item)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        let _ = reply;
+        ::std::vec::Vec::new()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+    "ToMembers_Account",
+    500u32,
+);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -45,16 +45,17 @@
 //! `CheckItem` and `ResultItem` entries, as the samples show.
 /// Metadata of `v4/im_open_login_svc/account_check`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/im_open_login_svc/account_check",
-    "Check whether accounts are imported",
-    ::tim_core::RateLimit::per_second(100),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"CheckItem\":[{\"UserID\":\"UserID_1\"},{\"UserID\":\"UserID_2\"}]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"UserID\":\"UserID_1\",\"ResultCode\":0,\"ResultInfo\":\"\",\"AccountStatus\":\"Imported\"},{\"UserID\":\"UserID_2\",\"ResultCode\":0,\"ResultInfo\":\"\",\"AccountStatus\":\"NotImported\"}]}",
-);
+        "v4/im_open_login_svc/account_check",
+        "Check whether accounts are imported",
+        ::tim_core::RateLimit::per_second(100),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"CheckItem\":[{\"UserID\":\"UserID_1\"},{\"UserID\":\"UserID_2\"}]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"UserID\":\"UserID_1\",\"ResultCode\":0,\"ResultInfo\":\"\",\"AccountStatus\":\"Imported\"},{\"UserID\":\"UserID_2\",\"ResultCode\":0,\"ResultInfo\":\"\",\"AccountStatus\":\"NotImported\"}]}",
+    )
+    .batch(&BATCH);
 /// The `CheckItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -290,6 +291,32 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = CheckItem;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.check_item
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(&item.user_id)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .result_item
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                ::std::clone::Clone::clone(&r.user_id),
+                ::std::option::Option::Some(::tim_core::batch::code_of(r.result_code)),
+                r.result_info.clone().unwrap_or_default(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new("CheckItem", 100u32)
+    .key("UserID")
+    .results("ResultItem", &[0i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -56,16 +56,17 @@
 //! `ResultItem` entries, as the samples show.
 /// Metadata of `v4/im_open_login_svc/account_delete`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/im_open_login_svc/account_delete",
-    "Delete accounts",
-    ::tim_core::RateLimit::per_second(100),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"DeleteItem\":[{\"UserID\":\"UserID_1\"},{\"UserID\":\"UserID_2\"}]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"ResultCode\":0,\"ResultInfo\":\"\",\"UserID\":\"UserID_1\"},{\"ResultCode\":70107,\"ResultInfo\":\"Err_TLS_PT_Open_Login_Account_Not_Exist\",\"UserID\":\"UserID_2\"}]}",
-);
+        "v4/im_open_login_svc/account_delete",
+        "Delete accounts",
+        ::tim_core::RateLimit::per_second(100),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"DeleteItem\":[{\"UserID\":\"UserID_1\"},{\"UserID\":\"UserID_2\"}]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ResultItem\":[{\"ResultCode\":0,\"ResultInfo\":\"\",\"UserID\":\"UserID_1\"},{\"ResultCode\":70107,\"ResultInfo\":\"Err_TLS_PT_Open_Login_Account_Not_Exist\",\"UserID\":\"UserID_2\"}]}",
+    )
+    .batch(&BATCH);
 /// The `DeleteItem` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -237,6 +238,35 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = DeleteItem;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.delete_item
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(&item.user_id)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .result_item
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                ::std::clone::Clone::clone(&r.user_id),
+                ::std::option::Option::Some(::tim_core::batch::code_of(r.result_code)),
+                r.result_info.clone().unwrap_or_default(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+        "DeleteItem",
+        100u32,
+    )
+    .key("UserID")
+    .results("ResultItem", &[0i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -51,16 +51,17 @@
 //! an account repeatedly still yields a single account, so a retry is harmless.
 /// Metadata of `v4/im_open_login_svc/multiaccount_import`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/im_open_login_svc/multiaccount_import",
-    "Import several accounts",
-    ::tim_core::RateLimit::per_second(100),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"Accounts\":[\"test1\",\"test2\",\"test3\",\"test4\",\"test5\"]}",
-    "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"FailAccounts\":[\"test3\",\"test4\"]}",
-);
+        "v4/im_open_login_svc/multiaccount_import",
+        "Import several accounts",
+        ::tim_core::RateLimit::per_second(100),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"Accounts\":[\"test1\",\"test2\",\"test3\",\"test4\",\"test5\"]}",
+        "{\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"FailAccounts\":[\"test3\",\"test4\"]}",
+    )
+    .batch(&BATCH);
 /// The `AccountList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -271,6 +272,35 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = ImportedAccount;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        self.account_list.get_or_insert_with(::std::vec::Vec::new)
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(&item.user_id)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .fail_accounts
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                ::std::clone::Clone::clone(r),
+                ::std::option::Option::None,
+                ::std::string::String::new(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+        "AccountList",
+        100u32,
+    )
+    .key("UserID")
+    .results("FailAccounts", &[0i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -59,7 +59,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
     )
     .partial(
         "The response-field table is cut inside the `Result` row; the error-code table is missing.",
-    );
+    )
+    .batch(&BATCH);
 /// The `SubscriberList` object.
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -299,6 +300,35 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = SubscriberToAdd;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.subscriber_list
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(&item.subscriber_account)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .subscriber_list
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                r.subscriber_account.clone().unwrap_or_default(),
+                r.result.as_ref().map(|v| v.value()),
+                ::std::string::String::new(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+        "SubscriberList",
+        100u32,
+    )
+    .key("Subscriber_Account")
+    .results("SubscriberList", &[1i64, 2i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[];
 /// Why the endpoint refused a request: its own codes, the shared tables, or a code no table names.

@@ -103,7 +103,8 @@ pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
                 doc: "Messages per minute, counted per recipient (sending to 500 users counts 500), since 2023-08-01; raisable in the console.",
             },
         ],
-    );
+    )
+    .batch(&BATCH);
 /// Request body of `v4/openim/batchsendmsg`: Send a one-to-one message to many users
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -443,6 +444,34 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = ::std::string::String;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.to_account
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(item)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .error_list
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                r.to_account.clone().unwrap_or_default(),
+                r.error_code.map(::tim_core::batch::code_of),
+                ::std::string::String::new(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+        "To_Account",
+        500u32,
+    )
+    .results("ErrorList", &[0i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -48,16 +48,17 @@
 //! entries, as the samples show.
 /// Metadata of `v4/profile/portrait_get`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/profile/portrait_get",
-    "Get user profiles",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"To_Account\":[\"id1\"],\"TagList\":[\"Tag_Profile_IM_Nick\"]}",
-    "{\"UserProfileItem\":[{\"To_Account\":\"id1\",\"ProfileItem\":[{\"Tag\":\"Tag_Profile_IM_Nick\",\"Value\":\"NickNameTest1\"}],\"ResultCode\":0,\"ResultInfo\":\"\"}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/profile/portrait_get",
+        "Get user profiles",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"To_Account\":[\"id1\"],\"TagList\":[\"Tag_Profile_IM_Nick\"]}",
+        "{\"UserProfileItem\":[{\"To_Account\":\"id1\",\"ProfileItem\":[{\"Tag\":\"Tag_Profile_IM_Nick\",\"Value\":\"NickNameTest1\"}],\"ResultCode\":0,\"ResultInfo\":\"\"}],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .batch(&BATCH);
 /// Request body of `v4/profile/portrait_get`: Get user profiles
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -265,6 +266,34 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = ::std::string::String;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.to_account
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(item)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .fail_account
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                ::std::clone::Clone::clone(r),
+                ::std::option::Option::None,
+                ::std::string::String::new(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+        "To_Account",
+        100u32,
+    )
+    .results("Fail_Account", &[0i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {

@@ -46,16 +46,17 @@
 //! top level.
 /// Metadata of `v4/sns/black_list_delete`: rate limit, retry safety, error tables, sample.
 pub static META: ::tim_core::EndpointMeta = ::tim_core::EndpointMeta::new(
-    "v4/sns/black_list_delete",
-    "Remove users from a blocklist",
-    ::tim_core::RateLimit::per_second(200),
-    true,
-    ERRORS,
-    &[super::super::errors::PUBLIC],
-    &[],
-    "{\"From_Account\":\"id\",\"To_Account\":[\"id1\",\"id2\",\"id3\"]}",
-    "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id2\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id3\",\"ResultCode\":30006,\"ResultInfo\":\"Err_SNS_BlackListCheck_Check_Reverse_BlackList_Fail\"}],\"Fail_Account\":[\"id3\"],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
-);
+        "v4/sns/black_list_delete",
+        "Remove users from a blocklist",
+        ::tim_core::RateLimit::per_second(200),
+        true,
+        ERRORS,
+        &[super::super::errors::PUBLIC],
+        &[],
+        "{\"From_Account\":\"id\",\"To_Account\":[\"id1\",\"id2\",\"id3\"]}",
+        "{\"ResultItem\":[{\"To_Account\":\"id1\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id2\",\"ResultCode\":0,\"ResultInfo\":\"\"},{\"To_Account\":\"id3\",\"ResultCode\":30006,\"ResultInfo\":\"Err_SNS_BlackListCheck_Check_Reverse_BlackList_Fail\"}],\"Fail_Account\":[\"id3\"],\"ActionStatus\":\"OK\",\"ErrorCode\":0,\"ErrorInfo\":\"\",\"ErrorDisplay\":\"\"}",
+    )
+    .batch(&BATCH);
 /// Request body of `v4/sns/black_list_delete`: Remove users from a blocklist
 #[derive(Debug, Clone, PartialEq, ::tim_core::__private::serde::Serialize)]
 #[cfg_attr(
@@ -189,6 +190,34 @@ impl Response {
         self
     }
 }
+impl ::tim_core::Batched for Request {
+    type Item = ::std::string::String;
+    const BATCH: &'static ::tim_core::BatchMeta = &BATCH;
+    fn batch_items(&mut self) -> &mut ::std::vec::Vec<Self::Item> {
+        &mut self.to_account
+    }
+    fn item_key(item: &Self::Item) -> ::std::string::String {
+        ::std::clone::Clone::clone(item)
+    }
+    fn item_results(reply: &Response) -> ::std::vec::Vec<::tim_core::batch::ItemResult> {
+        reply
+            .result_item
+            .iter()
+            .flatten()
+            .map(|r| ::tim_core::batch::ItemResult::new(
+                ::std::clone::Clone::clone(&r.to_account),
+                ::std::option::Option::Some(::tim_core::batch::code_of(r.result_code)),
+                r.result_info.clone().unwrap_or_default(),
+            ))
+            .collect()
+    }
+}
+/// The list this endpoint takes in parts (see [`Batched`](::tim_core::Batched)).
+pub static BATCH: ::tim_core::BatchMeta = ::tim_core::BatchMeta::new(
+        "To_Account",
+        1000u32,
+    )
+    .results("ResultItem", &[0i64]);
 /// The endpoint's own error codes.
 pub const ERRORS: &[::tim_core::ErrorMeta] = &[
     ::tim_core::ErrorMeta {
