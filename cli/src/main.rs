@@ -5,6 +5,7 @@
 //! error, invalid UserSig), 2 bad usage or input (missing configuration,
 //! unknown endpoint, request body that does not fit the endpoint).
 
+mod bulk;
 mod callback;
 mod describe;
 mod mock;
@@ -61,6 +62,10 @@ struct Config {
 enum Command {
     /// Call an endpoint with a JSON body and print the JSON reply.
     Call(CallArgs),
+    /// Send a batch endpoint's list of any length from a JSON Lines file:
+    /// split into parts, paced to the quota, resumable, with a report of
+    /// failed items. Exit 0 when every item succeeded, 1 when some failed.
+    Bulk(bulk::BulkArgs),
     /// Generate or verify UserSigs (needs only the SDKAppID and secret key).
     #[command(subcommand)]
     Usersig(UsersigCommand),
@@ -160,6 +165,8 @@ enum Failure {
     Usage(String),
     /// The operation itself failed. Exit code 1.
     Failed(String),
+    /// Failed, and what failed was already printed. Exit code 1.
+    Quiet,
 }
 
 fn usage(msg: impl Into<String>) -> Failure {
@@ -174,6 +181,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Call(args) => call(&cli.config, args),
+        Command::Bulk(args) => bulk::bulk(&cli.config, args),
         Command::Usersig(cmd) => usersig(&cli.config, cmd),
         Command::Endpoints { query, json } => endpoints(&query, json),
         Command::Describe { path, json } => describe_endpoint(&path, json),
@@ -190,6 +198,7 @@ fn main() -> ExitCode {
             eprintln!("tim: error: {msg}");
             ExitCode::from(1)
         }
+        Err(Failure::Quiet) => ExitCode::from(1),
     }
 }
 

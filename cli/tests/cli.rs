@@ -575,3 +575,160 @@ fn paginate_prints_one_line_per_item_across_pages() {
     let r = list(&["--page-size", "0"]);
     assert_exit(&r, 2);
 }
+
+/// `tim bulk` against `m`, configured like `call`.
+fn bulk(m: &Mock, args: &[&str]) -> Run {
+    let base = m.server.base_url();
+    run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(["--base-url", &base, "bulk"])
+        .args(args))
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn accounts_jsonl(n: usize, prefix: &str) -> String {
+    (0..n).map(|i| format!("{{\"UserID\":\"{prefix}{i:05}\"}}\n")).collect()
+}
+
+#[test]
+fn bulk_imports_reports_failed_items_and_refuses_bad_usage() {
+    let m = stateful_mock();
+    let dir = temp_dir("bulk");
+    let input = dir.join("accounts.jsonl");
+    let mut lines = accounts_jsonl(250, "b");
+    lines.push_str(&format!("{{\"UserID\":\"{}\"}}\n", "x".repeat(40)));
+    lines.push_str("not json\n\n");
+    std::fs::write(&input, lines).unwrap();
+    let report = dir.join("failed.jsonl");
+    let (input_s, report_s) = (input.to_str().unwrap(), report.to_str().unwrap());
+    let r = bulk(&m, &["im_open_login_svc/multiaccount_import", "--input", input_s, "--report", report_s]);
+    assert_exit(&r, 1);
+    assert!(r.stderr.contains("252 items, 250 succeeded, 2 failed; 3 parts of up to 100"), "{}", r.stderr);
+    let failed: Vec<Value> =
+        std::fs::read_to_string(&report).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(failed.len(), 2);
+    assert_eq!(failed[0]["line"], 251);
+    assert!(failed[0]["info"].as_str().unwrap().contains("AccountList[].UserID"), "{}", failed[0]);
+    assert_eq!(failed[1]["line"], 252);
+    let imported =
+        m.server.world(|w| (0..250).all(|i| w.accounts.accounts.contains_key(&format!("b{i:05}"))));
+    assert!(imported);
+
+    // Every item done: exit 0.
+    std::fs::write(&input, accounts_jsonl(30, "c")).unwrap();
+    assert_exit(&bulk(&m, &["im_open_login_svc/multiaccount_import", "--input", input_s]), 0);
+
+    // Bad usage exits 2 and sends nothing.
+    let before = m.server.request_count();
+    let r = bulk(&m, &["openim/sendmsg", "--input", input_s]);
+    assert_exit(&r, 2);
+    assert!(
+        r.stderr.contains("tim bulk works with:") && r.stderr.contains("v4/openim/batchsendmsg"),
+        "{}",
+        r.stderr
+    );
+    let r = bulk(
+        &m,
+        &["im_open_login_svc/multiaccount_import", "--input", input_s, "-d", r#"{"AccountList":[]}"#],
+    );
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("must not hold `AccountList`"), "{}", r.stderr);
+    std::fs::write(&input, "\"u1\"\n\"u2\"\n").unwrap();
+    let r = bulk(&m, &["openim/batchsendmsg", "--input", input_s, "-d", r#"{"MsgRandom":1}"#]);
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("MsgBody"), "{}", r.stderr);
+    assert_eq!(m.server.request_count(), before);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bulk_resumes_from_its_journal_after_kill_9() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // A quota of 10 imports a second on both sides: 40 parts take about 4 s.
+    let quota = tim_runtime::RateLimit::per_second(10);
+    let path = "v4/im_open_login_svc/multiaccount_import";
+    let server =
+        rt.block_on(MockServer::start(MockConfig::new(APPID, SECRET, ADMIN).limit(path, quota))).unwrap();
+    let m = Mock { server, _rt: rt };
+    let dir = temp_dir("journal");
+    let (input, journal) = (dir.join("in.jsonl"), dir.join("journal.jsonl"));
+    std::fs::write(&input, accounts_jsonl(4000, "j")).unwrap();
+    let base = m.server.base_url();
+    let args = [
+        "--base-url",
+        &base,
+        "bulk",
+        path,
+        "--input",
+        input.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--limit",
+        "im_open_login_svc/multiaccount_import=10/s",
+    ];
+    let mut child = tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once a few parts are confirmed.
+    let started = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        if text.matches("\"done\"").count() >= 12 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "no progress: {text}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let sent_before = m.server.request_count();
+    assert!(sent_before < 40, "the first run finished before the kill");
+
+    let r = run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(args));
+    assert_exit(&r, 0);
+    let all = m.server.world(|w| (0..4000).all(|i| w.accounts.accounts.contains_key(&format!("j{i:05}"))));
+    assert!(all, "some accounts were not imported");
+    // Only parts in flight at the kill (at most --concurrency, 4) were sent twice.
+    // Each of the 40 parts reached the server once, some of those in flight
+    // at the kill twice; the summary counts the parts in flight (at most
+    // --concurrency, 4), sent again whether they had reached it or not.
+    let twice = m.server.request_count() - 40;
+    let said: usize = r
+        .stderr
+        .split(" in flight at the stop were sent again")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of resent parts in {}", r.stderr));
+    assert!(twice <= said && said <= 4, "{twice} sent twice, {said} said resent; {}", r.stderr);
+
+    // A journal of another job is refused and left alone.
+    std::fs::write(&input, accounts_jsonl(10, "other")).unwrap();
+    let before = std::fs::read(&journal).unwrap();
+    let r = run(tim()
+        .env("TIM_SDKAPPID", APPID.to_string())
+        .env("TIM_IDENTIFIER", ADMIN)
+        .env("TIM_SECRET_KEY", SECRET)
+        .args(args));
+    assert_exit(&r, 2);
+    assert!(r.stderr.contains("belongs to another job"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&journal).unwrap(), before);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -6,6 +6,7 @@
 
 pub mod fixtures;
 pub mod load;
+pub mod redis_server;
 #[cfg(feature = "strategies")]
 pub mod strategies;
 

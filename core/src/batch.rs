@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 
 use crate::client::Client;
-use crate::endpoint::{ApiErrorKind, ApiRequest, BatchMeta, Validate};
+use crate::endpoint::{ApiErrorKind, ApiRequest, BatchMeta};
 use crate::error::Error;
 
 /// A request of a batch endpoint whose list the client may split.

@@ -11,9 +11,10 @@ use std::pin::Pin;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::batch::{Batched, Failure};
 use crate::client::Client;
 use crate::endpoint::{
-    fmt_api_error, ApiErrorKind, ApiRequest, EndpointMeta, ErrorMeta, RateUnits, ValidationError,
+    fmt_api_error, ApiErrorKind, ApiRequest, BatchMeta, EndpointMeta, ErrorMeta, RateUnits, ValidationError,
 };
 use crate::error::Error;
 use crate::paginate::Paginated;
@@ -48,7 +49,36 @@ pub struct EndpointEntry {
     /// For list endpoints: lists every item from a JSON request body (see
     /// [`paginate`](Self::paginate)).
     pub paginate_json: Option<PaginateJson>,
+    /// For batch endpoints: sends the batched list in parts by path (`tim bulk`).
+    pub batch_json: Option<BatchJson>,
 }
+
+/// A batch endpoint's list, sent in parts by path (`tim bulk`).
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct BatchJson {
+    /// The list field and where results come back.
+    pub meta: &'static BatchMeta,
+    /// Checks `template` (the body without the list) with `item` as the
+    /// list's only item; returns the item's key, or the refusal (a path
+    /// under `FIELD[0]` blames the item, any other the template).
+    pub check: fn(&Value, &Value) -> Result<String, RequestError>,
+    /// Sends `template` with `items` as the list; per item in order, `None`
+    /// when done or why not.
+    pub send: for<'a> fn(&'a Client, &'a Value, Vec<Value>) -> BatchJsonCall<'a>,
+    /// Items per part for this client (its raised limits included).
+    pub part_size: fn(&Client) -> usize,
+}
+
+impl fmt::Debug for BatchJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchJson").field("meta", &self.meta).finish_non_exhaustive()
+    }
+}
+
+/// Future of [`BatchJson::send`].
+pub type BatchJsonCall<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Option<Failure>>, Error<DynApiError>>> + Send + 'a>>;
 
 /// Starts a listing by path: see [`EndpointEntry::paginate`].
 pub type PaginateJson = fn(&Client, &[u8], PageOptions) -> Result<JsonItems, RequestError>;
@@ -285,7 +315,22 @@ impl EndpointEntry {
             request_fields: &[],
             response_fields: &[],
             paginate_json: None,
+            batch_json: None,
         }
+    }
+
+    /// The entry of a batch endpoint, whose list can also be sent in parts by path.
+    pub const fn batched<R>(self) -> Self
+    where
+        R: Batched<Response: serde::Serialize> + DeserializeOwned,
+    {
+        let batch = BatchJson {
+            meta: R::BATCH,
+            check: batch_check::<R>,
+            send: batch_send::<R>,
+            part_size: |client| client.batch_part_size::<R>(),
+        };
+        Self { batch_json: Some(batch), ..self }
     }
 
     /// The entry of a list endpoint, which can also be listed by path.
@@ -567,6 +612,46 @@ where
         })
     });
     Ok(JsonItems { inner: Box::pin(stream) })
+}
+
+/// `template` with `items` as the batched list, read as `R` and checked.
+fn batch_request<R: Batched + DeserializeOwned>(
+    template: &Value,
+    items: Vec<Value>,
+) -> Result<R, RequestError> {
+    let mut body = template.clone();
+    match body.as_object_mut() {
+        Some(map) => {
+            map.insert(R::BATCH.field.to_owned(), Value::Array(items));
+        }
+        None => {
+            return Err(RequestError { path: String::new(), reason: "the body must be a JSON object".into() })
+        }
+    }
+    let req: R = serde_path_to_error::deserialize(body).map_err(|e| RequestError::from_serde(&e))?;
+    req.validate().map_err(RequestError::from)?;
+    Ok(req)
+}
+
+fn batch_check<R: Batched + DeserializeOwned>(
+    template: &Value,
+    item: &Value,
+) -> Result<String, RequestError> {
+    let mut req: R = batch_request(template, vec![item.clone()])?;
+    Ok(req.batch_items().first().map(R::item_key).unwrap_or_default())
+}
+
+fn batch_send<'a, R: Batched<Response: serde::Serialize> + DeserializeOwned>(
+    client: &'a Client,
+    template: &'a Value,
+    items: Vec<Value>,
+) -> BatchJsonCall<'a> {
+    Box::pin(async move {
+        let mut req: R = batch_request(template, items).map_err(|e| Error::InvalidRequest(e.into()))?;
+        let keys: Vec<String> = req.batch_items().iter().map(R::item_key).collect();
+        let reply = client.call(&req).await.map_err(|e| e.map_api(DynApiError::erase))?;
+        Ok(crate::batch::outcomes(&keys, R::item_results(&reply), R::BATCH.ok))
+    })
 }
 
 /// A stream from a poll function.

@@ -45,6 +45,8 @@ pub use endpoint::{
 pub use error::{ConfigError, Error, TransportError};
 pub use paginate::{Paginated, Paginator};
 pub use rate_limit::{LocalRateLimiter, RateLimiter};
+#[cfg(feature = "redis")]
+pub use rate_limit::{RedisLimiterError, RedisRateLimiter};
 pub use region::Region;
 pub use settings::{Setting, Settings};
 pub use transport::{HttpRequest, HttpResponse, HyperTransport, Transport};

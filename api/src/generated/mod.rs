@@ -526,7 +526,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .batched::<follow::follow_add::Request>(),
     #[cfg(feature = "follow")]
     ::tim_core::dynamic::EndpointEntry::of::<follow::follow_check::Request>()
         .described(
@@ -1268,7 +1269,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .batched::<group_open_http_svc::add_group_member::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::add_permission_group_member::Request,
@@ -1897,7 +1899,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                 ),
             ],
             &[],
-        ),
+        )
+        .batched::<group_open_http_svc::delete_group_member::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::delete_group_msg_by_sender::Request,
@@ -2103,7 +2106,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                 ),
             ],
             &[],
-        ),
+        )
+        .batched::<group_open_http_svc::forbid_send_msg::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::get_appid_group_list::Request,
@@ -4362,7 +4366,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .batched::<group_open_http_svc::import_group_member::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::import_group_msg::Request,
@@ -5141,7 +5146,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                 ),
             ],
             &[],
-        ),
+        )
+        .batched::<group_open_http_svc::send_group_system_notification::Request>(),
     #[cfg(feature = "group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         group_open_http_svc::set_group_attr::Request,
@@ -6560,7 +6566,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .batched::<im_open_login_svc::account_check::Request>(),
     #[cfg(feature = "im_open_login_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         im_open_login_svc::account_delete::Request,
@@ -6626,7 +6633,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .batched::<im_open_login_svc::account_delete::Request>(),
     #[cfg(feature = "im_open_login_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         im_open_login_svc::account_import::Request,
@@ -6745,7 +6753,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .batched::<im_open_login_svc::multiaccount_import::Request>(),
     #[cfg(feature = "million_group_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         million_group_open_http_svc::create_topic::Request,
@@ -7277,7 +7286,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     ],
                 ),
             ],
-        ),
+        )
+        .batched::<official_account_open_http_svc::add_subscriber::Request>(),
     #[cfg(feature = "official_account_open_http_svc")]
     ::tim_core::dynamic::EndpointEntry::of::<
         official_account_open_http_svc::create_official_account::Request,
@@ -9348,7 +9358,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .batched::<openim::batchsendmsg::Request>(),
     #[cfg(feature = "openim")]
     ::tim_core::dynamic::EndpointEntry::of::<openim::c2c_msg_read_receipt::Request>()
         .described(
@@ -10563,7 +10574,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .batched::<profile::portrait_get::Request>(),
     #[cfg(feature = "profile")]
     ::tim_core::dynamic::EndpointEntry::of::<profile::portrait_set::Request>()
         .described(
@@ -11443,7 +11455,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .batched::<sns::black_list_add::Request>(),
     #[cfg(feature = "sns")]
     ::tim_core::dynamic::EndpointEntry::of::<sns::black_list_check::Request>()
         .described(
@@ -11600,7 +11613,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .batched::<sns::black_list_delete::Request>(),
     #[cfg(feature = "sns")]
     ::tim_core::dynamic::EndpointEntry::of::<sns::black_list_get::Request>()
         .described(
@@ -11974,7 +11988,8 @@ pub static ENDPOINTS: &[::tim_core::dynamic::EndpointEntry] = &[
                     &[],
                 ),
             ],
-        ),
+        )
+        .batched::<sns::friend_delete::Request>(),
     #[cfg(feature = "sns")]
     ::tim_core::dynamic::EndpointEntry::of::<sns::friend_delete_all::Request>()
         .described(

@@ -143,8 +143,9 @@ pub fn render_with(set: &SpecSet, options: RenderOptions) -> Rendered {
         let (request, response) =
             (describe::fields(set, &ep.request, true), describe::fields(set, &ep.response, false));
         let paginated = ep.pagination.as_ref().map(|_| quote!(.paginated::<#s::#c::Request>()));
+        let batched = ep.batch.as_ref().map(|_| quote!(.batched::<#s::#c::Request>()));
         entries.push(quote! {
-            #cfg ::tim_core::dynamic::EndpointEntry::of::<#s::#c::Request>().described(#request, #response) #paginated
+            #cfg ::tim_core::dynamic::EndpointEntry::of::<#s::#c::Request>().described(#request, #response) #paginated #batched
         });
     }
     let gated = if options.service_features { services.keys().cloned().collect() } else { Vec::new() };

@@ -12,6 +12,9 @@
 //! keeping the sustained rate within 5% of the limit (a burst of 1,000 calls
 //! at 200/s completes at about 193/s; `cargo xtask bench` checks it).
 
+#[cfg(feature = "redis")]
+mod redis;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -23,6 +26,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::endpoint::RateLimit;
+
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisLimiterError, RedisRateLimiter};
 
 /// Future returned by [`RateLimiter::reserve`]: how long to wait.
 pub type Reservation<'a> = Pin<Box<dyn Future<Output = Duration> + Send + 'a>>;
