@@ -25,6 +25,10 @@ pub(crate) struct BulkArgs {
     /// Batch endpoint path, e.g. v4/openim/batchsendmsg (see `tim describe`:
     /// its list field and part size).
     path: String,
+    #[command(flatten)]
+    pub(crate) app: crate::credentials::AppFlags,
+    #[command(flatten)]
+    pub(crate) target: crate::credentials::TargetFlags,
     /// JSON Lines, one item of the endpoint's batched list per line: a
     /// UserID string for batchsendmsg's `To_Account`, an account object such
     /// as {"UserID":"u1"} for multiaccount_import's `AccountList`.

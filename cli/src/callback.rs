@@ -44,6 +44,8 @@ pub(crate) enum CallbackCommand {
 /// The callback token and how to use it.
 #[derive(Args)]
 pub(crate) struct TokenArgs {
+    #[command(flatten)]
+    app: crate::credentials::AppIdFlag,
     /// Callback token set in the console (not the secret key) [or
     /// TIM_CALLBACK_TOKEN]. Prefer the variable: a flag is visible to other
     /// users in process listings.
@@ -129,7 +131,7 @@ fn list(as_json: bool) -> Result<(), Failure> {
 
 /// The SDKAppID and verifier settings shared by `listen` and `send`.
 fn app_and_token(config: &Config, args: &TokenArgs) -> Result<(u64, Option<String>), Failure> {
-    let settings = config.settings();
+    let settings = config.with_appid(&args.app).settings();
     let sdkappid = settings
         .sdkappid()
         .map_err(crate::config_usage)?

@@ -7,6 +7,7 @@
 
 mod bulk;
 mod callback;
+mod credentials;
 mod describe;
 mod mock;
 
@@ -31,30 +32,23 @@ struct Cli {
     command: Command,
 }
 
-/// App credentials and where to send requests. Each flag falls back to its
-/// `TIM_*` variable, read by `tim_runtime::Settings` (the same reader as
-/// `Client::from_env`).
+/// App credentials and where to send requests, as given before the
+/// subcommand (unlisted; each subcommand lists the flags it uses, see
+/// `credentials`). Each flag falls back to its `TIM_*` variable, read by
+/// `tim_runtime::Settings` (the same reader as `Client::from_env`).
 ///
 /// Deliberately not `Debug`: it holds the secret key.
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct Config {
-    /// SDKAppID of the app [or TIM_SDKAPPID].
-    #[arg(long, global = true)]
+    #[arg(long, hide = true)]
     sdkappid: Option<String>,
-    /// Admin account (UserID) requests are made as [or TIM_IDENTIFIER].
-    #[arg(long, global = true)]
+    #[arg(long, hide = true)]
     identifier: Option<String>,
-    /// Secret key of the app, used to sign UserSigs [or TIM_SECRET_KEY]. Prefer
-    /// the variable: a flag is visible to other users in process listings.
-    #[arg(long, global = true)]
+    #[arg(long, hide = true)]
     secret_key: Option<String>,
-    /// Data-center region: china, singapore, seoul, tokyo, frankfurt, india,
-    /// silicon-valley, jakarta [or TIM_REGION].
-    #[arg(long, global = true)]
+    #[arg(long, hide = true)]
     region: Option<String>,
-    /// Explicit API base URL (https, or http for loopback); wins over --region
-    /// [or TIM_BASE_URL].
-    #[arg(long, global = true)]
+    #[arg(long, hide = true)]
     base_url: Option<String>,
 }
 
@@ -62,8 +56,9 @@ struct Config {
 enum Command {
     /// Call an endpoint with a JSON body and print the JSON reply.
     Call(CallArgs),
-    /// Send a batch endpoint's list of any length from a JSON Lines file:
-    /// split into parts, paced to the quota, resumable, with a report of
+    /// Send a list of any length to a batch endpoint, from a JSON Lines file.
+    ///
+    /// Split into parts, paced to the quota, resumable, with a report of
     /// failed items. Exit 0 when every item succeeded, 1 when some failed.
     Bulk(bulk::BulkArgs),
     /// Generate or verify UserSigs (needs only the SDKAppID and secret key).
@@ -99,6 +94,10 @@ enum Command {
 struct CallArgs {
     /// Endpoint path, e.g. v4/openim/admin_set_msg_read (leading `/` optional).
     path: String,
+    #[command(flatten)]
+    app: credentials::AppFlags,
+    #[command(flatten)]
+    target: credentials::TargetFlags,
     /// Request body: JSON text, `@file.json`, or `@-` for standard input.
     #[arg(long, short = 'd', default_value = "{}")]
     data: String,
@@ -148,6 +147,8 @@ enum UsersigCommand {
         /// Opaque user data to embed in the sig.
         #[arg(long)]
         userbuf: Option<String>,
+        #[command(flatten)]
+        key: credentials::KeyFlags,
     },
     /// Check a UserSig; exit 0 only if it is valid for the user, app and key and not expired.
     Verify {
@@ -156,6 +157,8 @@ enum UsersigCommand {
         user: String,
         /// The UserSig, or `-` to read it from standard input.
         sig: String,
+        #[command(flatten)]
+        key: credentials::KeyFlags,
     },
 }
 
@@ -180,13 +183,23 @@ fn failed(msg: impl Into<String>) -> Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Call(args) => call(&cli.config, args),
-        Command::Bulk(args) => bulk::bulk(&cli.config, args),
-        Command::Usersig(cmd) => usersig(&cli.config, cmd),
+        Command::Call(args) => call(&cli.config.with_app(&args.app).with_target(&args.target), args),
+        Command::Bulk(args) => {
+            let config = cli.config.with_app(&args.app).with_target(&args.target);
+            bulk::bulk(&config, args)
+        }
+        Command::Usersig(cmd) => {
+            let config = match &cmd {
+                UsersigCommand::Gen { key, .. } | UsersigCommand::Verify { key, .. } => {
+                    cli.config.with_key(key)
+                }
+            };
+            usersig(&config, cmd)
+        }
         Command::Endpoints { query, json } => endpoints(&query, json),
         Command::Describe { path, json } => describe_endpoint(&path, json),
         Command::Callback(cmd) => callback::run(&cli.config, cmd),
-        Command::Mock(args) => mock::run(&cli.config, args),
+        Command::Mock(args) => mock::run(&cli.config.with_app(&args.app), args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -500,7 +513,7 @@ fn call_failure(entry: &EndpointEntry, args: &CallArgs, e: Error<DynApiError>) -
 fn usersig(config: &Config, cmd: UsersigCommand) -> Result<(), Failure> {
     let key = config.key()?;
     match cmd {
-        UsersigCommand::Gen { user, expire, userbuf } => {
+        UsersigCommand::Gen { user, expire, userbuf, .. } => {
             if user.is_empty() {
                 return Err(usage("--user must not be empty"));
             }
@@ -511,7 +524,7 @@ fn usersig(config: &Config, cmd: UsersigCommand) -> Result<(), Failure> {
             };
             print_out(&format!("{sig}\n"))
         }
-        UsersigCommand::Verify { user, sig } => {
+        UsersigCommand::Verify { user, sig, .. } => {
             let sig = if sig == "-" {
                 let mut buf = String::new();
                 std::io::stdin()

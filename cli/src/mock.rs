@@ -34,6 +34,10 @@ const LOG_QUEUE: usize = 4096;
 #[derive(Args)]
 #[command(after_long_help = stateful_help())]
 pub(crate) struct MockArgs {
+    /// The app the emulator serves: requests must be signed for it (each
+    /// has a built-in default).
+    #[command(flatten)]
+    pub(crate) app: crate::credentials::AppFlags,
     /// Address to listen on. On a loopback address (the default) the control
     /// API under /__tim/ needs no credentials; on any other it needs the
     /// admin's UserSig query parameters, as REST calls do.

@@ -732,3 +732,44 @@ fn bulk_resumes_from_its_journal_after_kill_9() {
     assert_eq!(std::fs::read(&journal).unwrap(), before);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn each_subcommand_lists_only_the_settings_it_uses() {
+    let help = |args: &[&str]| {
+        let r = run(tim().args(args));
+        assert_exit(&r, 0);
+        r.stdout
+    };
+    for args in
+        [&["--help"][..], &["describe", "--help"], &["endpoints", "--help"], &["callback", "list", "--help"]]
+    {
+        let h = help(args);
+        assert!(!h.contains("--secret-key") && !h.contains("--base-url"), "{args:?}:\n{h}");
+    }
+    for args in [&["call", "--help"][..], &["bulk", "--help"]] {
+        let h = help(args);
+        for flag in ["--sdkappid", "--identifier", "--secret-key", "--region", "--base-url"] {
+            assert!(h.contains(flag), "{args:?} lacks {flag}:\n{h}");
+        }
+    }
+    let h = help(&["usersig", "gen", "--help"]);
+    assert!(h.contains("--secret-key") && h.contains("--sdkappid"), "{h}");
+    assert!(!h.contains("--base-url") && !h.contains("--identifier"), "{h}");
+    let h = help(&["callback", "listen", "--help"]);
+    assert!(h.contains("--sdkappid") && !h.contains("--secret-key"), "{h}");
+    let h = help(&["mock", "--help"]);
+    assert!(h.contains("--secret-key") && !h.contains("--base-url"), "{h}");
+
+    // Flags after the subcommand, and before it as older scripts write them.
+    let m = mock();
+    let base = m.server.base_url();
+    let body = r#"{"Report_Account":"a","Peer_Account":"b"}"#;
+    let after = run(tim()
+        .args(["call", "openim/admin_set_msg_read", "--base-url", &base, "--sdkappid", &APPID.to_string()])
+        .args(["--identifier", ADMIN, "--secret-key", SECRET, "-d", body]));
+    assert_exit(&after, 0);
+    let before = run(tim()
+        .args(["--base-url", &base, "--sdkappid", &APPID.to_string(), "--identifier", ADMIN])
+        .args(["--secret-key", SECRET, "call", "openim/admin_set_msg_read", "-d", body]));
+    assert_exit(&before, 0);
+}

@@ -18,7 +18,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 /// One row of the summary.
-struct Row(Vec<String>);
+pub(crate) struct Row(pub(crate) Vec<String>);
 
 /// Runs `cmd`, echoing its output to stderr, and collects its `@@bench` lines.
 fn run_collect(cmd: &mut Command, rows: &mut Vec<Row>) -> bool {
@@ -40,7 +40,7 @@ fn run_collect(cmd: &mut Command, rows: &mut Vec<Row>) -> bool {
     child.wait().is_ok_and(|s| s.success())
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
@@ -78,7 +78,7 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-fn finish(root: &Path, rows: &[Row], command: &str, all_ran: bool) -> ExitCode {
+pub(crate) fn finish(root: &Path, rows: &[Row], command: &str, all_ran: bool) -> ExitCode {
     let mut text = format!("Command: `{command}`\n\n{}", table(rows));
     let missed = rows.iter().filter(|r| r.0.get(6).is_some_and(|v| v == "MISS")).count();
     text.push_str(&format!(

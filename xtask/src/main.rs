@@ -1,10 +1,11 @@
 //! Maintainer tasks. `cargo xtask codegen [--check]` regenerates (or checks)
 //! the checked-in API (`tim-api`, the region enum of `tim-core`) from `specs/`; `cargo xtask fixtures`
 //! adds conformance fixtures for spec samples and documented error codes;
-//! `cargo xtask bench [--compile]` runs the benchmarks (see `bench.rs`).
+//! `cargo xtask bench [--compile | quota]` runs the benchmarks (see `bench.rs`, `quota.rs`).
 
 mod bench;
 mod fixtures;
+mod quota;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,9 +65,10 @@ fn main() -> ExitCode {
         ["fixtures"] => fixtures::write_missing(&root()),
         ["bench"] => bench::run(&root()),
         ["bench", "--compile"] => bench::compile(&root()),
+        ["bench", "quota"] => quota::run(&root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask codegen [--check] | cargo xtask fixtures | cargo xtask bench [--compile]"
+                "usage: cargo xtask codegen [--check] | cargo xtask fixtures | cargo xtask bench [--compile | quota]"
             );
             ExitCode::FAILURE
         }
