@@ -7,7 +7,8 @@ use proc_macro2::{Ident, Span};
 use crate::model::ErrorRole;
 
 /// Names a generated endpoint module reserves for itself.
-pub const RESERVED_TYPE_NAMES: &[&str] = &["Request", "Response", "Error", "META", "ERRORS"];
+pub const RESERVED_TYPE_NAMES: &[&str] =
+    &["Request", "Response", "Error", "Required", "PageItem", "META", "ERRORS", "PAGINATION", "BATCH"];
 
 /// Protocol roles an error code may play: the name written in specs
 /// (`role:` in an error table) and the role it stands for.

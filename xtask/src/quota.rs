@@ -99,9 +99,7 @@ impl Mock {
         let codes = [60007, 60011, 60018, 60019, 90057, 10023];
         Ok(log
             .as_array()
-            .map(|a| {
-                a.iter().filter(|e| e["ErrorCode"].as_i64().is_some_and(|c| codes.contains(&c))).count()
-            })
+            .map(|a| a.iter().filter(|e| e["ErrorCode"].as_i64().is_some_and(|c| codes.contains(&c))).count())
             .unwrap_or(0))
     }
 

@@ -23,6 +23,7 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
     let mut req =
         TypeCx { set, wire: Wire::REQUEST, gate, types_path: types_path.clone(), items: Vec::new() };
     req.struct_def("Request", &format!("Request body of `{}`: {}", s.path, s.title), &s.request);
+    let required = required_by_name(&req, &s.request);
     let mut resp = TypeCx { set, wire: Wire::RESPONSE, gate, types_path, items: Vec::new() };
     resp.struct_def(
         "Response",
@@ -118,6 +119,8 @@ pub(crate) fn module(set: &SpecSet, s: &Endpoint, gate: Gate) -> TokenStream {
 
         #(#req_items)*
 
+        #required
+
         impl ::tim_core::ApiRequest for Request {
             type Response = Response;
             type Error = Error;
@@ -183,6 +186,47 @@ fn rate_units(s: &Endpoint) -> Option<TokenStream> {
             let cost = #cost;
             let key = #key;
             ::tim_core::RateUnits::new(cost, key)
+        }
+    })
+}
+
+/// For a request with several required fields: `Required`, those fields by
+/// name, and `Request::from(Required { .. })`, so a call site names each one
+/// and the compiler refuses a literal that leaves one out (`Request::new`
+/// takes them by position).
+fn required_by_name(cx: &TypeCx<'_>, fields: &[crate::model::Field]) -> Option<TokenStream> {
+    let required: Vec<_> = fields.iter().filter(|f| f.required).collect();
+    if required.len() < 2 {
+        return None;
+    }
+    // The fields' own types were emitted with the request; only their names are needed here.
+    let mut scratch = TypeCx {
+        set: cx.set,
+        wire: cx.wire,
+        gate: cx.gate,
+        types_path: cx.types_path.clone(),
+        items: Vec::new(),
+    };
+    let defs = required.iter().map(|f| {
+        let (id, ty) = (crate::names::ident(&f.rust), scratch.value_type(&f.ty));
+        let doc = docs::attrs(&docs::field(f));
+        quote!(#doc pub #id: #ty)
+    });
+    let args = required.iter().map(|f| {
+        let id = crate::names::ident(&f.rust);
+        quote!(r.#id)
+    });
+    Some(quote! {
+        /// The required fields of [`Request`], by name:
+        /// `Request::from(Required { .. })` does not compile while one is
+        /// missing. Optional fields are set with `Request`'s setters after.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Required { #(#defs,)* }
+
+        impl ::std::convert::From<Required> for Request {
+            fn from(r: Required) -> Self {
+                Self::new(#(#args),*)
+            }
         }
     })
 }

@@ -209,6 +209,33 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID whose list is fetched.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// Which list to fetch.
+    ///
+    /// Wire name: `FollowType` (required).
+    pub follow_type: FollowListType,
+    /// Where the page starts: empty for the first page, then the previous reply's `NextCursor`.
+    ///
+    /// Wire name: `StartCursor` (required).
+    pub start_cursor: ::std::string::String,
+    /// Entries wanted per page (100 by default, at most 1000).
+    ///
+    /// Wire name: `WantNum` (required). Constraints: at most 1000.
+    pub want_num: u32,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.follow_type, r.start_cursor, r.want_num)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -245,6 +245,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the AVChatRoom group.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// Whether to appoint or dismiss the listed accounts.
+    ///
+    /// Wire name: `CommandType` (required).
+    pub command_type: AdminCommand,
+    /// UserIDs to appoint or dismiss; a group has at most 5 administrators.
+    ///
+    /// Wire name: `Admin_Account` (required).
+    pub admin_account: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.command_type, r.admin_account)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

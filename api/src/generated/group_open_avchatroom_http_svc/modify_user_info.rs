@@ -303,6 +303,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the AVChatRoom group.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// Whether to set or remove the marks.
+    ///
+    /// Wire name: `CommandType` (required).
+    pub command_type: MarkCommand,
+    /// Members and their marks (at most 500 members).
+    ///
+    /// Wire name: `MemberList` (required). Constraints: length at most 500.
+    pub member_list: ::std::vec::Vec<MemberMarks>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.command_type, r.member_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -206,6 +206,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the community.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// ID of the permission group.
+    ///
+    /// Wire name: `PermissionGroupId` (required).
+    pub permission_group_id: ::std::string::String,
+    /// The topics and their permission bits (at most 50 per call).
+    ///
+    /// Wire name: `TopicPermissionList` (required). Constraints: length at most 50.
+    pub topic_permission_list: ::std::vec::Vec<TopicPermission>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.permission_group_id, r.topic_permission_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -498,6 +498,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// Type of the group.
+    ///
+    /// Wire name: `Type` (required).
+    pub r#type: super::super::types::GroupType,
+    /// Group name (UTF-8; at most 30 bytes).
+    ///
+    /// Wire name: `Name` (required). Constraints: length at most 30.
+    pub name: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.r#type, r.name)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

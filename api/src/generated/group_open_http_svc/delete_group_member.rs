@@ -177,6 +177,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the group.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// UserIDs of the members to remove (at most 100).
+    ///
+    /// Wire name: `MemberToDel_Account` (required). Constraints: length at most 100.
+    pub member_to_del_account: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.member_to_del_account)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -175,6 +175,31 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the group.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// UserIDs of the members to mute or unmute (at most 500).
+    ///
+    /// Wire name: `Members_Account` (required). Constraints: length at most 500.
+    pub members_account: ::std::vec::Vec<::std::string::String>,
+    /// Mute duration in seconds; 0 unmutes, 4294967295 mutes for good.
+    ///
+    /// Wire name: `MuteTime` (required). Also read under its older name `ShutUpTime`; sent under the current one.
+    ///
+    /// Note: Called `ShutUpTime` until the 2022-07 documentation; Tencent's own tencentcloud-im-sdk-java (2022-07) and dobyte/tencent-im still send it.
+    pub mute_time: u32,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.members_account, r.mute_time)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

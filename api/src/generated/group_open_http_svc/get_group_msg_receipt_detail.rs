@@ -259,6 +259,33 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the group the message belongs to.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// Which members to list.
+    ///
+    /// Wire name: `Filter` (required).
+    pub filter: Filter,
+    /// Where to continue; the empty string for the first page, then the `Cursor` of the previous response.
+    ///
+    /// Wire name: `Cursor` (required).
+    pub cursor: ::std::string::String,
+    /// Largest number of members to return in this page.
+    ///
+    /// Wire name: `Count` (required). Constraints: at most 200.
+    pub count: u32,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.filter, r.cursor, r.count)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -162,6 +162,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the group the messages belong to.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// UserID of the member who read the messages and sends the receipts.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// The messages to send receipts for (at most 50).
+    ///
+    /// Wire name: `MsgSeqList` (required). Constraints: length at most 50.
+    pub msg_seq_list: ::std::vec::Vec<MsgSeqItem>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.from_account, r.msg_seq_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

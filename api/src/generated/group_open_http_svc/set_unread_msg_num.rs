@@ -139,6 +139,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the group.
+    ///
+    /// Wire name: `GroupId` (required).
+    pub group_id: ::std::string::String,
+    /// UserID of the member whose count is set.
+    ///
+    /// Wire name: `Member_Account` (required).
+    pub member_account: ::std::string::String,
+    /// The member's new unread message count.
+    ///
+    /// Wire name: `UnreadMsgNum` (required).
+    pub unread_msg_num: u32,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.group_id, r.member_account, r.unread_msg_num)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

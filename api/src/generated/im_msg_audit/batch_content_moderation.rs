@@ -313,6 +313,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// Moderation scene: `C2C`, `Group`, `UserInfo`, `GroupInfo`, `GroupMemberInfo`, `RelationChain`, or the ID of a custom moderation configuration.
+    ///
+    /// Wire name: `AuditName` (required).
+    pub audit_name: ::std::string::String,
+    /// The items to judge (at most 10).
+    ///
+    /// Wire name: `Contents` (required). Constraints: length at most 10.
+    pub contents: ::std::vec::Vec<ContentItem>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.audit_name, r.contents)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -240,6 +240,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// Moderation scene: `C2C` (one-to-one messages), `Group` (group messages), `UserInfo`, `GroupInfo`, `GroupMemberInfo`, `RelationChain`, or the ID of a custom moderation configuration made in the console.
+    ///
+    /// Wire name: `AuditName` (required).
+    pub audit_name: ::std::string::String,
+    /// Kind of content submitted.
+    ///
+    /// Wire name: `ContentType` (required).
+    pub content_type: ContentType,
+    /// The text itself, or the URL of the file for other kinds (images at most 5 MB).
+    ///
+    /// Wire name: `Content` (required). Constraints: length at most 8192.
+    pub content: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.audit_name, r.content_type, r.content)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

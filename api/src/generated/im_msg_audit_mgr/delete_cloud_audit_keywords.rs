@@ -120,6 +120,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// SDKAppID of the app.
+    ///
+    /// Wire name: `SdkAppId` (required).
+    pub sdk_app_id: u64,
+    /// ID of the keyword library to delete from.
+    ///
+    /// Wire name: `LibID` (required).
+    pub lib_id: ::std::string::String,
+    /// The keywords to delete (at most 10).
+    ///
+    /// Wire name: `Keywords` (required). Constraints: length at most 10.
+    pub keywords: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.sdk_app_id, r.lib_id, r.keywords)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -111,6 +111,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// SDKAppID of the app.
+    ///
+    /// Wire name: `SdkAppId` (required).
+    pub sdk_app_id: u64,
+    /// Index of the first library to return.
+    ///
+    /// Wire name: `Offset` (required).
+    pub offset: u64,
+    /// Most libraries to return (at most 100).
+    ///
+    /// Wire name: `Limit` (required). Constraints: at most 100.
+    pub limit: u32,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.sdk_app_id, r.offset, r.limit)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -155,6 +155,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the account to subscribe to (the `OfficialAccountUserID` returned at creation).
+    ///
+    /// Wire name: `Official_Account` (required).
+    pub official_account: ::std::string::String,
+    /// The users to subscribe (at most 100 per call).
+    ///
+    /// Wire name: `SubscriberList` (required). Constraints: length at most 100.
+    pub subscriber_list: ::std::vec::Vec<SubscriberToAdd>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.official_account, r.subscriber_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

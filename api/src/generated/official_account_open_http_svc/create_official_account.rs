@@ -265,6 +265,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the owner of the new account; must be an imported account.
+    ///
+    /// Wire name: `Owner_Account` (required).
+    pub owner_account: ::std::string::String,
+    /// Display name (UTF-8; a Chinese character takes 3 bytes).
+    ///
+    /// Wire name: `Name` (required). Constraints: length at most 150.
+    pub name: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.owner_account, r.name)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

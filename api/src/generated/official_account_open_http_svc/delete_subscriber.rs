@@ -115,6 +115,27 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the account (the `OfficialAccountUserID` returned at creation).
+    ///
+    /// Wire name: `Official_Account` (required).
+    pub official_account: ::std::string::String,
+    /// UserIDs of the subscribers to remove.
+    ///
+    /// Wire name: `SubscriberToDel_Account` (required).
+    ///
+    /// Note: From the sample and the Java SDK; the field table lists add_subscriber's fields instead.
+    pub subscriber_to_del_account: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.official_account, r.subscriber_to_del_account)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

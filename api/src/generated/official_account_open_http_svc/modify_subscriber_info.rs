@@ -116,6 +116,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the account (the `OfficialAccountUserID` returned at creation).
+    ///
+    /// Wire name: `Official_Account` (required).
+    pub official_account: ::std::string::String,
+    /// UserID of the subscriber to change.
+    ///
+    /// Wire name: `Subscriber_Account` (required).
+    pub subscriber_account: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.official_account, r.subscriber_account)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -150,6 +150,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the account whose messages are recalled.
+    ///
+    /// Wire name: `Official_Account` (required).
+    pub official_account: ::std::string::String,
+    /// Keys of the messages to recall (at most 10).
+    ///
+    /// Wire name: `MsgKeyList` (required). Constraints: length at most 10.
+    pub msg_key_list: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.official_account, r.msg_key_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

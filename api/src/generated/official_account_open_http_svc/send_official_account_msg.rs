@@ -274,6 +274,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// ID of the sending account (the `OfficialAccountUserID` returned at creation).
+    ///
+    /// Wire name: `Official_Account` (required).
+    pub official_account: ::std::string::String,
+    /// Random number; a message with the same content and number within 5 minutes is dropped as a duplicate.
+    ///
+    /// Wire name: `Random` (required).
+    pub random: u32,
+    /// Body of the message.
+    ///
+    /// Wire name: `MsgBody` (required).
+    pub msg_body: super::super::types::MsgBody,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.official_account, r.random, r.msg_body)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

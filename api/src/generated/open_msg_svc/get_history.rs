@@ -195,6 +195,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// Which messages to export.
+    ///
+    /// Wire name: `ChatType` (required).
+    pub chat_type: ChatType,
+    /// The hour to export, as YYYYMMDDHH (e.g. "2015120121" for 21:00-21:59 on 1 December 2015).
+    ///
+    /// Wire name: `MsgTime` (required). Constraints: length at least 10, length at most 10.
+    pub msg_time: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.chat_type, r.msg_time)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

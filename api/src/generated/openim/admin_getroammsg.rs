@@ -136,6 +136,41 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the participant whose view of the conversation is queried.
+    ///
+    /// Wire name: `Operator_Account` (required). Also read under its older name `From_Account`; sent under the current one.
+    ///
+    /// Note: Called `From_Account` until the 2022-06 documentation; tencentcloud-im-sdk-java and dobyte/tencent-im still send it.
+    pub operator_account: ::std::string::String,
+    /// UserID of the other participant.
+    ///
+    /// Wire name: `Peer_Account` (required). Also read under its older name `To_Account`; sent under the current one.
+    ///
+    /// Note: Called `To_Account` until the 2022-06 documentation; tencentcloud-im-sdk-java and dobyte/tencent-im still send it.
+    pub peer_account: ::std::string::String,
+    /// Largest number of messages to return.
+    ///
+    /// Wire name: `MaxCnt` (required).
+    pub max_cnt: u32,
+    /// Start of the time range, in Unix seconds.
+    ///
+    /// Wire name: `MinTime` (required).
+    pub min_time: u64,
+    /// End of the time range, in Unix seconds; when continuing, the previous `LastMsgTime`.
+    ///
+    /// Wire name: `MaxTime` (required).
+    pub max_time: u64,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.operator_account, r.peer_account, r.max_cnt, r.min_time, r.max_time)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

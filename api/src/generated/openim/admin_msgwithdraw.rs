@@ -101,6 +101,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the message's sender.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// UserID of the message's recipient.
+    ///
+    /// Wire name: `To_Account` (required).
+    pub to_account: ::std::string::String,
+    /// Unique key of the message to recall.
+    ///
+    /// Wire name: `MsgKey` (required).
+    pub msg_key: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.to_account, r.msg_key)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -111,6 +111,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the participant whose messages become read.
+    ///
+    /// Wire name: `Report_Account` (required).
+    pub report_account: ::std::string::String,
+    /// UserID of the other participant of the conversation.
+    ///
+    /// Wire name: `Peer_Account` (required).
+    pub peer_account: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.report_account, r.peer_account)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

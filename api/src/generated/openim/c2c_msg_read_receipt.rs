@@ -174,6 +174,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the user who read the messages and sends the receipts.
+    ///
+    /// Wire name: `Operator_Account` (required).
+    pub operator_account: ::std::string::String,
+    /// UserID of the other participant of the conversation.
+    ///
+    /// Wire name: `Peer_Account` (required).
+    pub peer_account: ::std::string::String,
+    /// The messages to send receipts for.
+    ///
+    /// Wire name: `C2CMsgInfo` (required).
+    pub c2c_msg_info: ::std::vec::Vec<C2cMsgInfo>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.operator_account, r.peer_account, r.c2c_msg_info)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -121,6 +121,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID on whose behalf the messages are deleted; must be the sender or recipient of each.
+    ///
+    /// Wire name: `Operator_Account` (required).
+    pub operator_account: ::std::string::String,
+    /// UserID of the other participant of the conversation.
+    ///
+    /// Wire name: `Peer_Account` (required).
+    pub peer_account: ::std::string::String,
+    /// Keys (`MsgKey`) of the messages to delete.
+    ///
+    /// Wire name: `MsgKeyList` (required).
+    pub msg_key_list: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.operator_account, r.peer_account, r.msg_key_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -206,6 +206,48 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// Whether the message is imported as history or as a new message.
+    ///
+    /// Wire name: `SyncFromOldSystem` (required).
+    pub sync_from_old_system: super::super::types::SyncFromOldSystem,
+    /// UserID of the sender.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// UserID of the recipient.
+    ///
+    /// Wire name: `To_Account` (required).
+    pub to_account: ::std::string::String,
+    /// Random number used to deduplicate messages.
+    ///
+    /// Wire name: `MsgRandom` (required).
+    pub msg_random: u32,
+    /// Time the message was sent (Unix seconds); also used to deduplicate.
+    ///
+    /// Wire name: `MsgTimeStamp` (required).
+    pub msg_time_stamp: u64,
+    /// Body of the message.
+    ///
+    /// Wire name: `MsgBody` (required).
+    pub msg_body: super::super::types::MsgBody,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(
+            r.sync_from_old_system,
+            r.from_account,
+            r.to_account,
+            r.msg_random,
+            r.msg_time_stamp,
+            r.msg_body,
+        )
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

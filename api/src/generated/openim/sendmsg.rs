@@ -360,6 +360,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the recipient.
+    ///
+    /// Wire name: `To_Account` (required).
+    pub to_account: ::std::string::String,
+    /// Random number used to deduplicate messages within a second.
+    ///
+    /// Wire name: `MsgRandom` (required).
+    pub msg_random: u32,
+    /// Body of the message.
+    ///
+    /// Wire name: `MsgBody` (required).
+    pub msg_body: super::super::types::MsgBody,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.to_account, r.msg_random, r.msg_body)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

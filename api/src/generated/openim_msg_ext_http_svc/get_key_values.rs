@@ -123,6 +123,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the message's recipient.
+    ///
+    /// Wire name: `To_Account` (required).
+    pub to_account: ::std::string::String,
+    /// Unique key of the message.
+    ///
+    /// Wire name: `MsgKey` (required).
+    pub msg_key: ::std::string::String,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.to_account, r.msg_key)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -116,6 +116,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserIDs whose profiles are read (no more than 100 per call).
+    ///
+    /// Wire name: `To_Account` (required). Constraints: length at most 100.
+    pub to_account: ::std::vec::Vec<::std::string::String>,
+    /// Tags of the standard (`Tag_Profile_IM_*`) or custom (`Tag_Profile_Custom_*`) fields to read.
+    ///
+    /// Wire name: `TagList` (required).
+    pub tag_list: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.to_account, r.tag_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

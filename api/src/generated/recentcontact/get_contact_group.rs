@@ -108,6 +108,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the user whose data is pulled.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// Where the page starts; 0 first, then the previous `NextStartIndex`.
+    ///
+    /// Wire name: `StartIndex` (required).
+    pub start_index: u32,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.start_index)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

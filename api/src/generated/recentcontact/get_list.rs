@@ -134,6 +134,49 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the user whose conversations are listed.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// Time cursor for ordinary conversations; 0 for the first page.
+    ///
+    /// Wire name: `TimeStamp` (required).
+    pub time_stamp: u64,
+    /// Index cursor for ordinary conversations; 0 for the first page.
+    ///
+    /// Wire name: `StartIndex` (required).
+    pub start_index: u32,
+    /// Time cursor for pinned conversations; 0 for the first page.
+    ///
+    /// Wire name: `TopTimeStamp` (required).
+    pub top_time_stamp: u64,
+    /// Index cursor for pinned conversations; 0 for the first page.
+    ///
+    /// Wire name: `TopStartIndex` (required).
+    pub top_start_index: u32,
+    /// Bit flags. Bit 0: handle pinned conversations; bit 1: include
+    /// conversations without messages; bit 2: page pinned conversations.
+    ///
+    /// Wire name: `AssistFlags` (required).
+    pub assist_flags: u32,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(
+            r.from_account,
+            r.time_stamp,
+            r.start_index,
+            r.top_time_stamp,
+            r.top_start_index,
+            r.assist_flags,
+        )
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

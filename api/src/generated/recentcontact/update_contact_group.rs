@@ -383,6 +383,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID of the user who owns the conversation group.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// Kind of update; 1 (change a conversation group) is the only value.
+    ///
+    /// Wire name: `UpdateType` (required).
+    pub update_type: u32,
+    /// What to change.
+    ///
+    /// Wire name: `UpdateGroup` (required).
+    pub update_group: UpdateGroup,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.update_type, r.update_group)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

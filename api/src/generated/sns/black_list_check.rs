@@ -194,6 +194,29 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID whose blocklist relations are checked.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// UserIDs to check (at most 1000).
+    ///
+    /// Wire name: `To_Account` (required). Constraints: length at most 1000.
+    pub to_account: ::std::vec::Vec<::std::string::String>,
+    /// Whether to check one direction or both.
+    ///
+    /// Wire name: `CheckType` (required).
+    pub check_type: BlackCheckType,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.to_account, r.check_type)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

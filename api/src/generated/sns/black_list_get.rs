@@ -111,6 +111,33 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID whose blocklist is read.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// Where the page starts; 0 first, then the `StartIndex` returned by the previous call.
+    ///
+    /// Wire name: `StartIndex` (required).
+    pub start_index: u64,
+    /// Largest number of blocked users per page.
+    ///
+    /// Wire name: `MaxLimited` (required).
+    pub max_limited: u32,
+    /// Blocklist version returned by the previous call; server-side callers pass 0.
+    ///
+    /// Wire name: `LastSequence` (required).
+    pub last_sequence: u64,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.start_index, r.max_limited, r.last_sequence)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

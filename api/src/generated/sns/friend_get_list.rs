@@ -128,6 +128,31 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID whose friends are read.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// UserIDs of the friends to read (no more than 100 recommended).
+    ///
+    /// Wire name: `To_Account` (required). Constraints: length at most 100.
+    ///
+    /// Note: The page recommends at most 100 rather than enforcing it; the limit is kept as a client-side check.
+    pub to_account: ::std::vec::Vec<::std::string::String>,
+    /// Profile tags (`Tag_Profile_*`) and friend tags (`Tag_SNS_*`) to return.
+    ///
+    /// Wire name: `TagList` (required).
+    pub tag_list: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.to_account, r.tag_list)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

@@ -94,6 +94,25 @@ impl ::tim_core::Validate for Request {
         ::std::result::Result::Ok(())
     }
 }
+/// The required fields of [`Request`], by name:
+/// `Request::from(Required { .. })` does not compile while one is
+/// missing. Optional fields are set with `Request`'s setters after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Required {
+    /// UserID whose lists are deleted.
+    ///
+    /// Wire name: `From_Account` (required).
+    pub from_account: ::std::string::String,
+    /// Names of the lists to delete.
+    ///
+    /// Wire name: `GroupName` (required).
+    pub group_name: ::std::vec::Vec<::std::string::String>,
+}
+impl ::std::convert::From<Required> for Request {
+    fn from(r: Required) -> Self {
+        Self::new(r.from_account, r.group_name)
+    }
+}
 impl ::tim_core::ApiRequest for Request {
     type Response = Response;
     type Error = Error;

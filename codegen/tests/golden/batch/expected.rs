@@ -432,6 +432,25 @@ pub mod demo {
                 ::std::result::Result::Ok(())
             }
         }
+        /// The required fields of [`Request`], by name:
+        /// `Request::from(Required { .. })` does not compile while one is
+        /// missing. Optional fields are set with `Request`'s setters after.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Required {
+            /// The `To_Account` field.
+            ///
+            /// Wire name: `To_Account` (required). Constraints: length at most 500.
+            pub to_account: ::std::vec::Vec<::std::string::String>,
+            /// The `Text` field.
+            ///
+            /// Wire name: `Text` (required).
+            pub text: ::std::string::String,
+        }
+        impl ::std::convert::From<Required> for Request {
+            fn from(r: Required) -> Self {
+                Self::new(r.to_account, r.text)
+            }
+        }
         impl ::tim_core::ApiRequest for Request {
             type Response = Response;
             type Error = Error;

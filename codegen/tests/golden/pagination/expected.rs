@@ -115,6 +115,25 @@ pub mod demo {
                 ::std::result::Result::Ok(())
             }
         }
+        /// The required fields of [`Request`], by name:
+        /// `Request::from(Required { .. })` does not compile while one is
+        /// missing. Optional fields are set with `Request`'s setters after.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Required {
+            /// The `GroupId` field.
+            ///
+            /// Wire name: `GroupId` (required).
+            pub group_id: ::std::string::String,
+            /// The `ReqMsgNumber` field.
+            ///
+            /// Wire name: `ReqMsgNumber` (required). Constraints: at most 20.
+            pub req_msg_number: u32,
+        }
+        impl ::std::convert::From<Required> for Request {
+            fn from(r: Required) -> Self {
+                Self::new(r.group_id, r.req_msg_number)
+            }
+        }
         impl ::tim_core::ApiRequest for Request {
             type Response = Response;
             type Error = Error;
@@ -368,6 +387,25 @@ pub mod demo {
                     )?;
                 }
                 ::std::result::Result::Ok(())
+            }
+        }
+        /// The required fields of [`Request`], by name:
+        /// `Request::from(Required { .. })` does not compile while one is
+        /// missing. Optional fields are set with `Request`'s setters after.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Required {
+            /// The `GroupId` field.
+            ///
+            /// Wire name: `GroupId` (required).
+            pub group_id: ::std::string::String,
+            /// The `Offset` field.
+            ///
+            /// Wire name: `Offset` (required).
+            pub offset: u64,
+        }
+        impl ::std::convert::From<Required> for Request {
+            fn from(r: Required) -> Self {
+                Self::new(r.group_id, r.offset)
             }
         }
         impl ::tim_core::ApiRequest for Request {

@@ -264,6 +264,25 @@ pub mod group {
                 ::std::result::Result::Ok(())
             }
         }
+        /// The required fields of [`Request`], by name:
+        /// `Request::from(Required { .. })` does not compile while one is
+        /// missing. Optional fields are set with `Request`'s setters after.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Required {
+            /// The `GroupId` field.
+            ///
+            /// Wire name: `GroupId` (required).
+            pub group_id: ::std::string::String,
+            /// The `Members` field.
+            ///
+            /// Wire name: `Members` (required).
+            pub members: ::std::vec::Vec<super::super::types::Member>,
+        }
+        impl ::std::convert::From<Required> for Request {
+            fn from(r: Required) -> Self {
+                Self::new(r.group_id, r.members)
+            }
+        }
         impl ::tim_core::ApiRequest for Request {
             type Response = Response;
             type Error = Error;
