@@ -11,8 +11,10 @@ pub mod error;
 mod load;
 pub mod model;
 pub mod names;
+pub mod openapi;
 pub mod output;
 mod render;
+pub mod scaffold;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod synthetic;

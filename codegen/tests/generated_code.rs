@@ -151,3 +151,56 @@ fn spec_schemas_are_fresh_and_named_by_every_spec() {
     }
     assert!(checked > 200, "only {checked} spec files");
 }
+
+/// `specs/openapi.json` is what the specs say now.
+#[test]
+fn openapi_document_is_fresh() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let set = tim_codegen::load_dir(&root.join("specs"), Path::new("specs")).unwrap();
+    let expected = tim_codegen::openapi::text(&set, env!("CARGO_PKG_VERSION"));
+    let path = root.join("specs").join(tim_codegen::openapi::FILE);
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(on_disk == expected, "{} is stale; run `cargo xtask codegen`", path.display());
+    let doc: serde_json::Value = serde_json::from_str(&expected).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["paths"].as_object().unwrap().len(), set.endpoints.len());
+    let sendmsg = &doc["paths"]["/v4/openim/sendmsg"]["post"];
+    assert_eq!(sendmsg["x-rate-limit"], "200/s");
+    let req = &doc["components"]["schemas"]["openim.sendmsg.Request"];
+    assert!(req["required"].as_array().unwrap().contains(&serde_json::json!("To_Account")));
+    assert_eq!(req["properties"]["MsgBody"]["$ref"], "#/components/schemas/MsgBody");
+}
+
+/// Set to `1` (CI does) to make a missing validator a failure instead of a skip.
+const REQUIRE_VALIDATOR: &str = "TIM_REQUIRE_OPENAPI_VALIDATOR";
+
+/// The document passes validators written by others (Python, from PyPI):
+/// `openapi-spec-validator` for the document, `jsonschema` (Draft 2020-12)
+/// for every sample request, reply and callback payload against its schema
+/// in the document (`tests/openapi/check.py`).
+#[test]
+fn openapi_document_passes_independent_validators() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = root.join("../specs").join(tim_codegen::openapi::FILE);
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import openapi_spec_validator, jsonschema, referencing"])
+        .output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        let required = std::env::var(REQUIRE_VALIDATOR).is_ok_and(|v| v == "1");
+        assert!(!required, "python3 with openapi-spec-validator is needed ({REQUIRE_VALIDATOR}=1)");
+        eprintln!("openapi-spec-validator not installed (pip install openapi-spec-validator): skipping");
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tests/openapi/check.py"))
+        .arg(&doc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} fails the independent checks:\n{}{}",
+        doc.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
