@@ -130,7 +130,7 @@ pub(crate) fn bulk(config: &Config, args: BulkArgs) -> Result<(), Failure> {
     let resumed = journal.as_ref().map(|j| j.done.len()).unwrap_or(0);
     let resent = journal.as_ref().map_or(0, |j| j.in_flight.len());
     if let Some(j) = &journal {
-        failed.extend(j.failed_before(&items, part_size));
+        failed.extend(j.failed_before(&parts));
     }
     let todo: Vec<usize> =
         (0..parts.len()).filter(|k| journal.as_ref().is_none_or(|j| !j.done.contains_key(k))).collect();
@@ -171,13 +171,14 @@ pub(crate) fn bulk(config: &Config, args: BulkArgs) -> Result<(), Failure> {
                     })
                     .collect(),
                 Err(e) => {
-                    let code = match &e {
-                        tim_runtime::Error::Api(api) => Some(api.code),
-                        _ => None,
-                    };
-                    let info = e.to_string();
+                    let f = tim_runtime::batch::Failure::of_part(&e);
                     part.iter()
-                        .map(|i| Failed { line: i.line, item: i.value.clone(), code, info: info.clone() })
+                        .map(|i| Failed {
+                            line: i.line,
+                            item: i.value.clone(),
+                            code: f.code,
+                            info: f.info.clone(),
+                        })
                         .collect()
                 }
             };
@@ -466,10 +467,10 @@ impl Journal {
     }
 
     /// The items that failed in parts confirmed by an earlier run.
-    fn failed_before(&self, items: &[Item], part_size: usize) -> Vec<Failed> {
+    fn failed_before(&self, parts: &[&[Item]]) -> Vec<Failed> {
         let mut out = Vec::new();
         for (k, failures) in &self.done {
-            let part = items.chunks(part_size).nth(*k).unwrap_or(&[]);
+            let part = parts.get(*k).copied().unwrap_or(&[]);
             for (line, code, info) in failures {
                 let item =
                     part.iter().find(|i| i.line == *line).map(|i| i.value.clone()).unwrap_or(Value::Null);

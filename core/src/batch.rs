@@ -77,6 +77,16 @@ impl Failure {
     fn new(code: Option<i64>, info: String) -> Self {
         Self { code, info }
     }
+
+    /// What every item of a part that failed as a whole gets: the API
+    /// error's code (none for a transport error or a timeout) and the error.
+    pub fn of_part<E: ApiErrorKind>(error: &Error<E>) -> Self {
+        let code = match error {
+            Error::Api(api) => Some(api.code()),
+            _ => None,
+        };
+        Self { code, info: error.to_string() }
+    }
 }
 
 /// A result code as `i64` (saturating); used by generated code.
@@ -283,13 +293,9 @@ fn part_outcome<R: Batched>(
             PartOutcome { items: items.into_iter().zip(each).collect(), whole_part_failed: false }
         }
         Err(e) => {
-            let code = match &e {
-                Error::Api(api) => Some(api.code()),
-                _ => None,
-            };
-            let info = e.to_string();
+            let failure = Failure::of_part(&e);
             PartOutcome {
-                items: items.into_iter().map(|i| (i, Some(Failure::new(code, info.clone())))).collect(),
+                items: items.into_iter().map(|i| (i, Some(failure.clone()))).collect(),
                 whole_part_failed: true,
             }
         }

@@ -1,9 +1,11 @@
 //! The HTTP client: signing, throttling, sending, retrying and decoding.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -47,6 +49,8 @@ struct Inner {
     deadline: Duration,
     /// Pace per endpoint after frequency errors: the share of the limit used (1.0 normally).
     pace: Mutex<HashMap<&'static str, f64>>,
+    /// Whether `pace` has any entry, so calls need not lock it otherwise.
+    slowed: AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -256,6 +260,7 @@ impl ClientBuilder {
                 limits: self.limits,
                 deadline: self.deadline,
                 pace: Mutex::new(HashMap::new()),
+                slowed: AtomicBool::new(false),
             }),
         })
     }
@@ -442,9 +447,15 @@ impl Client {
     async fn wait_for_budget(&self, meta: &'static EndpointMeta, units: &[RateUnits]) {
         let inner = &*self.inner;
         let Some(limiter) = &inner.limiter else { return };
-        let pace = inner.pace.lock().unwrap_or_else(PoisonError::into_inner).get(meta.path).copied();
+        // The common case (nothing slowed down, no raised quota) takes no lock and no lookup.
+        let pace = if inner.slowed.load(Ordering::Relaxed) {
+            inner.pace.lock().unwrap_or_else(PoisonError::into_inner).get(meta.path).copied()
+        } else {
+            None
+        };
+        let raised = if inner.limits.is_empty() { None } else { inner.limits.get(meta.path).copied() };
         let mut wait = Duration::ZERO;
-        for applied in meta.applied_limits(inner.limits.get(meta.path).copied()) {
+        for applied in meta.applied_limits(raised) {
             let mut limit = applied.limit;
             if let Some(pace) = pace {
                 // Slowed down after frequency errors: a share of the limit.
@@ -456,12 +467,17 @@ impl Client {
             };
             // A part costing more than the bucket holds could never be admitted: count it as full.
             let cost = cost.min(limit.calls);
-            let mut bucket = format!("{}#{}", meta.path, applied.index);
-            if let Some(key) = key {
-                bucket.push(':');
-                bucket.push_str(key);
-            }
-            wait = wait.max(limiter.reserve(&bucket, limit, cost).await);
+            // The main limit's bucket is the path itself: no string is made per call.
+            let bucket: Cow<'static, str> = match (applied.index, key) {
+                (0, None) => Cow::Borrowed(meta.path),
+                (i, None) => Cow::Owned(format!("{}#{i}", meta.path)),
+                (i, Some(key)) => Cow::Owned(format!("{}#{i}:{key}", meta.path)),
+            };
+            let this = match limiter.reserve_now(&bucket, limit, cost) {
+                Some(w) => w,
+                None => limiter.reserve(&bucket, limit, cost).await,
+            };
+            wait = wait.max(this);
         }
         if !wait.is_zero() {
             tracing::debug!(path = meta.path, wait_ms = wait.as_millis() as u64, "rate limit: waiting");
@@ -474,17 +490,24 @@ impl Client {
         let mut pace = self.inner.pace.lock().unwrap_or_else(PoisonError::into_inner);
         let p = pace.entry(path).or_insert(1.0);
         *p = (*p * 0.8).max(0.25);
+        self.inner.slowed.store(true, Ordering::Relaxed);
         tracing::info!(path, pace = *p, "frequency error: slowing down");
     }
 
     /// After a success: recover the pace step by step.
     fn speed_up(&self, path: &'static str) {
+        if !self.inner.slowed.load(Ordering::Relaxed) {
+            return;
+        }
         let mut pace = self.inner.pace.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(p) = pace.get_mut(path) {
             *p *= 1.02;
             if *p >= 1.0 {
                 pace.remove(path);
             }
+        }
+        if pace.is_empty() {
+            self.inner.slowed.store(false, Ordering::Relaxed);
         }
     }
 

@@ -19,13 +19,7 @@ fn text(value: &TokenStream, f: &Field) -> TokenStream {
 
 /// The `BatchMeta` static and the `impl Batched for Request`.
 pub(crate) fn batched(cx: &TypeCx<'_>, b: &Batch) -> TokenStream {
-    let mut scratch = TypeCx {
-        set: cx.set,
-        wire: cx.wire,
-        gate: cx.gate,
-        types_path: cx.types_path.clone(),
-        items: Vec::new(),
-    };
+    let mut scratch = cx.names_only();
     let item_ty = scratch.value_type(&b.item);
     let field_id = ident(&b.field.rust);
     let items = if b.field.required {

@@ -284,13 +284,7 @@ fn reply(cx: &mut TypeCx<'_>, cb: &Callback) -> TokenStream {
             .iter()
             .filter_map(|w| cb.reply.iter().find(|f| &f.wire == w))
             .map(|f| {
-                let mut scratch = TypeCx {
-                    set: cx.set,
-                    wire: cx.wire,
-                    gate: cx.gate,
-                    types_path: cx.types_path.clone(),
-                    items: Vec::new(),
-                };
+                let mut scratch = cx.names_only();
                 let name = ident(&f.rust);
                 let (_, param, _) = scratch.field_param(&f.ty, &name);
                 (name, param)

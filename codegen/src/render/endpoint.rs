@@ -200,13 +200,7 @@ fn required_by_name(cx: &TypeCx<'_>, fields: &[crate::model::Field]) -> Option<T
         return None;
     }
     // The fields' own types were emitted with the request; only their names are needed here.
-    let mut scratch = TypeCx {
-        set: cx.set,
-        wire: cx.wire,
-        gate: cx.gate,
-        types_path: cx.types_path.clone(),
-        items: Vec::new(),
-    };
+    let mut scratch = cx.names_only();
     let defs = required.iter().map(|f| {
         let (id, ty) = (crate::names::ident(&f.rust), scratch.value_type(&f.ty));
         let doc = docs::attrs(&docs::field(f));

@@ -72,13 +72,7 @@ fn meta(p: &Pagination) -> TokenStream {
 /// The `PaginationMeta` static and the `impl Paginated for Request`.
 pub(crate) fn paginated(cx: &TypeCx<'_>, p: &Pagination) -> TokenStream {
     // The items' own types were emitted with the reply; only their names are needed here.
-    let mut scratch = TypeCx {
-        set: cx.set,
-        wire: cx.wire,
-        gate: cx.gate,
-        types_path: cx.types_path.clone(),
-        items: Vec::new(),
-    };
+    let mut scratch = cx.names_only();
     let meta = meta(p);
     let page = quote!(page);
     let list = |f: &Field| {

@@ -22,7 +22,19 @@ pub(crate) struct TypeCx<'a> {
     pub items: Vec<TokenStream>,
 }
 
-impl TypeCx<'_> {
+impl<'a> TypeCx<'a> {
+    /// A context for naming types whose definitions this one already
+    /// emitted: what it emits is dropped.
+    pub(crate) fn names_only(&self) -> TypeCx<'a> {
+        TypeCx {
+            set: self.set,
+            wire: self.wire,
+            gate: self.gate,
+            types_path: self.types_path.clone(),
+            items: Vec::new(),
+        }
+    }
+
     /// Rust type of a value of `ty` (without the `Option` of optional
     /// fields); emits the struct/enum/union it defines, if any.
     pub(crate) fn value_type(&mut self, ty: &Type) -> TokenStream {

@@ -51,6 +51,14 @@ pub type Reservation<'a> = Pin<Box<dyn Future<Output = Duration> + Send + 'a>>;
 pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
     /// Books `cost` units and returns the wait before they may be used.
     fn reserve<'a>(&'a self, key: &'a str, limit: RateLimit, cost: u32) -> Reservation<'a>;
+
+    /// The same, answered at once by limiters that need no I/O; `None`
+    /// (the default) sends callers to [`reserve`](Self::reserve). Saves
+    /// boxing a future on every call.
+    fn reserve_now(&self, key: &str, limit: RateLimit, cost: u32) -> Option<Duration> {
+        let _ = (key, limit, cost);
+        None
+    }
 }
 
 /// GCRA parameters for one limit.
@@ -135,6 +143,10 @@ impl LocalRateLimiter {
 impl RateLimiter for LocalRateLimiter {
     fn reserve<'a>(&'a self, key: &'a str, limit: RateLimit, cost: u32) -> Reservation<'a> {
         Box::pin(std::future::ready(self.reserve_at(key, limit, cost, Instant::now())))
+    }
+
+    fn reserve_now(&self, key: &str, limit: RateLimit, cost: u32) -> Option<Duration> {
+        Some(self.reserve_at(key, limit, cost, Instant::now()))
     }
 }
 
